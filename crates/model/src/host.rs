@@ -1,0 +1,286 @@
+//! Hosts: addresses, names, up/down status and their ports.
+
+use crate::port::{ExtraPorts, PortResult, PortState, Protocol, Reason};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Whether a host answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostStatus {
+    /// The host answered (or `-Pn` said to assume so).
+    Up,
+    /// No answer to discovery.
+    Down,
+    /// Not probed (list scan).
+    Unknown,
+}
+
+impl HostStatus {
+    /// `up`, `down` or `unknown`, as in nmap's XML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostStatus::Up => "up",
+            HostStatus::Down => "down",
+            HostStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where a host name came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostnameKind {
+    /// The name the user typed.
+    User,
+    /// A reverse (PTR) lookup.
+    #[serde(rename = "PTR")]
+    Ptr,
+}
+
+impl HostnameKind {
+    /// `user` or `PTR`, as in nmap's XML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostnameKind::User => "user",
+            HostnameKind::Ptr => "PTR",
+        }
+    }
+}
+
+/// One name of a host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hostname {
+    /// The name.
+    pub name: String,
+    /// Where it came from.
+    pub kind: HostnameKind,
+}
+
+/// An Ethernet address and, when known, its vendor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacAddress {
+    /// The six bytes.
+    pub octets: [u8; 6],
+    /// Vendor from the IEEE registry, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub vendor: Option<String>,
+}
+
+impl fmt::Display for MacAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = self.octets;
+        write!(
+            f,
+            "{:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X}",
+            o[0], o[1], o[2], o[3], o[4], o[5]
+        )
+    }
+}
+
+/// Everything learned about one target host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostResult {
+    /// The address scanned.
+    pub addr: IpAddr,
+    /// Ethernet address, for hosts on the local segment.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mac: Option<MacAddress>,
+    /// Names: the one typed by the user first, then reverse names.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub hostnames: Vec<Hostname>,
+    /// Up, down or unknown.
+    pub status: HostStatus,
+    /// Why the host is considered up or down.
+    pub reason: Reason,
+    /// TTL of the reply that decided the status (0 when none).
+    pub reason_ttl: u8,
+    /// Smoothed round-trip time to the host, when measured.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub latency: Option<Duration>,
+    /// When scanning of this host began, in seconds since the Unix epoch.
+    pub start_time: u64,
+    /// When it ended, in seconds since the Unix epoch.
+    pub end_time: u64,
+    /// Whether `--host-timeout` cut the scan of this host short.
+    #[serde(default)]
+    pub timed_out: bool,
+    /// Every port scanned on this host, sorted by port then protocol.
+    #[serde(default)]
+    pub ports: Vec<PortResult>,
+}
+
+impl HostResult {
+    /// A host with no ports scanned yet.
+    pub fn new(addr: IpAddr, status: HostStatus, reason: Reason) -> Self {
+        HostResult {
+            addr,
+            mac: None,
+            hostnames: Vec::new(),
+            status,
+            reason,
+            reason_ttl: 0,
+            latency: None,
+            start_time: 0,
+            end_time: 0,
+            timed_out: false,
+            ports: Vec::new(),
+        }
+    }
+
+    /// The name the user typed, or else the first reverse name.
+    pub fn display_name(&self) -> Option<&str> {
+        self.hostnames.first().map(|h| h.name.as_str())
+    }
+
+    /// Splits the ports into those listed and those summarised, the way
+    /// nmap does: a state other than `open` with more than
+    /// `25 * (verbose + 1)` ports is summarised; with `open_only` every
+    /// state that cannot be open is summarised.
+    ///
+    /// Shown ports come sorted by port then protocol; summaries come with
+    /// the largest count first, their reasons most frequent first.
+    pub fn port_summary(&self, verbose: u8, open_only: bool) -> PortSummary<'_> {
+        let threshold = 25u32 * (u32::from(verbose) + 1);
+        let mut counts: Vec<(PortState, Protocol, u32)> = Vec::new();
+        for p in &self.ports {
+            match counts
+                .iter_mut()
+                .find(|(s, pr, _)| *s == p.state && *pr == p.protocol)
+            {
+                Some(c) => c.2 += 1,
+                None => counts.push((p.state, p.protocol, 1)),
+            }
+        }
+        let hidden = |state: PortState, proto: Protocol| -> bool {
+            if state == PortState::Open {
+                return false;
+            }
+            if open_only && !state.shown_with_open_only() {
+                return true;
+            }
+            counts
+                .iter()
+                .any(|&(s, pr, n)| s == state && pr == proto && n > threshold)
+        };
+        let mut shown: Vec<&PortResult> = Vec::new();
+        let mut extra: Vec<ExtraPorts> = Vec::new();
+        for p in &self.ports {
+            if !hidden(p.state, p.protocol) {
+                shown.push(p);
+                continue;
+            }
+            let e = match extra
+                .iter_mut()
+                .position(|e| e.state == p.state && e.protocol == p.protocol)
+            {
+                Some(i) => &mut extra[i],
+                None => {
+                    extra.push(ExtraPorts {
+                        state: p.state,
+                        protocol: p.protocol,
+                        count: 0,
+                        reasons: Vec::new(),
+                    });
+                    extra.last_mut().expect("just pushed")
+                }
+            };
+            e.count += 1;
+            match e.reasons.iter_mut().find(|(r, _)| *r == p.reason) {
+                Some(r) => r.1 += 1,
+                None => e.reasons.push((p.reason, 1)),
+            }
+        }
+        shown.sort_by_key(|p| (p.port, p.protocol));
+        extra.sort_by(|a, b| b.count.cmp(&a.count).then(a.protocol.cmp(&b.protocol)));
+        for e in &mut extra {
+            e.reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        PortSummary { shown, extra }
+    }
+
+    /// The ports of `state` in `protocol`, sorted by number.
+    pub fn ports_in(&self, state: PortState, protocol: Protocol) -> Vec<u16> {
+        let mut v: Vec<u16> = self
+            .ports
+            .iter()
+            .filter(|p| p.state == state && p.protocol == protocol)
+            .map(|p| p.port)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// The ports of a host split into listed and summarised ones.
+#[derive(Debug)]
+pub struct PortSummary<'a> {
+    /// Ports listed one by one.
+    pub shown: Vec<&'a PortResult>,
+    /// Ports summarised per state and protocol.
+    pub extra: Vec<ExtraPorts>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::PortResult;
+
+    fn port(port: u16, state: PortState, reason: Reason) -> PortResult {
+        PortResult {
+            port,
+            protocol: Protocol::Tcp,
+            state,
+            reason,
+            reason_ttl: 64,
+            service: None,
+        }
+    }
+
+    #[test]
+    fn many_closed_ports_are_summarised_and_open_ones_listed() {
+        let mut h = HostResult::new("127.0.0.1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
+        for p in 1..=100 {
+            h.ports.push(port(p, PortState::Closed, Reason::ConnRefused));
+        }
+        h.ports.push(port(22, PortState::Open, Reason::SynAck));
+        h.ports.push(port(200, PortState::Filtered, Reason::NoResponse));
+        let s = h.port_summary(0, false);
+        assert_eq!(
+            s.shown.iter().map(|p| p.port).collect::<Vec<_>>(),
+            vec![22, 200]
+        );
+        assert_eq!(s.extra.len(), 1);
+        assert_eq!(s.extra[0].count, 100);
+        assert_eq!(s.extra[0].reasons, vec![(Reason::ConnRefused, 100)]);
+    }
+
+    #[test]
+    fn few_closed_ports_are_listed_and_verbosity_raises_the_threshold() {
+        let mut h = HostResult::new("::1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
+        for p in 1..=40 {
+            h.ports.push(port(p, PortState::Closed, Reason::Reset));
+        }
+        assert_eq!(h.port_summary(0, false).extra.len(), 1);
+        assert_eq!(h.port_summary(1, false).shown.len(), 40);
+    }
+
+    #[test]
+    fn open_only_hides_every_state_that_cannot_be_open() {
+        let mut h = HostResult::new("::1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
+        h.ports.push(port(1, PortState::Closed, Reason::Reset));
+        h.ports.push(port(2, PortState::OpenFiltered, Reason::NoResponse));
+        let s = h.port_summary(0, true);
+        assert_eq!(s.shown.len(), 1);
+        assert_eq!(s.shown[0].port, 2);
+        assert_eq!(s.extra[0].state, PortState::Closed);
+    }
+
+    #[test]
+    fn mac_prints_as_nmap_does() {
+        let m = MacAddress { octets: [0, 0x1b, 0x21, 0xa, 0xb, 0xc], vendor: None };
+        assert_eq!(m.to_string(), "00:1B:21:0A:0B:0C");
+    }
+}

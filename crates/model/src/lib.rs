@@ -1,0 +1,18 @@
+//! Portolan's results as plain data.
+//!
+//! Everything a scan learns ends up in these types: the engine produces them,
+//! and every output format (normal, grepable, XML, JSON) and every later
+//! consumer (scan history, diffs, reports) reads them. They carry no I/O and
+//! no behaviour beyond small derived views, so that a new consumer is an
+//! addition, not a change to the engine.
+//!
+//! The vocabulary is nmap's: six port states, nmap's reason names, and the
+//! same split between ports shown and ports summarised as "Not shown".
+
+mod host;
+mod port;
+mod run;
+
+pub use host::{HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortSummary};
+pub use port::{ExtraPorts, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod};
+pub use run::{RunStats, ScanInfo, ScanType, ScanTypeInfo};

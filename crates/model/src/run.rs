@@ -1,0 +1,127 @@
+//! The scan as a whole: what was asked for and how it ended.
+
+use crate::port::Protocol;
+use serde::{Deserialize, Serialize};
+
+/// A scan technique, named as in nmap's XML `scaninfo type=""`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanType {
+    /// `-sT`: full TCP connect.
+    Connect,
+    /// `-sS`: TCP SYN.
+    Syn,
+    /// `-sA`: TCP ACK.
+    Ack,
+    /// `-sW`: TCP window.
+    Window,
+    /// `-sM`: TCP Maimon (FIN/ACK).
+    Maimon,
+    /// `-sN`: TCP with no flags.
+    Null,
+    /// `-sF`: TCP FIN.
+    Fin,
+    /// `-sX`: TCP FIN/PSH/URG.
+    Xmas,
+    /// `--scanflags`: TCP with user-chosen flags.
+    Custom,
+    /// `-sU`: UDP.
+    Udp,
+}
+
+impl ScanType {
+    /// nmap's XML name (`--scanflags` scans report as `syn`, like nmap's
+    /// custom scans that keep SYN rules).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanType::Connect => "connect",
+            ScanType::Syn | ScanType::Custom => "syn",
+            ScanType::Ack => "ack",
+            ScanType::Window => "window",
+            ScanType::Maimon => "maimon",
+            ScanType::Null => "null",
+            ScanType::Fin => "fin",
+            ScanType::Xmas => "xmas",
+            ScanType::Udp => "udp",
+        }
+    }
+
+    /// The protocol the technique scans.
+    pub fn protocol(self) -> Protocol {
+        match self {
+            ScanType::Udp => Protocol::Udp,
+            _ => Protocol::Tcp,
+        }
+    }
+
+    /// The name used in nmap's normal-output timing lines ("Connect Scan").
+    pub fn title(self) -> &'static str {
+        match self {
+            ScanType::Connect => "Connect Scan",
+            ScanType::Syn => "SYN Stealth Scan",
+            ScanType::Ack => "ACK Scan",
+            ScanType::Window => "Window Scan",
+            ScanType::Maimon => "Maimon Scan",
+            ScanType::Null => "NULL Scan",
+            ScanType::Fin => "FIN Scan",
+            ScanType::Xmas => "XMAS Scan",
+            ScanType::Custom => "Custom Scan",
+            ScanType::Udp => "UDP Scan",
+        }
+    }
+}
+
+/// One technique of the scan and the ports it covers (nmap's `scaninfo`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanTypeInfo {
+    /// The technique.
+    pub scan_type: ScanType,
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// How many ports it scans per host.
+    pub num_services: u32,
+    /// Those ports as compact ranges: `1-1024,3306`.
+    pub services: String,
+}
+
+/// What the scan was asked to do; written at the start of every output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanInfo {
+    /// Portolan's version.
+    pub version: String,
+    /// The command line, as typed.
+    pub args: String,
+    /// Start time, seconds since the Unix epoch.
+    pub start_time: u64,
+    /// The techniques and their ports.
+    pub scans: Vec<ScanTypeInfo>,
+    /// `-v` level.
+    pub verbose: u8,
+    /// `-d` level.
+    pub debugging: u8,
+}
+
+/// How the scan ended; written at the end of every output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunStats {
+    /// End time, seconds since the Unix epoch.
+    pub end_time: u64,
+    /// Seconds from start to end.
+    pub elapsed: f64,
+    /// Hosts found up.
+    pub hosts_up: u64,
+    /// Hosts found down.
+    pub hosts_down: u64,
+    /// Whether the scan was cut short (Ctrl-C, SIGTERM).
+    pub interrupted: bool,
+    /// The error that ended the scan, if one did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+impl RunStats {
+    /// All hosts accounted for.
+    pub fn hosts_total(&self) -> u64 {
+        self.hosts_up + self.hosts_down
+    }
+}
