@@ -1,1 +1,34 @@
-//! (being written)
+//! Portolan's Linux raw-packet I/O layer.
+//!
+//! The engine is sans-IO: it decides what to send and judges what comes
+//! back, and touches the network only through [`portolan_engine::PacketIo`].
+//! This crate implements that trait on Linux ([`RawIo`]) and answers the
+//! questions a raw scan must settle first: may we use raw sockets at all
+//! ([`has_raw_privilege`]), and which interface and source address reach a
+//! target ([`route_to`]).
+//!
+//! Why this shape:
+//! * **Send** through header-included raw IP sockets in `sendmmsg` batches:
+//!   the kernel routes and resolves neighbours, we build every header byte.
+//! * **Receive** from an `AF_PACKET` socket: replies must be seen before
+//!   the kernel's own TCP stack answers them with resets. A classic BPF
+//!   filter in the kernel keeps only packets addressed to our sources, and a
+//!   `TPACKET_V3` ring delivers them without a copy or system call each.
+//!
+//! It is the only crate of portolan allowed `unsafe`; every unsafe block
+//! states the invariant it relies on.
+
+mod bpf;
+mod error;
+mod privilege;
+mod rawio;
+mod ring;
+mod route;
+mod send;
+
+pub use error::{NetError, PRIVILEGE_HINT};
+pub use privilege::has_raw_privilege;
+pub use rawio::{IoStats, RawConfig, RawIo};
+pub use ring::RecvStats;
+pub use route::{route_to, Route};
+pub use send::SendStats;

@@ -1,0 +1,204 @@
+//! Which interface and source address the kernel would use for a target.
+//!
+//! Probes are written with their source address already in the header, and
+//! replies are captured on one interface, so both must be known before the
+//! first packet. Rather than parse routing tables we ask the kernel: a UDP
+//! socket `connect`ed to the target (which sends nothing) gets the source
+//! address the kernel's routing picked, and the interface holding that
+//! address is taken as the egress interface. Targets that are local
+//! addresses of this host are reached over loopback whatever interface
+//! holds them, so they map to the loopback interface.
+//!
+//! Limitation: policy routing that sends traffic out of an interface other
+//! than the one holding the chosen source address is not detected; `-e`
+//! overrides.
+
+use std::net::{IpAddr, SocketAddr};
+
+use nix::ifaddrs::getifaddrs;
+use nix::net::if_::{if_nametoindex, InterfaceFlags};
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::error::NetError;
+
+/// Where probes to one target leave from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The interface's name, e.g. "eth0" or "lo".
+    pub interface: String,
+    /// The interface's index.
+    pub ifindex: u32,
+    /// The source address to put in probes.
+    pub src: IpAddr,
+    /// Whether the interface is a loopback interface.
+    pub is_loopback: bool,
+}
+
+/// One address of one local interface.
+struct IfAddr {
+    name: String,
+    addr: IpAddr,
+}
+
+/// The IP addresses of all local interfaces, and the names of the loopback
+/// interfaces (which may have no address).
+fn local_addrs() -> Result<(Vec<IfAddr>, Vec<String>), NetError> {
+    let addrs = getifaddrs().map_err(|e| NetError::os("getifaddrs", e.into()))?;
+    let mut out = Vec::new();
+    let mut loopbacks = Vec::new();
+    for ifa in addrs {
+        if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK) && !loopbacks.contains(&ifa.interface_name) {
+            loopbacks.push(ifa.interface_name.clone());
+        }
+        let Some(sa) = ifa.address else { continue };
+        let addr = if let Some(v4) = sa.as_sockaddr_in() {
+            IpAddr::V4(v4.ip())
+        } else if let Some(v6) = sa.as_sockaddr_in6() {
+            IpAddr::V6(v6.ip())
+        } else {
+            continue;
+        };
+        out.push(IfAddr {
+            name: ifa.interface_name,
+            addr,
+        });
+    }
+    Ok((out, loopbacks))
+}
+
+fn family(a: IpAddr) -> &'static str {
+    if a.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+fn is_link_local(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+    }
+}
+
+/// Asks the kernel which source address it would use to reach `dst`,
+/// optionally only through interface `iface`. Sends nothing.
+fn kernel_source(dst: IpAddr, iface: Option<(&str, u32)>) -> std::io::Result<IpAddr> {
+    let sock = Socket::new(Domain::for_address(SocketAddr::new(dst, 0)), Type::DGRAM, None)?;
+    if let Some((name, _)) = iface {
+        sock.bind_device(Some(name.as_bytes()))?;
+    }
+    let sa = match dst {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V4(v4), 9),
+        IpAddr::V6(v6) => {
+            let scope = if is_link_local(dst) { iface.map_or(0, |(_, i)| i) } else { 0 };
+            SocketAddr::V6(std::net::SocketAddrV6::new(v6, 9, 0, scope))
+        }
+    };
+    sock.connect(&SockAddr::from(sa))?;
+    let local = sock
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| std::io::Error::other("socket has no IP address"))?;
+    Ok(local.ip())
+}
+
+fn index_of(name: &str) -> Result<u32, NetError> {
+    if_nametoindex(name).map_err(|_| NetError::UnknownInterface { name: name.to_owned() })
+}
+
+/// Finds the interface and source address for probes to `dst`.
+///
+/// `iface` (`-e`) forces the interface and `src` (`-S`) the source address;
+/// a source that is not a local address is allowed only together with an
+/// interface (address spoofing).
+pub fn route_to(dst: IpAddr, iface: Option<&str>, src: Option<IpAddr>) -> Result<Route, NetError> {
+    if dst.is_unspecified() {
+        return Err(NetError::BadTarget { dst });
+    }
+    if let Some(s) = src {
+        if s.is_ipv4() != dst.is_ipv4() {
+            return Err(NetError::FamilyMismatch { src: s, dst });
+        }
+    }
+    let (addrs, loopbacks) = local_addrs()?;
+    let forced = match iface {
+        Some(name) => Some((name, index_of(name)?)),
+        None => None,
+    };
+
+    let src = match src {
+        Some(s) => {
+            if forced.is_none() && !addrs.iter().any(|a| a.addr == s) {
+                return Err(NetError::SourceNotLocal { src: s });
+            }
+            s
+        }
+        None => match kernel_source(dst, forced) {
+            Ok(s) => s,
+            Err(e) => match forced {
+                // No route through the forced interface: send from its first
+                // address of the right family anyway (the user asked for it).
+                Some((name, _)) => addrs
+                    .iter()
+                    .filter(|a| a.name == name && a.addr.is_ipv4() == dst.is_ipv4())
+                    .min_by_key(|a| is_link_local(a.addr) != is_link_local(dst))
+                    .map(|a| a.addr)
+                    .ok_or(NetError::NoAddress { interface: name.to_owned(), family: family(dst) })?,
+                None => return Err(NetError::NoRoute { dst, source: e }),
+            },
+        },
+    };
+
+    let loopback_name = || loopbacks.first().cloned();
+    let interface = match forced {
+        Some((name, _)) => name.to_owned(),
+        None => {
+            let to_self = dst.is_loopback() || addrs.iter().any(|a| a.addr == dst);
+            let by_src = addrs.iter().find(|a| a.addr == src).map(|a| a.name.clone());
+            let chosen = if to_self { loopback_name().or(by_src) } else { by_src };
+            chosen.ok_or(NetError::SourceNotLocal { src })?
+        }
+    };
+    let ifindex = index_of(&interface)?;
+    let is_loopback = loopbacks.contains(&interface);
+    Ok(Route { interface, ifindex, src, is_loopback })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn loopback_targets_route_over_loopback() {
+        let r = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), None, None).unwrap();
+        assert!(r.is_loopback, "{r:?}");
+        assert_eq!(r.src, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert!(r.ifindex > 0);
+        let r = route_to(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9)), None, None).unwrap();
+        assert!(r.is_loopback, "{r:?}");
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_naming_the_problem() {
+        let e = route_to(IpAddr::V4(Ipv4Addr::UNSPECIFIED), None, None).unwrap_err();
+        assert!(e.to_string().contains("0.0.0.0"), "{e}");
+        let e = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), Some("no-such-if0"), None).unwrap_err();
+        assert!(e.to_string().contains("no-such-if0"), "{e}");
+        let e = route_to(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            None,
+            Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        )
+        .unwrap_err();
+        assert!(matches!(e, NetError::FamilyMismatch { .. }), "{e}");
+        let spoof = IpAddr::V4(Ipv4Addr::new(198, 19, 255, 254));
+        let e = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), None, Some(spoof)).unwrap_err();
+        assert!(e.to_string().contains("198.19.255.254"), "{e}");
+        // With an interface, a foreign source is accepted (spoofing).
+        let r = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), Some("lo"), Some(spoof)).unwrap();
+        assert_eq!(r.src, spoof);
+        assert_eq!(r.interface, "lo");
+    }
+}
