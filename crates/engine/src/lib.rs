@@ -6,10 +6,22 @@
 //! a [`PacketIo`], the TCP connect driver over tokio sockets, and a simulated
 //! network in tests, which makes loss, delay and rate limits reproducible.
 
+pub mod congestion;
+pub mod driver;
 pub mod io;
 pub mod module;
+pub mod permutation;
+pub mod rtt;
+pub mod scan;
+pub mod target;
+pub mod timing;
 pub mod validate;
 
+pub use driver::run_raw;
 pub use io::{Clock, PacketIo, SystemClock};
 pub use module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
+pub use permutation::Permutation;
+pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, TechniquePlan};
+pub use target::{HostSource, HostTarget, Ipv4Range};
+pub use timing::{BadTemplate, Timing};
 pub use validate::ValidationKey;

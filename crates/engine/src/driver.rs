@@ -1,0 +1,117 @@
+//! The raw-packet driver: a [`Scan`] over a [`PacketIo`].
+//!
+//! One thread, one loop: send a batch of the probes the engine allows,
+//! receive until the engine's next wakeup (not at all when more probes are
+//! ready), classify replies with the probe modules, expire timeouts, and
+//! hand finished hosts out. Buffers are allocated once, before the loop.
+
+use crate::io::{Clock, PacketIo};
+use crate::module::{ProbeContext, ProbeModule};
+use crate::scan::{Probe, Scan, SendError};
+use portolan_model::HostResult;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Probes built and sent per batch.
+pub const BATCH: usize = 64;
+/// Longest single wait in `recv`, so `stop` is noticed promptly.
+const MAX_WAIT: Duration = Duration::from_millis(100);
+/// Size of each probe buffer.
+const BUF: usize = 1536;
+
+/// Runs `scan` to completion (or until `stop` is set), sending probes
+/// built by `modules[probe.technique]` through `io`, and calling `on_host`
+/// for each finished host. Modules beyond the plan's techniques are
+/// ignored; a technique without a module has its probes resolved as
+/// unsendable.
+pub fn run_raw<I: PacketIo, C: Clock>(
+    scan: &mut Scan,
+    modules: &[&dyn ProbeModule],
+    ctx: &ProbeContext,
+    io: &mut I,
+    clock: &C,
+    stop: &AtomicBool,
+    on_host: &mut dyn FnMut(HostResult),
+) -> io::Result<()> {
+    let mut bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| vec![0u8; BUF]).collect();
+    let mut lens = [0usize; BATCH];
+    let mut probes: Vec<Probe> = Vec::with_capacity(BATCH);
+    let mut replies = Vec::with_capacity(256);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            scan.stop();
+        }
+        let now = clock.now();
+        scan.handle_timeouts(now);
+        while let Some(h) = scan.poll_host() {
+            on_host(h);
+        }
+        if scan.is_done() {
+            return Ok(());
+        }
+        // Build a batch.
+        probes.clear();
+        while probes.len() < BATCH {
+            let Some(p) = scan.poll_probe(now) else { break };
+            let i = probes.len();
+            let len = match modules.get(p.technique) {
+                Some(m) => m.build(ctx, &p.spec, &mut bufs[i]),
+                None => 0,
+            };
+            if len == 0 {
+                scan.on_send_error(now, &p, SendError::Permanent);
+                continue;
+            }
+            lens[i] = len;
+            probes.push(p);
+        }
+        let full_batch = probes.len() == BATCH;
+        if !probes.is_empty() {
+            let mut views: [&[u8]; BATCH] = [&[]; BATCH];
+            for (i, v) in views.iter_mut().enumerate().take(probes.len()) {
+                *v = &bufs[i][..lens[i]];
+            }
+            let sent = match io.send(&views[..probes.len()]) {
+                Ok(n) => n.min(probes.len()),
+                Err(e) if is_transient(&e) => 0,
+                Err(e) => return Err(e),
+            };
+            let now = clock.now();
+            for p in &probes[sent..] {
+                scan.on_send_error(now, p, SendError::Transient);
+            }
+        }
+        // Receive: don't wait when more probes are ready to go.
+        let now = clock.now();
+        let wait = if full_batch {
+            Duration::ZERO
+        } else {
+            scan.next_wakeup()
+                .map_or(MAX_WAIT, |t| t.saturating_duration_since(now))
+                .min(MAX_WAIT)
+        };
+        replies.clear();
+        io.recv(wait, &mut |pkt: &[u8]| {
+            for (t, m) in modules.iter().enumerate() {
+                if let Some(r) = m.classify(ctx, pkt) {
+                    replies.push((t, r));
+                    break;
+                }
+            }
+        })?;
+        if !replies.is_empty() {
+            let now = clock.now();
+            for &(t, r) in &replies {
+                scan.on_reply(now, t, r);
+            }
+        }
+    }
+}
+
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    ) || e.raw_os_error() == Some(105) // ENOBUFS
+}

@@ -1,0 +1,1003 @@
+//! The scan state machine every driver shares.
+//!
+//! A [`Scan`] decides which probe goes out next, when a probe counts as
+//! unanswered, when to retransmit, and when a host is finished; drivers
+//! only move bytes. The raw-packet driver and the TCP connect driver use
+//! the same object, so nothing here assumes packets: a probe is a
+//! (technique, host, port, attempt) and a reply is a classified [`Reply`].
+//!
+//! **Order.** Hosts are visited in a keyed permuted order, in *host
+//! groups*: the next group's hosts are fetched from the [`HostSource`]
+//! when the previous group has sent all its first transmissions, and at
+//! most two groups' worth of hosts hold state at a time, so memory is
+//! bounded by the group size, not by the scan. Within a group the
+//! `hosts x ports` space (ports of every technique, concatenated) is
+//! permuted again, so consecutive probes hit different hosts and ports;
+//! with `sequential_ports` a host's ports go out in the given order,
+//! hosts interleaved.
+//!
+//! **Shards.** `--shard K/N` splits by host: the host at permuted position
+//! `p` belongs to shard `p mod N == K-1`. Every host is scanned by exactly
+//! one shard, so each shard's results are complete hosts.
+//!
+//! **Retries.** A probe unanswered at its deadline (the host's RTO, or the
+//! scan's until the host answered) is retransmitted until the port has had
+//! `allowed` transmissions, where `allowed` is the smallest of
+//! `max_retries + 1` and the largest of: 2; one more than the most
+//! transmissions any answered port needed; and the count that makes missing
+//! a port to random loss unlikely (`ports · q^k < 0.001`, with `q` the
+//! proven loss ratio: transmissions followed by an answer to a later
+//! attempt). A clean network thus costs one retransmission per silent
+//! port, a lossy one as many as its measured loss requires.
+//!
+//! **Window.** Probes to hosts that answered are limited by the congestion
+//! window (see [`crate::congestion`]); probes to hosts not heard from yet
+//! by four times the window, since their silence carries no congestion
+//! signal. `--max-rate` is a token bucket, `--min-rate` lets probes past a
+//! full window while the scan is behind its floor rate.
+
+use crate::congestion::Congestion;
+use crate::module::{ProbeSpec, Reply};
+use crate::permutation::{mix64, Permutation};
+use crate::rtt::RttEstimator;
+use crate::target::{HostSource, HostTarget};
+use crate::timing::Timing;
+use portolan_model::{
+    HostResult, HostStatus, Hostname, HostnameKind, PortResult, PortState, Protocol, Reason,
+};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// One scan technique's part of the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TechniquePlan {
+    /// The protocol whose ports it scans.
+    pub protocol: Protocol,
+    /// The ports, in the user's order (duplicates are scanned once).
+    pub ports: Vec<u16>,
+    /// State and reason of a port that never answered.
+    pub no_reply: (PortState, Reason),
+}
+
+/// Everything a scan needs besides its targets.
+#[derive(Clone, Debug)]
+pub struct ScanPlan {
+    /// The techniques; they share one index space `host x sum(ports)`.
+    /// At most 256; further ones are ignored.
+    pub techniques: Vec<TechniquePlan>,
+    /// Timing knobs.
+    pub timing: Timing,
+    /// Seed of the probe order (`--seed`; random per scan otherwise).
+    pub seed: u64,
+    /// `--shard K/N` as `(K, N)`, 1-based.
+    pub shard: Option<(u32, u32)>,
+    /// `-r`: keep each host's ports in order.
+    pub sequential_ports: bool,
+    /// Wall-clock time of the scan's start, for host start/end times.
+    pub start_wall: SystemTime,
+}
+
+impl ScanPlan {
+    /// A plan with a random seed, no shard, permuted ports, starting now.
+    pub fn new(techniques: Vec<TechniquePlan>, timing: Timing) -> Self {
+        use std::hash::BuildHasher;
+        let seed = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64);
+        ScanPlan {
+            techniques,
+            timing,
+            seed,
+            shard: None,
+            sequential_ports: false,
+            start_wall: SystemTime::now(),
+        }
+    }
+}
+
+/// A probe the driver must send now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Index of the technique in [`ScanPlan::techniques`].
+    pub technique: usize,
+    /// Host, port and attempt.
+    pub spec: ProbeSpec,
+    /// When the engine will consider it unanswered.
+    pub deadline: Instant,
+    key: u64,
+    gen: u32,
+}
+
+/// Why a probe could not be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// A passing condition (buffer full, `ENOBUFS`): send it again later,
+    /// without counting an attempt.
+    Transient,
+    /// The probe can never be sent (`EPERM`, no route, no source address):
+    /// the port gets its technique's no-reply state.
+    Permanent,
+}
+
+/// A snapshot of a scan's progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Probes sent, retransmissions included.
+    pub probes_sent: u64,
+    /// Retransmissions among them.
+    pub retransmits: u64,
+    /// Ports with a final state.
+    pub ports_resolved: u64,
+    /// Ports to scan in total (excluded hosts included until skipped).
+    pub ports_total: u64,
+    /// Hosts finished.
+    pub hosts_done: u64,
+    /// Hosts in this shard, excluded indexes included.
+    pub hosts_total: u64,
+    /// Recent send rate, probes per second.
+    pub rate: f64,
+    /// Estimated time to completion.
+    pub eta: Option<Duration>,
+    /// Congestion window.
+    pub cwnd: usize,
+    /// Probes in flight.
+    pub in_flight: usize,
+}
+
+/// Multiplicative hasher for the engine's `u64` keys.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// A port's state within an active host: 5 bytes.
+#[derive(Clone, Copy, Debug)]
+struct PortSlot {
+    state: Option<PortState>,
+    reason: Reason,
+    ttl: u8,
+    sent: u8,
+    in_flight: bool,
+}
+
+const FRESH: PortSlot = PortSlot {
+    state: None,
+    reason: Reason::Unknown,
+    ttl: 0,
+    sent: 0,
+    in_flight: false,
+};
+
+struct HostState {
+    gen: u32,
+    target: HostTarget,
+    ports: Vec<PortSlot>,
+    left: u32,
+    answered: Option<(Reason, u8)>,
+    rtt: RttEstimator,
+    started: Option<Instant>,
+}
+
+struct InFlight {
+    sent_at: Instant,
+    attempt: u8,
+    gen: u32,
+    known: bool,
+}
+
+struct Group {
+    slots: Vec<(u32, u32)>,
+    perm: Permutation,
+    next: u64,
+}
+
+/// One scan's whole state: see the module documentation.
+pub struct Scan {
+    plan: ScanPlan,
+    hosts_src: Box<dyn HostSource>,
+    /// `(technique, port)` of each port index.
+    port_map: Vec<(u8, u16)>,
+    /// Per technique: port -> port index + 1 (0 = not scanned).
+    lookup: Vec<Vec<u32>>,
+    host_perm: Permutation,
+    shard_k: u64,
+    shard_n: u64,
+    shard_hosts: u64,
+    next_host: u64,
+    group_size: u32,
+    group: Option<Group>,
+    hosts: Vec<Option<HostState>>,
+    free: Vec<u32>,
+    next_gen: u32,
+    active: usize,
+    by_addr: HashMap<IpAddr, u32>,
+    in_flight: KeyMap<InFlight>,
+    known_in_flight: usize,
+    deadlines: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
+    retransmit: VecDeque<(u64, u32)>,
+    host_deadlines: VecDeque<(Instant, u32, u32)>,
+    done: VecDeque<HostResult>,
+    cc: Congestion,
+    global_rtt: RttEstimator,
+    max_needed: u8,
+    answers: u64,
+    proven_lost: u64,
+    tokens: f64,
+    last_refill: Instant,
+    next_send_at: Instant,
+    start: Instant,
+    last_now: Instant,
+    sent: u64,
+    retransmits: u64,
+    resolved: u64,
+    hosts_done: u64,
+    hosts_skipped: u64,
+    rate_mark: (Instant, u64),
+    rate: f64,
+    stopped: bool,
+}
+
+/// Hosts fetched at most per call when skipping excluded indexes.
+const HOST_SCAN_BUDGET: u32 = 1 << 16;
+
+impl Scan {
+    /// A scan of `hosts` per `plan`, starting at `now`.
+    pub fn new(plan: ScanPlan, hosts: Box<dyn HostSource>, now: Instant) -> Self {
+        let mut plan = plan;
+        plan.techniques.truncate(256);
+        let mut port_map = Vec::new();
+        let mut lookup = Vec::with_capacity(plan.techniques.len());
+        for (t, tech) in plan.techniques.iter().enumerate() {
+            let mut table = vec![0u32; 65536];
+            for &p in &tech.ports {
+                if table[usize::from(p)] == 0 {
+                    port_map.push((t as u8, p));
+                    table[usize::from(p)] = port_map.len() as u32;
+                }
+            }
+            lookup.push(table);
+        }
+        let n = hosts.len();
+        let (shard_k, shard_n) = match plan.shard {
+            Some((k, n)) if n >= 1 && k >= 1 && k <= n => (u64::from(k - 1), u64::from(n)),
+            _ => (0, 1),
+        };
+        let shard_hosts = if n > shard_k {
+            (n - shard_k).div_ceil(shard_n)
+        } else {
+            0
+        };
+        let ports = port_map.len().max(1) as u64;
+        let auto = ((1u64 << 18) / ports).clamp(1, 65_536) as u32;
+        let t = &plan.timing;
+        let mut group_size = auto;
+        if let Some(max) = t.max_hostgroup {
+            group_size = group_size.min(max.max(1));
+        }
+        if let Some(min) = t.min_hostgroup {
+            group_size = group_size.max(min);
+        }
+        let group_size = group_size.clamp(1, 1 << 20);
+        let initial = 64u32.clamp(t.min_parallelism.max(1), t.max_parallelism.max(1));
+        let cc = Congestion::new(t.min_parallelism, t.max_parallelism, initial);
+        let burst = burst_for(t.max_rate);
+        Scan {
+            host_perm: Permutation::new(n, plan.seed),
+            hosts_src: hosts,
+            port_map,
+            lookup,
+            shard_k,
+            shard_n,
+            shard_hosts,
+            next_host: 0,
+            group_size,
+            group: None,
+            hosts: Vec::new(),
+            free: Vec::new(),
+            next_gen: 0,
+            active: 0,
+            by_addr: HashMap::new(),
+            in_flight: KeyMap::default(),
+            known_in_flight: 0,
+            deadlines: BinaryHeap::new(),
+            retransmit: VecDeque::new(),
+            host_deadlines: VecDeque::new(),
+            done: VecDeque::new(),
+            cc,
+            global_rtt: RttEstimator::default(),
+            max_needed: 1,
+            answers: 0,
+            proven_lost: 0,
+            tokens: burst,
+            last_refill: now,
+            next_send_at: now,
+            start: now,
+            last_now: now,
+            sent: 0,
+            retransmits: 0,
+            resolved: 0,
+            hosts_done: 0,
+            hosts_skipped: 0,
+            rate_mark: (now, 0),
+            rate: 0.0,
+            stopped: false,
+            plan,
+        }
+    }
+
+    /// The plan the scan runs.
+    pub fn plan(&self) -> &ScanPlan {
+        &self.plan
+    }
+
+    /// Probes currently in flight (bounded by the window).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The largest number of probes the window allows in flight now.
+    pub fn in_flight_cap(&self) -> usize {
+        self.cc.window().saturating_mul(5)
+    }
+
+    /// Hosts holding state now (bounded by twice the group size).
+    pub fn active_hosts(&self) -> usize {
+        self.active
+    }
+
+    /// The host group size in use.
+    pub fn group_size(&self) -> u32 {
+        self.group_size
+    }
+
+    /// The congestion controller (for statistics).
+    pub fn congestion(&self) -> &Congestion {
+        &self.cc
+    }
+
+    /// Transmissions a port may get now (see the module documentation).
+    pub fn allowed_attempts(&self) -> u8 {
+        let cap = self.plan.timing.max_retries.saturating_add(1);
+        let q = (self.proven_lost as f64 + 1.0)
+            / (self.answers as f64 + self.proven_lost as f64 + 50.0);
+        let ports = self.port_map.len().max(1) as f64;
+        let by_loss = ((0.001 / ports).ln() / q.ln()).ceil();
+        let by_loss = if by_loss.is_finite() {
+            by_loss.clamp(1.0, 255.0) as u8
+        } else {
+            255
+        };
+        let want = by_loss.max(self.max_needed.saturating_add(1)).max(2);
+        want.min(cap).max(1)
+    }
+
+    fn rto(&self, host: &HostState) -> Duration {
+        let t = &self.plan.timing;
+        let est = if host.rtt.srtt().is_some() {
+            &host.rtt
+        } else {
+            &self.global_rtt
+        };
+        est.rto(t.min_rtt_timeout, t.max_rtt_timeout, t.initial_rtt_timeout)
+    }
+
+    fn refill(&mut self, now: Instant) {
+        if let Some(rate) = self.plan.timing.max_rate {
+            let dt = now
+                .saturating_duration_since(self.last_refill)
+                .as_secs_f64();
+            self.tokens = (self.tokens + dt * rate).min(burst_for(Some(rate)));
+        }
+        self.last_refill = now;
+    }
+
+    fn behind_min_rate(&self, now: Instant) -> bool {
+        match self.plan.timing.min_rate {
+            Some(r) if r > 0.0 => {
+                let due = r * now.saturating_duration_since(self.start).as_secs_f64();
+                (self.sent as f64) < due
+            }
+            _ => false,
+        }
+    }
+
+    /// The next probe allowed now, recorded as in flight; `None` when the
+    /// window, the rate limit or the scan delay holds it back, or nothing
+    /// is left to send.
+    pub fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
+        if self.stopped {
+            return None;
+        }
+        self.last_now = now;
+        self.refill(now);
+        if self.plan.timing.max_rate.is_some() && self.tokens < 1.0 {
+            return None;
+        }
+        if now < self.next_send_at {
+            return None;
+        }
+        let forced = self.behind_min_rate(now);
+        let window = self.cc.window();
+        let (key, gen, retrans) = loop {
+            if let Some(&(key, gen)) = self.retransmit.front() {
+                match self.pending(key, gen) {
+                    Some(known) => {
+                        if !forced && !self.window_open(known, window) {
+                            return None;
+                        }
+                        self.retransmit.pop_front();
+                        break (key, gen, true);
+                    }
+                    None => {
+                        self.retransmit.pop_front();
+                        continue;
+                    }
+                }
+            }
+            let (key, gen) = self.peek_fresh(now)?;
+            let known = self.pending(key, gen)?;
+            if !forced && !self.window_open(known, window) {
+                return None;
+            }
+            if let Some(g) = &mut self.group {
+                g.next += 1;
+            }
+            break (key, gen, false);
+        };
+        Some(self.launch(now, key, gen, retrans))
+    }
+
+    fn window_open(&self, known: bool, window: usize) -> bool {
+        if known {
+            self.known_in_flight < window
+        } else {
+            self.in_flight.len() - self.known_in_flight < window.saturating_mul(4)
+        }
+    }
+
+    /// Whether `(key, gen)` names a live, unresolved port not in flight;
+    /// returns whether its host has answered.
+    fn pending(&self, key: u64, gen: u32) -> Option<bool> {
+        let (slot, idx) = split(key);
+        let h = self.hosts.get(slot as usize)?.as_ref()?;
+        if h.gen != gen {
+            return None;
+        }
+        let p = h.ports.get(idx as usize)?;
+        if p.state.is_some() || p.in_flight {
+            return None;
+        }
+        Some(h.answered.is_some())
+    }
+
+    fn launch(&mut self, now: Instant, key: u64, gen: u32, retrans: bool) -> Probe {
+        let (slot, idx) = split(key);
+        let (tech, port) = self.port_map[idx as usize];
+        let host = self.hosts[slot as usize].as_mut().expect("pending checked");
+        if host.started.is_none() {
+            host.started = Some(now);
+            if let Some(ht) = self.plan.timing.host_timeout {
+                self.host_deadlines.push_back((now + ht, slot, gen));
+            }
+        }
+        let p = &mut host.ports[idx as usize];
+        let attempt = p.sent;
+        p.sent = p.sent.saturating_add(1);
+        p.in_flight = true;
+        let known = host.answered.is_some();
+        let addr = host.target.addr;
+        let host = self.hosts[slot as usize].as_ref().expect("live");
+        let deadline = now + self.rto(host);
+        self.in_flight.insert(
+            key,
+            InFlight {
+                sent_at: now,
+                attempt,
+                gen,
+                known,
+            },
+        );
+        if known {
+            self.known_in_flight += 1;
+        }
+        self.deadlines.push(Reverse((deadline, key, gen, attempt)));
+        self.sent += 1;
+        if retrans {
+            self.retransmits += 1;
+        }
+        if self.plan.timing.max_rate.is_some() {
+            self.tokens -= 1.0;
+        }
+        if !self.plan.timing.scan_delay.is_zero() {
+            self.next_send_at = now + self.plan.timing.scan_delay;
+        }
+        let elapsed = now.saturating_duration_since(self.rate_mark.0);
+        if elapsed >= Duration::from_millis(500) {
+            self.rate = (self.sent - self.rate_mark.1) as f64 / elapsed.as_secs_f64();
+            self.rate_mark = (now, self.sent);
+        }
+        Probe {
+            technique: usize::from(tech),
+            spec: ProbeSpec {
+                dst: addr,
+                dport: port,
+                attempt,
+            },
+            deadline,
+            key,
+            gen,
+        }
+    }
+
+    /// The next first transmission, without consuming it.
+    fn peek_fresh(&mut self, now: Instant) -> Option<(u64, u32)> {
+        loop {
+            let exhausted = match &self.group {
+                Some(g) => g.next >= g.perm.len(),
+                None => true,
+            };
+            if exhausted {
+                self.group = None;
+                if self.next_host >= self.shard_hosts
+                    || self.active >= (self.group_size as usize).saturating_mul(2)
+                {
+                    return None;
+                }
+                self.start_group(now);
+                continue;
+            }
+            let g = self.group.as_ref().expect("not exhausted");
+            let nh = g.slots.len() as u64;
+            let j = g.next;
+            let (hi, pi) = if self.plan.sequential_ports {
+                (j % nh, j / nh)
+            } else {
+                let v = g.perm.get(j);
+                (v % nh, v / nh)
+            };
+            let (slot, gen) = g.slots[hi as usize];
+            let key = join(slot, pi as u32);
+            if self.pending(key, gen).is_some() {
+                return Some((key, gen));
+            }
+            if let Some(g) = &mut self.group {
+                g.next += 1;
+            }
+        }
+    }
+
+    fn start_group(&mut self, now: Instant) {
+        let mut slots = Vec::new();
+        let mut budget = HOST_SCAN_BUDGET;
+        while slots.len() < self.group_size as usize
+            && self.next_host < self.shard_hosts
+            && budget > 0
+        {
+            budget -= 1;
+            let pos = self.next_host * self.shard_n + self.shard_k;
+            self.next_host += 1;
+            let idx = self.host_perm.get(pos);
+            let Some(target) = self.hosts_src.get(idx) else {
+                self.hosts_skipped += 1;
+                continue;
+            };
+            if self.by_addr.contains_key(&target.addr) {
+                self.hosts_skipped += 1;
+                continue;
+            }
+            let slot = self.alloc(target);
+            slots.push(slot);
+        }
+        if self.port_map.is_empty() {
+            for &(slot, _) in &slots {
+                self.finish(slot, now, false);
+            }
+            return;
+        }
+        if slots.is_empty() {
+            return;
+        }
+        let size = slots.len() as u64 * self.port_map.len() as u64;
+        let seed = mix64(self.plan.seed ^ mix64(self.next_host));
+        self.group = Some(Group {
+            slots,
+            perm: Permutation::new(size, seed),
+            next: 0,
+        });
+    }
+
+    fn alloc(&mut self, target: HostTarget) -> (u32, u32) {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let gen = self.next_gen;
+        let addr = target.addr;
+        let state = HostState {
+            gen,
+            target,
+            ports: vec![FRESH; self.port_map.len()],
+            left: self.port_map.len() as u32,
+            answered: None,
+            rtt: RttEstimator::default(),
+            started: None,
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.hosts[s as usize] = Some(state);
+                s
+            }
+            None => {
+                self.hosts.push(Some(state));
+                (self.hosts.len() - 1) as u32
+            }
+        };
+        self.by_addr.insert(addr, slot);
+        self.active += 1;
+        (slot, gen)
+    }
+
+    fn take_in_flight(&mut self, key: u64) -> Option<InFlight> {
+        let f = self.in_flight.remove(&key)?;
+        if f.known {
+            self.known_in_flight -= 1;
+        }
+        let (slot, idx) = split(key);
+        if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
+            if h.gen == f.gen {
+                if let Some(p) = h.ports.get_mut(idx as usize) {
+                    p.in_flight = false;
+                }
+            }
+        }
+        Some(f)
+    }
+
+    /// Feeds a validated reply of technique `technique`. Replies about
+    /// unknown hosts, unscanned ports or ports already resolved are
+    /// ignored.
+    pub fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply) {
+        self.last_now = now;
+        let Some(&slot) = self.by_addr.get(&reply.dst) else {
+            return;
+        };
+        let Some(table) = self.lookup.get(technique) else {
+            return;
+        };
+        let idx = table[usize::from(reply.dport)];
+        if idx == 0 {
+            return;
+        }
+        let idx = idx - 1;
+        let key = join(slot, idx);
+        {
+            let Some(Some(h)) = self.hosts.get(slot as usize) else {
+                return;
+            };
+            let p = h.ports[idx as usize];
+            if p.state.is_some() || p.sent == 0 {
+                return;
+            }
+        }
+        let flight = self.take_in_flight(key);
+        let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+            return;
+        };
+        let sent = h.ports[idx as usize].sent;
+        let answered_attempt = reply.attempt.unwrap_or(sent.saturating_sub(1));
+        let mut rtt = None;
+        if let Some(f) = &flight {
+            let unambiguous = match reply.attempt {
+                Some(a) => a == f.attempt,
+                None => sent == 1,
+            };
+            if unambiguous {
+                let r = now.saturating_duration_since(f.sent_at);
+                h.rtt.sample(r);
+                self.global_rtt.sample(r);
+                rtt = Some(r);
+            }
+            self.cc.on_answer(f.sent_at, rtt);
+        }
+        self.answers += 1;
+        self.proven_lost += u64::from(answered_attempt);
+        self.max_needed = self.max_needed.max(answered_attempt.saturating_add(1));
+        if h.answered.is_none() {
+            h.answered = Some((reply.reason, reply.ttl));
+        }
+        let p = &mut h.ports[idx as usize];
+        p.state = Some(reply.state);
+        p.reason = reply.reason;
+        p.ttl = reply.ttl;
+        self.port_resolved(slot, now);
+        self.cc.tick(now, self.global_rtt.srtt());
+    }
+
+    fn port_resolved(&mut self, slot: u32, now: Instant) {
+        self.resolved += 1;
+        let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+            return;
+        };
+        h.left = h.left.saturating_sub(1);
+        if h.left == 0 {
+            self.finish(slot, now, false);
+        }
+    }
+
+    /// Reports that `probe` could not be sent.
+    pub fn on_send_error(&mut self, now: Instant, probe: &Probe, err: SendError) {
+        let Some(f) = self.in_flight.get(&probe.key) else {
+            return;
+        };
+        if f.gen != probe.gen || f.attempt != probe.spec.attempt {
+            return;
+        }
+        self.take_in_flight(probe.key);
+        self.sent = self.sent.saturating_sub(1);
+        let (slot, idx) = split(probe.key);
+        match err {
+            SendError::Transient => {
+                if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
+                    let p = &mut h.ports[idx as usize];
+                    p.sent = p.sent.saturating_sub(1);
+                }
+                self.retransmit.push_front((probe.key, probe.gen));
+            }
+            SendError::Permanent => self.resolve_silent(slot, idx, now),
+        }
+    }
+
+    fn resolve_silent(&mut self, slot: u32, idx: u32, now: Instant) {
+        let (tech, _) = self.port_map[idx as usize];
+        let (state, reason) = self.plan.techniques[usize::from(tech)].no_reply;
+        let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+            return;
+        };
+        let p = &mut h.ports[idx as usize];
+        if p.state.is_some() {
+            return;
+        }
+        p.state = Some(state);
+        p.reason = reason;
+        p.ttl = 0;
+        self.port_resolved(slot, now);
+    }
+
+    /// Expires probes whose deadline passed (retransmitting them or
+    /// resolving their ports as unanswered) and hosts past
+    /// `--host-timeout`.
+    pub fn handle_timeouts(&mut self, now: Instant) {
+        self.last_now = now;
+        while let Some(&(at, slot, gen)) = self.host_deadlines.front() {
+            if at > now {
+                break;
+            }
+            self.host_deadlines.pop_front();
+            if matches!(self.hosts.get(slot as usize), Some(Some(h)) if h.gen == gen) {
+                self.finish(slot, now, true);
+            }
+        }
+        let allowed = self.allowed_attempts();
+        while let Some(&Reverse((at, key, gen, attempt))) = self.deadlines.peek() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            match self.in_flight.get(&key) {
+                Some(f) if f.gen == gen && f.attempt == attempt => {}
+                _ => continue,
+            }
+            let Some(f) = self.take_in_flight(key) else {
+                continue;
+            };
+            if f.known {
+                self.cc.on_loss(f.sent_at);
+            }
+            let (slot, idx) = split(key);
+            let sent = match self.hosts.get(slot as usize) {
+                Some(Some(h)) => h.ports[idx as usize].sent,
+                _ => continue,
+            };
+            if sent < allowed && !self.stopped {
+                self.retransmit.push_back((key, gen));
+            } else {
+                self.resolve_silent(slot, idx, now);
+            }
+        }
+        self.cc.tick(now, self.global_rtt.srtt());
+        if self.deadlines.len() > 4 * self.in_flight.len() + 4096 {
+            let live: Vec<_> = self
+                .deadlines
+                .drain()
+                .filter(|Reverse((_, key, gen, attempt))| {
+                    matches!(self.in_flight.get(key), Some(f) if f.gen == *gen && f.attempt == *attempt)
+                })
+                .collect();
+            self.deadlines = live.into();
+        }
+    }
+
+    fn finish(&mut self, slot: u32, now: Instant, timed_out: bool) {
+        let Some(h) = self.hosts.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(slot);
+        self.active -= 1;
+        self.by_addr.remove(&h.target.addr);
+        if timed_out {
+            for (idx, p) in h.ports.iter().enumerate() {
+                if p.in_flight {
+                    let key = join(slot, idx as u32);
+                    if let Some(f) = self.in_flight.remove(&key) {
+                        if f.known {
+                            self.known_in_flight -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.hosts_done += 1;
+        let (reason, ttl) = h.answered.unwrap_or((Reason::UserSet, 0));
+        let mut r = HostResult::new(h.target.addr, HostStatus::Up, reason);
+        r.reason_ttl = ttl;
+        if let Some(name) = &h.target.name {
+            r.hostnames.push(Hostname {
+                name: name.to_string(),
+                kind: HostnameKind::User,
+            });
+        }
+        r.latency = h.rtt.srtt();
+        r.start_time = self.unix_at(h.started.unwrap_or(now));
+        r.end_time = self.unix_at(now);
+        r.timed_out = timed_out;
+        r.ports = h
+            .ports
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, p)| {
+                let (tech, port) = self.port_map[idx];
+                Some(PortResult {
+                    port,
+                    protocol: self.plan.techniques[usize::from(tech)].protocol,
+                    state: p.state?,
+                    reason: p.reason,
+                    reason_ttl: p.ttl,
+                    service: None,
+                })
+            })
+            .collect();
+        r.ports.sort_by_key(|p| (p.port, p.protocol));
+        self.done.push_back(r);
+    }
+
+    fn unix_at(&self, t: Instant) -> u64 {
+        let wall = self.plan.start_wall + t.saturating_duration_since(self.start);
+        wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+
+    /// The earliest instant something will be due: a deadline, a host
+    /// timeout, or the pacing instant of the next probe.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        if self.stopped {
+            return None;
+        }
+        let mut w: Option<Instant> = None;
+        let mut at = |t: Instant| w = Some(w.map_or(t, |x: Instant| x.min(t)));
+        if let Some(Reverse((t, ..))) = self.deadlines.peek() {
+            at(*t);
+        }
+        if let Some(&(t, ..)) = self.host_deadlines.front() {
+            at(t);
+        }
+        if self.has_work() {
+            if let Some(rate) = self.plan.timing.max_rate {
+                if self.tokens < 1.0 && rate > 0.0 {
+                    at(self.last_refill + Duration::from_secs_f64((1.0 - self.tokens) / rate));
+                }
+            }
+            if !self.plan.timing.scan_delay.is_zero() {
+                at(self.next_send_at);
+            }
+            if let Some(r) = self.plan.timing.min_rate {
+                if r > 0.0 {
+                    at(self.start + Duration::from_secs_f64((self.sent as f64 + 1.0) / r));
+                }
+            }
+        }
+        w
+    }
+
+    fn has_work(&self) -> bool {
+        !self.retransmit.is_empty()
+            || self.group.as_ref().is_some_and(|g| g.next < g.perm.len())
+            || self.next_host < self.shard_hosts
+    }
+
+    /// The next finished host, if any.
+    pub fn poll_host(&mut self) -> Option<HostResult> {
+        self.done.pop_front()
+    }
+
+    /// Whether nothing is left to send or wait for (finished hosts may
+    /// still wait in [`poll_host`](Self::poll_host)).
+    pub fn is_done(&self) -> bool {
+        self.stopped || (self.active == 0 && !self.has_work())
+    }
+
+    /// Progress figures as of the last call that passed an instant.
+    pub fn progress(&self) -> Progress {
+        let ports = self.port_map.len() as u64;
+        let total = self.shard_hosts.saturating_sub(self.hosts_skipped) * ports;
+        let elapsed = self
+            .last_now
+            .saturating_duration_since(self.start)
+            .as_secs_f64();
+        let eta = if self.resolved > 0 && elapsed > 0.0 {
+            let per_sec = self.resolved as f64 / elapsed;
+            Some(Duration::from_secs_f64(
+                (total.saturating_sub(self.resolved) as f64 / per_sec).min(1e9),
+            ))
+        } else {
+            None
+        };
+        let rate = if self.rate > 0.0 {
+            self.rate
+        } else if elapsed > 0.0 {
+            self.sent as f64 / elapsed
+        } else {
+            0.0
+        };
+        Progress {
+            probes_sent: self.sent,
+            retransmits: self.retransmits,
+            ports_resolved: self.resolved,
+            ports_total: total,
+            hosts_done: self.hosts_done,
+            hosts_total: self.shard_hosts,
+            rate,
+            eta,
+            cwnd: self.cc.window(),
+            in_flight: self.in_flight.len(),
+        }
+    }
+
+    /// Stops the scan: nothing more is sent, unfinished hosts are dropped,
+    /// finished ones can still be polled.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        self.group = None;
+        self.hosts.clear();
+        self.free.clear();
+        self.by_addr.clear();
+        self.active = 0;
+        self.in_flight.clear();
+        self.known_in_flight = 0;
+        self.deadlines.clear();
+        self.retransmit.clear();
+        self.host_deadlines.clear();
+    }
+}
+
+fn burst_for(rate: Option<f64>) -> f64 {
+    rate.map_or(1.0, |r| (r / 100.0).clamp(1.0, 256.0))
+}
+
+fn join(slot: u32, idx: u32) -> u64 {
+    (u64::from(slot) << 32) | u64::from(idx)
+}
+
+fn split(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32, key as u32)
+}
