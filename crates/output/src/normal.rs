@@ -1,0 +1,469 @@
+//! nmap's normal output: the report people read on the terminal and in
+//! `-oN` files, kept line for line so habits and screen-scrapers carry over.
+
+use crate::common::{
+    clean, hosts_phrase, name_ip, reason_with_ttl, reasons_phrase, service_column,
+    service_info_line, summary, version_column,
+};
+use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
+use crate::{OutputFormat, OutputOptions};
+use portolan_model::{HostResult, HostStatus, PortSummary, RunStats, ScanInfo};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Where the report goes, which decides its first and last lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `Starting Portolan ...` / `Portolan done: ...`.
+    Terminal,
+    /// `# Portolan ... scan initiated ...` / `# Portolan done at ...`.
+    File,
+}
+
+/// The normal-output writer.
+pub(crate) struct Normal {
+    w: Box<dyn Write + Send>,
+    opts: OutputOptions,
+    style: Style,
+}
+
+impl Normal {
+    pub(crate) fn new(w: Box<dyn Write + Send>, opts: OutputOptions, style: Style) -> Self {
+        Normal { w, opts, style }
+    }
+
+    fn write_flush(&mut self, text: &str) -> io::Result<()> {
+        self.w.write_all(text.as_bytes())?;
+        self.w.flush()
+    }
+}
+
+impl OutputFormat for Normal {
+    fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
+        let line = match self.style {
+            Style::Terminal => format!(
+                "Starting Portolan {} ( https://github.com/portolan-scanner/portolan ) at {}\n",
+                clean(&info.version),
+                short_utc(info.start_time)
+            ),
+            Style::File => format!(
+                "# Portolan {} scan initiated {} as: {}\n",
+                clean(&info.version),
+                ctime(info.start_time),
+                clean(&info.args)
+            ),
+        };
+        self.write_flush(&line)
+    }
+
+    fn host(&mut self, host: &HostResult) -> io::Result<()> {
+        let text = host_report(host, &self.opts);
+        self.write_flush(&text)
+    }
+
+    fn warning(&mut self, msg: &str) -> io::Result<()> {
+        self.write_flush(&format!("{}\n", clean(msg)))
+    }
+
+    fn end(&mut self, stats: &RunStats) -> io::Result<()> {
+        let prefix = match self.style {
+            Style::Terminal => "",
+            Style::File => "# ",
+        };
+        let mut out = String::new();
+        if stats.interrupted {
+            let _ = writeln!(
+                out,
+                "{prefix}Portolan scan interrupted: only hosts finished before the interrupt are reported."
+            );
+        }
+        if let Some(err) = &stats.error {
+            let _ = writeln!(out, "{prefix}Portolan scan aborted: {}", clean(err));
+        }
+        let phrase = hosts_phrase(stats.hosts_total(), stats.hosts_up);
+        let _ = match self.style {
+            Style::Terminal => writeln!(
+                out,
+                "Portolan done: {phrase} scanned in {:.2} seconds",
+                stats.elapsed
+            ),
+            Style::File => writeln!(
+                out,
+                "# Portolan done at {} -- {phrase} scanned in {:.2} seconds",
+                ctime(stats.end_time),
+                stats.elapsed
+            ),
+        };
+        self.write_flush(&out)
+    }
+}
+
+/// The whole report of one host, ending with its blank line; empty for a
+/// down host unless verbose.
+pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
+    let mut out = String::new();
+    let who = name_ip(host);
+    match host.status {
+        HostStatus::Down => {
+            if opts.verbose > 0 {
+                if opts.reason {
+                    let _ = writeln!(
+                        out,
+                        "Portolan scan report for {who} [host down, received {}]",
+                        reason_with_ttl(host.reason, host.reason_ttl)
+                    );
+                } else {
+                    let _ = writeln!(out, "Portolan scan report for {who} [host down]");
+                }
+            }
+            return out;
+        }
+        HostStatus::Unknown => {
+            let _ = writeln!(out, "Portolan scan report for {who}");
+            return out;
+        }
+        HostStatus::Up => {}
+    }
+    let _ = writeln!(out, "Portolan scan report for {who}");
+    out.push_str("Host is up");
+    if opts.reason {
+        let _ = write!(
+            out,
+            ", received {}",
+            reason_with_ttl(host.reason, host.reason_ttl)
+        );
+    }
+    if let Some(lat) = host.latency {
+        let _ = write!(out, " ({}s latency)", sig_digits(lat.as_secs_f64(), 2));
+    }
+    out.push_str(".\n");
+    if opts.verbose > 0 {
+        let _ = writeln!(
+            out,
+            "Scanned at {} for {}s",
+            long_utc(host.start_time),
+            host.end_time.saturating_sub(host.start_time)
+        );
+    }
+    if host.timed_out {
+        let _ = writeln!(out, "Skipping host {who} due to host timeout");
+        out.push('\n');
+        return out;
+    }
+    if !host.ports.is_empty() {
+        let s = summary(host, opts.verbose, opts.open_only);
+        if s.shown.is_empty() {
+            let n = host.ports.len();
+            if n == 1 {
+                let _ = writeln!(out, "The 1 scanned port on {who} is in ignored states.");
+            } else {
+                let _ = writeln!(out, "All {n} scanned ports on {who} are in ignored states.");
+            }
+            not_shown_line(&mut out, &s);
+        } else {
+            not_shown_line(&mut out, &s);
+            port_table(&mut out, &s, opts);
+        }
+        if let Some(mac) = &host.mac {
+            let vendor = mac.vendor.as_deref().map(clean);
+            let _ = writeln!(
+                out,
+                "MAC Address: {mac} ({})",
+                vendor.as_deref().unwrap_or("Unknown")
+            );
+        }
+        if let Some(line) = service_info_line(&s.shown) {
+            let _ = writeln!(out, "{line}");
+        }
+    } else if let Some(mac) = &host.mac {
+        let vendor = mac.vendor.as_deref().map(clean);
+        let _ = writeln!(
+            out,
+            "MAC Address: {mac} ({})",
+            vendor.as_deref().unwrap_or("Unknown")
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// `Not shown: 997 closed tcp ports (conn-refused), 2 filtered tcp ports (no-response)`.
+fn not_shown_line(out: &mut String, s: &PortSummary<'_>) {
+    if s.extra.is_empty() {
+        return;
+    }
+    let groups: Vec<String> = s
+        .extra
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} port{} ({})",
+                e.count,
+                e.state,
+                e.protocol,
+                if e.count == 1 { "" } else { "s" },
+                reasons_phrase(&e.reasons)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "Not shown: {}", groups.join(", "));
+}
+
+/// The PORT STATE SERVICE [REASON] [VERSION] table, each column as wide as
+/// its widest cell plus one space, trailing spaces trimmed (nmap's layout).
+fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
+    let with_version = s.shown.iter().any(|p| !version_column(p).is_empty());
+    let mut header = vec!["PORT", "STATE", "SERVICE"];
+    if opts.reason {
+        header.push("REASON");
+    }
+    if with_version {
+        header.push("VERSION");
+    }
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for p in &s.shown {
+        let mut row = vec![
+            format!("{}/{}", p.port, p.protocol),
+            p.state.to_string(),
+            service_column(p),
+        ];
+        if opts.reason {
+            row.push(reason_with_ttl(p.reason, p.reason_ttl));
+        }
+        if with_version {
+            row.push(version_column(p));
+        }
+        rows.push(row);
+    }
+    let mut widths = vec![0usize; header.len()];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(&widths) {
+            let _ = write!(line, "{cell:<w$} ", w = *w);
+        }
+        let _ = writeln!(out, "{}", line.trim_end_matches(' '));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testdata::*;
+    use crate::{normal, normal_file, OutputOptions};
+    use portolan_model::{HostResult, RunStats, ScanInfo};
+
+    fn run(opts: OutputOptions, info: &ScanInfo, hosts: &[HostResult], stats: &RunStats) -> String {
+        let buf = SharedBuf::default();
+        let mut out = normal(Box::new(buf.clone()), opts);
+        out.begin(info).unwrap();
+        for h in hosts {
+            out.host(h).unwrap();
+        }
+        out.end(stats).unwrap();
+        buf.text()
+    }
+
+    #[test]
+    fn one_open_port_and_999_closed() {
+        let text = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[one_open_999_closed()],
+            &stats(false),
+        );
+        assert_eq!(
+            text,
+            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+Portolan scan report for localhost (127.0.0.1)
+Host is up (0.000084s latency).
+Not shown: 999 closed tcp ports (conn-refused)
+PORT   STATE SERVICE
+22/tcp open  ssh
+
+Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
+"
+        );
+    }
+
+    #[test]
+    fn mixed_tcp_and_udp_with_versions_mac_and_service_info() {
+        let mut st = stats(false);
+        st.elapsed = 12.345;
+        let text = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[mixed_tcp_udp()],
+            &st,
+        );
+        assert_eq!(
+            text,
+            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+Portolan scan report for 198.18.0.1
+Host is up (0.0010s latency).
+Not shown: 95 closed tcp ports (reset)
+PORT    STATE         SERVICE VERSION
+22/tcp  open          ssh
+80/tcp  open          http    nginx 1.24.0 (Ubuntu)
+90/tcp  filtered      unknown
+91/tcp  filtered      unknown
+92/tcp  filtered      unknown
+53/udp  open          domain
+161/udp open|filtered snmp
+MAC Address: 02:42:AC:11:00:02 (Unknown)
+Service Info: OS: Linux; CPE: cpe:/o:linux:linux_kernel
+
+Portolan done: 1 IP address (1 host up) scanned in 12.35 seconds
+"
+        );
+    }
+
+    #[test]
+    fn reason_adds_a_column_and_the_host_reason() {
+        let opts = OutputOptions {
+            reason: true,
+            ..Default::default()
+        };
+        let text = run(opts, &mixed_scan_info(), &[ipv6_host()], &stats(false));
+        assert_eq!(
+            text,
+            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+Portolan scan report for bench6.example (2001:2::1)
+Host is up, received syn-ack ttl 64 (0.00012s latency).
+PORT    STATE  SERVICE REASON
+443/tcp open   https   syn-ack ttl 64
+444/tcp closed unknown reset ttl 64
+445/tcp closed unknown reset ttl 64
+
+Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
+"
+        );
+        // Connect scans have no TTL: the reason stands alone.
+        let text = run(opts, &scan_info(), &[one_open_999_closed()], &stats(false));
+        assert!(
+            text.contains("Host is up, received conn-refused (0.000084s latency).\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("PORT   STATE SERVICE REASON\n22/tcp open  ssh     syn-ack\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn open_only_summarises_everything_that_cannot_be_open() {
+        let opts = OutputOptions {
+            open_only: true,
+            ..Default::default()
+        };
+        let text = run(opts, &mixed_scan_info(), &[mixed_tcp_udp()], &stats(false));
+        assert!(
+            text.contains(
+                "Not shown: 95 closed tcp ports (reset), 3 filtered tcp ports (no-response)\n\
+                 PORT    STATE         SERVICE VERSION\n\
+                 22/tcp  open          ssh\n\
+                 80/tcp  open          http    nginx 1.24.0 (Ubuntu)\n\
+                 53/udp  open          domain\n\
+                 161/udp open|filtered snmp\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn all_ports_ignored() {
+        let text = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[all_closed()],
+            &stats(false),
+        );
+        assert!(
+            text.contains(
+                "Host is up (0.000084s latency).\n\
+                 All 1000 scanned ports on localhost (127.0.0.1) are in ignored states.\n\
+                 Not shown: 1000 closed tcp ports (conn-refused)\n\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn interrupted_end_says_so_before_the_done_line() {
+        let mut st = stats(true);
+        st.hosts_up = 0;
+        st.hosts_down = 3;
+        let text = run(OutputOptions::default(), &scan_info(), &[down_host()], &st);
+        assert!(
+            text.ends_with(
+                "Portolan scan interrupted: only hosts finished before the interrupt are reported.\n\
+                 Portolan done: 3 IP addresses (0 hosts up) scanned in 0.05 seconds\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("198.18.0.5"), "down hosts need -v: {text}");
+    }
+
+    #[test]
+    fn verbose_shows_down_hosts_scan_times_and_more_ports() {
+        let opts = OutputOptions {
+            verbose: 1,
+            ..Default::default()
+        };
+        let text = run(
+            opts,
+            &scan_info(),
+            &[down_host(), timed_out_host()],
+            &stats(false),
+        );
+        assert!(
+            text.contains("Portolan scan report for 198.18.0.5 [host down]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Portolan scan report for 198.18.0.7\nHost is up.\n\
+                 Scanned at 2026-11-22 10:15:00 UTC for 0s\n\
+                 Skipping host 198.18.0.7 due to host timeout\n\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hostile_strings_cannot_reach_the_terminal() {
+        let text = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[hostile_host()],
+            &stats(false),
+        );
+        assert!(!text.contains('\u{1b}') && !text.contains('\0') && !text.contains('\u{7}'));
+        assert!(!text.contains('\u{FFFE}'));
+        assert!(text.contains("\\x1b[2J"), "{text}");
+        // Every line is one the report meant to write.
+        for line in text.lines() {
+            assert!(!line.contains('\t'), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn file_style_uses_comment_lines() {
+        let buf = SharedBuf::default();
+        let mut out = normal_file(Box::new(buf.clone()), OutputOptions::default());
+        out.begin(&scan_info()).unwrap();
+        out.warning("Failed to resolve \"nohost.invalid\".")
+            .unwrap();
+        out.end(&stats(false)).unwrap();
+        assert_eq!(
+            buf.text(),
+            "# Portolan 0.1.0 scan initiated Sun Nov 22 10:15:00 2026 as: portolan -sT -p 1-1000 localhost
+Failed to resolve \"nohost.invalid\".
+# Portolan done at Sun Nov 22 10:15:00 2026 -- 1 IP address (1 host up) scanned in 0.05 seconds
+"
+        );
+    }
+}
