@@ -1,0 +1,390 @@
+//! A received IP packet, reduced to what a scanner decides on.
+//!
+//! [`parse`] turns bytes from the wire into one small [`Parsed`] value:
+//! a TCP segment's ports, numbers, flags and window; a UDP datagram; an
+//! ICMP echo or timestamp; or an ICMP error with the fields of the packet
+//! it quotes. Probe modules then only compare numbers.
+//!
+//! The IPv4 header checksum is verified (it is always computed in
+//! software). Transport checksums are not: packets captured on loopback
+//! carry partial checksums left for offload, and every reply a probe
+//! module accepts must echo a keyed hash anyway, which corruption or
+//! forgery would not match.
+
+use crate::error::Error;
+use crate::icmp::{self, IcmpErrorKind, IcmpPacket};
+use crate::ipv4::Ipv4Packet;
+use crate::ipv6::Ipv6Packet;
+use crate::tcp::{TcpFlags, TcpPacket};
+use crate::udp::UdpPacket;
+use crate::{be16, be32, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use std::net::IpAddr;
+
+/// A received IP packet, parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A TCP segment.
+    Tcp {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// IPv4 TTL or IPv6 hop limit.
+        ttl: u8,
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// Sequence number.
+        seq: u32,
+        /// Acknowledgment number.
+        ack: u32,
+        /// Flags.
+        flags: TcpFlags,
+        /// Window size.
+        window: u16,
+    },
+    /// A UDP datagram.
+    Udp {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// IPv4 TTL or IPv6 hop limit.
+        ttl: u8,
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// Data.
+        payload: &'a [u8],
+    },
+    /// An ICMP or ICMPv6 echo request or reply.
+    IcmpEcho {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// IPv4 TTL or IPv6 hop limit.
+        ttl: u8,
+        /// A reply (else a request).
+        reply: bool,
+        /// Identifier.
+        ident: u16,
+        /// Sequence number.
+        seq: u16,
+    },
+    /// An ICMPv4 timestamp request or reply.
+    IcmpTimestamp {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// TTL.
+        ttl: u8,
+        /// A reply (else a request).
+        reply: bool,
+        /// Identifier.
+        ident: u16,
+        /// Sequence number.
+        seq: u16,
+        /// Originate timestamp.
+        originate: u32,
+        /// Receive timestamp.
+        receive: u32,
+        /// Transmit timestamp.
+        transmit: u32,
+    },
+    /// An ICMP error about a packet, quoted.
+    IcmpError {
+        /// The router or host that sent the error (not necessarily the
+        /// quoted packet's destination).
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// TTL of the error's own IP header.
+        ttl: u8,
+        /// What went wrong.
+        kind: IcmpErrorKind,
+        /// The offending packet's fields.
+        quoted: Quoted,
+    },
+    /// Anything else: other protocols, other ICMP types, non-first
+    /// fragments, errors quoting something unreadable.
+    Other,
+}
+
+/// The packet quoted in an ICMP error (its IP header and the first bytes
+/// of its payload: at least 8, RFC 792).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quoted {
+    /// Its source (normally us).
+    pub src: IpAddr,
+    /// Its destination (normally the target).
+    pub dst: IpAddr,
+    /// Its protocol.
+    pub proto: u8,
+    /// Its IPv4 identification (0 for IPv6).
+    pub ip_id: u16,
+    /// Its transport fields, as far as quoted.
+    pub transport: QuotedTransport,
+}
+
+/// The transport fields of a quoted packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotedTransport {
+    /// TCP: ports always; the rest when quoted.
+    Tcp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// Sequence number (bytes 4-7).
+        seq: Option<u32>,
+        /// Acknowledgment number (bytes 8-11).
+        ack: Option<u32>,
+        /// Flags (byte 13).
+        flags: Option<TcpFlags>,
+    },
+    /// UDP ports.
+    Udp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+    },
+    /// An ICMP or ICMPv6 echo request's identifier and sequence.
+    IcmpEcho {
+        /// Identifier.
+        ident: u16,
+        /// Sequence number.
+        seq: u16,
+    },
+    /// Another protocol, or too little quoted to read ports.
+    Other,
+}
+
+/// Parses a received IPv4 or IPv6 packet (starting at its IP header).
+///
+/// Fails on malformed or truncated IP or transport headers and on a bad
+/// IPv4 header checksum; returns [`Parsed::Other`] for well-formed packets
+/// of no interest.
+pub fn parse(packet: &[u8]) -> Result<Parsed<'_>, Error> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => parse_v4(packet),
+        Some(6) => parse_v6(packet),
+        Some(_) => Err(Error::Malformed {
+            what: "ip",
+            why: "version is neither 4 nor 6",
+        }),
+        None => Err(Error::Truncated {
+            what: "ip",
+            need: 1,
+            have: 0,
+        }),
+    }
+}
+
+fn parse_v4(packet: &[u8]) -> Result<Parsed<'_>, Error> {
+    let ip = Ipv4Packet::new_checked(packet)?;
+    if !ip.verify_checksum() {
+        return Err(Error::Checksum { what: "ipv4" });
+    }
+    if ip.frag_offset() != 0 {
+        return Ok(Parsed::Other);
+    }
+    let (src, dst) = (IpAddr::V4(ip.src()), IpAddr::V4(ip.dst()));
+    transport(src, dst, ip.ttl(), ip.protocol(), ip.payload(), false)
+}
+
+fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, Error> {
+    let ip = Ipv6Packet::new_checked(packet)?;
+    let (src, dst) = (IpAddr::V6(ip.src()), IpAddr::V6(ip.dst()));
+    let (proto, payload) = match ip.upper_layer() {
+        Ok(u) => u,
+        Err(Error::Malformed { .. }) => return Ok(Parsed::Other),
+        Err(e) => return Err(e),
+    };
+    transport(src, dst, ip.hop_limit(), proto, payload, true)
+}
+
+fn transport<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    ttl: u8,
+    proto: u8,
+    payload: &'a [u8],
+    v6: bool,
+) -> Result<Parsed<'a>, Error> {
+    match proto {
+        PROTO_TCP => {
+            let t = TcpPacket::new_checked(payload)?;
+            Ok(Parsed::Tcp {
+                src,
+                dst,
+                ttl,
+                sport: t.src_port(),
+                dport: t.dst_port(),
+                seq: t.seq(),
+                ack: t.ack(),
+                flags: t.flags(),
+                window: t.window(),
+            })
+        }
+        PROTO_UDP => {
+            let u = UdpPacket::new_checked(payload)?;
+            Ok(Parsed::Udp {
+                src,
+                dst,
+                ttl,
+                sport: u.src_port(),
+                dport: u.dst_port(),
+                payload: u.payload(),
+            })
+        }
+        PROTO_ICMP if !v6 => icmp_v4(src, dst, ttl, IcmpPacket::new_checked(payload)?),
+        PROTO_ICMPV6 if v6 => icmp_v6(src, dst, ttl, IcmpPacket::new_checked(payload)?),
+        _ => Ok(Parsed::Other),
+    }
+}
+
+fn icmp_v4<'a>(src: IpAddr, dst: IpAddr, ttl: u8, m: IcmpPacket<'a>) -> Result<Parsed<'a>, Error> {
+    use icmp::v4::*;
+    let (ident, seq) = (m.ident(), m.seq());
+    Ok(match m.msg_type() {
+        t @ (ECHO_REQUEST | ECHO_REPLY) => Parsed::IcmpEcho {
+            src,
+            dst,
+            ttl,
+            reply: t == ECHO_REPLY,
+            ident,
+            seq,
+        },
+        t @ (TIMESTAMP_REQUEST | TIMESTAMP_REPLY) => {
+            let b = m.body();
+            match (be32(b, 0), be32(b, 4), be32(b, 8)) {
+                (Some(originate), Some(receive), Some(transmit)) => Parsed::IcmpTimestamp {
+                    src,
+                    dst,
+                    ttl,
+                    reply: t == TIMESTAMP_REPLY,
+                    ident,
+                    seq,
+                    originate,
+                    receive,
+                    transmit,
+                },
+                _ => {
+                    return Err(Error::Truncated {
+                        what: "icmp timestamp",
+                        need: 20,
+                        have: 8 + b.len(),
+                    })
+                }
+            }
+        }
+        t => match IcmpErrorKind::from_v4(t, m.code()) {
+            Some(kind) => match quoted_v4(m.body()) {
+                Some(quoted) => Parsed::IcmpError {
+                    src,
+                    dst,
+                    ttl,
+                    kind,
+                    quoted,
+                },
+                None => Parsed::Other,
+            },
+            None => Parsed::Other,
+        },
+    })
+}
+
+fn icmp_v6<'a>(src: IpAddr, dst: IpAddr, ttl: u8, m: IcmpPacket<'a>) -> Result<Parsed<'a>, Error> {
+    use icmp::v6::*;
+    Ok(match m.msg_type() {
+        t @ (ECHO_REQUEST | ECHO_REPLY) => Parsed::IcmpEcho {
+            src,
+            dst,
+            ttl,
+            reply: t == ECHO_REPLY,
+            ident: m.ident(),
+            seq: m.seq(),
+        },
+        t => match IcmpErrorKind::from_v6(t, m.code(), m.rest()) {
+            Some(kind) => match quoted_v6(m.body()) {
+                Some(quoted) => Parsed::IcmpError {
+                    src,
+                    dst,
+                    ttl,
+                    kind,
+                    quoted,
+                },
+                None => Parsed::Other,
+            },
+            None => Parsed::Other,
+        },
+    })
+}
+
+/// Reads a quoted IPv4 packet: a whole header, then as much as is quoted.
+fn quoted_v4(body: &[u8]) -> Option<Quoted> {
+    let ip = Ipv4Packet::new_quoted(body).ok()?;
+    let transport = if ip.frag_offset() == 0 {
+        quoted_transport(
+            ip.protocol(),
+            ip.payload(),
+            PROTO_ICMP,
+            icmp::v4::ECHO_REQUEST,
+        )
+    } else {
+        QuotedTransport::Other
+    };
+    Some(Quoted {
+        src: IpAddr::V4(ip.src()),
+        dst: IpAddr::V4(ip.dst()),
+        proto: ip.protocol(),
+        ip_id: ip.ident(),
+        transport,
+    })
+}
+
+/// Reads a quoted IPv6 packet, walking its extension headers as far as
+/// they are quoted.
+fn quoted_v6(body: &[u8]) -> Option<Quoted> {
+    let ip = Ipv6Packet::new_quoted(body).ok()?;
+    let (proto, transport) = match ip.upper_layer() {
+        Ok((proto, rest)) => (
+            proto,
+            quoted_transport(proto, rest, PROTO_ICMPV6, icmp::v6::ECHO_REQUEST),
+        ),
+        Err(_) => (ip.next_header(), QuotedTransport::Other),
+    };
+    Some(Quoted {
+        src: IpAddr::V6(ip.src()),
+        dst: IpAddr::V6(ip.dst()),
+        proto,
+        ip_id: 0,
+        transport,
+    })
+}
+
+fn quoted_transport(proto: u8, t: &[u8], icmp_proto: u8, echo_request: u8) -> QuotedTransport {
+    let ports = be16(t, 0).zip(be16(t, 2));
+    match (proto, ports) {
+        (PROTO_TCP, Some((sport, dport))) => QuotedTransport::Tcp {
+            sport,
+            dport,
+            seq: be32(t, 4),
+            ack: be32(t, 8),
+            flags: t.get(13).map(|&f| TcpFlags(f)),
+        },
+        (PROTO_UDP, Some((sport, dport))) => QuotedTransport::Udp { sport, dport },
+        (p, _) if p == icmp_proto && t.first() == Some(&echo_request) => {
+            match (be16(t, 4), be16(t, 6)) {
+                (Some(ident), Some(seq)) => QuotedTransport::IcmpEcho { ident, seq },
+                _ => QuotedTransport::Other,
+            }
+        }
+        _ => QuotedTransport::Other,
+    }
+}
