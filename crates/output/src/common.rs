@@ -75,6 +75,14 @@ pub(crate) fn summary(host: &HostResult, verbose: u8, open_only: bool) -> PortSu
     s
 }
 
+/// Whether `--open` hides this host entirely: nmap leaves out hosts that
+/// had ports scanned but none that may be open.
+pub(crate) fn hidden_by_open(host: &HostResult, open_only: bool) -> bool {
+    open_only
+        && !host.ports.is_empty()
+        && !host.ports.iter().any(|p| p.state.shown_with_open_only())
+}
+
 /// `name (addr)` when a name is known, else `addr`: nmap's `NameIP`.
 pub(crate) fn name_ip(host: &HostResult) -> String {
     match host.display_name() {

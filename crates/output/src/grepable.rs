@@ -3,7 +3,7 @@
 //! apart. Deprecated in nmap but still widely scripted against, hence kept
 //! field for field.
 
-use crate::common::{clean, hosts_phrase, summary};
+use crate::common::{clean, hidden_by_open, hosts_phrase, summary};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo};
@@ -84,6 +84,9 @@ impl OutputFormat for Grepable {
         let name = host.display_name().map(field).unwrap_or_default();
         let who = format!("Host: {} ({})", host.addr, name);
         let mut out = String::new();
+        if hidden_by_open(host, self.opts.open_only) {
+            return Ok(());
+        }
         match host.status {
             HostStatus::Down => {
                 if self.opts.verbose > 0 {
@@ -200,15 +203,11 @@ Host: 198.18.0.1 ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http//nginx 1.24.0
     }
 
     #[test]
-    fn open_only_down_hosts_timeouts_and_interrupts() {
-        let opts = OutputOptions {
-            open_only: true,
-            ..Default::default()
-        };
+    fn down_hosts_timeouts_all_ignored_and_interrupts() {
         let text = run(
-            opts,
+            OutputOptions::default(),
             &scan_info(),
-            &[down_host(), timed_out_host(), all_closed(), ipv6_host()],
+            &[down_host(), timed_out_host(), all_closed()],
             &stats(true),
         );
         assert_eq!(
@@ -217,8 +216,6 @@ Host: 198.18.0.1 ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http//nginx 1.24.0
 Host: 198.18.0.7 ()\tStatus: Up
 Host: 127.0.0.1 (localhost)\tStatus: Up
 Host: 127.0.0.1 (localhost)\tStatus: Up
-Host: 2001:2::1 (bench6.example)\tStatus: Up
-Host: 2001:2::1 (bench6.example)\tPorts: 443/open/tcp//https///\tIgnored State: closed (2)
 # Portolan scan interrupted: only hosts finished before the interrupt are listed
 # Portolan done at Sun Nov 22 10:15:00 2026 -- 1 IP address (1 host up) scanned in 0.05 seconds
 "
@@ -231,6 +228,28 @@ Host: 2001:2::1 (bench6.example)\tPorts: 443/open/tcp//https///\tIgnored State: 
         assert!(
             text.contains("Host: 198.18.0.5 ()\tStatus: Down\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn open_only_leaves_out_hosts_without_open_ports() {
+        let opts = OutputOptions {
+            open_only: true,
+            ..Default::default()
+        };
+        let text = run(
+            opts,
+            &scan_info(),
+            &[all_closed(), ipv6_host()],
+            &stats(false),
+        );
+        assert_eq!(
+            text,
+            "# Portolan 0.1.0 scan initiated Sun Nov 22 10:15:00 2026 as: portolan -sT -p 1-1000 localhost
+Host: 2001:2::1 (bench6.example)\tStatus: Up
+Host: 2001:2::1 (bench6.example)\tPorts: 443/open/tcp//https///\tIgnored State: closed (2)
+# Portolan done at Sun Nov 22 10:15:00 2026 -- 1 IP address (1 host up) scanned in 0.05 seconds
+"
         );
     }
 

@@ -22,6 +22,27 @@
 //! Every format escapes or replaces control characters in them (a banner
 //! must not be able to rewrite the terminal or forge a grepable field), and
 //! XML text goes through quick-xml's escaping.
+//!
+//! ```
+//! use portolan_output::{grepable, normal, xml, OutputFormat, OutputOptions, Outputs};
+//! # use portolan_model::{RunStats, ScanInfo};
+//! # fn main() -> std::io::Result<()> {
+//! let opts = OutputOptions { verbose: 0, reason: false, open_only: false, debugging: 0 };
+//! let mut out = Outputs::new(vec![
+//!     normal(Box::new(std::io::stdout()), opts),
+//!     xml(Box::new(std::io::sink()), opts), // e.g. a File for -oX
+//! ]);
+//! out.push(grepable(Box::new(std::io::sink()), opts));
+//! # let info = ScanInfo { version: "0.1.0".into(), args: "portolan 198.18.0.1".into(),
+//! #     start_time: 0, scans: vec![], verbose: 0, debugging: 0 };
+//! out.begin(&info)?;
+//! // for each finished host: out.host(&host)?;
+//! # let stats = RunStats { end_time: 0, elapsed: 0.0, hosts_up: 0, hosts_down: 1,
+//! #     interrupted: false, error: None };
+//! out.end(&stats)?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod common;
 mod grepable;

@@ -2,7 +2,7 @@
 //! `-oN` files, kept line for line so habits and screen-scrapers carry over.
 
 use crate::common::{
-    clean, hosts_phrase, name_ip, reason_with_ttl, reasons_phrase, service_column,
+    clean, hidden_by_open, hosts_phrase, name_ip, reason_with_ttl, reasons_phrase, service_column,
     service_info_line, summary, version_column,
 };
 use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
@@ -102,6 +102,9 @@ impl OutputFormat for Normal {
 /// down host unless verbose.
 pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
     let mut out = String::new();
+    if hidden_by_open(host, opts.open_only) {
+        return out;
+    }
     let who = name_ip(host);
     match host.status {
         HostStatus::Down => {
@@ -371,6 +374,16 @@ Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn open_only_leaves_out_hosts_without_open_ports() {
+        let opts = OutputOptions {
+            open_only: true,
+            ..Default::default()
+        };
+        let text = run(opts, &scan_info(), &[all_closed()], &stats(false));
+        assert!(!text.contains("127.0.0.1"), "{text}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! whole and flushed, and `end` closes `<nmaprun>`, so an interrupted scan
 //! still leaves a well-formed document.
 
-use crate::common::{clean, group_ports, hosts_phrase, port_ranges, summary};
+use crate::common::{clean, group_ports, hidden_by_open, hosts_phrase, port_ranges, summary};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
@@ -283,7 +283,9 @@ impl OutputFormat for Xml {
     }
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
-        if host.status == HostStatus::Down && self.opts.verbose == 0 {
+        if host.status == HostStatus::Down && self.opts.verbose == 0
+            || hidden_by_open(host, self.opts.open_only)
+        {
             return Ok(());
         }
         self.write_host(host)?;
@@ -603,6 +605,21 @@ mod tests {
         assert!(hosts[1].children().all(|c| !c.has_tag_name("ports")));
         assert_eq!(hosts[2].attribute("timedout"), Some("true"));
         assert!(hosts[2].children().all(|c| !c.has_tag_name("ports")));
+        // With --open, hosts without open ports are left out.
+        let open = OutputOptions {
+            open_only: true,
+            ..Default::default()
+        };
+        let text = run(
+            open,
+            &scan_info(),
+            &[all_closed(), ipv6_host()],
+            Some(&stats(false)),
+        );
+        assert_eq!(
+            children(parse(&text).unwrap().root_element(), "host").len(),
+            1
+        );
         // Without -v, down hosts are left out.
         let text = run(
             OutputOptions::default(),
