@@ -1,0 +1,534 @@
+//! The flag table: one definition per flag.
+//!
+//! Like ripgrep's `flags/defs.rs`, every flag is one [`Flag`] row, and that
+//! row alone feeds the parser (names, how the value is taken, what it sets),
+//! `--help` (group, placeholder, text) and, later, the man page and shell
+//! completions. Adding a flag is adding a row; there is no second list to
+//! keep in step. A row's `available` column lets a flag exist in the
+//! interface before its feature does: the parser rejects it by name rather
+//! than ignoring it.
+
+use super::values::{self, required};
+use super::{CliError, Command, Options, ScanTechnique};
+use std::path::PathBuf;
+
+/// How a flag takes its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// No value (`-n`, `--open`). After a one-dash name more short flags
+    /// may follow in the same argument (`-nR`).
+    Switch,
+    /// A scan letter of nmap's `-s` family; letters after it are more scan
+    /// types (`-sSU` is `-sS -sU`).
+    ScanLetter,
+    /// A required value: attached (`-p22`, `--top-ports=10`) or the next
+    /// argument taken verbatim (`-p 22`, `-oN -`). The string is the help
+    /// placeholder.
+    Required(&'static str),
+    /// An optional value that can only be attached (`-PS22,80`), as in
+    /// nmap's `-P` probes. The string is the help placeholder.
+    Attached(&'static str),
+    /// A level: each repeat adds one (`-vv`), attached digits set it
+    /// (`-v3`).
+    Level,
+}
+
+/// A `--help` section, in nmap's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// TARGET SPECIFICATION.
+    Target,
+    /// HOST DISCOVERY.
+    HostDiscovery,
+    /// SCAN TECHNIQUES.
+    ScanTechniques,
+    /// PORT SPECIFICATION AND SCAN ORDER.
+    Ports,
+    /// SERVICE/VERSION DETECTION.
+    Service,
+    /// TIMING AND PERFORMANCE.
+    Timing,
+    /// FIREWALL/IDS EVASION AND SPOOFING.
+    Evasion,
+    /// OUTPUT.
+    Output,
+    /// MISC.
+    Misc,
+}
+
+impl Group {
+    /// Every group, in help order.
+    pub const ALL: [Group; 9] = [
+        Group::Target,
+        Group::HostDiscovery,
+        Group::ScanTechniques,
+        Group::Ports,
+        Group::Service,
+        Group::Timing,
+        Group::Evasion,
+        Group::Output,
+        Group::Misc,
+    ];
+
+    /// The heading as nmap prints it, without the colon.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Group::Target => "TARGET SPECIFICATION",
+            Group::HostDiscovery => "HOST DISCOVERY",
+            Group::ScanTechniques => "SCAN TECHNIQUES",
+            Group::Ports => "PORT SPECIFICATION AND SCAN ORDER",
+            Group::Service => "SERVICE/VERSION DETECTION",
+            Group::Timing => "TIMING AND PERFORMANCE",
+            Group::Evasion => "FIREWALL/IDS EVASION AND SPOOFING",
+            Group::Output => "OUTPUT",
+            Group::Misc => "MISC",
+        }
+    }
+
+    /// Lines printed under the heading before the flags.
+    pub fn intro(self) -> &'static [&'static str] {
+        match self {
+            Group::Target => &[
+                "Can pass hostnames, IP addresses, networks, etc.",
+                "Ex: scanme.example, 198.18.0.0/24, 198.18.0-255.1-254, 2001:2::1",
+            ],
+            Group::Timing => &[
+                "Options which take <time> are in seconds, or append 'ms' (milliseconds),",
+                "'s' (seconds), 'm' (minutes), or 'h' (hours) to the value (e.g. 30m).",
+            ],
+            _ => &[],
+        }
+    }
+}
+
+/// What applying a flag does to the parse in progress.
+pub(crate) struct Builder {
+    /// The options gathered so far.
+    pub opts: Options,
+    /// Set by `-h`/`-V`: stop and return this command.
+    pub early: Option<Command>,
+}
+
+/// A flag's effect: the builder, the flag as typed (for errors) and its
+/// value (`None` for switches, an absent optional value, or a level
+/// increment).
+type Apply = fn(&mut Builder, &str, Option<&str>) -> Result<(), CliError>;
+
+/// One row of the flag table.
+#[derive(Clone, Copy)]
+pub struct Flag {
+    /// Name typed after one dash, value attachable (`p`, `sS`, `oX`).
+    pub short: Option<&'static str>,
+    /// Name typed after one or two dashes, value after `=` or as the next
+    /// argument (`top-ports`).
+    pub long: Option<&'static str>,
+    /// How the value is taken.
+    pub value: ValueKind,
+    /// Help section.
+    pub group: Group,
+    /// One-line help text.
+    pub help: &'static str,
+    /// False for flags whose feature is not built yet; the parser rejects
+    /// them with "not yet supported".
+    pub available: bool,
+    /// What the flag sets.
+    pub(crate) apply: Apply,
+}
+
+impl std::fmt::Debug for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flag")
+            .field("short", &self.short)
+            .field("long", &self.long)
+            .field("value", &self.value)
+            .field("available", &self.available)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Flag {
+    /// How the flag is written in help, e.g. `-g/--source-port <portnum>`,
+    /// `-PS[portlist]`, `-T<0-5>`.
+    pub fn usage(&self) -> String {
+        let mut names: Vec<String> = Vec::new();
+        names.extend(self.short.map(|s| format!("-{s}")));
+        names.extend(self.long.map(|l| format!("--{l}")));
+        let mut usage = names.join("/");
+        match self.value {
+            ValueKind::Switch | ValueKind::ScanLetter | ValueKind::Level => {}
+            // A one-letter short flag whose value reads as part of the name.
+            ValueKind::Required(meta) if self.short == Some("T") => usage.push_str(meta),
+            ValueKind::Required(meta) => {
+                usage.push(' ');
+                usage.push_str(meta);
+            }
+            ValueKind::Attached(meta) => usage.push_str(meta),
+        }
+        usage
+    }
+}
+
+/// The table that defines every flag.
+pub fn table() -> &'static [Flag] {
+    FLAGS
+}
+
+/// A row, in table order: short name, long name, value kind, group,
+/// available, help, effect.
+const fn flag(
+    short: Option<&'static str>,
+    long: Option<&'static str>,
+    value: ValueKind,
+    group: Group,
+    available: bool,
+    help: &'static str,
+    apply: Apply,
+) -> Flag {
+    Flag {
+        short,
+        long,
+        value,
+        group,
+        help,
+        available,
+        apply,
+    }
+}
+
+/// Effect of a flag whose feature does not exist yet. Never reached while
+/// the row says `available: false`; kept so a row always has an effect.
+fn unsupported(_: &mut Builder, flag: &str, _: Option<&str>) -> Result<(), CliError> {
+    Err(CliError::NotSupported(flag.to_owned()))
+}
+
+/// Adds a scan technique unless already chosen.
+fn scan(b: &mut Builder, t: ScanTechnique) -> Result<(), CliError> {
+    if !b.opts.scans.contains(&t) {
+        b.opts.scans.push(t);
+    }
+    Ok(())
+}
+
+/// A non-empty path value.
+fn path(flag: &str, v: Option<&str>) -> Result<PathBuf, CliError> {
+    Ok(PathBuf::from(nonempty(flag, v, "a file name")?))
+}
+
+/// A non-empty raw value.
+fn nonempty<'a>(
+    flag: &str,
+    v: Option<&'a str>,
+    expected: &'static str,
+) -> Result<&'a str, CliError> {
+    let v = required(flag, v)?;
+    if v.is_empty() {
+        return Err(CliError::invalid(flag, v, expected));
+    }
+    Ok(v)
+}
+
+/// A level flag: `None` adds one, digits set it.
+fn level(current: &mut u8, flag: &str, v: Option<&str>) -> Result<(), CliError> {
+    match v {
+        None => *current = current.saturating_add(1),
+        Some(digits) => *current = values::uint(flag, digits, "a level 0-255")?,
+    }
+    Ok(())
+}
+
+use Group as G;
+use ValueKind as V;
+
+const PORT_RANGES: V = V::Required("<port ranges>");
+const TIME: V = V::Required("<time>");
+
+#[rustfmt::skip]
+static FLAGS: &[Flag] = &[
+    // TARGET SPECIFICATION
+    flag(Some("iL"), None, V::Required("<inputfilename>"), G::Target, true,
+        "Input from list of hosts/networks ('-' for standard input)",
+        |b, f, v| { b.opts.input_list = Some(path(f, v)?); Ok(()) }),
+    flag(None, Some("exclude"), V::Required("<host1[,host2][,host3],...>"), G::Target, true,
+        "Exclude hosts/networks",
+        |b, f, v| {
+            let v = required(f, v)?;
+            let hosts: Vec<String> =
+                v.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect();
+            if hosts.is_empty() {
+                return Err(CliError::invalid(f, v, "a comma-separated list of hosts/networks"));
+            }
+            b.opts.exclude.extend(hosts);
+            Ok(())
+        }),
+    flag(None, Some("excludefile"), V::Required("<exclude_file>"), G::Target, true,
+        "Exclude list from file",
+        |b, f, v| { b.opts.exclude_file = Some(path(f, v)?); Ok(()) }),
+    flag(None, Some("unique"), V::Switch, G::Target, true,
+        "Scan each address only once, even if it is given more than once",
+        |b, _, _| { b.opts.unique = true; Ok(()) }),
+    flag(Some("6"), None, V::Switch, G::Target, true,
+        "Enable IPv6 scanning",
+        |b, _, _| { b.opts.ipv6 = true; Ok(()) }),
+    // HOST DISCOVERY
+    flag(Some("sL"), None, V::ScanLetter, G::HostDiscovery, false,
+        "List Scan - simply list targets to scan", unsupported),
+    flag(Some("sn"), None, V::ScanLetter, G::HostDiscovery, false,
+        "Ping Scan - disable port scan", unsupported),
+    flag(Some("Pn"), None, V::Switch, G::HostDiscovery, true,
+        "Treat all hosts as online -- skip host discovery (until host discovery lands, \
+         every target is treated as up anyway)",
+        |b, _, _| { b.opts.skip_discovery = true; Ok(()) }),
+    flag(Some("PS"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
+        "TCP SYN discovery to given ports", unsupported),
+    flag(Some("PA"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
+        "TCP ACK discovery to given ports", unsupported),
+    flag(Some("PU"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
+        "UDP discovery to given ports", unsupported),
+    flag(Some("PY"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
+        "SCTP discovery to given ports", unsupported),
+    flag(Some("PE"), None, V::Switch, G::HostDiscovery, false,
+        "ICMP echo request discovery probe", unsupported),
+    flag(Some("PP"), None, V::Switch, G::HostDiscovery, false,
+        "ICMP timestamp request discovery probe", unsupported),
+    flag(Some("PM"), None, V::Switch, G::HostDiscovery, false,
+        "ICMP netmask request discovery probe", unsupported),
+    flag(Some("PR"), None, V::Switch, G::HostDiscovery, false,
+        "ARP ping discovery on the local network", unsupported),
+    flag(None, Some("disable-arp-ping"), V::Switch, G::HostDiscovery, false,
+        "No ARP or ND ping discovery", unsupported),
+    flag(Some("n"), None, V::Switch, G::HostDiscovery, true,
+        "Never do DNS resolution",
+        |b, _, _| { b.opts.no_dns = true; Ok(()) }),
+    flag(Some("R"), None, V::Switch, G::HostDiscovery, true,
+        "Always resolve [default: sometimes]",
+        |b, _, _| { b.opts.always_dns = true; Ok(()) }),
+    flag(None, Some("resolve-all"), V::Switch, G::HostDiscovery, true,
+        "If a hostname resolves to several addresses, scan them all",
+        |b, _, _| { b.opts.resolve_all = true; Ok(()) }),
+    flag(None, Some("dns-servers"), V::Required("<serv1[,serv2],...>"), G::HostDiscovery, false,
+        "Specify custom DNS servers", unsupported),
+    flag(None, Some("system-dns"), V::Switch, G::HostDiscovery, false,
+        "Use OS's DNS resolver", unsupported),
+    // SCAN TECHNIQUES
+    flag(Some("sS"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP SYN scan", |b, _, _| scan(b, ScanTechnique::Syn)),
+    flag(Some("sT"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP connect() scan", |b, _, _| scan(b, ScanTechnique::Connect)),
+    flag(Some("sA"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP ACK scan", |b, _, _| scan(b, ScanTechnique::Ack)),
+    flag(Some("sW"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP Window scan", |b, _, _| scan(b, ScanTechnique::Window)),
+    flag(Some("sM"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP Maimon scan", |b, _, _| scan(b, ScanTechnique::Maimon)),
+    flag(Some("sU"), None, V::ScanLetter, G::ScanTechniques, false,
+        "UDP Scan", |b, _, _| scan(b, ScanTechnique::Udp)),
+    flag(Some("sN"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP Null scan", |b, _, _| scan(b, ScanTechnique::Null)),
+    flag(Some("sF"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP FIN scan", |b, _, _| scan(b, ScanTechnique::Fin)),
+    flag(Some("sX"), None, V::ScanLetter, G::ScanTechniques, true,
+        "TCP Xmas scan", |b, _, _| scan(b, ScanTechnique::Xmas)),
+    flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTechniques, true,
+        "Customize TCP scan flags: names (URGACKPSHRSTSYNFIN) in any order or a number 0-255",
+        |b, f, v| { b.opts.scanflags = Some(values::scanflags(f, required(f, v)?)?); Ok(()) }),
+    // PORT SPECIFICATION AND SCAN ORDER
+    flag(Some("p"), None, PORT_RANGES, G::Ports, true,
+        "Only scan specified ports (Ex: -p22; -p1-65535; -p-; -p U:53,T:21-25,80)",
+        |b, f, v| { b.opts.ports = Some(nonempty(f, v, "port ranges")?.to_owned()); Ok(()) }),
+    flag(None, Some("exclude-ports"), PORT_RANGES, G::Ports, true,
+        "Exclude the specified ports from scanning",
+        |b, f, v| { b.opts.exclude_ports = Some(nonempty(f, v, "port ranges")?.to_owned()); Ok(()) }),
+    flag(Some("F"), None, V::Switch, G::Ports, true,
+        "Fast mode - Scan fewer ports than the default scan",
+        |b, _, _| { b.opts.fast = true; Ok(()) }),
+    flag(Some("r"), None, V::Switch, G::Ports, true,
+        "Scan ports sequentially - don't randomize",
+        |b, _, _| { b.opts.sequential_ports = true; Ok(()) }),
+    flag(None, Some("top-ports"), V::Required("<number>"), G::Ports, true,
+        "Scan <number> most common ports",
+        |b, f, v| {
+            b.opts.top_ports = Some(values::positive(f, required(f, v)?, "a positive number")?);
+            Ok(())
+        }),
+    // SERVICE/VERSION DETECTION
+    flag(Some("sV"), None, V::ScanLetter, G::Service, false,
+        "Probe open ports to determine service/version info", unsupported),
+    flag(None, Some("version-intensity"), V::Required("<level>"), G::Service, false,
+        "Set from 0 (light) to 9 (try all probes)", unsupported),
+    flag(None, Some("version-light"), V::Switch, G::Service, false,
+        "Limit to most likely probes (intensity 2)", unsupported),
+    flag(None, Some("version-all"), V::Switch, G::Service, false,
+        "Try every single probe (intensity 9)", unsupported),
+    flag(None, Some("version-trace"), V::Switch, G::Service, false,
+        "Show detailed version scan activity (for debugging)", unsupported),
+    flag(None, Some("allports"), V::Switch, G::Service, false,
+        "Don't exclude any ports from version detection", unsupported),
+    // TIMING AND PERFORMANCE
+    flag(Some("T"), None, V::Required("<0-5>"), G::Timing, true,
+        "Set timing template (higher is faster; or paranoid, sneaky, polite, normal, \
+         aggressive, insane); each template's values are documented in the README",
+        |b, f, v| {
+            b.opts.timing.template = Some(values::timing_template(f, required(f, v)?)?);
+            Ok(())
+        }),
+    flag(None, Some("min-hostgroup"), V::Required("<size>"), G::Timing, true,
+        "Parallel host scan group size: at least <size> hosts",
+        |b, f, v| {
+            b.opts.timing.min_hostgroup = Some(values::positive(f, required(f, v)?, "a positive number")?);
+            Ok(())
+        }),
+    flag(None, Some("max-hostgroup"), V::Required("<size>"), G::Timing, true,
+        "Parallel host scan group size: at most <size> hosts",
+        |b, f, v| {
+            b.opts.timing.max_hostgroup = Some(values::positive(f, required(f, v)?, "a positive number")?);
+            Ok(())
+        }),
+    flag(None, Some("min-parallelism"), V::Required("<numprobes>"), G::Timing, true,
+        "Probe parallelization: at least <numprobes> outstanding",
+        |b, f, v| {
+            b.opts.timing.min_parallelism = Some(values::positive(f, required(f, v)?, "a positive number")?);
+            Ok(())
+        }),
+    flag(None, Some("max-parallelism"), V::Required("<numprobes>"), G::Timing, true,
+        "Probe parallelization: at most <numprobes> outstanding",
+        |b, f, v| {
+            b.opts.timing.max_parallelism = Some(values::positive(f, required(f, v)?, "a positive number")?);
+            Ok(())
+        }),
+    flag(None, Some("min-rtt-timeout"), TIME, G::Timing, true,
+        "Lower bound of probe round trip time",
+        |b, f, v| { b.opts.timing.min_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("max-rtt-timeout"), TIME, G::Timing, true,
+        "Upper bound of probe round trip time",
+        |b, f, v| { b.opts.timing.max_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("initial-rtt-timeout"), TIME, G::Timing, true,
+        "Probe round trip time to assume before any is measured",
+        |b, f, v| { b.opts.timing.initial_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("max-retries"), V::Required("<tries>"), G::Timing, true,
+        "Caps number of port scan probe retransmissions",
+        |b, f, v| {
+            b.opts.timing.max_retries = Some(values::uint(f, required(f, v)?, "a number of retries")?);
+            Ok(())
+        }),
+    flag(None, Some("host-timeout"), TIME, G::Timing, true,
+        "Give up on target after this long",
+        |b, f, v| { b.opts.timing.host_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("scan-delay"), TIME, G::Timing, true,
+        "Adjust delay between probes (lower bound)",
+        |b, f, v| { b.opts.timing.scan_delay = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("max-scan-delay"), TIME, G::Timing, true,
+        "Adjust delay between probes (upper bound)",
+        |b, f, v| { b.opts.timing.max_scan_delay = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("min-rate"), V::Required("<number>"), G::Timing, true,
+        "Send packets no slower than <number> per second",
+        |b, f, v| { b.opts.timing.min_rate = Some(values::rate(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("max-rate"), V::Required("<number>"), G::Timing, true,
+        "Send packets no faster than <number> per second",
+        |b, f, v| { b.opts.timing.max_rate = Some(values::rate(f, required(f, v)?)?); Ok(()) }),
+    // FIREWALL/IDS EVASION AND SPOOFING
+    flag(Some("S"), None, V::Required("<IP_Address>"), G::Evasion, true,
+        "Spoof source address",
+        |b, f, v| {
+            let v = required(f, v)?;
+            let addr = v.parse().map_err(|_| CliError::invalid(f, v, "an IPv4 or IPv6 address"))?;
+            b.opts.net.source_addr = Some(addr);
+            Ok(())
+        }),
+    flag(Some("e"), None, V::Required("<iface>"), G::Evasion, true,
+        "Use specified interface",
+        |b, f, v| { b.opts.net.interface = Some(nonempty(f, v, "an interface name")?.to_owned()); Ok(()) }),
+    flag(Some("g"), Some("source-port"), V::Required("<portnum>"), G::Evasion, true,
+        "Use given port number",
+        |b, f, v| {
+            b.opts.net.source_port = Some(values::uint(f, required(f, v)?, "a port number 0-65535")?);
+            Ok(())
+        }),
+    flag(None, Some("ttl"), V::Required("<val>"), G::Evasion, true,
+        "Set IP time-to-live field",
+        |b, f, v| { b.opts.net.ttl = Some(values::uint(f, required(f, v)?, "a TTL 0-255")?); Ok(()) }),
+    // OUTPUT
+    flag(Some("oN"), None, V::Required("<file>"), G::Output, true,
+        "Output scan in normal format to the given filename ('-' for stdout)",
+        |b, f, v| { b.opts.output.normal = Some(path(f, v)?); Ok(()) }),
+    flag(Some("oX"), None, V::Required("<file>"), G::Output, true,
+        "Output scan in XML format to the given filename ('-' for stdout)",
+        |b, f, v| { b.opts.output.xml = Some(path(f, v)?); Ok(()) }),
+    flag(Some("oG"), None, V::Required("<file>"), G::Output, true,
+        "Output scan in grepable format to the given filename ('-' for stdout)",
+        |b, f, v| { b.opts.output.grepable = Some(path(f, v)?); Ok(()) }),
+    flag(Some("oJ"), None, V::Required("<file>"), G::Output, true,
+        "Output scan in JSON format to the given filename ('-' for stdout)",
+        |b, f, v| { b.opts.output.json = Some(path(f, v)?); Ok(()) }),
+    flag(Some("oA"), None, V::Required("<basename>"), G::Output, true,
+        "Output in the three major formats at once (<basename>.nmap, .xml, .gnmap)",
+        |b, f, v| {
+            let base = nonempty(f, v, "a base file name")?;
+            if base == "-" {
+                return Err(CliError::invalid(f, base, "a base file name (not stdout)"));
+            }
+            let out = &mut b.opts.output;
+            out.normal = Some(PathBuf::from(format!("{base}.nmap")));
+            out.xml = Some(PathBuf::from(format!("{base}.xml")));
+            out.grepable = Some(PathBuf::from(format!("{base}.gnmap")));
+            Ok(())
+        }),
+    flag(Some("v"), None, V::Level, G::Output, true,
+        "Increase verbosity level (use -vv or -v<level> for more effect)",
+        |b, f, v| level(&mut b.opts.output.verbose, f, v)),
+    flag(Some("d"), None, V::Level, G::Output, true,
+        "Increase debugging level (use -dd or -d<level> for more effect)",
+        |b, f, v| level(&mut b.opts.output.debug, f, v)),
+    flag(None, Some("reason"), V::Switch, G::Output, true,
+        "Display the reason a port is in a particular state",
+        |b, _, _| { b.opts.output.reason = true; Ok(()) }),
+    flag(None, Some("open"), V::Switch, G::Output, true,
+        "Only show open (or possibly open) ports",
+        |b, _, _| { b.opts.output.open_only = true; Ok(()) }),
+    flag(None, Some("stats-every"), TIME, G::Output, true,
+        "Print a progress line every <time>",
+        |b, f, v| { b.opts.output.stats_every = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("append-output"), V::Switch, G::Output, false,
+        "Append to rather than clobber specified output files", unsupported),
+    flag(None, Some("noninteractive"), V::Switch, G::Output, true,
+        "Disable runtime interactions via keyboard",
+        |b, _, _| { b.opts.noninteractive = true; Ok(()) }),
+    // MISC
+    flag(None, Some("seed"), V::Required("<n>"), G::Misc, true,
+        "Seed the target and port order (decimal or 0x hex) to repeat a scan's order",
+        |b, f, v| { b.opts.seed = Some(values::u64_dec_or_hex(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("shard"), V::Required("<K/N>"), G::Misc, true,
+        "Scan only the K-th of N disjoint parts of the targets (1 <= K <= N)",
+        |b, f, v| { b.opts.shard = Some(values::shard(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("privileged"), V::Switch, G::Misc, true,
+        "Assume that the user is fully privileged",
+        |b, _, _| { b.opts.privileged = Some(true); Ok(()) }),
+    flag(None, Some("unprivileged"), V::Switch, G::Misc, true,
+        "Assume the user lacks raw socket privileges",
+        |b, _, _| { b.opts.privileged = Some(false); Ok(()) }),
+    flag(Some("V"), Some("version"), V::Switch, G::Misc, true,
+        "Print version number",
+        |b, _, _| { b.early = Some(Command::Version); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::Misc, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::Help); Ok(()) }),
+];
+
+/// The row whose long name is `name`.
+pub(crate) fn by_long(name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.long == Some(name))
+}
+
+/// The row whose short name is exactly `name`.
+pub(crate) fn by_short(name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.short == Some(name))
+}
+
+/// The row whose short name is the longest prefix of `body`, as getopt
+/// reads a one-dash cluster (`-p80`, `-oXout.xml`, `-sSU`).
+pub(crate) fn by_short_prefix(body: &str) -> Option<(&'static Flag, &'static str)> {
+    FLAGS
+        .iter()
+        .filter_map(|f| f.short.map(|s| (f, s)))
+        .filter(|(_, s)| body.starts_with(s))
+        .max_by_key(|(_, s)| s.len())
+}

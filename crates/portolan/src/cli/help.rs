@@ -1,0 +1,70 @@
+//! `--help` and `--version` text, generated from the flag table.
+//!
+//! The help page is laid out like nmap's `-h` summary, so an nmap user
+//! finds each flag where they expect it; every line comes from a table row,
+//! so a flag cannot exist without appearing here.
+
+use super::flags::{self, Group};
+use super::ScanTechnique;
+use std::fmt::Write as _;
+
+/// The program version, from Cargo.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The nmap-style `-h` summary: usage line, one section per [`Group`] with
+/// every flag of the table (unavailable ones marked "(not yet
+/// supported)"), then examples.
+pub fn help_text() -> String {
+    let mut out = format!(
+        "Portolan {VERSION} ( nmap-style network port scanner )\n\
+         Usage: portolan [Scan Type(s)] [Options] {{target specification}}\n"
+    );
+    for group in Group::ALL {
+        let _ = writeln!(out, "{}:", group.heading());
+        for line in group.intro() {
+            let _ = writeln!(out, "  {line}");
+        }
+        for flag in flags::table().iter().filter(|f| f.group == group) {
+            let _ = write!(out, "  {}: {}", flag.usage(), flag.help);
+            if !flag.available {
+                out.push_str(" (not yet supported)");
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "EXAMPLES:\n  \
+         portolan -v -sT -p 22,80,443 198.18.0.1\n  \
+         portolan -sS -T4 -F --open 198.18.0.0/24\n  \
+         portolan -sT -p- --min-rate 1000 -oA scan scanme.example\n  \
+         portolan -6 -sS --top-ports 100 -oX - 2001:2::1\n\
+         SEE THE README FOR THE TIMING TEMPLATES' VALUES AND MORE EXAMPLES\n",
+    );
+    out
+}
+
+/// `-V` output: the version line and what this build can do.
+pub fn version_text() -> String {
+    let (ready, pending): (Vec<ScanTechnique>, Vec<ScanTechnique>) = ScanTechnique::ALL
+        .into_iter()
+        .partition(|t| flags::by_short(&t.flag()[1..]).is_some_and(|f| f.available));
+    let names = |ts: &[ScanTechnique]| {
+        ts.iter()
+            .map(|t| t.scan_type().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "Portolan version {VERSION} ( nmap-style network port scanner )\n\
+         Platform: {}-{}\n\
+         Scan techniques: {}",
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        names(&ready)
+    );
+    if !pending.is_empty() {
+        let _ = write!(out, " (not yet supported: {})", names(&pending));
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,47 @@
+//! The `portolan` command line, parsed exactly as nmap users type it.
+//!
+//! Why a hand parser: nmap's syntax (`-sT`, `-p-`, `-oX out.xml`,
+//! `-oXout.xml`, `-top-ports 100`, `-sSU`, `-vv`) is getopt_long_only's, and
+//! no argument-parsing crate accepts all of it. Why one table: every flag is
+//! a single row in [`flags`], from which the parser, `--help` and later the
+//! man page and shell completions are all derived, so they cannot drift
+//! apart.
+//!
+//! This module only reads argv. It keeps target specifications, port lists
+//! and file names raw; expanding them needs files, DNS and interfaces, and
+//! belongs to the scanner. It rejects, by name, flags whose feature is not
+//! built yet instead of accepting and ignoring them.
+//!
+//! ```
+//! use portolan::cli::{parse, Command};
+//! let args = ["-sT", "-p-", "198.18.0.1"].map(std::ffi::OsString::from);
+//! let Ok(Command::Scan(opts)) = parse(args) else { panic!() };
+//! assert_eq!(opts.ports.as_deref(), Some("-"));
+//! ```
+
+mod error;
+pub mod flags;
+mod help;
+mod options;
+mod parse;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::CliError;
+pub use help::{help_text, version_text};
+pub use options::{NetOptions, Options, OutputOptions, ScanTechnique, TimingOptions};
+pub use parse::parse;
+
+/// What the command line asks `portolan` to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Run a scan with these options.
+    Scan(Box<Options>),
+    /// Print [`help_text`] and exit successfully (`-h`, `--help`, or no
+    /// arguments).
+    Help,
+    /// Print [`version_text`] and exit successfully (`-V`, `--version`).
+    Version,
+}

@@ -1,0 +1,216 @@
+//! What the command line asked for, as plain data.
+//!
+//! These structs hold only what the user typed, checked for syntax: port
+//! lists, target specifications and file names stay raw strings or paths,
+//! because expanding them needs files, DNS or the interface list, which
+//! belong to the scanner, not to argument parsing.
+
+use portolan_model::ScanType;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A port-scan technique chosen with `-s<letter>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScanTechnique {
+    /// `-sT`: full TCP connect (needs no privileges).
+    Connect,
+    /// `-sS`: TCP SYN.
+    Syn,
+    /// `-sA`: TCP ACK.
+    Ack,
+    /// `-sW`: TCP window.
+    Window,
+    /// `-sM`: TCP Maimon (FIN/ACK).
+    Maimon,
+    /// `-sN`: TCP with no flags.
+    Null,
+    /// `-sF`: TCP FIN.
+    Fin,
+    /// `-sX`: TCP FIN/PSH/URG.
+    Xmas,
+    /// `-sU`: UDP.
+    Udp,
+}
+
+impl ScanTechnique {
+    /// Every technique, in the order nmap's help lists them.
+    pub const ALL: [ScanTechnique; 9] = [
+        ScanTechnique::Syn,
+        ScanTechnique::Connect,
+        ScanTechnique::Ack,
+        ScanTechnique::Window,
+        ScanTechnique::Maimon,
+        ScanTechnique::Udp,
+        ScanTechnique::Null,
+        ScanTechnique::Fin,
+        ScanTechnique::Xmas,
+    ];
+
+    /// The flag that selects it, e.g. `-sS`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            ScanTechnique::Connect => "-sT",
+            ScanTechnique::Syn => "-sS",
+            ScanTechnique::Ack => "-sA",
+            ScanTechnique::Window => "-sW",
+            ScanTechnique::Maimon => "-sM",
+            ScanTechnique::Null => "-sN",
+            ScanTechnique::Fin => "-sF",
+            ScanTechnique::Xmas => "-sX",
+            ScanTechnique::Udp => "-sU",
+        }
+    }
+
+    /// The results model's name for it.
+    pub fn scan_type(self) -> ScanType {
+        match self {
+            ScanTechnique::Connect => ScanType::Connect,
+            ScanTechnique::Syn => ScanType::Syn,
+            ScanTechnique::Ack => ScanType::Ack,
+            ScanTechnique::Window => ScanType::Window,
+            ScanTechnique::Maimon => ScanType::Maimon,
+            ScanTechnique::Null => ScanType::Null,
+            ScanTechnique::Fin => ScanType::Fin,
+            ScanTechnique::Xmas => ScanType::Xmas,
+            ScanTechnique::Udp => ScanType::Udp,
+        }
+    }
+
+    /// Whether it scans TCP (nmap allows only one TCP technique per scan).
+    pub fn is_tcp(self) -> bool {
+        self != ScanTechnique::Udp
+    }
+
+    /// Whether it needs raw sockets (everything but `-sT`).
+    pub fn is_raw(self) -> bool {
+        self != ScanTechnique::Connect
+    }
+}
+
+/// Everything a `portolan` scan command line asked for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    /// The command line re-joined for output headers
+    /// (`portolan -sT -p- 127.0.0.1`).
+    pub args_line: String,
+    /// Target specifications, raw, in the order given.
+    pub targets: Vec<String>,
+    /// `-iL`: file of targets (`-` is standard input).
+    pub input_list: Option<PathBuf>,
+    /// `--exclude`: hosts/networks to skip, split on commas.
+    pub exclude: Vec<String>,
+    /// `--excludefile`: file of hosts/networks to skip.
+    pub exclude_file: Option<PathBuf>,
+    /// `--unique`: scan each address once even if given several times.
+    pub unique: bool,
+    /// `-6`: IPv6 scanning.
+    pub ipv6: bool,
+    /// `-n`: never resolve names.
+    pub no_dns: bool,
+    /// `-R`: always reverse-resolve.
+    pub always_dns: bool,
+    /// `--resolve-all`: scan every address a name resolves to.
+    pub resolve_all: bool,
+    /// `-Pn`: skip host discovery.
+    pub skip_discovery: bool,
+    /// Techniques in the order given, without repeats; empty means the
+    /// default (SYN when privileged, else connect).
+    pub scans: Vec<ScanTechnique>,
+    /// `--scanflags`: TCP flags byte for raw TCP probes.
+    pub scanflags: Option<u8>,
+    /// `-p`: port ranges, raw.
+    pub ports: Option<String>,
+    /// `--exclude-ports`: port ranges, raw.
+    pub exclude_ports: Option<String>,
+    /// `-F`: fewer ports than the default.
+    pub fast: bool,
+    /// `--top-ports`: the N most common ports (N >= 1).
+    pub top_ports: Option<u32>,
+    /// `-r`: scan ports in order instead of randomly.
+    pub sequential_ports: bool,
+    /// Timing and performance.
+    pub timing: TimingOptions,
+    /// Output files and verbosity.
+    pub output: OutputOptions,
+    /// Interface and source spoofing.
+    pub net: NetOptions,
+    /// `--seed`: permutation seed.
+    pub seed: Option<u64>,
+    /// `--shard K/N`: the K-th (1-based) of N parts.
+    pub shard: Option<(u32, u32)>,
+    /// `--privileged` = `Some(true)`, `--unprivileged` = `Some(false)`
+    /// (the last one given wins).
+    pub privileged: Option<bool>,
+    /// `--noninteractive`: no keyboard interaction.
+    pub noninteractive: bool,
+}
+
+/// TIMING AND PERFORMANCE flags; `None` means "as the template says".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimingOptions {
+    /// `-T<0-5>`.
+    pub template: Option<u8>,
+    /// `--min-rate` in packets per second (> 0).
+    pub min_rate: Option<f64>,
+    /// `--max-rate` in packets per second (> 0).
+    pub max_rate: Option<f64>,
+    /// `--max-retries`.
+    pub max_retries: Option<u32>,
+    /// `--host-timeout`.
+    pub host_timeout: Option<Duration>,
+    /// `--min-parallelism` (>= 1).
+    pub min_parallelism: Option<u32>,
+    /// `--max-parallelism` (>= 1).
+    pub max_parallelism: Option<u32>,
+    /// `--min-rtt-timeout`.
+    pub min_rtt_timeout: Option<Duration>,
+    /// `--max-rtt-timeout`.
+    pub max_rtt_timeout: Option<Duration>,
+    /// `--initial-rtt-timeout`.
+    pub initial_rtt_timeout: Option<Duration>,
+    /// `--scan-delay`.
+    pub scan_delay: Option<Duration>,
+    /// `--max-scan-delay`.
+    pub max_scan_delay: Option<Duration>,
+    /// `--min-hostgroup` (>= 1).
+    pub min_hostgroup: Option<u32>,
+    /// `--max-hostgroup` (>= 1).
+    pub max_hostgroup: Option<u32>,
+}
+
+/// OUTPUT flags. A path of `-` means standard output.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputOptions {
+    /// `-oN` (or `-oA`'s `.nmap`).
+    pub normal: Option<PathBuf>,
+    /// `-oX` (or `-oA`'s `.xml`).
+    pub xml: Option<PathBuf>,
+    /// `-oG` (or `-oA`'s `.gnmap`).
+    pub grepable: Option<PathBuf>,
+    /// `-oJ`.
+    pub json: Option<PathBuf>,
+    /// `-v` level.
+    pub verbose: u8,
+    /// `-d` level.
+    pub debug: u8,
+    /// `--reason`.
+    pub reason: bool,
+    /// `--open`.
+    pub open_only: bool,
+    /// `--stats-every`.
+    pub stats_every: Option<Duration>,
+}
+
+/// FIREWALL/IDS EVASION AND SPOOFING flags about the packets' origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetOptions {
+    /// `-e`: interface name.
+    pub interface: Option<String>,
+    /// `-S`: source address.
+    pub source_addr: Option<IpAddr>,
+    /// `-g`/`--source-port`.
+    pub source_port: Option<u16>,
+    /// `--ttl`.
+    pub ttl: Option<u8>,
+}

@@ -1,0 +1,320 @@
+//! Reading argv the way nmap does.
+//!
+//! nmap parses with `getopt_long_only`, so its users type things no
+//! ordinary Rust argument parser accepts: one-dash long options
+//! (`-top-ports 100`), values glued to multi-letter names (`-oXout.xml`,
+//! `-p-`), several scan letters in one argument (`-sSU`), repeated level
+//! flags (`-vv`, `-v3`), and options mixed freely with targets. This module
+//! reproduces that grammar on top of the flag table; it knows nothing about
+//! individual flags except what their rows say.
+//!
+//! Parsing is two steps, as in ripgrep: each flag's effect checks its own
+//! value, then [`validate`] checks combinations that no single flag can see
+//! (`-F` with `-p`, `--min-rate` above `--max-rate`). Nothing here touches
+//! files, DNS or interfaces.
+
+use super::flags::{self, Builder, Flag, ValueKind};
+use super::{CliError, Command, Options, ScanTechnique};
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Parses a command line (without `argv[0]`) into a [`Command`].
+///
+/// No arguments at all means [`Command::Help`], as with nmap. `-h` or `-V`
+/// stop parsing where they appear.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliError> {
+    let args = args
+        .into_iter()
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| CliError::NotUnicode(a.to_string_lossy().into_owned()))
+        })
+        .collect::<Result<Vec<String>, _>>()?;
+    if args.is_empty() {
+        return Ok(Command::Help);
+    }
+    let mut b = Builder {
+        opts: Options {
+            args_line: std::iter::once("portolan")
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..Options::default()
+        },
+        early: None,
+    };
+    let mut cursor = Cursor {
+        args: &args,
+        next: 0,
+    };
+    let mut options_ended = false;
+    while let Some(arg) = cursor.take() {
+        if options_ended || arg == "-" || !arg.starts_with('-') {
+            b.opts.targets.push(arg.to_owned());
+        } else if arg == "--" {
+            options_ended = true;
+        } else if let Some(body) = arg.strip_prefix("--") {
+            long_option(&mut b, "--", body, &mut cursor)?;
+        } else {
+            let body = &arg[1..];
+            let name = body.split_once('=').map_or(body, |(name, _)| name);
+            if flags::by_long(name).is_some() {
+                long_option(&mut b, "-", body, &mut cursor)?;
+            } else {
+                short_cluster(&mut b, arg, body, &mut cursor)?;
+            }
+        }
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    validate(&b.opts)?;
+    Ok(Command::Scan(Box::new(b.opts)))
+}
+
+/// The arguments not yet consumed.
+struct Cursor<'a> {
+    args: &'a [String],
+    next: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// The next argument, consumed.
+    fn take(&mut self) -> Option<&'a str> {
+        let arg = self.args.get(self.next)?;
+        self.next += 1;
+        Some(arg)
+    }
+}
+
+/// `--name`, `--name=value` or `--name value` (also with one dash). nmap's
+/// multi-letter short names also work this way (`--Pn`, `--iL file`), as
+/// getopt_long_only allows.
+fn long_option(
+    b: &mut Builder,
+    dashes: &str,
+    body: &str,
+    cursor: &mut Cursor<'_>,
+) -> Result<(), CliError> {
+    let (name, inline) = match body.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (body, None),
+    };
+    let (flag, shown) = if let Some(flag) = flags::by_long(name) {
+        (flag, format!("--{name}"))
+    } else if let Some(flag) = flags::by_short(name).filter(|_| name.len() >= 2) {
+        (flag, format!("-{name}"))
+    } else {
+        return Err(CliError::UnknownOption(format!("{dashes}{name}")));
+    };
+    check_available(flag, &shown)?;
+    let value = match flag.value {
+        ValueKind::Switch | ValueKind::ScanLetter => {
+            if let Some(value) = inline {
+                return Err(CliError::UnexpectedValue {
+                    flag: shown,
+                    value: value.to_owned(),
+                });
+            }
+            None
+        }
+        ValueKind::Required(_) => Some(
+            inline
+                .or_else(|| cursor.take())
+                .ok_or_else(|| CliError::MissingValue(shown.clone()))?,
+        ),
+        ValueKind::Attached(_) | ValueKind::Level => inline,
+    };
+    (flag.apply)(b, &shown, value)
+}
+
+/// A one-dash argument read as getopt reads short options: the longest
+/// short name that prefixes the text, then its attached value, or more
+/// flags (`-nR`, `-vv`, `-sSU`).
+fn short_cluster(
+    b: &mut Builder,
+    arg: &str,
+    body: &str,
+    cursor: &mut Cursor<'_>,
+) -> Result<(), CliError> {
+    let mut rest = body.to_owned();
+    while !rest.is_empty() {
+        let (flag, short) =
+            flags::by_short_prefix(&rest).ok_or_else(|| CliError::UnknownOption(arg.to_owned()))?;
+        let shown = format!("-{short}");
+        check_available(flag, &shown)?;
+        let after = rest[short.len()..].to_owned();
+        match flag.value {
+            ValueKind::Switch => {
+                (flag.apply)(b, &shown, None)?;
+                rest = after;
+            }
+            ValueKind::ScanLetter => {
+                (flag.apply)(b, &shown, None)?;
+                rest = if after.is_empty() {
+                    after
+                } else {
+                    format!("s{after}")
+                };
+            }
+            ValueKind::Level if after.starts_with(|c: char| c.is_ascii_digit()) => {
+                return (flag.apply)(b, &shown, Some(&after));
+            }
+            ValueKind::Level => {
+                (flag.apply)(b, &shown, None)?;
+                rest = after;
+            }
+            ValueKind::Required(_) => {
+                let value = if after.is_empty() {
+                    cursor
+                        .take()
+                        .ok_or_else(|| CliError::MissingValue(shown.clone()))?
+                } else {
+                    &after
+                };
+                return (flag.apply)(b, &shown, Some(value));
+            }
+            ValueKind::Attached(_) => {
+                let value = (!after.is_empty()).then_some(after.as_str());
+                return (flag.apply)(b, &shown, value);
+            }
+        }
+        if b.early.is_some() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Rejects a flag whose feature is not built yet, by name.
+fn check_available(flag: &Flag, shown: &str) -> Result<(), CliError> {
+    if flag.available {
+        Ok(())
+    } else {
+        Err(CliError::NotSupported(shown.to_owned()))
+    }
+}
+
+/// Checks combinations of flags that contradict each other.
+fn validate(o: &Options) -> Result<(), CliError> {
+    let conflict = |msg: String| Err(CliError::Conflict(msg));
+    let tcp: Vec<ScanTechnique> = o.scans.iter().copied().filter(|s| s.is_tcp()).collect();
+    if let [first, second, ..] = tcp[..] {
+        return conflict(format!(
+            "you specified more than one type of TCP scan ({} and {}); choose one",
+            first.flag(),
+            second.flag()
+        ));
+    }
+    if o.scanflags.is_some() && tcp == [ScanTechnique::Connect] {
+        return conflict(
+            "--scanflags cannot be used with -sT (it needs a raw-packet TCP scan)".into(),
+        );
+    }
+    if o.fast && o.ports.is_some() {
+        return conflict("you cannot use -F (fast scan) with -p (explicit port selection)".into());
+    }
+    if o.fast && o.top_ports.is_some() {
+        return conflict("you cannot use -F (fast scan) with --top-ports".into());
+    }
+    if o.top_ports.is_some() && o.ports.is_some() {
+        return conflict("you cannot use --top-ports with -p (explicit port selection)".into());
+    }
+    if !o.exclude.is_empty() && o.exclude_file.is_some() {
+        return conflict("--exclude and --excludefile are mutually exclusive".into());
+    }
+    if o.no_dns && o.always_dns {
+        return conflict("-n (never resolve) and -R (always resolve) contradict each other".into());
+    }
+    match o.net.source_addr {
+        Some(addr @ IpAddr::V4(_)) if o.ipv6 => {
+            return conflict(format!("-S {addr} is an IPv4 address but -6 asks for IPv6"));
+        }
+        Some(addr @ IpAddr::V6(_)) if !o.ipv6 => {
+            return conflict(format!(
+                "-S {addr} is an IPv6 address; add -6 to scan over IPv6"
+            ));
+        }
+        _ => {}
+    }
+    let t = &o.timing;
+    let secs = |d: &Duration| format!("{}s", d.as_secs_f64());
+    ordered(
+        t.min_rate,
+        t.max_rate,
+        "--min-rate",
+        "--max-rate",
+        ToString::to_string,
+    )?;
+    ordered(
+        t.min_parallelism,
+        t.max_parallelism,
+        "--min-parallelism",
+        "--max-parallelism",
+        ToString::to_string,
+    )?;
+    ordered(
+        t.min_hostgroup,
+        t.max_hostgroup,
+        "--min-hostgroup",
+        "--max-hostgroup",
+        ToString::to_string,
+    )?;
+    ordered(
+        t.min_rtt_timeout,
+        t.max_rtt_timeout,
+        "--min-rtt-timeout",
+        "--max-rtt-timeout",
+        secs,
+    )?;
+    ordered(
+        t.min_rtt_timeout,
+        t.initial_rtt_timeout,
+        "--min-rtt-timeout",
+        "--initial-rtt-timeout",
+        secs,
+    )?;
+    ordered(
+        t.initial_rtt_timeout,
+        t.max_rtt_timeout,
+        "--initial-rtt-timeout",
+        "--max-rtt-timeout",
+        secs,
+    )?;
+    ordered(
+        t.scan_delay,
+        t.max_scan_delay,
+        "--scan-delay",
+        "--max-scan-delay",
+        secs,
+    )?;
+    let out = &o.output;
+    let to_stdout = [&out.normal, &out.xml, &out.grepable, &out.json]
+        .iter()
+        .filter(|p| p.as_deref() == Some(std::path::Path::new("-")))
+        .count();
+    if to_stdout > 1 {
+        return conflict("only one output format can be written to stdout ('-')".into());
+    }
+    Ok(())
+}
+
+/// Errors when a lower bound exceeds its upper bound, naming both flags
+/// and their values (`show` formats a value for the message).
+fn ordered<T: PartialOrd>(
+    low: Option<T>,
+    high: Option<T>,
+    low_flag: &str,
+    high_flag: &str,
+    show: impl Fn(&T) -> String,
+) -> Result<(), CliError> {
+    match (low, high) {
+        (Some(l), Some(h)) if l > h => Err(CliError::Conflict(format!(
+            "{low_flag} {} is greater than {high_flag} {}",
+            show(&l),
+            show(&h)
+        ))),
+        _ => Ok(()),
+    }
+}
