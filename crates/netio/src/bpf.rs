@@ -207,7 +207,12 @@ fn assemble(p: &[Asm]) -> Result<Vec<SockFilter>, NetError> {
         let pc = out.len();
         let ins = match *a {
             Asm::Mark(_) => continue,
-            Asm::Stmt(code, k) => SockFilter { code, jt: 0, jf: 0, k },
+            Asm::Stmt(code, k) => SockFilter {
+                code,
+                jt: 0,
+                jf: 0,
+                k,
+            },
             Asm::Ja(l) => SockFilter {
                 code: BPF_JMP | BPF_JA,
                 jt: 0,
@@ -303,7 +308,11 @@ mod tests {
             0,
             "our own probe leaving"
         );
-        assert_eq!(run(&prog, &v4(s4.octets(), 6)[..19], 0x0800, HOST), 0, "truncated");
+        assert_eq!(
+            run(&prog, &v4(s4.octets(), 6)[..19], 0x0800, HOST),
+            0,
+            "truncated"
+        );
         for nh in [6, 17, 58] {
             assert_eq!(run(&prog, &v6(s6, nh), 0x86dd, HOST), 1500);
         }
@@ -327,15 +336,27 @@ mod tests {
 
     #[test]
     fn many_sources_fit_and_too_many_are_refused() {
-        let v4s: Vec<Ipv4Addr> = (0..MAX_SOURCES as u8).map(|i| Ipv4Addr::new(198, 18, 1, i)).collect();
+        let v4s: Vec<Ipv4Addr> = (0..MAX_SOURCES as u8)
+            .map(|i| Ipv4Addr::new(198, 18, 1, i))
+            .collect();
         let v6s: Vec<Ipv6Addr> = (0..MAX_SOURCES as u16)
             .map(|i| Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, i))
             .collect();
         let prog = reply_filter(&v4s, &v6s, 100).unwrap();
         assert_eq!(run(&prog, &v4([198, 18, 1, 15], 6), 0x0800, HOST), 100);
         assert_eq!(run(&prog, &v6(v6s[15], 17), 0x86dd, HOST), 100);
-        assert_eq!(run(&prog, &v6(Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 1, 15), 17), 0x86dd, HOST), 0);
-        let too_many: Vec<Ipv4Addr> = (0..=MAX_SOURCES as u8).map(|i| Ipv4Addr::new(198, 18, 1, i)).collect();
+        assert_eq!(
+            run(
+                &prog,
+                &v6(Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 1, 15), 17),
+                0x86dd,
+                HOST
+            ),
+            0
+        );
+        let too_many: Vec<Ipv4Addr> = (0..=MAX_SOURCES as u8)
+            .map(|i| Ipv4Addr::new(198, 18, 1, i))
+            .collect();
         assert!(reply_filter(&too_many, &[], 100).is_err());
         assert!(reply_filter(&[], &[], 100).is_err());
     }

@@ -41,7 +41,9 @@ pub enum NetError {
     },
     /// A source address (`-S`) is not assigned to any local interface, and
     /// no interface (`-e`) says where to send from.
-    #[error("source address {src} is not assigned to a local interface; name one with -e to spoof it")]
+    #[error(
+        "source address {src} is not assigned to a local interface; name one with -e to spoof it"
+    )]
     SourceNotLocal {
         /// The source address given.
         src: IpAddr,

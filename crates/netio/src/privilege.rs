@@ -9,7 +9,13 @@
 pub fn has_raw_privilege() -> bool {
     // SAFETY: socket(2) takes no pointers; the returned descriptor, if any,
     // is owned by nobody else and is closed right here.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_INET,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::IPPROTO_RAW,
+        )
+    };
     if fd < 0 {
         return false;
     }

@@ -83,8 +83,11 @@ impl RawIo {
         if cfg.src_v4.is_none() && cfg.src_v6.is_none() {
             return Err(NetError::Config("no source address given".into()));
         }
-        let ifindex = nix::net::if_::if_nametoindex(cfg.interface.as_str())
-            .map_err(|_| NetError::UnknownInterface { name: cfg.interface.clone() })?;
+        let ifindex = nix::net::if_::if_nametoindex(cfg.interface.as_str()).map_err(|_| {
+            NetError::UnknownInterface {
+                name: cfg.interface.clone(),
+            }
+        })?;
         let v4: Vec<Ipv4Addr> = cfg.src_v4.into_iter().collect();
         let v6: Vec<Ipv6Addr> = cfg.src_v6.into_iter().collect();
         // The receive side first: replies to the first probes must not be
@@ -92,7 +95,11 @@ impl RawIo {
         let ring = PacketRing::open(ifindex, &v4, &v6, cfg.snaplen, cfg.ring_bytes)?;
         let bind = cfg.bind_device.then_some(cfg.interface.as_str());
         let sender = RawSender::open(!v4.is_empty(), !v6.is_empty(), bind, ifindex)?;
-        Ok(RawIo { sender, ring, interface: cfg.interface.clone() })
+        Ok(RawIo {
+            sender,
+            ring,
+            interface: cfg.interface.clone(),
+        })
     }
 
     /// The interface replies are captured on.
@@ -102,7 +109,10 @@ impl RawIo {
 
     /// Counters of both directions so far.
     pub fn stats(&mut self) -> IoStats {
-        IoStats { send: self.sender.stats(), recv: self.ring.stats() }
+        IoStats {
+            send: self.sender.stats(),
+            recv: self.ring.stats(),
+        }
     }
 }
 
@@ -118,6 +128,8 @@ impl PacketIo for RawIo {
 
 impl std::fmt::Debug for RawIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawIo").field("interface", &self.interface).finish_non_exhaustive()
+        f.debug_struct("RawIo")
+            .field("interface", &self.interface)
+            .finish_non_exhaustive()
     }
 }

@@ -26,7 +26,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{fence, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bpf::{reply_filter, SockFilter, PACKET_OUTGOING};
 use crate::error::NetError;
@@ -125,11 +125,23 @@ pub(crate) struct PacketRing {
 // out beyond a `recv` call) and is valid from any thread.
 unsafe impl Send for PacketRing {}
 
-fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, val: &T, op: &'static str) -> Result<(), NetError> {
+fn setsockopt<T>(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: &T,
+    op: &'static str,
+) -> Result<(), NetError> {
     // SAFETY: `val` is a live, initialised value whose exact size is passed;
     // the kernel copies it in.
     let r = unsafe {
-        libc::setsockopt(fd.as_raw_fd(), level, name, (val as *const T).cast(), mem::size_of::<T>() as libc::socklen_t)
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (val as *const T).cast(),
+            mem::size_of::<T>() as libc::socklen_t,
+        )
     };
     if r < 0 {
         Err(NetError::last_os(op))
@@ -153,7 +165,8 @@ impl PacketRing {
         // Protocol 0: the socket receives nothing until `bind`, so no
         // unfiltered packet slips in before the filter is attached.
         // SAFETY: socket(2) takes no pointers.
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        let raw =
+            unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         if raw < 0 {
             return Err(NetError::last_os("opening the AF_PACKET receive socket"));
         }
@@ -166,13 +179,31 @@ impl PacketRing {
             filter: filter.as_ptr() as *mut libc::sock_filter,
         };
         // The kernel copies the program during the call; `filter` outlives it.
-        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog, "attaching the BPF reply filter")?;
+        setsockopt(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            &prog,
+            "attaching the BPF reply filter",
+        )?;
         let one: libc::c_int = 1;
         // Best effort: older kernels lack it, the filter covers it anyway.
-        let _ = setsockopt(&fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, "PACKET_IGNORE_OUTGOING");
+        let _ = setsockopt(
+            &fd,
+            libc::SOL_PACKET,
+            PACKET_IGNORE_OUTGOING,
+            &one,
+            "PACKET_IGNORE_OUTGOING",
+        );
         set_buffer(&fd, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, 8 << 20);
 
-        setsockopt(&fd, libc::SOL_PACKET, PACKET_VERSION, &TPACKET_V3, "selecting TPACKET_V3")?;
+        setsockopt(
+            &fd,
+            libc::SOL_PACKET,
+            PACKET_VERSION,
+            &TPACKET_V3,
+            "selecting TPACKET_V3",
+        )?;
         let block_nr = (ring_bytes / BLOCK_SIZE).clamp(2, 4096);
         let req = TpacketReq3 {
             block_size: BLOCK_SIZE as u32,
@@ -185,7 +216,13 @@ impl PacketRing {
             sizeof_priv: 0,
             feature_req_word: 0,
         };
-        setsockopt(&fd, libc::SOL_PACKET, PACKET_RX_RING, &req, "setting up the receive ring")?;
+        setsockopt(
+            &fd,
+            libc::SOL_PACKET,
+            PACKET_RX_RING,
+            &req,
+            "setting up the receive ring",
+        )?;
         let map_len = BLOCK_SIZE * block_nr;
         // SAFETY: maps the ring the kernel just allocated for this socket;
         // no existing memory is affected. Checked against MAP_FAILED below.
@@ -202,7 +239,14 @@ impl PacketRing {
         if map == libc::MAP_FAILED {
             return Err(NetError::last_os("mmap of the receive ring"));
         }
-        let ring = PacketRing { fd, map: map.cast(), map_len, block_nr, cur: 0, stats: RecvStats::default() };
+        let ring = PacketRing {
+            fd,
+            map: map.cast(),
+            map_len,
+            block_nr,
+            cur: 0,
+            stats: RecvStats::default(),
+        };
 
         // SAFETY: sockaddr_ll is plain old data; all-zero is valid.
         let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
@@ -220,9 +264,14 @@ impl PacketRing {
         if r < 0 {
             let e = io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::ENODEV) {
-                return Err(NetError::Config(format!("no interface with index {ifindex}")));
+                return Err(NetError::Config(format!(
+                    "no interface with index {ifindex}"
+                )));
             }
-            return Err(NetError::os("binding the receive socket to the interface", e));
+            return Err(NetError::os(
+                "binding the receive socket to the interface",
+                e,
+            ));
         }
         Ok(ring)
     }
@@ -252,12 +301,22 @@ impl PacketRing {
 
     /// Waits at most `timeout` for the first packet, then hands every packet
     /// already waiting (at most one pass over the ring) to `on_packet`.
-    pub(crate) fn recv(&mut self, timeout: Duration, on_packet: &mut dyn FnMut(&[u8])) -> io::Result<usize> {
+    pub(crate) fn recv(
+        &mut self,
+        timeout: Duration,
+        on_packet: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<usize> {
+        // `None`: a timeout too long to represent, i.e. wait indefinitely.
+        let deadline = Instant::now().checked_add(timeout);
         let mut n = self.drain(on_packet);
-        if n == 0 && !timeout.is_zero() {
-            if self.wait(timeout)? {
-                n = self.drain(on_packet);
+        // A wake-up can bring a block with nothing to deliver (all its
+        // packets were our own, seen leaving): keep waiting until the end.
+        while n == 0 {
+            let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+            if left.is_zero() || !self.wait(left)? {
+                break;
             }
+            n = self.drain(on_packet);
         }
         self.stats.delivered += n as u64;
         Ok(n)
@@ -265,23 +324,37 @@ impl PacketRing {
 
     /// Polls the socket; true if it became readable.
     fn wait(&self, timeout: Duration) -> io::Result<bool> {
-        let mut pfd = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN | libc::POLLERR, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN | libc::POLLERR,
+            revents: 0,
+        };
         let ts = libc::timespec {
             tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t,
-            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
         };
         // SAFETY: `pfd` and `ts` are live for the call; one pollfd is passed.
         let r = unsafe { libc::ppoll(&mut pfd, 1, &ts, ptr::null()) };
         if r < 0 {
             let e = io::Error::last_os_error();
-            return if e.raw_os_error() == Some(libc::EINTR) { Ok(false) } else { Err(e) };
+            return if e.raw_os_error() == Some(libc::EINTR) {
+                Ok(false)
+            } else {
+                Err(e)
+            };
         }
         if pfd.revents & libc::POLLERR != 0 {
             let mut err: libc::c_int = 0;
             let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
             // SAFETY: `err`/`len` are live and sized for SO_ERROR's int.
             unsafe {
-                libc::getsockopt(self.fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len)
+                libc::getsockopt(
+                    self.fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_ERROR,
+                    (&mut err as *mut libc::c_int).cast(),
+                    &mut len,
+                )
             };
             if err != 0 {
                 return Err(io::Error::from_raw_os_error(err));
@@ -313,7 +386,9 @@ impl PacketRing {
             n += unsafe { deliver_block(block, on_packet) };
             fence(Ordering::Release);
             // SAFETY: as above; this write hands the block back.
-            unsafe { ptr::write_volatile(ptr::addr_of_mut!((*desc).block_status), TP_STATUS_KERNEL) };
+            unsafe {
+                ptr::write_volatile(ptr::addr_of_mut!((*desc).block_status), TP_STATUS_KERNEL)
+            };
             self.cur = (self.cur + 1) % self.block_nr;
         }
         n

@@ -47,7 +47,9 @@ fn local_addrs() -> Result<(Vec<IfAddr>, Vec<String>), NetError> {
     let mut out = Vec::new();
     let mut loopbacks = Vec::new();
     for ifa in addrs {
-        if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK) && !loopbacks.contains(&ifa.interface_name) {
+        if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK)
+            && !loopbacks.contains(&ifa.interface_name)
+        {
             loopbacks.push(ifa.interface_name.clone());
         }
         let Some(sa) = ifa.address else { continue };
@@ -84,14 +86,22 @@ fn is_link_local(a: IpAddr) -> bool {
 /// Asks the kernel which source address it would use to reach `dst`,
 /// optionally only through interface `iface`. Sends nothing.
 fn kernel_source(dst: IpAddr, iface: Option<(&str, u32)>) -> std::io::Result<IpAddr> {
-    let sock = Socket::new(Domain::for_address(SocketAddr::new(dst, 0)), Type::DGRAM, None)?;
+    let sock = Socket::new(
+        Domain::for_address(SocketAddr::new(dst, 0)),
+        Type::DGRAM,
+        None,
+    )?;
     if let Some((name, _)) = iface {
         sock.bind_device(Some(name.as_bytes()))?;
     }
     let sa = match dst {
         IpAddr::V4(v4) => SocketAddr::new(IpAddr::V4(v4), 9),
         IpAddr::V6(v6) => {
-            let scope = if is_link_local(dst) { iface.map_or(0, |(_, i)| i) } else { 0 };
+            let scope = if is_link_local(dst) {
+                iface.map_or(0, |(_, i)| i)
+            } else {
+                0
+            };
             SocketAddr::V6(std::net::SocketAddrV6::new(v6, 9, 0, scope))
         }
     };
@@ -104,7 +114,9 @@ fn kernel_source(dst: IpAddr, iface: Option<(&str, u32)>) -> std::io::Result<IpA
 }
 
 fn index_of(name: &str) -> Result<u32, NetError> {
-    if_nametoindex(name).map_err(|_| NetError::UnknownInterface { name: name.to_owned() })
+    if_nametoindex(name).map_err(|_| NetError::UnknownInterface {
+        name: name.to_owned(),
+    })
 }
 
 /// Finds the interface and source address for probes to `dst`.
@@ -144,7 +156,10 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>, src: Option<IpAddr>) -> Result
                     .filter(|a| a.name == name && a.addr.is_ipv4() == dst.is_ipv4())
                     .min_by_key(|a| is_link_local(a.addr) != is_link_local(dst))
                     .map(|a| a.addr)
-                    .ok_or(NetError::NoAddress { interface: name.to_owned(), family: family(dst) })?,
+                    .ok_or(NetError::NoAddress {
+                        interface: name.to_owned(),
+                        family: family(dst),
+                    })?,
                 None => return Err(NetError::NoRoute { dst, source: e }),
             },
         },
@@ -156,13 +171,22 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>, src: Option<IpAddr>) -> Result
         None => {
             let to_self = dst.is_loopback() || addrs.iter().any(|a| a.addr == dst);
             let by_src = addrs.iter().find(|a| a.addr == src).map(|a| a.name.clone());
-            let chosen = if to_self { loopback_name().or(by_src) } else { by_src };
+            let chosen = if to_self {
+                loopback_name().or(by_src)
+            } else {
+                by_src
+            };
             chosen.ok_or(NetError::SourceNotLocal { src })?
         }
     };
     let ifindex = index_of(&interface)?;
     let is_loopback = loopbacks.contains(&interface);
-    Ok(Route { interface, ifindex, src, is_loopback })
+    Ok(Route {
+        interface,
+        ifindex,
+        src,
+        is_loopback,
+    })
 }
 
 #[cfg(test)]
@@ -178,6 +202,11 @@ mod tests {
         assert!(r.ifindex > 0);
         let r = route_to(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9)), None, None).unwrap();
         assert!(r.is_loopback, "{r:?}");
+        let r = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), Some("lo"), None).unwrap();
+        assert_eq!(
+            (r.interface.as_str(), r.src),
+            ("lo", IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
     }
 
     #[test]

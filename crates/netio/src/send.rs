@@ -67,7 +67,12 @@ pub(crate) struct RawSender {
 // plain descriptors, usable from any thread.
 unsafe impl Send for RawSender {}
 
-fn set_opt(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, val: libc::c_int) -> io::Result<()> {
+fn set_opt(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: `val` lives across the call and its exact size is passed.
     let r = unsafe {
         libc::setsockopt(
@@ -108,7 +113,9 @@ fn bind_device(fd: &OwnedFd, iface: &str) -> Result<(), NetError> {
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.raw_os_error() == Some(libc::ENODEV) {
-            return Err(NetError::UnknownInterface { name: iface.to_owned() });
+            return Err(NetError::UnknownInterface {
+                name: iface.to_owned(),
+            });
         }
         return Err(NetError::os("SO_BINDTODEVICE on the send socket", e));
     }
@@ -117,7 +124,13 @@ fn bind_device(fd: &OwnedFd, iface: &str) -> Result<(), NetError> {
 
 fn open_raw(domain: libc::c_int, op: &'static str) -> Result<OwnedFd, NetError> {
     // SAFETY: socket(2) takes no pointers.
-    let fd = unsafe { libc::socket(domain, libc::SOCK_RAW | libc::SOCK_CLOEXEC, libc::IPPROTO_RAW) };
+    let fd = unsafe {
+        libc::socket(
+            domain,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::IPPROTO_RAW,
+        )
+    };
     if fd < 0 {
         return Err(NetError::last_os(op));
     }
@@ -223,7 +236,12 @@ impl RawSender {
             // point into `packets`, borrowed for this whole call. The kernel
             // only reads them, and writes `msg_len` inside `msgs`.
             let r = unsafe {
-                libc::sendmmsg(fd, self.msgs.as_mut_ptr(), n as libc::c_uint, libc::MSG_DONTWAIT)
+                libc::sendmmsg(
+                    fd,
+                    self.msgs.as_mut_ptr(),
+                    n as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
             };
             if r >= 0 {
                 let r = r as usize;
@@ -235,11 +253,14 @@ impl RawSender {
             }
             let err = io::Error::last_os_error();
             match err.raw_os_error() {
-                Some(libc::EAGAIN) | Some(libc::ENOBUFS) | Some(libc::EINTR) | Some(libc::ENOMEM) => {
+                Some(libc::EAGAIN) | Some(libc::ENOBUFS) | Some(libc::EINTR)
+                | Some(libc::ENOMEM) => {
                     self.stats.short_batches += 1;
                     return Ok(done);
                 }
-                Some(libc::EBADF) | Some(libc::ENOTSOCK) | Some(libc::EFAULT) | None => return Err(err),
+                Some(libc::EBADF) | Some(libc::ENOTSOCK) | Some(libc::EFAULT) | None => {
+                    return Err(err)
+                }
                 Some(code) => {
                     // This packet is refused (no route, firewall, size…):
                     // drop it like a lost probe and carry on.
@@ -265,13 +286,17 @@ impl RawSender {
                 (Some(Dest::V4(a)), true) => {
                     // SAFETY: sockaddr_storage is large and aligned enough
                     // for any socket address, including sockaddr_in.
-                    let sin = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+                    let sin = unsafe {
+                        &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>()
+                    };
                     sin.sin_family = libc::AF_INET as libc::sa_family_t;
                     sin.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
                 }
                 (Some(Dest::V6(a)), false) => {
                     // SAFETY: as above, for sockaddr_in6.
-                    let sin6 = unsafe { &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+                    let sin6 = unsafe {
+                        &mut *(&mut ss as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+                    };
                     sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                     sin6.sin6_addr.s6_addr = a.octets();
                     if a.segments()[0] & 0xffc0 == 0xfe80 {
@@ -281,7 +306,10 @@ impl RawSender {
                 _ => break,
             }
             self.addrs.push(ss);
-            self.iovs.push(libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() });
+            self.iovs.push(libc::iovec {
+                iov_base: p.as_ptr() as *mut libc::c_void,
+                iov_len: p.len(),
+            });
         }
         let name_len = if v4 {
             mem::size_of::<libc::sockaddr_in>()
@@ -306,6 +334,9 @@ fn bad_packet(done: usize, why: &str) -> io::Result<usize> {
     if done > 0 {
         Ok(done)
     } else {
-        Err(io::Error::new(io::ErrorKind::InvalidInput, format!("cannot send packet: {why}")))
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("cannot send packet: {why}"),
+        ))
     }
 }

@@ -32,7 +32,12 @@ fn addr(s: &str) -> IpAddr {
 
 /// Sends SYNs to an open and a closed port of `target` from the scanner
 /// namespace and checks the SYN/ACK and RST come back through the ring.
-fn syn_scan_two_ports(tb: &Testbed, target: IpAddr, expect_src: IpAddr, expect_if: &str) -> Vec<Seen> {
+fn syn_scan_two_ports(
+    tb: &Testbed,
+    target: IpAddr,
+    expect_src: IpAddr,
+    expect_if: &str,
+) -> Vec<Seen> {
     let route = route_to(target, None, None).expect("route");
     assert_eq!(route.src, expect_src, "{route:?}");
     assert_eq!(route.interface, expect_if, "{route:?}");
@@ -42,19 +47,30 @@ fn syn_scan_two_ports(tb: &Testbed, target: IpAddr, expect_src: IpAddr, expect_i
     assert_eq!(io.send(&[&p1, &p2]).expect("send"), 2);
     let _ = tb;
     let seen = collect(&mut io, Duration::from_secs(3), |s| {
-        s.iter().any(|x| x.sport == OPEN && x.flags & (SYN | ACK) == SYN | ACK)
+        s.iter()
+            .any(|x| x.sport == OPEN && x.flags & (SYN | ACK) == SYN | ACK)
             && s.iter().any(|x| x.sport == CLOSED && x.flags & RST != 0)
     });
     eprintln!("{target}: seen {seen:?}");
-    let synack = seen.iter().find(|x| x.src == target && x.sport == OPEN && x.dport == 40000);
+    let synack = seen
+        .iter()
+        .find(|x| x.src == target && x.sport == OPEN && x.dport == 40000);
     assert!(
         matches!(synack, Some(x) if x.flags & (SYN | ACK) == SYN | ACK),
         "no SYN/ACK from the open port: {seen:?}"
     );
-    let rst = seen.iter().find(|x| x.src == target && x.sport == CLOSED && x.dport == 40001);
-    assert!(matches!(rst, Some(x) if x.flags & RST != 0), "no RST from the closed port: {seen:?}");
+    let rst = seen
+        .iter()
+        .find(|x| x.src == target && x.sport == CLOSED && x.dport == 40001);
+    assert!(
+        matches!(rst, Some(x) if x.flags & RST != 0),
+        "no RST from the closed port: {seen:?}"
+    );
     for x in &seen {
-        assert_eq!(x.dst, route.src, "the filter passed a packet not for us: {x:?}");
+        assert_eq!(
+            x.dst, route.src,
+            "the filter passed a packet not for us: {x:?}"
+        );
     }
     let stats = io.stats();
     assert_eq!(stats.send.sent, 2);
@@ -93,9 +109,44 @@ fn syn_and_rst_replies_over_loopback() {
         let seen = tb.in_scanner(|| syn_scan_two_ports(&tb, addr(target), addr(target), "lo"));
         // Loopback delivers each probe once as incoming (that copy passes:
         // it is addressed to us) but its outgoing copy must be filtered.
-        let own = seen.iter().filter(|x| x.dport == OPEN && x.flags == SYN).count();
-        assert!(own <= 1, "outgoing copies of our probe were captured: {seen:?}");
+        let own = seen
+            .iter()
+            .filter(|x| x.dport == OPEN && x.flags == SYN)
+            .count();
+        assert!(
+            own <= 1,
+            "outgoing copies of our probe were captured: {seen:?}"
+        );
     }
+}
+
+#[test]
+fn routes_follow_the_kernel_and_the_overrides() {
+    if !root_or_skip("routes_follow_the_kernel_and_the_overrides") {
+        return;
+    }
+    let tb = Testbed::new();
+    tb.in_scanner(|| {
+        let r = route_to(addr(TARGET_V4), None, None).unwrap();
+        assert_eq!(
+            (r.interface.as_str(), r.src, r.is_loopback),
+            ("va", addr(SCANNER_V4), false)
+        );
+        assert!(r.ifindex > 1);
+        let r = route_to(addr(TARGET_V6), None, None).unwrap();
+        assert_eq!((r.interface.as_str(), r.src), ("va", addr(SCANNER_V6)));
+        // Our own veth address is reached over loopback.
+        let r = route_to(addr(SCANNER_V4), None, None).unwrap();
+        assert_eq!((r.interface.as_str(), r.is_loopback), ("lo", true), "{r:?}");
+        // -S picks the other local address; -e with no route still works.
+        let r = route_to(addr(TARGET_V4), None, Some(addr(UNUSED_V4))).unwrap();
+        assert_eq!((r.interface.as_str(), r.src), ("va", addr(UNUSED_V4)));
+        let r = route_to(addr(TARGET_V4), Some("va"), None).unwrap();
+        assert_eq!(r.src, addr(SCANNER_V4));
+        // No route at all: the namespace has no default route.
+        let e = route_to(addr("198.19.0.1"), None, None).unwrap_err();
+        assert!(e.to_string().contains("198.19.0.1"), "{e}");
+    });
 }
 
 #[test]
@@ -116,9 +167,12 @@ fn filter_drops_traffic_for_other_addresses() {
             }
             u.send_to(b"for the scan", (SCANNER_V4, 9)).unwrap();
         });
-        let seen = collect(&mut io, Duration::from_secs(3), |s| s.iter().any(|x| x.proto == 17));
+        let seen = collect(&mut io, Duration::from_secs(3), |s| {
+            s.iter().any(|x| x.proto == 17)
+        });
         assert!(
-            seen.iter().any(|x| x.proto == 17 && x.sport == 5000 && x.dst == addr(SCANNER_V4)),
+            seen.iter()
+                .any(|x| x.proto == 17 && x.sport == 5000 && x.dst == addr(SCANNER_V4)),
             "the UDP datagram to the scan's source did not arrive: {seen:?}"
         );
         // Drain a little longer: nothing for the unused address may appear.
@@ -146,6 +200,8 @@ fn send_rejects_garbage_without_panicking() {
         assert!(io.send(&[&[][..]]).is_err());
         // Good packets before a bad one still go out.
         assert_eq!(io.send(&[&good, &[0x45, 0][..]]).unwrap(), 1);
+        // An unrepresentably long timeout waits for the reply, no panic.
+        assert!(io.recv(Duration::MAX, &mut |_| {}).unwrap() >= 1);
         // No IPv6 source configured: refused with a reason.
         let e = io.send(&[&v6]).unwrap_err();
         assert!(e.to_string().contains("IPv6"), "{e}");

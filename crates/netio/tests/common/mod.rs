@@ -54,11 +54,16 @@ impl Testbed {
     pub fn new() -> Testbed {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let base = format!("pt-nio-{}-{n}", std::process::id());
-        let tb = Testbed { scanner: format!("{base}-a"), target: format!("{base}-b") };
+        let tb = Testbed {
+            scanner: format!("{base}-a"),
+            target: format!("{base}-b"),
+        };
         ip(&["netns", "add", &tb.scanner]);
         ip(&["netns", "add", &tb.target]);
         let (a, b) = (tb.scanner.as_str(), tb.target.as_str());
-        ip(&["-n", a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b]);
+        ip(&[
+            "-n", a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", b,
+        ]);
         ip(&["-n", a, "addr", "add", "198.18.0.1/24", "dev", "va"]);
         ip(&["-n", a, "addr", "add", "198.18.0.3/24", "dev", "va"]);
         ip(&["-n", a, "addr", "add", "2001:2::1/64", "dev", "va", "nodad"]);
@@ -108,8 +113,12 @@ impl Drop for Testbed {
 /// Builds a TCP SYN from `src:sport` to `dst:dport`.
 pub fn syn(src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32) -> Vec<u8> {
     let b = match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => etherparse::PacketBuilder::ipv4(s.octets(), d.octets(), 64),
-        (IpAddr::V6(s), IpAddr::V6(d)) => etherparse::PacketBuilder::ipv6(s.octets(), d.octets(), 64),
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            etherparse::PacketBuilder::ipv4(s.octets(), d.octets(), 64)
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            etherparse::PacketBuilder::ipv6(s.octets(), d.octets(), 64)
+        }
         _ => panic!("mixed address families"),
     };
     let b = b.tcp(sport, dport, seq, 1024).syn();
@@ -151,10 +160,20 @@ pub fn parse(p: &[u8]) -> Option<Seen> {
         _ => return None,
     };
     let (sport, dport) = if l4.len() >= 4 && (proto == 6 || proto == 17) {
-        (u16::from_be_bytes([l4[0], l4[1]]), u16::from_be_bytes([l4[2], l4[3]]))
+        (
+            u16::from_be_bytes([l4[0], l4[1]]),
+            u16::from_be_bytes([l4[2], l4[3]]),
+        )
     } else {
         (0, 0)
     };
     let flags = if proto == 6 { *l4.get(13)? } else { 0 };
-    Some(Seen { src, dst, proto, sport, dport, flags })
+    Some(Seen {
+        src,
+        dst,
+        proto,
+        sport,
+        dport,
+        flags,
+    })
 }
