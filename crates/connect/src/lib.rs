@@ -16,16 +16,18 @@ pub mod outcome;
 pub use limits::socket_budget;
 pub use outcome::{classify, Outcome};
 
-use portolan_engine::{Probe, ProbeSpec, Progress, Reply, Scan, SendError};
+use portolan_engine::{Probe, Progress, Reply, Scan, SendError};
 use portolan_model::HostResult;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 /// Longest the driver sleeps between looks at the stop flag and progress.
 const MAX_WAIT: Duration = Duration::from_millis(50);
+/// Probes handed to one task.
+const CHUNK: usize = 32;
 /// Sockets in flight at most, whatever the descriptor limit allows.
 const MAX_SOCKETS: usize = 16_384;
 
@@ -53,10 +55,8 @@ impl<F: FnMut(HostResult)> Observer for F {
 }
 
 struct Done {
-    technique: usize,
-    spec: ProbeSpec,
-    outcome: Outcome,
     probe: Probe,
+    outcome: Outcome,
 }
 
 /// Runs `scan` to completion, or until `stop` is set, with every technique
@@ -92,26 +92,23 @@ pub async fn run(
             observer.progress(&scan.progress());
             last_progress = now;
         }
-        // Launch every probe the engine allows while sockets are free.
+        // Launch every probe the engine allows while sockets are free, in
+        // chunks that run on every worker thread: most attempts are decided
+        // inside connect() itself (see `attempt`), so the system calls are
+        // the work, and they spread over the cores this way.
+        let mut chunk: Vec<(Probe, OwnedSemaphorePermit)> = Vec::with_capacity(CHUNK);
         while let Ok(permit) = permits.clone().try_acquire_owned() {
             let Some(probe) = scan.poll_probe(now) else {
                 drop(permit);
                 break;
             };
-            let tx = tx.clone();
-            let source = opts.source;
-            tokio::spawn(async move {
-                let dst = SocketAddr::new(probe.spec.dst, probe.spec.dport);
-                let deadline = tokio::time::Instant::from_std(probe.deadline);
-                let outcome = attempt::attempt(dst, source, deadline).await;
-                drop(permit);
-                let _ = tx.send(Done {
-                    technique: probe.technique,
-                    spec: probe.spec,
-                    outcome,
-                    probe,
-                });
-            });
+            chunk.push((probe, permit));
+            if chunk.len() == CHUNK {
+                launch(std::mem::take(&mut chunk), opts.source, &tx);
+            }
+        }
+        if !chunk.is_empty() {
+            launch(chunk, opts.source, &tx);
         }
         // Wait for results, the engine's next deadline, or a stop check.
         let wait = scan
@@ -129,25 +126,59 @@ pub async fn run(
         }
         let now = Instant::now();
         for d in done.drain(..) {
-            match d.outcome {
-                Outcome::State(state, reason) => scan.on_reply(
-                    now,
-                    d.technique,
-                    Reply {
-                        dst: d.spec.dst,
-                        dport: d.spec.dport,
-                        attempt: Some(d.spec.attempt),
-                        state,
-                        reason,
-                        ttl: 0,
-                    },
-                ),
-                // The engine's own deadline turns silence into a retry or
-                // the no-reply state.
-                Outcome::Silent => {}
-                Outcome::LocalError => scan.on_send_error(now, &d.probe, SendError::Transient),
-            }
+            deliver(scan, now, &d.probe, d.outcome);
         }
     }
     observer.progress(&scan.progress());
+}
+
+/// Starts the attempts of `chunk` in a task; results come back over `tx`.
+fn launch(
+    chunk: Vec<(Probe, OwnedSemaphorePermit)>,
+    source: Option<IpAddr>,
+    tx: &mpsc::UnboundedSender<Done>,
+) {
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        for (probe, permit) in chunk {
+            let dst = SocketAddr::new(probe.spec.dst, probe.spec.dport);
+            match attempt::start(dst, source) {
+                attempt::Started::Done(outcome) => {
+                    drop(permit);
+                    let _ = tx.send(Done { probe, outcome });
+                }
+                attempt::Started::Pending(socket) => {
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let deadline = tokio::time::Instant::from_std(probe.deadline);
+                        let outcome = attempt::finish(socket, deadline).await;
+                        drop(permit);
+                        let _ = tx.send(Done { probe, outcome });
+                    });
+                }
+            }
+        }
+    });
+}
+
+/// Hands one attempt's outcome to the engine.
+fn deliver(scan: &mut Scan, now: Instant, probe: &Probe, outcome: Outcome) {
+    match outcome {
+        Outcome::State(state, reason) => scan.on_reply(
+            now,
+            probe.technique,
+            Reply {
+                dst: probe.spec.dst,
+                dport: probe.spec.dport,
+                attempt: Some(probe.spec.attempt),
+                state,
+                reason,
+                ttl: 0,
+            },
+        ),
+        // The engine's own deadline turns silence into a retry or the
+        // no-reply state.
+        Outcome::Silent => {}
+        Outcome::LocalError => scan.on_send_error(now, probe, SendError::Transient),
+    }
 }

@@ -45,7 +45,9 @@ pub fn classify(result: &io::Result<()>) -> Outcome {
 fn classify_errno(errno: i32, kind: io::ErrorKind) -> Outcome {
     match errno {
         libc::ECONNREFUSED => Outcome::State(PortState::Closed, Reason::ConnRefused),
-        libc::EHOSTUNREACH | libc::EHOSTDOWN => Outcome::State(PortState::Filtered, Reason::HostUnreach),
+        libc::EHOSTUNREACH | libc::EHOSTDOWN => {
+            Outcome::State(PortState::Filtered, Reason::HostUnreach)
+        }
         libc::ENETUNREACH | libc::ENONET => Outcome::State(PortState::Filtered, Reason::NetUnreach),
         libc::EACCES | libc::EPERM => Outcome::State(PortState::Filtered, Reason::AdminProhibited),
         libc::ENOPROTOOPT => Outcome::State(PortState::Filtered, Reason::ProtoUnreach),
@@ -70,11 +72,26 @@ mod tests {
         use PortState::*;
         let rows: &[(io::Result<()>, Outcome)] = &[
             (Ok(()), Outcome::State(Open, Reason::SynAck)),
-            (err(libc::ECONNREFUSED), Outcome::State(Closed, Reason::ConnRefused)),
-            (err(libc::EHOSTUNREACH), Outcome::State(Filtered, Reason::HostUnreach)),
-            (err(libc::ENETUNREACH), Outcome::State(Filtered, Reason::NetUnreach)),
-            (err(libc::EACCES), Outcome::State(Filtered, Reason::AdminProhibited)),
-            (err(libc::EPERM), Outcome::State(Filtered, Reason::AdminProhibited)),
+            (
+                err(libc::ECONNREFUSED),
+                Outcome::State(Closed, Reason::ConnRefused),
+            ),
+            (
+                err(libc::EHOSTUNREACH),
+                Outcome::State(Filtered, Reason::HostUnreach),
+            ),
+            (
+                err(libc::ENETUNREACH),
+                Outcome::State(Filtered, Reason::NetUnreach),
+            ),
+            (
+                err(libc::EACCES),
+                Outcome::State(Filtered, Reason::AdminProhibited),
+            ),
+            (
+                err(libc::EPERM),
+                Outcome::State(Filtered, Reason::AdminProhibited),
+            ),
             (err(libc::ETIMEDOUT), Outcome::Silent),
             (err(libc::EADDRNOTAVAIL), Outcome::LocalError),
             (err(libc::EMFILE), Outcome::LocalError),

@@ -60,7 +60,12 @@ fn listeners_are_open_and_the_rest_closed() {
     assert_eq!(h.ports.len(), ports.len());
     for p in &h.ports {
         if open.contains(&p.port) {
-            assert_eq!((p.state, p.reason), (PortState::Open, Reason::SynAck), "port {}", p.port);
+            assert_eq!(
+                (p.state, p.reason),
+                (PortState::Open, Reason::SynAck),
+                "port {}",
+                p.port
+            );
         } else {
             assert_eq!(
                 (p.state, p.reason),
