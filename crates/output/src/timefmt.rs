@@ -128,6 +128,23 @@ mod tests {
     }
 
     #[test]
+    fn extreme_values_do_not_panic() {
+        for t in [u64::MAX, u64::MAX / 2, 1 << 40] {
+            let _ = (ctime(t), short_utc(t), long_utc(t), rfc3339(t));
+        }
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            -1.0,
+            1e300,
+            1e-300,
+            f64::MIN_POSITIVE,
+        ] {
+            let _ = sig_digits(v, 2);
+        }
+    }
+
+    #[test]
     fn latency_keeps_two_significant_digits_like_nmap() {
         assert_eq!(sig_digits(0.000084, 2), "0.000084");
         assert_eq!(sig_digits(0.000123, 2), "0.00012");
