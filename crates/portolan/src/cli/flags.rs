@@ -227,6 +227,19 @@ fn nonempty<'a>(
     Ok(v)
 }
 
+/// Sets a port list that nmap allows only once ("separate multiple ranges
+/// with commas"), so a second one is an error rather than a silent
+/// override.
+fn once(slot: &mut Option<String>, flag: &str, value: &str) -> Result<(), CliError> {
+    if slot.is_some() {
+        return Err(CliError::Conflict(format!(
+            "only one {flag} option is allowed; separate multiple ranges with commas"
+        )));
+    }
+    *slot = Some(value.to_owned());
+    Ok(())
+}
+
 /// A level flag: `None` adds one, digits set it.
 fn level(current: &mut u8, flag: &str, v: Option<&str>) -> Result<(), CliError> {
     match v {
@@ -334,10 +347,10 @@ static FLAGS: &[Flag] = &[
     // PORT SPECIFICATION AND SCAN ORDER
     flag(Some("p"), None, PORT_RANGES, G::Ports, true,
         "Only scan specified ports (Ex: -p22; -p1-65535; -p-; -p U:53,T:21-25,80)",
-        |b, f, v| { b.opts.ports = Some(nonempty(f, v, "port ranges")?.to_owned()); Ok(()) }),
+        |b, f, v| once(&mut b.opts.ports, f, nonempty(f, v, "port ranges")?)),
     flag(None, Some("exclude-ports"), PORT_RANGES, G::Ports, true,
         "Exclude the specified ports from scanning",
-        |b, f, v| { b.opts.exclude_ports = Some(nonempty(f, v, "port ranges")?.to_owned()); Ok(()) }),
+        |b, f, v| once(&mut b.opts.exclude_ports, f, nonempty(f, v, "port ranges")?)),
     flag(Some("F"), None, V::Switch, G::Ports, true,
         "Fast mode - Scan fewer ports than the default scan",
         |b, _, _| { b.opts.fast = true; Ok(()) }),

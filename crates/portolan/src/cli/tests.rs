@@ -161,8 +161,14 @@ fn ports_attached_and_separate() {
     assert_eq!(opts(&["-p", "22,80"]).ports.as_deref(), Some("22,80"));
     assert_eq!(opts(&["-p", "-"]).ports.as_deref(), Some("-"));
     assert_eq!(opts(&["-pU:53,T:80"]).ports.as_deref(), Some("U:53,T:80"));
-    // The last -p wins, as in nmap.
-    assert_eq!(opts(&["-p1", "-p2"]).ports.as_deref(), Some("2"));
+    // nmap allows one -p only.
+    assert_eq!(
+        err(&["-p1", "-p", "2"]),
+        "only one -p option is allowed; separate multiple ranges with commas"
+    );
+    assert!(
+        err(&["--exclude-ports", "1", "--exclude-ports=2"]).contains("only one --exclude-ports")
+    );
     assert_eq!(err(&["-p"]), "-p requires a value");
     assert_eq!(
         err(&["-p", ""]),
