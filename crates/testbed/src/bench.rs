@@ -1,1 +1,453 @@
-pub fn _x() {}
+//! The benchmark harness behind `portolan-bench`: scenarios, measurement,
+//! result parsing and statistics.
+//!
+//! Performance figures come from here and never from timed unit tests: each
+//! scenario builds its own testbed, runs the real `portolan` binary inside
+//! the scanner namespace several times, and checks the ports it reports
+//! against what the testbed really has (false positives and negatives), so a
+//! fast but wrong scan never looks good.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::net::Ipv4Addr;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::error::{Result, TestbedError};
+use crate::sys::describe;
+use crate::testbed::Testbed;
+
+/// An open port as reported or expected: (host address text, TCP port).
+pub type HostPort = (String, u16);
+
+/// Open TCP/UDP ports in portolan's grepable output (`-oG`).
+///
+/// Reads `Host: ADDR (NAME)\tPorts: 22/open/tcp//ssh///, ...` lines; any
+/// other line, and any port entry that does not parse, is ignored.
+pub fn parse_grepable(text: &str) -> BTreeSet<HostPort> {
+    let mut open = BTreeSet::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("Host: ") else {
+            continue;
+        };
+        let Some(host) = rest.split_whitespace().next() else {
+            continue;
+        };
+        for field in rest.split('\t') {
+            let Some(ports) = field.trim().strip_prefix("Ports: ") else {
+                continue;
+            };
+            for entry in ports.split(", ") {
+                let mut parts = entry.trim().split('/');
+                let (Some(port), Some(state)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                if state != "open" {
+                    continue;
+                }
+                if let Ok(port) = port.parse::<u16>() {
+                    open.insert((host.to_string(), port));
+                }
+            }
+        }
+    }
+    open
+}
+
+/// How a run's findings compare with the truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Accuracy {
+    /// Open ports reported that really are open.
+    pub found: usize,
+    /// Reported open but not open.
+    pub false_pos: usize,
+    /// Open but not reported.
+    pub false_neg: usize,
+}
+
+/// Compares reported open ports with the expected ones.
+pub fn compare(expected: &BTreeSet<HostPort>, reported: &BTreeSet<HostPort>) -> Accuracy {
+    let found = reported.intersection(expected).count();
+    Accuracy {
+        found,
+        false_pos: reported.len() - found,
+        false_neg: expected.len() - found,
+    }
+}
+
+/// The median of `values` (mean of the middle two for an even count); `None` if empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+/// Peak resident set size (`VmHWM`, in KiB) from a `/proc/<pid>/status` text.
+pub fn parse_vm_hwm_kb(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+fn read_vm_hwm_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| parse_vm_hwm_kb(&s))
+}
+
+/// What one measured run of a command produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Wall time from spawn to exit.
+    pub wall: Duration,
+    /// Exit status (`None` if it could not be collected).
+    pub status: Option<ExitStatus>,
+    /// Everything written to standard output.
+    pub stdout: String,
+    /// Everything written to standard error.
+    pub stderr: String,
+    /// Highest `VmHWM` seen while sampling, in KiB.
+    pub peak_rss_kb: Option<u64>,
+    /// The harness sent SIGINT after the planned duration.
+    pub interrupted: bool,
+    /// The harness killed it after the timeout.
+    pub timed_out: bool,
+}
+
+impl RunOutcome {
+    /// True for a normal exit 0, or any exit after a planned SIGINT.
+    pub fn ok(&self) -> bool {
+        !self.timed_out && (self.interrupted || self.status.is_some_and(|s| s.success()))
+    }
+}
+
+fn drain<R: Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut r) = r {
+            let _ = r.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// Runs `cmd`, sampling its peak RSS every 10 ms; sends SIGINT after
+/// `stop_after` if given, and SIGKILL after `timeout`.
+pub fn run_measured(
+    cmd: &mut Command,
+    stop_after: Option<Duration>,
+    timeout: Duration,
+) -> Result<RunOutcome> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|source| TestbedError::Spawn {
+        cmd: describe(cmd),
+        source,
+    })?;
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let pid = child.id();
+    let (mut peak, mut interrupted, mut timed_out) = (None, false, false);
+    let status = loop {
+        if let Some(kb) = read_vm_hwm_kb(pid) {
+            peak = peak.max(Some(kb));
+        }
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        let t = start.elapsed();
+        if stop_after.is_some_and(|s| t >= s) && !interrupted {
+            interrupted = true;
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGINT);
+        }
+        if t >= timeout && !timed_out {
+            timed_out = true;
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let wall = start.elapsed();
+    Ok(RunOutcome {
+        wall,
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        peak_rss_kb: peak,
+        interrupted,
+        timed_out,
+    })
+}
+
+/// The benchmark scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Connect scan of all ports of a namespace's loopback with 30 listeners.
+    ConnectLo,
+    /// Memory of a slow connect scan of 127.0.0.0/8, stopped after 5 s.
+    ConnectMem,
+    /// SYN scan of all ports of a target over veth with 31 listeners.
+    SynVeth,
+    /// The same through a 10 ms relay with 1 % loss each way.
+    SynLossy,
+    /// SYN sweep of port 80 over a /16 where one host in 13 is up.
+    Sweep16,
+    /// Memory of a top-1000-ports SYN scan of 198.18.0.0/15, stopped after 10 s.
+    Mem15,
+}
+
+/// A scenario ready to run: its testbed and what to expect.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The testbed (the command runs in its scanner namespace).
+    pub testbed: Testbed,
+    /// Arguments for `portolan`.
+    pub args: Vec<String>,
+    /// The open ports a correct scan reports (`None`: not checked).
+    pub expected: Option<BTreeSet<HostPort>>,
+    /// Send SIGINT after this long (memory scenarios).
+    pub stop_after: Option<Duration>,
+}
+
+/// `n` distinct pseudo-random ports in 1024..32768 (below the ephemeral
+/// range, so they never meet the scanner's own source ports).
+pub fn random_ports(n: usize) -> Vec<u16> {
+    let mut x = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ (u64::from(std::process::id()) << 32)
+        | 1;
+    let mut set = BTreeSet::new();
+    while set.len() < n.min(30_000) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        set.insert(1024 + (x % 31_744) as u16);
+    }
+    set.into_iter().collect()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn expect(host: impl ToString, ports: &[u16]) -> BTreeSet<HostPort> {
+    let h = host.to_string();
+    ports.iter().map(|p| (h.clone(), *p)).collect()
+}
+
+impl Scenario {
+    /// Every scenario, in the order they are run by default.
+    pub const ALL: [Scenario; 6] = [
+        Scenario::ConnectLo,
+        Scenario::ConnectMem,
+        Scenario::SynVeth,
+        Scenario::SynLossy,
+        Scenario::Sweep16,
+        Scenario::Mem15,
+    ];
+
+    /// The scenario's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::ConnectLo => "connect-lo",
+            Scenario::ConnectMem => "connect-mem",
+            Scenario::SynVeth => "syn-veth",
+            Scenario::SynLossy => "syn-lossy",
+            Scenario::Sweep16 => "sweep16",
+            Scenario::Mem15 => "mem15",
+        }
+    }
+
+    /// Looks a scenario up by name.
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Target median wall time in seconds, for timed scenarios.
+    pub fn target_secs(self) -> Option<f64> {
+        match self {
+            Scenario::ConnectLo => Some(1.5),
+            Scenario::SynVeth => Some(0.5),
+            Scenario::SynLossy => Some(2.0),
+            Scenario::Sweep16 => Some(1.0),
+            Scenario::ConnectMem | Scenario::Mem15 => None,
+        }
+    }
+
+    /// Peak RSS limit in MiB, for memory scenarios (strict for connect-mem).
+    pub fn target_rss_mib(self) -> Option<f64> {
+        match self {
+            Scenario::ConnectMem => Some(50.0),
+            Scenario::Mem15 => Some(64.0),
+            _ => None,
+        }
+    }
+
+    /// Builds the testbed and the command line.
+    pub fn prepare(self) -> Result<Prepared> {
+        let mut p = match self {
+            Scenario::ConnectLo => {
+                let mut tb = Testbed::new("clo")?;
+                let ports = random_ports(30);
+                tb.scanner().tcp_listen(&ports)?;
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sT", "-p-", "-n", "-Pn", "127.0.0.1"]),
+                    expected: Some(expect(Ipv4Addr::LOCALHOST, &ports)),
+                    stop_after: None,
+                }
+            }
+            Scenario::ConnectMem => Prepared {
+                testbed: Testbed::new("cmem")?,
+                args: args(&["-sT", "-p80", "--max-rate", "1", "-n", "-Pn", "127.0.0.0/8"]),
+                expected: None,
+                stop_after: Some(Duration::from_secs(5)),
+            },
+            Scenario::SynVeth | Scenario::SynLossy => {
+                let mut tb = if self == Scenario::SynLossy {
+                    Testbed::builder("lossy")
+                        .delay(Duration::from_millis(10))
+                        .build()?
+                } else {
+                    Testbed::new("synv")?
+                };
+                let ports = random_ports(31);
+                let t = tb.target(0)?;
+                t.tcp_listen(&ports)?;
+                if self == Scenario::SynLossy {
+                    t.nft_loss(1, 1)?;
+                }
+                let addr = tb.target_addr(0);
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sS", "-p-", "-n", "-Pn", &addr.to_string()]),
+                    expected: Some(expect(addr, &ports)),
+                    stop_after: None,
+                }
+            }
+            Scenario::Sweep16 => {
+                let mut tb = Testbed::new("sw16")?;
+                let up = tb.sweep16(0)?;
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sS", "-p80", "-n", "-Pn", "198.19.0.0/16"]),
+                    expected: Some(up.iter().map(|a| (a.to_string(), 80)).collect()),
+                    stop_after: None,
+                }
+            }
+            Scenario::Mem15 => {
+                let tb = Testbed::new("mem15")?;
+                tb.route_via_target(0, "198.18.0.0/15")?;
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sS", "--top-ports", "1000", "-n", "-Pn", "198.18.0.0/15"]),
+                    expected: None,
+                    stop_after: Some(Duration::from_secs(10)),
+                }
+            }
+        };
+        if p.expected.is_some() {
+            p.args.extend(args(&["-oG", "-"]));
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_open_ports_of_grepable_lines() {
+        let text = "# portolan 0.1 scan initiated\n\
+            Host: 198.18.1.2 ()\tStatus: Up\n\
+            Host: 198.18.1.2 ()\tPorts: 22/open/tcp//ssh///, 23/closed/tcp//telnet///, 80/open/tcp//http///\tIgnored State: closed (65532)\n\
+            Host: 127.0.0.1 (localhost)\tPorts: 5000/open/tcp/////\n\
+            Host: 198.18.1.3 ()\tPorts: 81/filtered/tcp/////, x/open/tcp, 99999/open/tcp, 443/open|filtered/tcp\n\
+            # done\n";
+        let got = parse_grepable(text);
+        let want: BTreeSet<HostPort> = [
+            ("198.18.1.2".to_string(), 22),
+            ("198.18.1.2".to_string(), 80),
+            ("127.0.0.1".to_string(), 5000),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn garbage_parses_to_nothing() {
+        for t in [
+            "",
+            "Host:",
+            "Host: \tPorts: ",
+            "Ports: 1/open/tcp",
+            "Host: a\tPorts: /open",
+        ] {
+            assert!(parse_grepable(t).is_empty(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn accuracy_counts_both_kinds_of_error() {
+        let e = expect("h", &[1, 2, 3]);
+        let r = expect("h", &[2, 3, 4, 5]);
+        let a = compare(&e, &r);
+        assert_eq!(
+            a,
+            Accuracy {
+                found: 2,
+                false_pos: 2,
+                false_neg: 1
+            }
+        );
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 1.0]), Some(1.0));
+    }
+
+    #[test]
+    fn reads_vm_hwm() {
+        let s = "Name:\tportolan\nVmPeak:\t  20000 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 4000 kB\n";
+        assert_eq!(parse_vm_hwm_kb(s), Some(4321));
+        assert_eq!(parse_vm_hwm_kb("VmHWM: lots"), None);
+    }
+
+    #[test]
+    fn random_ports_are_distinct_and_below_ephemeral() {
+        let p = random_ports(31);
+        assert_eq!(p.len(), 31);
+        assert!(p.iter().all(|&x| (1024..32768).contains(&x)));
+    }
+
+    #[test]
+    fn scenario_names_round_trip() {
+        for s in Scenario::ALL {
+            assert_eq!(Scenario::from_name(s.name()), Some(s));
+        }
+        assert_eq!(Scenario::from_name("nope"), None);
+    }
+}

@@ -43,7 +43,9 @@ pub use error::{Result, TestbedError};
 pub use listen::Listeners;
 pub use nft::{IcmpKind, Proto, Rule};
 pub use sys::in_netns;
-pub use testbed::{cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, SWEEP_NET};
+pub use testbed::{
+    cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, SWEEP_NET,
+};
 
 /// True when testbeds can be built here (root and a working `ip netns`).
 ///

@@ -52,7 +52,9 @@ impl Listeners {
             for &port in tcp {
                 let s = bind_dual(Type::STREAM, Protocol::TCP, port)
                     .and_then(|s| s.listen(4096).map(|()| s))
-                    .map_err(|e| TestbedError::io(format!("tcp listen on port {port} in {ns}"), e))?;
+                    .map_err(|e| {
+                        TestbedError::io(format!("tcp listen on port {port} in {ns}"), e)
+                    })?;
                 out.push(Served::Tcp(s.into()));
             }
             for &port in udp {

@@ -135,7 +135,11 @@ pub fn render(rules: &[Rule]) -> String {
     for (i, rule) in ordered.into_iter().enumerate() {
         match rule {
             Rule::Drop { proto, ports } if !ports.is_empty() => {
-                input.push(format!("{} dport {} drop", proto.keyword(), port_set(ports)));
+                input.push(format!(
+                    "{} dport {} drop",
+                    proto.keyword(),
+                    port_set(ports)
+                ));
             }
             Rule::RejectIcmp { proto, ports, kind } if !ports.is_empty() => {
                 let p = proto.keyword();
@@ -150,7 +154,10 @@ pub fn render(rules: &[Rule]) -> String {
                 ));
             }
             Rule::RejectReset { ports } if !ports.is_empty() => {
-                input.push(format!("tcp dport {} reject with tcp reset", port_set(ports)));
+                input.push(format!(
+                    "tcp dport {} reject with tcp reset",
+                    port_set(ports)
+                ));
             }
             Rule::RstRateLimit { per_second } => {
                 output.push(format!(
@@ -162,10 +169,16 @@ pub fn render(rules: &[Rule]) -> String {
                 output_pct,
             } => {
                 if *input_pct > 0 {
-                    input.push(format!("numgen random mod 100 < {} drop", input_pct.min(&100)));
+                    input.push(format!(
+                        "numgen random mod 100 < {} drop",
+                        input_pct.min(&100)
+                    ));
                 }
                 if *output_pct > 0 {
-                    output.push(format!("numgen random mod 100 < {} drop", output_pct.min(&100)));
+                    output.push(format!(
+                        "numgen random mod 100 < {} drop",
+                        output_pct.min(&100)
+                    ));
                 }
             }
             Rule::Silent => input.push("meta nfproto { ipv4, ipv6 } drop".to_string()),

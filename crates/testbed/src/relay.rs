@@ -21,8 +21,8 @@
 //! # Unsafe
 //! Binding a packet socket to an interface and setting
 //! `PACKET_IGNORE_OUTGOING` have no safe wrapper in `nix` or `socket2`. The
-//! two `libc` calls are in [`open_packet_socket`], each in a minimal `unsafe`
-//! block; everything else uses `socket2`'s safe API.
+//! two `libc` calls (`bind`, `setsockopt`) are in `open_packet_socket` and
+//! `set_int_option`, each in a minimal `unsafe` block; everything else uses `socket2`'s safe API.
 
 #![allow(unsafe_code)]
 
@@ -100,25 +100,33 @@ fn open_packet_socket(ifname: &str) -> std::io::Result<Socket> {
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    let one: libc::c_int = 1;
+    set_int_option(&sock, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)?;
+    // Large buffers absorb scheduling hiccups on a busy machine; the
+    // FORCE variants (root) ignore net.core.[rw]mem_max.
+    let _ = set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20);
+    let _ = set_int_option(&sock, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, 8 << 20);
+    sock.set_nonblocking(true)?;
+    Ok(sock)
+}
+
+fn set_int_option(sock: &Socket, level: i32, name: i32, value: i32) -> std::io::Result<()> {
+    let value: libc::c_int = value;
     // SAFETY: the option value is a c_int living on the stack for the call,
     // and the length passed is its size.
     let rc = unsafe {
         libc::setsockopt(
             sock.as_raw_fd(),
-            libc::SOL_PACKET,
-            libc::PACKET_IGNORE_OUTGOING,
-            std::ptr::addr_of!(one).cast::<libc::c_void>(),
+            level,
+            name,
+            std::ptr::addr_of!(value).cast::<libc::c_void>(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
-    let _ = sock.set_recv_buffer_size(8 << 20);
-    let _ = sock.set_send_buffer_size(8 << 20);
-    sock.set_nonblocking(true)?;
-    Ok(sock)
 }
 
 impl Relay {
@@ -193,10 +201,7 @@ fn pump(rx: &Socket, tx: &Socket, cfg: WireConfig, stop: &AtomicBool, stats: &Re
         // Round up so that no frame leaves before it is due.
         let ms = wait.as_micros().div_ceil(1000) as u16;
         let readable = {
-            let mut fds = [PollFd::new(
-                std::os::fd::AsFd::as_fd(rx),
-                PollFlags::POLLIN,
-            )];
+            let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(rx), PollFlags::POLLIN)];
             poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) > 0
         };
         if !readable {
@@ -219,7 +224,8 @@ fn pump(rx: &Socket, tx: &Socket, cfg: WireConfig, stop: &AtomicBool, stats: &Re
             complete_partial_checksum(&mut frame);
             let mut due = arrived + cfg.delay;
             if let Some(rate) = cfg.rate_bps.filter(|r| *r > 0) {
-                let tx_time = Duration::from_nanos((n as u64 * 8).saturating_mul(1_000_000_000) / rate);
+                let tx_time =
+                    Duration::from_nanos((n as u64 * 8).saturating_mul(1_000_000_000) / rate);
                 let start = next_free.max(arrived);
                 next_free = start + tx_time;
                 due = due.max(next_free + cfg.delay);

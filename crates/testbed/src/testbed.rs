@@ -252,8 +252,8 @@ impl TestbedBuilder {
             match self.wire {
                 None => {
                     ip(&[
-                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name", "s0",
-                        "netns", &t,
+                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name",
+                        "s0", "netns", &t,
                     ])?;
                 }
                 Some(cfg) => {
@@ -263,12 +263,12 @@ impl TestbedBuilder {
                     ns_sysctl(&r, "net.ipv6.conf.default.disable_ipv6", "1")?;
                     ns_sysctl(&r, "net.ipv4.ip_forward", "0")?;
                     ip(&[
-                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name", "wa",
-                        "netns", &r,
+                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name",
+                        "wa", "netns", &r,
                     ])?;
                     ip(&[
-                        "link", "add", "name", "wb", "netns", &r, "type", "veth", "peer", "name", "s0",
-                        "netns", &t,
+                        "link", "add", "name", "wb", "netns", &r, "type", "veth", "peer", "name",
+                        "s0", "netns", &t,
                     ])?;
                     for dev in ["wa", "wb"] {
                         ip(&["-n", &r, "link", "set", dev, "promisc", "on", "up"])?;
@@ -280,7 +280,17 @@ impl TestbedBuilder {
             let (s6, t6) = (tb.scanner_addr6(i), tb.target_addr6(i));
             for (ns, dev, a4, a6) in [(&s, sif.as_str(), s4, s6), (&t, "s0", t4, t6)] {
                 ip(&["-n", ns, "addr", "add", &format!("{a4}/30"), "dev", dev])?;
-                ip(&["-n", ns, "-6", "addr", "add", &format!("{a6}/80"), "dev", dev, "nodad"])?;
+                ip(&[
+                    "-n",
+                    ns,
+                    "-6",
+                    "addr",
+                    "add",
+                    &format!("{a6}/80"),
+                    "dev",
+                    dev,
+                    "nodad",
+                ])?;
                 ip(&["-n", ns, "link", "set", dev, "up"])?;
             }
         }
@@ -333,7 +343,12 @@ impl Testbed {
     /// can lose the first packets; this also leaves the neighbour caches warm.
     fn wait_ready(&self, per_try: Duration) -> Result<()> {
         let addrs: Vec<IpAddr> = (0..self.targets.len())
-            .flat_map(|i| [IpAddr::V4(self.target_addr(i)), IpAddr::V6(self.target_addr6(i))])
+            .flat_map(|i| {
+                [
+                    IpAddr::V4(self.target_addr(i)),
+                    IpAddr::V6(self.target_addr6(i)),
+                ]
+            })
             .collect();
         in_netns(&self.scanner.ns, || {
             for addr in addrs {
@@ -343,7 +358,9 @@ impl Testbed {
                     Err(e) => e.kind() == ErrorKind::ConnectionRefused,
                 });
                 if !ok {
-                    return Err(TestbedError::Config(format!("{addr} unreachable after setup")));
+                    return Err(TestbedError::Config(format!(
+                        "{addr} unreachable after setup"
+                    )));
                 }
             }
             Ok(())

@@ -46,9 +46,17 @@ fn port_states_come_from_listeners_and_rules() {
     assert_eq!(kind(23).kind(), ErrorKind::ConnectionRefused, "closed");
     assert_eq!(kind(8080).kind(), ErrorKind::ConnectionRefused, "reset");
     assert_eq!(kind(81).kind(), ErrorKind::TimedOut, "dropped");
-    assert_eq!(kind(82).kind(), ErrorKind::ConnectionRefused, "port-unreach");
+    assert_eq!(
+        kind(82).kind(),
+        ErrorKind::ConnectionRefused,
+        "port-unreach"
+    );
     assert_eq!(kind(83).raw_os_error(), Some(libc_ehostunreach()), "admin");
-    assert_eq!(kind(84).raw_os_error(), Some(libc_ehostunreach()), "host-unreach");
+    assert_eq!(
+        kind(84).raw_os_error(),
+        Some(libc_ehostunreach()),
+        "host-unreach"
+    );
     // IPv6 too.
     let t6 = IpAddr::V6(tb.target_addr6(0));
     let r6 = connect(&tb, t6, 22, 1000);
@@ -57,7 +65,10 @@ fn port_states_come_from_listeners_and_rules() {
         connect(&tb, t6, 23, 500).unwrap_err().kind(),
         ErrorKind::ConnectionRefused
     );
-    assert_eq!(connect(&tb, t6, 81, 500).unwrap_err().kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        connect(&tb, t6, 81, 500).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
 }
 
 fn libc_ehostunreach() -> i32 {
@@ -70,10 +81,18 @@ fn silent_host_answers_nothing() {
         return;
     }
     let mut tb = Testbed::builder("silent").targets(2).build().unwrap();
-    tb.target(1).unwrap().tcp_listen(&[22]).unwrap().nft_silent().unwrap();
+    tb.target(1)
+        .unwrap()
+        .tcp_listen(&[22])
+        .unwrap()
+        .nft_silent()
+        .unwrap();
     tb.target(0).unwrap().tcp_listen(&[22]).unwrap();
     let t1 = IpAddr::V4(tb.target_addr(1));
-    assert_eq!(connect(&tb, t1, 22, 500).unwrap_err().kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        connect(&tb, t1, 22, 500).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
     assert!(connect(&tb, IpAddr::V4(tb.target_addr(0)), 22, 1000).is_ok());
     assert!(tb.target(2).is_err());
 }
@@ -92,7 +111,10 @@ fn relay_delays_each_way() {
     for _ in 0..3 {
         let rtt = connect(&tb, t, 80, 2000).unwrap();
         assert!(rtt >= 2 * d, "rtt {rtt:?} below 2D");
-        assert!(rtt < 2 * d + Duration::from_millis(30), "rtt {rtt:?} far above 2D");
+        assert!(
+            rtt < 2 * d + Duration::from_millis(30),
+            "rtt {rtt:?} far above 2D"
+        );
     }
     assert!(connect(&tb, IpAddr::V6(tb.target_addr6(0)), 80, 2000).is_ok());
     let (fwd, _) = tb.relay_stats();
@@ -105,11 +127,17 @@ fn loss_rule_drops_about_n_percent() {
         return;
     }
     let mut tb = Testbed::new("loss").unwrap();
-    tb.target(0).unwrap().udp_echo(&[7]).unwrap().nft_loss(20, 0).unwrap();
+    tb.target(0)
+        .unwrap()
+        .udp_echo(&[7])
+        .unwrap()
+        .nft_loss(20, 0)
+        .unwrap();
     let target = SocketAddr::new(IpAddr::V4(tb.target_addr(0)), 7);
     let got = in_netns(tb.scanner_ns(), move || {
         let s = UdpSocket::bind("0.0.0.0:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let mut buf = [0u8; 16];
         // Resolve ARP first (one exchange may be lost: retry).
         for _ in 0..10 {
@@ -134,7 +162,10 @@ fn loss_rule_drops_about_n_percent() {
     })
     .unwrap();
     // 800 expected; 5 sigma is about 63.
-    assert!((730..=870).contains(&got), "{got} of 1000 echoed at 20% loss");
+    assert!(
+        (730..=870).contains(&got),
+        "{got} of 1000 echoed at 20% loss"
+    );
 }
 
 #[test]
@@ -162,7 +193,10 @@ fn drop_deletes_all_namespaces() {
         return;
     }
     let names = {
-        let tb = Testbed::builder("gone").delay(Duration::from_millis(1)).build().unwrap();
+        let tb = Testbed::builder("gone")
+            .delay(Duration::from_millis(1))
+            .build()
+            .unwrap();
         let n = vec![tb.scanner_ns().to_string()];
         assert!(netns_list().contains(&n[0]));
         n
@@ -183,6 +217,48 @@ fn drop_deletes_all_namespaces() {
 }
 
 fn netns_list() -> String {
-    let out = std::process::Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let out = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Throughput of the delay relay (run with `--ignored --nocapture`, in
+/// release mode for a meaningful figure).
+#[test]
+#[ignore]
+fn relay_throughput() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = Testbed::builder("thru")
+        .delay(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    tb.target(0).unwrap().nft_drop_udp(&[9]).unwrap();
+    let target = SocketAddr::new(IpAddr::V4(tb.target_addr(0)), 9);
+    let (fwd0, _) = tb.relay_stats();
+    let n = 300_000u32;
+    let sent = in_netns(tb.scanner_ns(), move || {
+        let s = UdpSocket::bind("0.0.0.0:0").unwrap();
+        let start = Instant::now();
+        let mut sent = 0u32;
+        for i in 0..n {
+            if s.send_to(&i.to_be_bytes(), target).is_ok() {
+                sent += 1;
+            }
+        }
+        (sent, start.elapsed())
+    })
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (fwd, dropped) = tb.relay_stats();
+    let fwd = fwd - fwd0;
+    eprintln!(
+        "sent {} in {:?} ({:.0}/s); relay forwarded {fwd}, dropped {dropped}",
+        sent.0,
+        sent.1,
+        f64::from(sent.0) / sent.1.as_secs_f64()
+    );
 }

@@ -1,1 +1,222 @@
-fn main() {}
+//! `portolan-bench`: runs portolan against namespace testbeds and reports
+//! wall time, accuracy and peak memory per scenario.
+//!
+//! Usage: `portolan-bench [--runs N] [--portolan PATH] [--extra-args "..."]
+//! [--timeout SECS] [--list] [scenario...]` (as root). Exits 1 if any
+//! scenario misses its target or has a failed run, 2 on bad usage.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use portolan_testbed::bench::{compare, median, run_measured, Scenario};
+use portolan_testbed::{cleanup_stale, require_root};
+
+struct Options {
+    runs: usize,
+    portolan: String,
+    extra: Vec<String>,
+    timeout: Duration,
+    scenarios: Vec<Scenario>,
+}
+
+const USAGE: &str = "usage: portolan-bench [--runs N] [--portolan PATH] [--extra-args \"ARGS\"] \
+[--timeout SECS] [--list] [scenario...]";
+
+fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut o = Options {
+        runs: 5,
+        portolan: "target/release/portolan".to_string(),
+        extra: Vec::new(),
+        timeout: Duration::from_secs(60),
+        scenarios: Vec::new(),
+    };
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| it.next().ok_or(format!("{flag} needs a value"));
+        match a.as_str() {
+            "--runs" => {
+                let v = value("--runs")?;
+                o.runs = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(format!("bad --runs value {v:?}"))?;
+            }
+            "--portolan" => o.portolan = value("--portolan")?,
+            "--extra-args" => {
+                o.extra = value("--extra-args")?
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+            }
+            "--timeout" => {
+                let v = value("--timeout")?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("bad --timeout value {v:?}"))?;
+                o.timeout = Duration::from_secs(secs.max(1));
+            }
+            "--list" => {
+                for s in Scenario::ALL {
+                    println!("{}", s.name());
+                }
+                return Ok(None);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            name => o.scenarios.push(
+                Scenario::from_name(name)
+                    .ok_or(format!("unknown scenario {name:?} (see --list)"))?,
+            ),
+        }
+    }
+    if o.scenarios.is_empty() {
+        o.scenarios = Scenario::ALL.to_vec();
+    }
+    if let Ok(abs) = std::fs::canonicalize(&o.portolan) {
+        o.portolan = abs.to_string_lossy().into_owned();
+    }
+    Ok(Some(o))
+}
+
+fn mib(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let v: Vec<&str> = s.lines().collect();
+    if v.is_empty() {
+        return "(empty)".to_string();
+    }
+    v[v.len().saturating_sub(lines)..].join("\n      ")
+}
+
+/// Runs one scenario; returns true if it met its targets.
+fn run_scenario(s: Scenario, o: &Options) -> bool {
+    println!("== {}", s.name());
+    let p = match s.prepare() {
+        Ok(p) => p,
+        Err(e) => {
+            println!("  testbed setup FAILED: {e}");
+            return false;
+        }
+    };
+    let mut args = p.args.clone();
+    args.extend(o.extra.iter().cloned());
+    println!(
+        "  ip netns exec {} {} {}",
+        p.testbed.scanner_ns(),
+        o.portolan,
+        args.join(" ")
+    );
+    let (mut times, mut rss, mut all_ok, mut exact) = (Vec::new(), Vec::new(), true, true);
+    for run in 1..=o.runs {
+        let mut cmd = p.testbed.scanner_command(&o.portolan);
+        cmd.args(&args);
+        let out = match run_measured(&mut cmd, p.stop_after, o.timeout) {
+            Ok(out) => out,
+            Err(e) => {
+                println!("  run {run}/{}: FAILED to start: {e}", o.runs);
+                all_ok = false;
+                break;
+            }
+        };
+        let secs = out.wall.as_secs_f64();
+        let rss_text = out.peak_rss_kb.map_or("peak RSS ?".to_string(), |kb| {
+            format!("peak RSS {:.1} MiB", mib(kb))
+        });
+        if !out.ok() {
+            all_ok = false;
+            let why = if out.timed_out {
+                format!("killed after {:.0} s timeout", o.timeout.as_secs_f64())
+            } else {
+                out.status
+                    .map_or("no exit status".to_string(), |s| s.to_string())
+            };
+            println!("  run {run}/{}: FAILED ({why}) after {secs:.3} s", o.runs);
+            println!("    stderr tail:\n      {}", tail(&out.stderr, 8));
+            continue;
+        }
+        let mut line = format!("  run {run}/{}: {secs:.3} s", o.runs);
+        if let Some(expected) = &p.expected {
+            let reported = portolan_testbed::bench::parse_grepable(&out.stdout);
+            let a = compare(expected, &reported);
+            exact &= a.false_pos == 0 && a.false_neg == 0;
+            line.push_str(&format!(
+                "  found {}/{}  false+ {}  false- {}",
+                a.found,
+                expected.len(),
+                a.false_pos,
+                a.false_neg
+            ));
+        }
+        if out.interrupted {
+            line.push_str("  (stopped with SIGINT)");
+        }
+        println!("{line}  {rss_text}");
+        times.push(secs);
+        if let Some(kb) = out.peak_rss_kb {
+            rss.push(mib(kb));
+        }
+    }
+    let mut pass = all_ok && exact && !times.is_empty();
+    if let (Some(target), Some(m)) = (s.target_secs(), median(&times)) {
+        pass &= m <= target;
+        println!(
+            "  median {m:.3} s over {} runs (target <= {target} s)",
+            times.len()
+        );
+    }
+    if let Some(limit) = s.target_rss_mib() {
+        let peak = rss.iter().copied().fold(f64::NAN, f64::max);
+        pass &= peak <= limit;
+        println!(
+            "  peak RSS median {:.1} MiB, max {peak:.1} MiB (target <= {limit} MiB)",
+            median(&rss).unwrap_or(f64::NAN)
+        );
+    } else if let Some(m) = median(&rss) {
+        println!("  peak RSS median {m:.1} MiB");
+    }
+    if p.expected.is_some() && !exact {
+        println!("  accuracy: NOT exact in every run");
+    }
+    println!("  {}: {}", s.name(), if pass { "PASS" } else { "FAIL" });
+    pass
+}
+
+fn main() -> ExitCode {
+    let o = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(o)) => o,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portolan-bench: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if !require_root() {
+        return ExitCode::from(2);
+    }
+    if let Ok(n @ 1..) = cleanup_stale() {
+        println!("(removed {n} stale testbed namespaces)");
+    }
+    if !std::path::Path::new(&o.portolan).exists() {
+        println!(
+            "warning: {} does not exist; every run will fail",
+            o.portolan
+        );
+    }
+    let mut results = Vec::new();
+    for &s in &o.scenarios {
+        results.push((s, run_scenario(s, &o)));
+    }
+    println!("== summary");
+    for (s, pass) in &results {
+        println!("  {:<12} {}", s.name(), if *pass { "PASS" } else { "FAIL" });
+    }
+    if results.iter().all(|(_, p)| *p) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
