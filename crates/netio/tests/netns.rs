@@ -32,12 +32,7 @@ fn addr(s: &str) -> IpAddr {
 
 /// Sends SYNs to an open and a closed port of `target` from the scanner
 /// namespace and checks the SYN/ACK and RST come back through the ring.
-fn syn_scan_two_ports(
-    tb: &Testbed,
-    target: IpAddr,
-    expect_src: IpAddr,
-    expect_if: &str,
-) -> Vec<Seen> {
+fn syn_scan_two_ports(target: IpAddr, expect_src: IpAddr, expect_if: &str) -> Vec<Seen> {
     let route = route_to(target, None, None).expect("route");
     assert_eq!(route.src, expect_src, "{route:?}");
     assert_eq!(route.interface, expect_if, "{route:?}");
@@ -45,7 +40,6 @@ fn syn_scan_two_ports(
     let p1 = syn(route.src, target, 40000, OPEN, 1);
     let p2 = syn(route.src, target, 40001, CLOSED, 2);
     assert_eq!(io.send(&[&p1, &p2]).expect("send"), 2);
-    let _ = tb;
     let seen = collect(&mut io, Duration::from_secs(3), |s| {
         s.iter()
             .any(|x| x.sport == OPEN && x.flags & (SYN | ACK) == SYN | ACK)
@@ -85,7 +79,7 @@ fn syn_and_rst_replies_over_veth_ipv4() {
     }
     let tb = Testbed::new();
     let _listener = tb.in_target(|| TcpListener::bind((TARGET_V4, OPEN)).unwrap());
-    tb.in_scanner(|| syn_scan_two_ports(&tb, addr(TARGET_V4), addr(SCANNER_V4), "va"));
+    tb.in_scanner(|| syn_scan_two_ports(addr(TARGET_V4), addr(SCANNER_V4), "va"));
 }
 
 #[test]
@@ -95,7 +89,7 @@ fn syn_and_rst_replies_over_veth_ipv6() {
     }
     let tb = Testbed::new();
     let _listener = tb.in_target(|| TcpListener::bind((TARGET_V6, OPEN)).unwrap());
-    tb.in_scanner(|| syn_scan_two_ports(&tb, addr(TARGET_V6), addr(SCANNER_V6), "va"));
+    tb.in_scanner(|| syn_scan_two_ports(addr(TARGET_V6), addr(SCANNER_V6), "va"));
 }
 
 #[test]
@@ -106,7 +100,7 @@ fn syn_and_rst_replies_over_loopback() {
     let tb = Testbed::new();
     for (target, listen) in [("127.0.0.1", "127.0.0.1"), ("::1", "::1")] {
         let _listener = tb.in_scanner(|| TcpListener::bind((listen, OPEN)).unwrap());
-        let seen = tb.in_scanner(|| syn_scan_two_ports(&tb, addr(target), addr(target), "lo"));
+        let seen = tb.in_scanner(|| syn_scan_two_ports(addr(target), addr(target), "lo"));
         // Loopback delivers each probe once as incoming (that copy passes:
         // it is addressed to us) but its outgoing copy must be filtered.
         let own = seen
