@@ -17,6 +17,29 @@
 //!
 //! It is the only crate of portolan allowed `unsafe`; every unsafe block
 //! states the invariant it relies on.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use portolan_engine::PacketIo;
+//! use portolan_netio::{has_raw_privilege, route_to, RawConfig, RawIo, PRIVILEGE_HINT};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! if !has_raw_privilege() {
+//!     eprintln!("{PRIVILEGE_HINT}"); // or fall back to a connect scan
+//!     return Ok(());
+//! }
+//! // -e and -S would go in the two `None`s; with -e also set `bind_device`.
+//! let route = route_to("198.18.0.2".parse()?, None, None)?;
+//! let mut io = RawIo::open(&RawConfig::from_route(&route))?;
+//! let probe: Vec<u8> = Vec::new(); // a whole IP packet from route.src
+//! io.send(&[&probe])?;
+//! io.recv(Duration::from_millis(100), &mut |reply| {
+//!     // every IP packet addressed to route.src: validate it
+//!     let _ = reply;
+//! })?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod bpf;
 mod error;

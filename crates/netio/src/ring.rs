@@ -204,7 +204,7 @@ impl PacketRing {
             &TPACKET_V3,
             "selecting TPACKET_V3",
         )?;
-        let block_nr = (ring_bytes / BLOCK_SIZE).clamp(2, 4096);
+        let block_nr = (ring_bytes / BLOCK_SIZE).clamp(2, 1024);
         let req = TpacketReq3 {
             block_size: BLOCK_SIZE as u32,
             block_nr: block_nr as u32,
