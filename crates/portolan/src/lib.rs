@@ -1,0 +1,12 @@
+//! The `portolan` command: nmap-style flags, wiring of targets, engine and
+//! output formats, and the terminal.
+//!
+//! [`cli`] turns arguments into [`cli::Options`]; [`plan`] resolves them
+//! against the environment (ports, targets, privileges, timing) into a
+//! [`plan::Plan`]; [`run`] drives the scan with the right driver and feeds
+//! finished hosts to the output formats; [`progress`] is the status line.
+
+pub mod cli;
+pub mod plan;
+pub mod progress;
+pub mod run;

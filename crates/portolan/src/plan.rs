@@ -1,0 +1,292 @@
+//! From what the user typed to what the scan does.
+//!
+//! [`Plan::build`] resolves [`Options`] against the environment: which
+//! techniques run (and whether raw sockets are available for them), which
+//! ports (the port table), which hosts (files, names, exclusions) and the
+//! timing knobs. Every problem is reported as one line naming the culprit.
+
+use crate::cli::{Options, ScanTechnique};
+use portolan_engine::{BadTemplate, Timing};
+use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
+use portolan_probes::TcpScanKind;
+use portolan_targets::{
+    format_ranges, read_list_file, resolve_ports, PortError, ServiceTable, SystemResolver,
+    TargetError, TargetList, TargetOptions,
+};
+use std::time::{SystemTime, UNIX_EPOCH};
+use thiserror::Error;
+
+/// Why a scan cannot start.
+#[derive(Debug, Error)]
+pub enum PlanError {
+    /// A target expression or file is wrong.
+    #[error(transparent)]
+    Targets(#[from] TargetError),
+    /// A port expression is wrong.
+    #[error(transparent)]
+    Ports(#[from] PortError),
+    /// A raw technique was asked for without the privilege it needs.
+    #[error("{flag}: {hint}")]
+    Privilege {
+        /// The technique's flag.
+        flag: &'static str,
+        /// What is missing and how to grant it.
+        hint: &'static str,
+    },
+    /// A timing template out of range.
+    #[error(transparent)]
+    Template(#[from] BadTemplate),
+}
+
+/// How probes reach the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// `connect()` on ordinary sockets: needs no privilege.
+    Connect,
+    /// Raw packets: needs CAP_NET_RAW.
+    Raw,
+}
+
+/// One technique of the scan with its ports.
+#[derive(Clone, Debug)]
+pub struct Technique {
+    /// What nmap calls it.
+    pub scan_type: ScanType,
+    /// The raw probe module's kind (raw scans only).
+    pub tcp_kind: Option<TcpScanKind>,
+    /// Protocol scanned.
+    pub protocol: Protocol,
+    /// Ports, sorted.
+    pub ports: Vec<u16>,
+}
+
+/// A scan ready to run.
+pub struct Plan {
+    /// How probes are sent.
+    pub driver: Driver,
+    /// The techniques, all of the same driver.
+    pub techniques: Vec<Technique>,
+    /// `--scanflags`.
+    pub scanflags: Option<u8>,
+    /// The hosts.
+    pub targets: TargetList,
+    /// Timing knobs: template, then the user's overrides.
+    pub timing: Timing,
+    /// Notices for the user (unresolvable names, fallbacks).
+    pub warnings: Vec<String>,
+    /// What every output records at its start.
+    pub info: ScanInfo,
+}
+
+impl Plan {
+    /// Resolves `opts`; `privileged` says whether raw sockets can be opened.
+    pub fn build(opts: &Options, privileged: bool) -> Result<Plan, PlanError> {
+        let mut warnings = Vec::new();
+        let (driver, techniques) = choose_techniques(opts, privileged, &mut warnings)?;
+        let table = ServiceTable::builtin();
+        let protocols: Vec<Protocol> = techniques.iter().map(|t| t.protocol()).collect();
+        let top = if opts.fast { Some(100) } else { opts.top_ports };
+        let lists = resolve_ports(
+            opts.ports.as_deref(),
+            opts.exclude_ports.as_deref(),
+            top,
+            &protocols,
+            table,
+        )?;
+        let techniques: Vec<Technique> = techniques
+            .iter()
+            .map(|&t| {
+                let protocol = t.protocol();
+                Technique {
+                    scan_type: if opts.scanflags.is_some() && t == ScanTechnique::Syn {
+                        ScanType::Custom
+                    } else {
+                        t.scan_type()
+                    },
+                    tcp_kind: tcp_kind(t),
+                    protocol,
+                    ports: lists.get(protocol).to_vec(),
+                }
+            })
+            .collect();
+
+        let (targets, mut resolve_warnings) = build_targets(opts)?;
+        warnings.append(&mut resolve_warnings);
+        let timing = timing(opts)?;
+        let info = ScanInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            args: opts.args_line.clone(),
+            start_time: unix_now(),
+            scans: techniques
+                .iter()
+                .map(|t| ScanTypeInfo {
+                    scan_type: t.scan_type,
+                    protocol: t.protocol,
+                    num_services: t.ports.len() as u32,
+                    services: format_ranges(&t.ports),
+                })
+                .collect(),
+            verbose: opts.output.verbose,
+            debugging: opts.output.debug,
+        };
+        Ok(Plan {
+            driver,
+            techniques,
+            scanflags: opts.scanflags,
+            targets,
+            timing,
+            warnings,
+            info,
+        })
+    }
+}
+
+trait TechniqueExt {
+    fn protocol(self) -> Protocol;
+}
+
+impl TechniqueExt for ScanTechnique {
+    fn protocol(self) -> Protocol {
+        self.scan_type().protocol()
+    }
+}
+
+fn tcp_kind(t: ScanTechnique) -> Option<TcpScanKind> {
+    Some(match t {
+        ScanTechnique::Syn => TcpScanKind::Syn,
+        ScanTechnique::Ack => TcpScanKind::Ack,
+        ScanTechnique::Window => TcpScanKind::Window,
+        ScanTechnique::Maimon => TcpScanKind::Maimon,
+        ScanTechnique::Null => TcpScanKind::Null,
+        ScanTechnique::Fin => TcpScanKind::Fin,
+        ScanTechnique::Xmas => TcpScanKind::Xmas,
+        ScanTechnique::Connect | ScanTechnique::Udp => return None,
+    })
+}
+
+/// The default technique is SYN when raw sockets are available and connect
+/// otherwise; an explicit `-sS` without privilege falls back to connect with
+/// a notice, as nmap's default does; other raw techniques cannot fall back.
+fn choose_techniques(
+    opts: &Options,
+    privileged: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(Driver, Vec<ScanTechnique>), PlanError> {
+    let mut chosen = opts.scans.clone();
+    if chosen.is_empty() {
+        chosen.push(if privileged || opts.scanflags.is_some() {
+            ScanTechnique::Syn
+        } else {
+            ScanTechnique::Connect
+        });
+    }
+    if chosen.iter().all(|t| !t.is_raw()) {
+        return Ok((Driver::Connect, chosen));
+    }
+    if privileged {
+        return Ok((Driver::Raw, chosen));
+    }
+    let raw_only = chosen
+        .iter()
+        .find(|t| t.is_raw() && **t != ScanTechnique::Syn)
+        .copied();
+    if let Some(t) = raw_only.or(opts.scanflags.map(|_| ScanTechnique::Syn)) {
+        let flag = if opts.scanflags.is_some() && t == ScanTechnique::Syn {
+            "--scanflags"
+        } else {
+            t.flag()
+        };
+        return Err(PlanError::Privilege {
+            flag,
+            hint: portolan_netio::PRIVILEGE_HINT,
+        });
+    }
+    warnings.push(
+        "-sS needs raw-socket privileges (CAP_NET_RAW); falling back to a TCP connect scan (-sT)"
+            .to_string(),
+    );
+    let chosen = chosen
+        .into_iter()
+        .map(|t| {
+            if t == ScanTechnique::Syn {
+                ScanTechnique::Connect
+            } else {
+                t
+            }
+        })
+        .collect();
+    Ok((Driver::Connect, chosen))
+}
+
+fn build_targets(opts: &Options) -> Result<(TargetList, Vec<String>), PlanError> {
+    let mut exprs = opts.targets.clone();
+    if let Some(path) = &opts.input_list {
+        exprs.extend(read_list_file(path)?);
+    }
+    let mut excludes = opts.exclude.clone();
+    if let Some(path) = &opts.exclude_file {
+        excludes.extend(read_list_file(path)?);
+    }
+    let topts = TargetOptions {
+        ipv6: opts.ipv6,
+        resolve_all: opts.resolve_all,
+        unique: opts.unique,
+    };
+    let (list, warnings) = TargetList::build(&exprs, &excludes, &topts, &SystemResolver)?;
+    Ok((list.with_unique(opts.unique), warnings))
+}
+
+fn timing(opts: &Options) -> Result<Timing, PlanError> {
+    let t = &opts.timing;
+    let mut timing = Timing::template(t.template.unwrap_or(3))?;
+    if let Some(v) = t.min_rtt_timeout {
+        timing.min_rtt_timeout = v;
+    }
+    if let Some(v) = t.max_rtt_timeout {
+        timing.max_rtt_timeout = v;
+        timing.min_rtt_timeout = timing.min_rtt_timeout.min(v);
+    }
+    if let Some(v) = t.initial_rtt_timeout {
+        timing.initial_rtt_timeout = v;
+    }
+    if let Some(v) = t.max_retries {
+        timing.max_retries = u8::try_from(v).unwrap_or(u8::MAX);
+    }
+    if t.host_timeout.is_some() {
+        timing.host_timeout = t.host_timeout;
+    }
+    if let Some(v) = t.scan_delay {
+        timing.scan_delay = v;
+        timing.max_scan_delay = timing.max_scan_delay.max(v);
+    }
+    if let Some(v) = t.max_scan_delay {
+        timing.max_scan_delay = v;
+    }
+    if let Some(v) = t.min_parallelism {
+        timing.min_parallelism = v.max(1);
+        timing.max_parallelism = timing.max_parallelism.max(timing.min_parallelism);
+    }
+    if let Some(v) = t.max_parallelism {
+        timing.max_parallelism = v.max(1);
+    }
+    if t.min_rate.is_some() {
+        timing.min_rate = t.min_rate;
+    }
+    if t.max_rate.is_some() {
+        timing.max_rate = t.max_rate;
+    }
+    if t.min_hostgroup.is_some() {
+        timing.min_hostgroup = t.min_hostgroup;
+    }
+    if t.max_hostgroup.is_some() {
+        timing.max_hostgroup = t.max_hostgroup;
+    }
+    Ok(timing)
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

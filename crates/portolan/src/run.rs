@@ -1,0 +1,331 @@
+//! Running a scan: outputs open, signals caught, the driver started, and
+//! every finished host written as soon as it is finished.
+//!
+//! Interruption (Ctrl-C, SIGTERM) sets a flag the drivers poll: the engine
+//! stops sending, hosts already finished stay written, and every output is
+//! closed properly, so an interrupted scan still leaves well-formed files. A
+//! second Ctrl-C exits at once.
+
+use crate::cli::Options;
+use crate::plan::{unix_now, Driver, Plan, PlanError};
+use crate::progress::Reporter;
+use portolan_connect::{ConnectOptions, Observer};
+use portolan_engine::{
+    HostSource, HostTarget, ProbeContext, ProbeModule, Progress, Scan, ScanPlan, SystemClock,
+    TechniquePlan, ValidationKey,
+};
+use portolan_model::{HostResult, HostStatus, Reason, RunStats, ServiceInfo};
+use portolan_netio::{route_to, NetError, RawConfig, RawIo};
+use portolan_output::{OutputFormat, OutputOptions, Outputs};
+use portolan_targets::{ServiceTable, TargetList};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use thiserror::Error;
+
+/// Why a scan failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The options do not make a scan.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An output file cannot be written.
+    #[error("cannot write output file \"{path}\": {source}")]
+    OutputFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// Writing output failed during the scan.
+    #[error("writing output failed: {0}")]
+    Output(io::Error),
+    /// The raw-packet layer failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// Anything else from the operating system.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Runs the scan `opts` asks for and returns the exit code.
+pub fn run(opts: Options) -> Result<ExitCode, RunError> {
+    let started = Instant::now();
+    let privileged = opts
+        .privileged
+        .unwrap_or_else(portolan_netio::has_raw_privilege);
+    let plan = Plan::build(&opts, privileged)?;
+    let mut outputs = open_outputs(&opts)?;
+    let stop = install_signal_handlers()?;
+
+    for w in &plan.warnings {
+        eprintln!("portolan: {w}");
+    }
+    if plan.targets.is_empty() {
+        eprintln!("WARNING: No targets were specified, so 0 hosts scanned.");
+    }
+    outputs.begin(&plan.info).map_err(RunError::Output)?;
+
+    let title = plan
+        .techniques
+        .first()
+        .map_or("Scan", |t| t.scan_type.title());
+    let mut sink = Sink {
+        outputs: &mut outputs,
+        table: ServiceTable::builtin(),
+        hosts_up: 0,
+        error: None,
+        reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
+    };
+    let mut scan = new_scan(&plan, &opts);
+    let result = match plan.driver {
+        Driver::Connect => run_connect(&mut scan, &opts, &stop, &mut sink),
+        Driver::Raw => run_raw(&mut scan, &plan, &opts, &stop, &mut sink),
+    };
+    sink.reporter.clear();
+    let interrupted = stop.load(Ordering::Relaxed);
+    let hosts_up = sink.hosts_up;
+    let write_error = sink.error.take();
+    let stats = RunStats {
+        end_time: unix_now(),
+        elapsed: started.elapsed().as_secs_f64(),
+        hosts_up,
+        hosts_down: 0,
+        interrupted,
+        error: result.as_ref().err().map(|e| e.to_string()),
+    };
+    outputs.end(&stats).map_err(RunError::Output)?;
+    result?;
+    if let Some(e) = write_error {
+        return Err(RunError::Output(e));
+    }
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The engine, planned: techniques, timing, order and shard.
+fn new_scan(plan: &Plan, opts: &Options) -> Scan {
+    let techniques = plan
+        .techniques
+        .iter()
+        .map(|t| TechniquePlan {
+            protocol: t.protocol,
+            ports: t.ports.clone(),
+            no_reply: no_reply(plan, t.tcp_kind, plan.scanflags),
+        })
+        .collect();
+    let mut sp = ScanPlan::new(techniques, plan.timing.clone());
+    if let Some(seed) = opts.seed {
+        sp.seed = seed;
+    }
+    sp.shard = opts.shard;
+    sp.sequential_ports = opts.sequential_ports;
+    Scan::new(sp, Box::new(Hosts(plan.targets.clone())), Instant::now())
+}
+
+/// What silence means for a technique: the probe module knows for raw
+/// scans; for connect scans it is nmap's "filtered (no-response)".
+fn no_reply(
+    plan: &Plan,
+    kind: Option<portolan_probes::TcpScanKind>,
+    scanflags: Option<u8>,
+) -> (portolan_model::PortState, Reason) {
+    match (plan.driver, kind) {
+        (Driver::Raw, Some(kind)) => portolan_probes::tcp_module(kind, scanflags).no_reply(),
+        _ => (portolan_model::PortState::Filtered, Reason::NoResponse),
+    }
+}
+
+fn run_connect(
+    scan: &mut Scan,
+    opts: &Options,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let copts = ConnectOptions {
+        source: opts.net.source_addr,
+        max_sockets: 0,
+    };
+    rt.block_on(portolan_connect::run(scan, &copts, stop, sink));
+    Ok(())
+}
+
+fn run_raw(
+    scan: &mut Scan,
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+) -> Result<(), RunError> {
+    let (first_v4, first_v6) = first_of_each_family(&plan.targets);
+    let Some(first) = first_v4.or(first_v6) else {
+        return Ok(());
+    };
+    let iface = opts.net.interface.as_deref();
+    let route = route_to(first, iface, opts.net.source_addr)?;
+    let mut cfg = RawConfig::from_route(&route);
+    cfg.bind_device = iface.is_some();
+    if let (Some(v4), Some(v6)) = (first_v4, first_v6) {
+        let other = if route.src.is_ipv4() { v6 } else { v4 };
+        if let Ok(r) = route_to(other, iface, None) {
+            cfg.add_source(r.src);
+        }
+    }
+    let mut io = RawIo::open(&cfg)?;
+    let ctx = ProbeContext {
+        src_v4: cfg.src_v4,
+        src_v6: cfg.src_v6,
+        source_port: opts.net.source_port,
+        key: ValidationKey::new(rand::random()),
+        ttl: opts.net.ttl.unwrap_or(64),
+    };
+    let modules: Vec<Box<dyn ProbeModule>> = plan
+        .techniques
+        .iter()
+        .filter_map(|t| t.tcp_kind)
+        .map(|k| portolan_probes::tcp_module(k, plan.scanflags))
+        .collect();
+    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
+    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, &mut |h| {
+        sink.host(h)
+    })?;
+    Ok(())
+}
+
+/// The first IPv4 and IPv6 target, for finding routes and sources. Only
+/// the first 65536 targets are looked at, so a huge list costs nothing.
+fn first_of_each_family(targets: &TargetList) -> (Option<IpAddr>, Option<IpAddr>) {
+    let mut v4 = None;
+    let mut v6 = None;
+    for t in targets.iter().take(65_536) {
+        match t.addr {
+            IpAddr::V4(_) if v4.is_none() => v4 = Some(t.addr),
+            IpAddr::V6(_) if v6.is_none() => v6 = Some(t.addr),
+            _ => {}
+        }
+        if v4.is_some() && v6.is_some() {
+            break;
+        }
+    }
+    (v4, v6)
+}
+
+/// The target list as the engine's random-access host source.
+struct Hosts(TargetList);
+
+impl HostSource for Hosts {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    fn get(&self, index: u64) -> Option<HostTarget> {
+        self.0.get(index).map(|t| HostTarget {
+            addr: t.addr,
+            name: t.name,
+        })
+    }
+}
+
+/// Where finished hosts go: service names added, outputs written.
+struct Sink<'a> {
+    outputs: &'a mut Outputs,
+    table: &'static ServiceTable,
+    hosts_up: u64,
+    error: Option<io::Error>,
+    reporter: Reporter,
+}
+
+impl Sink<'_> {
+    fn host(&mut self, mut host: HostResult) {
+        // Until host discovery exists every target is treated as up, as
+        // with nmap's -Pn.
+        host.status = HostStatus::Up;
+        host.reason = Reason::UserSet;
+        host.reason_ttl = 0;
+        for p in &mut host.ports {
+            if p.service.is_none() {
+                let name = self.table.name(p.port, p.protocol).unwrap_or("unknown");
+                p.service = Some(Box::new(ServiceInfo::from_table(name)));
+            }
+        }
+        self.hosts_up += 1;
+        self.reporter.clear();
+        if let Err(e) = self.outputs.host(&host) {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+impl Observer for Sink<'_> {
+    fn host(&mut self, host: HostResult) {
+        Sink::host(self, host);
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        self.reporter.update(progress);
+    }
+}
+
+/// Opens every output the options ask for. A format sent to `-` takes
+/// standard output's place; otherwise normal output goes there.
+fn open_outputs(opts: &Options) -> Result<Outputs, RunError> {
+    let o = &opts.output;
+    let oo = OutputOptions {
+        verbose: o.verbose,
+        reason: o.reason,
+        open_only: o.open_only,
+        debugging: o.debug,
+    };
+    let mut outputs = Outputs::default();
+    let mut stdout_taken = false;
+    type Make = fn(Box<dyn Write + Send>, OutputOptions) -> Box<dyn OutputFormat>;
+    let files: [(&Option<std::path::PathBuf>, Make); 4] = [
+        (&o.normal, portolan_output::normal_file),
+        (&o.xml, portolan_output::xml),
+        (&o.grepable, portolan_output::grepable),
+        (&o.json, portolan_output::json),
+    ];
+    for (path, make) in files {
+        let Some(path) = path else { continue };
+        if path.as_os_str() == "-" {
+            stdout_taken = true;
+            outputs.push(make(Box::new(io::stdout()), oo));
+        } else {
+            outputs.push(make(create(path)?, oo));
+        }
+    }
+    if !stdout_taken {
+        outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
+    }
+    Ok(outputs)
+}
+
+fn create(path: &Path) -> Result<Box<dyn Write + Send>, RunError> {
+    let f = File::create(path).map_err(|source| RunError::OutputFile {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(Box::new(BufWriter::new(f)))
+}
+
+/// SIGINT and SIGTERM set the returned flag; a second one exits at once.
+fn install_signal_handlers() -> io::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    Ok(stop)
+}
