@@ -50,6 +50,25 @@ pub fn verify(data: &[u8], initial: u64) -> bool {
     fold(sum(data, initial)) == 0xffff
 }
 
+/// Updates a stored checksum after the bytes `old` were replaced by `new`
+/// (RFC 1624, equation 3: `HC' = ~(~HC + ~m + m')`), without summing the
+/// rest of the packet again: for patching per-target fields into a
+/// prebuilt probe. `old` and `new` must have the same length and start at
+/// an even offset of the checksummed data. The result verifies like a
+/// full recomputation (it may differ from one only as 0x0000 vs 0xffff).
+#[inline]
+pub fn adjust(check: u16, old: &[u8], new: &[u8]) -> u16 {
+    let mut acc = sum(new, u64::from(!check));
+    let mut words = old.chunks_exact(2);
+    for w in &mut words {
+        acc += u64::from(!u16::from_be_bytes([w[0], w[1]]));
+    }
+    if let [last] = words.remainder() {
+        acc += u64::from(!(u16::from(*last) << 8));
+    }
+    !fold(acc)
+}
+
 /// The unfolded sum of the IPv4 pseudo-header (RFC 793 / RFC 768).
 #[inline]
 pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> u64 {
@@ -79,6 +98,27 @@ mod tests {
     fn odd_length_pads_with_zero() {
         assert_eq!(fold(sum(&[0x12, 0x34, 0x56], 0)), 0x1234 + 0x5600);
         assert_eq!(fold(sum(&[0xab], 0)), 0xab00);
+    }
+
+    #[test]
+    fn adjusting_verifies_like_recomputing() {
+        let mut d: Vec<u8> = (0..64u8).map(|b| b.wrapping_mul(91)).collect();
+        d[10] = 0;
+        d[11] = 0;
+        let c = checksum(&d, 77);
+        d[10..12].copy_from_slice(&c.to_be_bytes());
+        for (at, new) in [
+            (2usize, [0xffu8, 0xff, 0, 1]),
+            (20, [0, 0, 0, 0]),
+            (60, [1, 2, 3, 4]),
+        ] {
+            let old = d[at..at + 4].to_vec();
+            d[at..at + 4].copy_from_slice(&new);
+            let c = u16::from_be_bytes([d[10], d[11]]);
+            let c = adjust(c, &old, &new);
+            d[10..12].copy_from_slice(&c.to_be_bytes());
+            assert!(verify(&d, 77), "patch at {at}");
+        }
     }
 
     #[test]

@@ -106,3 +106,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn incremental_checksum_update_verifies(
+        data in proptest::collection::vec(any::<u8>(), 8..200),
+        at in any::<usize>(),
+        new in proptest::collection::vec(any::<u8>(), 1..9),
+    ) {
+        use portolan_packet::checksum::{adjust, checksum, verify};
+        let mut d = data;
+        d[0] = 0;
+        d[1] = 0;
+        let c = checksum(&d, 0);
+        d[0..2].copy_from_slice(&c.to_be_bytes());
+        // Patch an even offset past the checksum field.
+        let room = d.len() - 2;
+        let len = new.len().min(room);
+        let at = 2 + (at % (room - len + 1)) / 2 * 2;
+        let old = d[at..at + len].to_vec();
+        d[at..at + len].copy_from_slice(&new[..len]);
+        let c = adjust(u16::from_be_bytes([d[0], d[1]]), &old, &new[..len]);
+        d[0..2].copy_from_slice(&c.to_be_bytes());
+        prop_assert!(verify(&d, 0));
+    }
+}
