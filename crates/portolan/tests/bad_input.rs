@@ -1,0 +1,84 @@
+//! Bad input: one line naming the offending token, a non-zero exit, no panic.
+
+mod common;
+use common::{run, stderr};
+
+fn assert_one_line_error(args: &[&str], token: &str) {
+    let out = run(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err:?}");
+    assert!(
+        lines[0].contains(token),
+        "{args:?}: {err:?} does not name {token:?}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+}
+
+#[test]
+fn malformed_values_name_their_token() {
+    assert_one_line_error(&["-sT", "-p", "70000", "127.0.0.1"], "70000");
+    assert_one_line_error(&["-sT", "-p", "5-1", "127.0.0.1"], "5-1");
+    assert_one_line_error(&["-sT", "-T9", "127.0.0.1"], "9");
+    assert_one_line_error(&["-sT", "-p80", "300.1.1.1/33"], "300.1.1.1/33");
+    assert_one_line_error(
+        &["-sT", "-iL", "/nonexistent/targets.txt"],
+        "/nonexistent/targets.txt",
+    );
+    assert_one_line_error(&["--frobnicate", "127.0.0.1"], "--frobnicate");
+    assert_one_line_error(&["-sT", "--host-timeout", "5x", "127.0.0.1"], "5x");
+    assert_one_line_error(
+        &["-sT", "-p", "nosuchservice", "127.0.0.1"],
+        "nosuchservice",
+    );
+}
+
+#[test]
+fn later_features_are_refused_not_ignored() {
+    assert_one_line_error(&["-sV", "127.0.0.1"], "-sV");
+    assert_one_line_error(&["-sU", "127.0.0.1"], "-sU");
+}
+
+#[test]
+fn help_and_version_succeed() {
+    let out = run(&["-h"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for heading in [
+        "TARGET SPECIFICATION:",
+        "HOST DISCOVERY:",
+        "SCAN TECHNIQUES:",
+        "PORT SPECIFICATION",
+        "TIMING AND PERFORMANCE:",
+        "OUTPUT:",
+        "MISC:",
+    ] {
+        assert!(text.contains(heading), "help lacks {heading}");
+    }
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn unresolvable_names_warn_and_the_scan_goes_on() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let out = run(&[
+        "-sT",
+        "-Pn",
+        "-p",
+        &port,
+        "no-such-host.invalid",
+        "127.0.0.1",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stderr(&out).contains("Failed to resolve \"no-such-host.invalid\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(common::stdout(&out).contains("1 IP address (1 host up)"));
+}

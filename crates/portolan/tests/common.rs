@@ -1,0 +1,71 @@
+//! Helpers shared by the binary's integration tests.
+#![allow(dead_code)]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::{Command, Output};
+
+/// The `portolan` binary under test.
+pub fn portolan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portolan"))
+}
+
+/// Runs portolan with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    portolan().args(args).output().expect("portolan runs")
+}
+
+/// Listeners on 127.0.0.1 (kept open while the value lives) and some ports
+/// where nothing listens.
+pub struct Loopback {
+    pub listeners: Vec<TcpListener>,
+    pub open: Vec<u16>,
+    pub closed: Vec<u16>,
+}
+
+impl Loopback {
+    pub fn new(open: usize, n_closed: usize) -> Self {
+        let listeners: Vec<TcpListener> = (0..open)
+            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind"))
+            .collect();
+        let open: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        let mut closed = Vec::new();
+        while closed.len() < n_closed {
+            let p = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            if !open.contains(&p) && !closed.contains(&p) {
+                closed.push(p);
+            }
+        }
+        Loopback {
+            listeners,
+            open,
+            closed,
+        }
+    }
+
+    /// Every port, as a `-p` list.
+    pub fn port_list(&self) -> String {
+        self.open
+            .iter()
+            .chain(&self.closed)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
