@@ -291,6 +291,12 @@ impl TestbedBuilder {
                     dev,
                     "nodad",
                 ])?;
+                if self.wire.is_some() {
+                    // The relay can only write frames that fit the MTU: no
+                    // TCP segmentation offload super-frames on its wire.
+                    ip(&["-n", ns, "link", "set", "dev", dev, "gso_max_segs", "1"])?;
+                    ip(&["-n", ns, "link", "set", "dev", dev, "gso_max_size", "1514"])?;
+                }
                 ip(&["-n", ns, "link", "set", dev, "up"])?;
             }
         }
@@ -453,6 +459,24 @@ impl Testbed {
     /// The answering addresses set up by [`Testbed::sweep16`] (empty before).
     pub fn up_hosts(&self) -> &[Ipv4Addr] {
         &self.sweep_up
+    }
+
+    /// Limits the scanner's sending rate towards target `i` with a `tc tbf`
+    /// qdisc; `rate` is in tc syntax (`"10mbit"`).
+    pub fn shape_scanner_egress(&self, i: usize, rate: &str) -> Result<()> {
+        if i >= self.targets.len() {
+            return Err(TestbedError::NoSuchTarget(i));
+        }
+        let dev = format!("t{i}");
+        crate::sys::ns_exec(
+            &self.scanner.ns,
+            "tc",
+            &[
+                "qdisc", "replace", "dev", &dev, "root", "tbf", "rate", rate, "burst", "16kb",
+                "latency", "100ms",
+            ],
+        )
+        .map(|_| ())
     }
 
     /// Frames forwarded and dropped by the relays so far.

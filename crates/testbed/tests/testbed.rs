@@ -262,3 +262,118 @@ fn relay_throughput() {
         f64::from(sent.0) / sent.1.as_secs_f64()
     );
 }
+
+#[test]
+fn udp_echo_and_icmp_rejects() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = Testbed::new("udp").unwrap();
+    tb.target(0)
+        .unwrap()
+        .udp_echo(&[53])
+        .unwrap()
+        .nft_reject_icmp_udp(&[54], IcmpKind::PortUnreach)
+        .unwrap()
+        .nft_drop_udp(&[55])
+        .unwrap();
+    for ip in [
+        IpAddr::V4(tb.target_addr(0)),
+        IpAddr::V6(tb.target_addr6(0)),
+    ] {
+        let res = in_netns(tb.scanner_ns(), move || {
+            let bind = if ip.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+            let ask = |port| {
+                let s = UdpSocket::bind(bind).unwrap();
+                s.set_read_timeout(Some(Duration::from_millis(300)))
+                    .unwrap();
+                s.connect(SocketAddr::new(ip, port)).unwrap();
+                s.send(b"hello").unwrap();
+                let mut buf = [0u8; 16];
+                s.recv(&mut buf).map(|n| buf[..n].to_vec())
+            };
+            (ask(53), ask(54), ask(55), ask(56))
+        })
+        .unwrap();
+        assert_eq!(res.0.unwrap(), b"hello", "echo over {ip}");
+        assert_eq!(res.1.unwrap_err().kind(), ErrorKind::ConnectionRefused);
+        assert!(matches!(
+            res.2.unwrap_err().kind(),
+            ErrorKind::WouldBlock | ErrorKind::TimedOut
+        ));
+        assert_eq!(
+            res.3.unwrap_err().kind(),
+            ErrorKind::ConnectionRefused,
+            "closed"
+        );
+    }
+}
+
+#[test]
+fn rst_rate_limit_silences_most_closed_ports() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = Testbed::new("rstlim").unwrap();
+    tb.target(0).unwrap().nft_rst_rate_limit(2).unwrap();
+    let t = IpAddr::V4(tb.target_addr(0));
+    let refused = (1000..1020)
+        .filter(|&p| {
+            connect(&tb, t, p, 100).is_err_and(|e| e.kind() == ErrorKind::ConnectionRefused)
+        })
+        .count();
+    // nft's default burst is 5 packets, then 2 per second over ~2 s.
+    assert!((3..=12).contains(&refused), "{refused} of 20 refused");
+}
+
+#[test]
+fn bulk_tcp_crosses_the_relay_and_capacity_limit_applies() {
+    if !require_root() {
+        return;
+    }
+    use std::io::{Read, Write};
+    let mut tb = Testbed::builder("bulk")
+        .delay(Duration::from_millis(2))
+        .rate_bps(20_000_000)
+        .build()
+        .unwrap();
+    let tns = tb.target(0).unwrap().ns().to_string();
+    let l = in_netns(&tns, || {
+        std::net::TcpListener::bind("0.0.0.0:5000").unwrap()
+    })
+    .unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        c.write_all(&vec![7u8; 1 << 20]).unwrap();
+    });
+    let addr = SocketAddr::new(IpAddr::V4(tb.target_addr(0)), 5000);
+    let start = Instant::now();
+    let n = in_netns(tb.scanner_ns(), move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut v = Vec::new();
+        let _ = c.read_to_end(&mut v);
+        v.len()
+    })
+    .unwrap();
+    let took = start.elapsed();
+    server.join().unwrap();
+    assert_eq!(n, 1 << 20);
+    // 8.4 Mbit at 20 Mbit/s: at least 0.4 s; without the limit it is far less.
+    assert!(took >= Duration::from_millis(400), "1 MiB took {took:?}");
+    assert!(took < Duration::from_secs(5), "1 MiB took {took:?}");
+}
+
+#[test]
+fn tc_shaping_on_the_scanner_side() {
+    if !require_root() {
+        return;
+    }
+    let tb = Testbed::new("shape").unwrap();
+    tb.shape_scanner_egress(0, "10mbit").unwrap();
+    assert!(tb.shape_scanner_egress(3, "10mbit").is_err());
+    let out = tb
+        .run_in_scanner(std::process::Command::new("tc").args(["qdisc", "show", "dev", "t0"]))
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tbf"));
+}
