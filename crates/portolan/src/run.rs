@@ -14,7 +14,9 @@ use portolan_engine::{
     HostSource, HostTarget, ProbeContext, ProbeModule, Progress, Scan, ScanPlan, SystemClock,
     TechniquePlan, ValidationKey,
 };
-use portolan_model::{HostResult, HostStatus, Reason, RunStats, ServiceInfo};
+use portolan_model::{
+    HostResult, HostStatus, Hostname, HostnameKind, Reason, RunStats, ServiceInfo,
+};
 use portolan_netio::{route_to, NetError, RawConfig, RawIo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
 use portolan_targets::{ServiceTable, TargetList};
@@ -80,6 +82,7 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         table: ServiceTable::builtin(),
         hosts_up: 0,
         error: None,
+        reverse_dns: opts.always_dns,
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
     };
     let mut scan = new_scan(&plan, &opts);
@@ -243,6 +246,7 @@ struct Sink<'a> {
     table: &'static ServiceTable,
     hosts_up: u64,
     error: Option<io::Error>,
+    reverse_dns: bool,
     reporter: Reporter,
 }
 
@@ -259,6 +263,9 @@ impl Sink<'_> {
                 p.service = Some(Box::new(ServiceInfo::from_table(name)));
             }
         }
+        if self.reverse_dns {
+            add_reverse_name(&mut host);
+        }
         self.hosts_up += 1;
         self.reporter.clear();
         if let Err(e) = self.outputs.host(&host) {
@@ -274,6 +281,21 @@ impl Observer for Sink<'_> {
 
     fn progress(&mut self, progress: &Progress) {
         self.reporter.update(progress);
+    }
+}
+
+/// `-R`: the host's reverse (PTR) name through the system resolver, after
+/// any name the user typed. Lookups are one at a time for now; parallel
+/// reverse DNS for every up host comes with host discovery.
+fn add_reverse_name(host: &mut HostResult) {
+    if let Ok(name) = dns_lookup::lookup_addr(&host.addr) {
+        let is_literal = name.parse::<IpAddr>().is_ok();
+        if !is_literal && !host.hostnames.iter().any(|h| h.name == name) {
+            host.hostnames.push(Hostname {
+                name,
+                kind: HostnameKind::Ptr,
+            });
+        }
     }
 }
 

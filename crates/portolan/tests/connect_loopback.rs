@@ -185,3 +185,16 @@ fn ipv6_loopback_is_scanned() {
         stdout(&out)
     );
 }
+
+#[test]
+fn reverse_names_with_dash_r() {
+    let lo = Loopback::new(1, 0);
+    let out = run(&["-sT", "-Pn", "-R", "-p", &lo.port_list(), "127.0.0.1"]);
+    assert!(out.status.success());
+    // /etc/hosts names 127.0.0.1 on every system this runs on.
+    assert!(
+        stdout(&out).contains("Portolan scan report for localhost (127.0.0.1)"),
+        "{}",
+        stdout(&out)
+    );
+}
