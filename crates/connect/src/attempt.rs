@@ -70,8 +70,6 @@ fn open(dst: SocketAddr, source: Option<IpAddr>) -> io::Result<Socket> {
         Type::STREAM.nonblocking().cloexec(),
         Some(socket2::Protocol::TCP),
     )?;
-    // Zero linger never blocks on close: the kernel sends RST at once.
-    socket.set_linger(Some(Duration::ZERO))?;
     if let Some(src) = source {
         socket.bind(&SocketAddr::new(src, 0).into())?;
     }
@@ -91,8 +89,12 @@ fn settled(socket: &Socket) -> Option<Outcome> {
     }
 }
 
-/// A completed handshake: open, unless we connected to ourselves.
+/// A completed handshake: open, unless we connected to ourselves. The
+/// socket is set to linger zero seconds, so closing it sends RST (only an
+/// established connection needs this; refused attempts leave nothing).
 fn connected(socket: &Socket) -> Outcome {
+    // Zero linger never blocks on close: the kernel sends RST at once.
+    let _ = socket.set_linger(Some(Duration::ZERO));
     let local = socket.local_addr().ok().and_then(|a| a.as_socket());
     let peer = socket.peer_addr().ok().and_then(|a| a.as_socket());
     if local.is_some() && local == peer {

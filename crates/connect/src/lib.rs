@@ -73,7 +73,7 @@ pub async fn run(
         opts.max_sockets
     };
     let permits = Arc::new(Semaphore::new(budget));
-    let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Done>>();
     let mut done = Vec::with_capacity(1024);
     let mut last_progress = Instant::now();
     loop {
@@ -120,9 +120,9 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => None,
         };
         done.clear();
-        done.extend(first);
+        done.extend(first.into_iter().flatten());
         while let Ok(d) = rx.try_recv() {
-            done.push(d);
+            done.extend(d);
         }
         let now = Instant::now();
         for d in done.drain(..) {
@@ -136,16 +136,19 @@ pub async fn run(
 fn launch(
     chunk: Vec<(Probe, OwnedSemaphorePermit)>,
     source: Option<IpAddr>,
-    tx: &mpsc::UnboundedSender<Done>,
+    tx: &mpsc::UnboundedSender<Vec<Done>>,
 ) {
     let tx = tx.clone();
     tokio::spawn(async move {
+        // Decided attempts go back together, one message (and one wake-up
+        // of the driver) per chunk.
+        let mut decided = Vec::with_capacity(chunk.len());
         for (probe, permit) in chunk {
             let dst = SocketAddr::new(probe.spec.dst, probe.spec.dport);
             match attempt::start(dst, source) {
                 attempt::Started::Done(outcome) => {
                     drop(permit);
-                    let _ = tx.send(Done { probe, outcome });
+                    decided.push(Done { probe, outcome });
                 }
                 attempt::Started::Pending(socket) => {
                     let tx = tx.clone();
@@ -153,10 +156,13 @@ fn launch(
                         let deadline = tokio::time::Instant::from_std(probe.deadline);
                         let outcome = attempt::finish(socket, deadline).await;
                         drop(permit);
-                        let _ = tx.send(Done { probe, outcome });
+                        let _ = tx.send(vec![Done { probe, outcome }]);
                     });
                 }
             }
+        }
+        if !decided.is_empty() {
+            let _ = tx.send(decided);
         }
     });
 }
