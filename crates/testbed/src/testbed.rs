@@ -479,6 +479,16 @@ impl Testbed {
         .map(|_| ())
     }
 
+    /// Largest lateness of a relayed frame past its due time, and the number
+    /// of frames more than 1 ms late (zeros without relays). A relay starved
+    /// of CPU shows here, so delay figures can be trusted or discounted.
+    pub fn relay_lateness(&self) -> (Duration, u64) {
+        self.relays
+            .iter()
+            .map(Relay::lateness)
+            .fold((Duration::ZERO, 0), |a, b| (a.0.max(b.0), a.1 + b.1))
+    }
+
     /// Frames forwarded and dropped by the relays so far.
     pub fn relay_stats(&self) -> (u64, u64) {
         self.relays

@@ -255,8 +255,10 @@ fn relay_throughput() {
     std::thread::sleep(Duration::from_millis(200));
     let (fwd, dropped) = tb.relay_stats();
     let fwd = fwd - fwd0;
+    let (worst, late) = tb.relay_lateness();
     eprintln!(
-        "sent {} in {:?} ({:.0}/s); relay forwarded {fwd}, dropped {dropped}",
+        "sent {} in {:?} ({:.0}/s); relay forwarded {fwd}, dropped {dropped}, \
+         {late} over 1 ms late (worst {worst:?})",
         sent.0,
         sent.1,
         f64::from(sent.0) / sent.1.as_secs_f64()

@@ -178,6 +178,15 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
     } else if let Some(m) = median(&rss) {
         println!("  peak RSS median {m:.1} MiB");
     }
+    let (fwd, dropped) = p.testbed.relay_stats();
+    if fwd + dropped > 0 {
+        let (worst, late) = p.testbed.relay_lateness();
+        println!(
+            "  delay relay: {fwd} frames forwarded, {dropped} dropped, {late} over 1 ms late \
+             (worst {:.1} ms)",
+            worst.as_secs_f64() * 1000.0
+        );
+    }
     if p.expected.is_some() && !exact {
         println!("  accuracy: NOT exact in every run");
     }
