@@ -249,11 +249,15 @@ impl TestbedBuilder {
             tb.add_ns(&t)?;
             tb.targets.push(Host::new(t.clone()));
             let sif = format!("t{i}");
+            // Distinct interface indexes on the two ends of each veth: when
+            // they are equal the kernel treats the carrier change as not
+            // urgent and the link can drop packets for up to a second.
+            let (s_idx, t_idx) = ((100 + i).to_string(), (200 + i).to_string());
             match self.wire {
                 None => {
                     ip(&[
-                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name",
-                        "s0", "netns", &t,
+                        "link", "add", "name", &sif, "index", &s_idx, "netns", &s, "type", "veth",
+                        "peer", "name", "s0", "index", &t_idx, "netns", &t,
                     ])?;
                 }
                 Some(cfg) => {
@@ -263,12 +267,12 @@ impl TestbedBuilder {
                     ns_sysctl(&r, "net.ipv6.conf.default.disable_ipv6", "1")?;
                     ns_sysctl(&r, "net.ipv4.ip_forward", "0")?;
                     ip(&[
-                        "link", "add", "name", &sif, "netns", &s, "type", "veth", "peer", "name",
-                        "wa", "netns", &r,
+                        "link", "add", "name", &sif, "index", &s_idx, "netns", &s, "type", "veth",
+                        "peer", "name", "wa", "index", "300", "netns", &r,
                     ])?;
                     ip(&[
-                        "link", "add", "name", "wb", "netns", &r, "type", "veth", "peer", "name",
-                        "s0", "netns", &t,
+                        "link", "add", "name", "wb", "index", "301", "netns", &r, "type", "veth",
+                        "peer", "name", "s0", "index", &t_idx, "netns", &t,
                     ])?;
                     for dev in ["wa", "wb"] {
                         ip(&["-n", &r, "link", "set", dev, "promisc", "on", "up"])?;

@@ -112,7 +112,8 @@ fn relay_delays_each_way() {
         let rtt = connect(&tb, t, 80, 2000).unwrap();
         assert!(rtt >= 2 * d, "rtt {rtt:?} below 2D");
         assert!(
-            rtt < 2 * d + Duration::from_millis(30),
+            // Generous: a busy machine can starve the relay for a while.
+            rtt < 2 * d + Duration::from_millis(200),
             "rtt {rtt:?} far above 2D"
         );
     }
@@ -378,4 +379,30 @@ fn tc_shaping_on_the_scanner_side() {
         .run_in_scanner(std::process::Command::new("tc").args(["qdisc", "show", "dev", "t0"]))
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("tbf"));
+}
+
+/// Setup and teardown cost (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn setup_time() {
+    if !require_root() {
+        return;
+    }
+    for (name, b) in [
+        ("plain", Testbed::builder("t1")),
+        (
+            "relay",
+            Testbed::builder("t2").delay(Duration::from_millis(10)),
+        ),
+        ("4 targets", Testbed::builder("t3").targets(4)),
+    ] {
+        let start = Instant::now();
+        let tb = b.build().unwrap();
+        let built = start.elapsed();
+        drop(tb);
+        eprintln!(
+            "{name}: build {built:?}, total with drop {:?}",
+            start.elapsed()
+        );
+    }
 }
