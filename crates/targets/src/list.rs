@@ -37,6 +37,9 @@ pub struct TargetOptions {
     pub unique: bool,
 }
 
+/// A typed host name and the address it resolved to.
+type NamedAddr = (Arc<str>, IpAddr);
+
 /// One expression's addresses within the list.
 #[derive(Clone, Debug)]
 struct Entry {
@@ -47,7 +50,7 @@ struct Entry {
     /// unless the list hit the `u64` cap).
     count: u64,
     /// The typed name and the address it resolved to.
-    name: Option<(Arc<str>, IpAddr)>,
+    name: Option<NamedAddr>,
 }
 
 /// Addresses to leave out: merged ranges per family plus sparse patterns.
@@ -164,7 +167,7 @@ impl TargetList {
             .collect::<Result<_, _>>()?;
 
         let mut warnings = Vec::new();
-        let mut spaces: Vec<(Space, Option<(Arc<str>, IpAddr)>)> = Vec::new();
+        let mut spaces: Vec<(Space, Option<NamedAddr>)> = Vec::new();
         for (token, expr) in parsed {
             match expr {
                 Expr::Space(s) if s.too_large() => {
