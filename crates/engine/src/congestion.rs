@@ -21,7 +21,7 @@
 //!   `n = a + l` (twice the floor, plus three standard deviations).
 //!   Overrunning a bottleneck drops a share that grows with the excess
 //!   rate, which crosses this bar quickly; 1-5 % random loss does not.
-//! * **Delay signal.** An epoch whose mean RTT exceeds `1.5·min_rtt + 5 ms`
+//! * **Delay signal.** An epoch whose mean RTT exceeds `1.25·min_rtt + 2 ms`
 //!   is congested too: a queue is building at a bottleneck, before it
 //!   overflows (the BBR/Vegas observation).
 //! * **Reaction.** A congested epoch multiplies the window by 0.7 and ends
@@ -142,7 +142,7 @@ impl Congestion {
         let delayed = match self.min_rtt {
             Some(m) if self.rtt_n >= 8 => {
                 let mean = self.rtt_sum / f64::from(self.rtt_n);
-                mean > 1.5 * m.as_secs_f64() + 0.005
+                mean > 1.25 * m.as_secs_f64() + 0.002
             }
             _ => false,
         };

@@ -13,6 +13,7 @@ pub mod module;
 pub mod permutation;
 pub mod rtt;
 pub mod scan;
+pub mod sim;
 pub mod target;
 pub mod timing;
 pub mod validate;

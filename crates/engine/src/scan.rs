@@ -230,6 +230,7 @@ pub struct Scan {
     known_in_flight: usize,
     deadlines: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
     retransmit: VecDeque<(u64, u32)>,
+    deferred: VecDeque<(u64, u32)>,
     host_deadlines: VecDeque<(Instant, u32, u32)>,
     done: VecDeque<HostResult>,
     cc: Congestion,
@@ -251,6 +252,9 @@ pub struct Scan {
     rate: f64,
     stopped: bool,
 }
+
+/// Probes to silent hosts parked while their window is full.
+const DEFER_CAP: usize = 4096;
 
 /// Hosts fetched at most per call when skipping excluded indexes.
 const HOST_SCAN_BUDGET: u32 = 1 << 16;
@@ -316,6 +320,7 @@ impl Scan {
             known_in_flight: 0,
             deadlines: BinaryHeap::new(),
             retransmit: VecDeque::new(),
+            deferred: VecDeque::new(),
             host_deadlines: VecDeque::new(),
             done: VecDeque::new(),
             cc,
@@ -425,7 +430,7 @@ impl Scan {
         }
         self.last_now = now;
         self.refill(now);
-        if self.plan.timing.max_rate.is_some() && self.tokens < 1.0 {
+        if self.plan.timing.max_rate.is_some() && self.tokens < 1.0 - 1e-9 {
             return None;
         }
         if now < self.next_send_at {
@@ -433,33 +438,53 @@ impl Scan {
         }
         let forced = self.behind_min_rate(now);
         let window = self.cc.window();
-        let (key, gen, retrans) = loop {
-            if let Some(&(key, gen)) = self.retransmit.front() {
+        let known_open = forced || self.window_open(true, window);
+        let unknown_open = forced || self.window_open(false, window);
+        if !known_open && !unknown_open {
+            return None;
+        }
+        // Probes to silent hosts that waited for their window go first.
+        if unknown_open {
+            while let Some((key, gen)) = self.deferred.pop_front() {
                 match self.pending(key, gen) {
-                    Some(known) => {
-                        if !forced && !self.window_open(known, window) {
-                            return None;
-                        }
-                        self.retransmit.pop_front();
-                        break (key, gen, true);
+                    None => continue,
+                    Some(true) if !known_open => {
+                        self.deferred.push_front((key, gen));
+                        break;
                     }
-                    None => {
-                        self.retransmit.pop_front();
-                        continue;
-                    }
+                    Some(_) => return Some(self.launch(now, key, gen)),
                 }
             }
-            let (key, gen) = self.peek_fresh(now)?;
-            let known = self.pending(key, gen)?;
-            if !forced && !self.window_open(known, window) {
+        }
+        loop {
+            let from_retransmit = !self.retransmit.is_empty();
+            let (key, gen) = match self.retransmit.front() {
+                Some(&c) => c,
+                None => self.peek_fresh(now)?,
+            };
+            let consume = |s: &mut Self| {
+                if from_retransmit {
+                    s.retransmit.pop_front();
+                } else if let Some(g) = &mut s.group {
+                    g.next += 1;
+                }
+            };
+            let Some(known) = self.pending(key, gen) else {
+                consume(self);
+                continue;
+            };
+            if (known && known_open) || (!known && unknown_open) {
+                consume(self);
+                return Some(self.launch(now, key, gen));
+            }
+            // Blocked: park a silent host's probe so it does not hold up
+            // probes to hosts that answer; stop at a blocked answering one.
+            if known || self.deferred.len() >= DEFER_CAP {
                 return None;
             }
-            if let Some(g) = &mut self.group {
-                g.next += 1;
-            }
-            break (key, gen, false);
-        };
-        Some(self.launch(now, key, gen, retrans))
+            consume(self);
+            self.deferred.push_back((key, gen));
+        }
     }
 
     fn window_open(&self, known: bool, window: usize) -> bool {
@@ -485,7 +510,7 @@ impl Scan {
         Some(h.answered.is_some())
     }
 
-    fn launch(&mut self, now: Instant, key: u64, gen: u32, retrans: bool) -> Probe {
+    fn launch(&mut self, now: Instant, key: u64, gen: u32) -> Probe {
         let (slot, idx) = split(key);
         let (tech, port) = self.port_map[idx as usize];
         let host = self.hosts[slot as usize].as_mut().expect("pending checked");
@@ -497,6 +522,7 @@ impl Scan {
         }
         let p = &mut host.ports[idx as usize];
         let attempt = p.sent;
+        let retrans = attempt > 0;
         p.sent = p.sent.saturating_add(1);
         p.in_flight = true;
         let known = host.answered.is_some();
@@ -698,6 +724,7 @@ impl Scan {
         let sent = h.ports[idx as usize].sent;
         let answered_attempt = reply.attempt.unwrap_or(sent.saturating_sub(1));
         let mut rtt = None;
+        let mut first_sample = false;
         if let Some(f) = &flight {
             let unambiguous = match reply.attempt {
                 Some(a) => a == f.attempt,
@@ -706,6 +733,7 @@ impl Scan {
             if unambiguous {
                 let r = now.saturating_duration_since(f.sent_at);
                 h.rtt.sample(r);
+                first_sample = self.global_rtt.srtt().is_none();
                 self.global_rtt.sample(r);
                 rtt = Some(r);
             }
@@ -722,7 +750,24 @@ impl Scan {
         p.reason = reply.reason;
         p.ttl = reply.ttl;
         self.port_resolved(slot, now);
+        if first_sample {
+            self.shorten_deadlines();
+        }
         self.cc.tick(now, self.global_rtt.srtt());
+    }
+
+    /// Re-arms the probes sent before any RTT was known (timed with the
+    /// long initial timeout) with the measured one, so a probe lost early
+    /// is not waited for a whole second.
+    fn shorten_deadlines(&mut self) {
+        let t = &self.plan.timing;
+        let rto = self
+            .global_rtt
+            .rto(t.min_rtt_timeout, t.max_rtt_timeout, t.initial_rtt_timeout);
+        for (&key, f) in &self.in_flight {
+            self.deadlines
+                .push(Reverse((f.sent_at + rto, key, f.gen, f.attempt)));
+        }
     }
 
     fn port_resolved(&mut self, slot: u32, now: Instant) {
@@ -904,7 +949,9 @@ impl Scan {
         if self.has_work() {
             if let Some(rate) = self.plan.timing.max_rate {
                 if self.tokens < 1.0 && rate > 0.0 {
-                    at(self.last_refill + Duration::from_secs_f64((1.0 - self.tokens) / rate));
+                    at(self.last_refill
+                        + Duration::from_secs_f64((1.0 - self.tokens) / rate)
+                        + Duration::from_micros(1));
                 }
             }
             if !self.plan.timing.scan_delay.is_zero() {
@@ -912,7 +959,9 @@ impl Scan {
             }
             if let Some(r) = self.plan.timing.min_rate {
                 if r > 0.0 {
-                    at(self.start + Duration::from_secs_f64((self.sent as f64 + 1.0) / r));
+                    at(self.start
+                        + Duration::from_secs_f64((self.sent as f64 + 1.0) / r)
+                        + Duration::from_micros(1));
                 }
             }
         }
@@ -921,6 +970,7 @@ impl Scan {
 
     fn has_work(&self) -> bool {
         !self.retransmit.is_empty()
+            || !self.deferred.is_empty()
             || self.group.as_ref().is_some_and(|g| g.next < g.perm.len())
             || self.next_host < self.shard_hosts
     }
@@ -986,6 +1036,7 @@ impl Scan {
         self.known_in_flight = 0;
         self.deadlines.clear();
         self.retransmit.clear();
+        self.deferred.clear();
         self.host_deadlines.clear();
     }
 }

@@ -1,0 +1,247 @@
+//! The `Scan` state machine driven directly, without a network.
+
+use portolan_engine::{
+    HostSource, HostTarget, Ipv4Range, ProbeSpec, Reply, Scan, ScanPlan, SendError, TechniquePlan,
+    Timing,
+};
+use portolan_model::{PortState, Protocol, Reason};
+use std::collections::{BTreeSet, HashSet};
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+fn tech(ports: Vec<u16>) -> TechniquePlan {
+    TechniquePlan {
+        protocol: Protocol::Tcp,
+        ports,
+        no_reply: (PortState::Filtered, Reason::NoResponse),
+    }
+}
+
+fn plan(techs: Vec<TechniquePlan>, seed: u64) -> ScanPlan {
+    let mut p = ScanPlan::new(techs, Timing::default());
+    p.seed = seed;
+    p
+}
+
+fn rst(spec: &ProbeSpec) -> Reply {
+    Reply {
+        dst: spec.dst,
+        dport: spec.dport,
+        attempt: Some(spec.attempt),
+        state: PortState::Closed,
+        reason: Reason::Reset,
+        ttl: 64,
+    }
+}
+
+/// Runs a scan where every probe is answered at once; returns the probes
+/// sent as (technique, host, port) and the hosts reported.
+fn answer_all(mut scan: Scan) -> (Vec<(usize, IpAddr, u16)>, Vec<IpAddr>) {
+    let mut now = Instant::now();
+    let mut sent = Vec::new();
+    let mut hosts = Vec::new();
+    for _ in 0..10_000_000 {
+        if scan.is_done() {
+            break;
+        }
+        now += Duration::from_micros(10);
+        while let Some(p) = scan.poll_probe(now) {
+            sent.push((p.technique, p.spec.dst, p.spec.dport));
+            scan.on_reply(now, p.technique, rst(&p.spec));
+        }
+        scan.handle_timeouts(now);
+        while let Some(h) = scan.poll_host() {
+            assert!(h.ports.iter().all(|p| p.state == PortState::Closed));
+            hosts.push(h.addr);
+        }
+    }
+    while let Some(h) = scan.poll_host() {
+        hosts.push(h.addr);
+    }
+    assert!(scan.is_done());
+    (sent, hosts)
+}
+
+fn range(n: u64) -> Box<dyn HostSource> {
+    Box::new(Ipv4Range {
+        first: u32::from(std::net::Ipv4Addr::new(198, 18, 0, 0)),
+        len: n,
+    })
+}
+
+#[test]
+fn shards_are_disjoint_and_complete() {
+    let techs = || vec![tech(vec![22, 80, 443]), tech(vec![53])];
+    let (all, all_hosts) = answer_all(Scan::new(plan(techs(), 5), range(1000), Instant::now()));
+    assert_eq!(all.len(), 4000);
+    assert_eq!(all_hosts.len(), 1000);
+    let all: BTreeSet<_> = all.into_iter().collect();
+    assert_eq!(all.len(), 4000);
+    for n in [1u32, 2, 3, 7] {
+        let mut union = BTreeSet::new();
+        let mut hosts = HashSet::new();
+        for k in 1..=n {
+            let mut p = plan(techs(), 5);
+            p.shard = Some((k, n));
+            let (sent, done) = answer_all(Scan::new(p, range(1000), Instant::now()));
+            for s in sent {
+                assert!(union.insert(s), "{s:?} in two shards of {n}");
+            }
+            for h in done {
+                assert!(hosts.insert(h), "{h} reported by two shards");
+            }
+        }
+        assert_eq!(union, all, "shards of {n}");
+        assert_eq!(hosts.len(), 1000);
+    }
+}
+
+#[test]
+fn order_is_permuted_and_reproducible_and_r_keeps_ports_in_order() {
+    let ports: Vec<u16> = (1..=100).collect();
+    let (a, _) = answer_all(Scan::new(
+        plan(vec![tech(ports.clone())], 1),
+        range(10),
+        Instant::now(),
+    ));
+    let (b, _) = answer_all(Scan::new(
+        plan(vec![tech(ports.clone())], 1),
+        range(10),
+        Instant::now(),
+    ));
+    let (c, _) = answer_all(Scan::new(
+        plan(vec![tech(ports.clone())], 2),
+        range(10),
+        Instant::now(),
+    ));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // Consecutive probes rarely hit the same host.
+    let same = a.windows(2).filter(|w| w[0].1 == w[1].1).count();
+    assert!(same < a.len() / 4, "{same}");
+    let mut p = plan(vec![tech(ports.clone())], 1);
+    p.sequential_ports = true;
+    let (r, _) = answer_all(Scan::new(p, range(10), Instant::now()));
+    for h in 0..10u32 {
+        let addr = IpAddr::V4((u32::from(std::net::Ipv4Addr::new(198, 18, 0, 0)) + h).into());
+        let seq: Vec<u16> = r.iter().filter(|s| s.1 == addr).map(|s| s.2).collect();
+        assert_eq!(seq, ports);
+    }
+}
+
+struct EveryOther(u64);
+
+impl HostSource for EveryOther {
+    fn len(&self) -> u64 {
+        self.0
+    }
+    fn get(&self, i: u64) -> Option<HostTarget> {
+        (i % 2 == 0).then(|| HostTarget {
+            addr: IpAddr::V6(Ipv6Addr::from(
+                0x2001_0002_0000_0000_0000_0000_0000_0000u128 + u128::from(i),
+            )),
+            name: Some("even".into()),
+        })
+    }
+}
+
+#[test]
+fn excluded_indexes_are_skipped() {
+    let (sent, hosts) = answer_all(Scan::new(
+        plan(vec![tech(vec![80])], 3),
+        Box::new(EveryOther(101)),
+        Instant::now(),
+    ));
+    assert_eq!(sent.len(), 51);
+    assert_eq!(hosts.len(), 51);
+}
+
+#[test]
+fn stray_duplicate_and_late_replies_are_ignored() {
+    let t0 = Instant::now();
+    let mut scan = Scan::new(plan(vec![tech(vec![80, 81])], 3), range(1), t0);
+    let p = scan.poll_probe(t0).unwrap();
+    let mut stray = rst(&p.spec);
+    stray.dport = 9999;
+    scan.on_reply(t0, 0, stray);
+    stray.dst = "198.19.0.1".parse().unwrap();
+    scan.on_reply(t0, 0, stray);
+    scan.on_reply(t0, 7, rst(&p.spec));
+    let mut open = rst(&p.spec);
+    open.state = PortState::Open;
+    open.reason = Reason::SynAck;
+    scan.on_reply(t0, 0, open);
+    scan.on_reply(t0, 0, rst(&p.spec));
+    // The other port has not been probed: a reply for it is unsolicited.
+    let other = ProbeSpec {
+        dport: 161 - p.spec.dport,
+        ..p.spec
+    };
+    scan.on_reply(t0, 0, rst(&other));
+    let q = scan.poll_probe(t0).unwrap();
+    assert_eq!(q.spec.dport, other.dport);
+    scan.on_send_error(t0, &q, SendError::Transient);
+    let q = scan.poll_probe(t0).unwrap();
+    assert_eq!((q.spec.dport, q.spec.attempt), (other.dport, 0));
+    scan.on_send_error(t0, &q, SendError::Permanent);
+    let h = scan.poll_host().unwrap();
+    assert_eq!(h.ports.len(), 2);
+    assert_eq!(
+        h.ports_in(PortState::Open, Protocol::Tcp),
+        vec![p.spec.dport]
+    );
+    assert!(scan.is_done());
+    scan.on_reply(t0, 0, rst(&p.spec));
+    assert!(scan.poll_host().is_none());
+}
+
+#[test]
+fn huge_virtual_scan_keeps_state_bounded() {
+    // 2^24 hosts x 1000 ports, nothing ever answers: run a bounded number
+    // of steps and check that in-flight probes and live hosts stay bounded.
+    let t0 = Instant::now();
+    let src = Box::new(EveryOther(1 << 24));
+    let mut scan = Scan::new(plan(vec![tech((1..=1000).collect())], 9), src, t0);
+    let mut now = t0;
+    let mut sent = 0u64;
+    let max_window = Timing::default().max_parallelism as usize;
+    for _ in 0..20_000 {
+        now += Duration::from_millis(1);
+        for _ in 0..64 {
+            if scan.poll_probe(now).is_none() {
+                break;
+            }
+            sent += 1;
+        }
+        scan.handle_timeouts(now);
+        assert!(scan.in_flight() <= scan.in_flight_cap().max(4 * max_window));
+        assert!(scan.active_hosts() <= 2 * scan.group_size() as usize);
+        while scan.poll_host().is_some() {}
+    }
+    // Silent targets give no feedback: the window for them stays at four
+    // times the initial window, with the 1 s initial timeout.
+    assert!(sent > 4000, "{sent}");
+    assert_eq!(scan.progress().probes_sent, sent);
+    assert_eq!(scan.progress().hosts_total, 1 << 24);
+    scan.stop();
+    assert!(scan.is_done());
+    assert_eq!(scan.in_flight(), 0);
+    assert!(scan.poll_probe(now).is_none());
+}
+
+#[test]
+fn empty_inputs_do_not_panic() {
+    let (sent, hosts) = answer_all(Scan::new(plan(vec![], 1), range(3), Instant::now()));
+    assert!(sent.is_empty());
+    assert_eq!(hosts.len(), 3);
+    let (sent, hosts) = answer_all(Scan::new(
+        plan(vec![tech(vec![1])], 1),
+        range(0),
+        Instant::now(),
+    ));
+    assert!(sent.is_empty() && hosts.is_empty());
+    let mut p = plan(vec![tech(vec![1])], 1);
+    p.shard = Some((5, 2));
+    let (sent, _) = answer_all(Scan::new(p, range(4), Instant::now()));
+    assert_eq!(sent.len(), 4);
+}
