@@ -13,6 +13,40 @@
 //!
 //! Parsing never panics and never touches the network except through the
 //! [`Resolve`] trait; every error names the token the user typed.
+//!
+//! # Example
+//!
+//! ```
+//! use portolan_targets::*;
+//! use std::net::IpAddr;
+//!
+//! // Command-line targets, plus `-iL` files via `read_list_file(path)`.
+//! let targets = vec!["198.18.0.0/30".to_string(), "box.test".to_string()];
+//! // `--exclude a,b` via `split_exclude_list`; `--excludefile` via `read_list_file`.
+//! let excludes = split_exclude_list("198.18.0.0,198.18.0.3");
+//! let resolver = MapResolver::new().with("box.test", &["198.18.9.9".parse::<IpAddr>().unwrap()]);
+//! // Real runs pass `&SystemResolver`.
+//! let (list, warnings) =
+//!     TargetList::build(&targets, &excludes, &TargetOptions::default(), &resolver).unwrap();
+//! assert!(warnings.is_empty()); // else print each: `Failed to resolve "NAME".`
+//! assert_eq!(list.len(), 5); // index space, before exclusion
+//! assert_eq!(list.get(0), None); // excluded
+//! let names: Vec<String> = list.iter().map(|t| t.addr.to_string()).collect();
+//! assert_eq!(names, ["198.18.0.1", "198.18.0.2", "198.18.9.9"]);
+//! assert_eq!(list.get(4).unwrap().name.as_deref(), Some("box.test"));
+//!
+//! let ports = resolve_ports(
+//!     Some("U:53,T:21-23,http"),
+//!     None,
+//!     None,
+//!     &[Protocol::Tcp, Protocol::Udp],
+//!     ServiceTable::builtin(),
+//! )
+//! .unwrap();
+//! assert_eq!(ports.tcp, [21, 22, 23, 80]);
+//! assert_eq!(ports.udp, [53]);
+//! assert_eq!(format_ranges(&ports.tcp), "21-23,80");
+//! ```
 
 mod error;
 mod input;

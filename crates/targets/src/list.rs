@@ -51,6 +51,10 @@ struct Entry {
     count: u64,
     /// The typed name and the address it resolved to.
     name: Option<NamedAddr>,
+    /// Whether another entry's span overlaps this one's, so `--unique`
+    /// must check earlier entries (false for most entries of a long
+    /// `-iL` list, which then cost nothing extra).
+    may_repeat: bool,
 }
 
 /// Addresses to leave out: merged ranges per family plus sparse patterns.
@@ -211,7 +215,7 @@ impl TargetList {
         }
         exclude.finish();
 
-        let mut entries = Vec::with_capacity(spaces.len());
+        let mut entries: Vec<Entry> = Vec::with_capacity(spaces.len());
         let mut total: u64 = 0;
         let mut capped = false;
         for (space, name) in spaces {
@@ -224,14 +228,32 @@ impl TargetList {
             if count == 0 {
                 continue;
             }
-            entries.push(Entry {
-                space,
-                offset: total,
-                count,
-                name,
-            });
+            // Consecutive addresses (a sorted `-iL` file) share one entry.
+            let merged = match entries.last_mut() {
+                Some(last)
+                    if name.is_none() && last.name.is_none() && u128::from(count) == want =>
+                {
+                    let before = last.space.len();
+                    let ok = u128::from(last.count) == before && last.space.append(&space);
+                    if ok {
+                        last.count += count;
+                    }
+                    ok
+                }
+                _ => false,
+            };
+            if !merged {
+                entries.push(Entry {
+                    space,
+                    offset: total,
+                    count,
+                    name,
+                    may_repeat: false,
+                });
+            }
             total += count;
         }
+        mark_overlaps(&mut entries);
         if capped {
             warnings.push(format!(
                 "Too many targets: only the first {} addresses will be scanned.",
@@ -284,7 +306,12 @@ impl TargetList {
         if !self.exclude.is_empty() && self.exclude.contains(addr) {
             return None;
         }
-        if self.unique && self.entries[..k].iter().any(|e| e.space.contains(addr)) {
+        if self.unique
+            && entry.may_repeat
+            && self.entries[..k]
+                .iter()
+                .any(|e| e.may_repeat && e.space.contains(addr))
+        {
             return None;
         }
         let name = match &entry.name {
@@ -298,6 +325,34 @@ impl TargetList {
     /// `--unique`, repeated) addresses; holds no per-address state.
     pub fn iter(&self) -> impl Iterator<Item = Target> + '_ {
         (0..self.len).filter_map(move |i| self.get(i))
+    }
+}
+
+/// Sets `may_repeat` on every entry whose span (lowest to highest
+/// address) meets another entry's span: a sweep in address order.
+fn mark_overlaps(entries: &mut [Entry]) {
+    let mut order: Vec<(bool, u128, u128, usize)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (v6, lo, hi) = e.space.bounds();
+            (v6, lo, hi, i)
+        })
+        .collect();
+    order.sort_unstable();
+    // The entry reaching furthest among those seen so far in the family.
+    let mut reach: Option<(bool, u128, usize)> = None;
+    for &(v6, lo, hi, i) in &order {
+        match reach {
+            Some((rv6, rhi, ri)) if rv6 == v6 && rhi >= lo => {
+                entries[i].may_repeat = true;
+                entries[ri].may_repeat = true;
+                if hi > rhi {
+                    reach = Some((v6, hi, i));
+                }
+            }
+            _ => reach = Some((v6, hi, i)),
+        }
     }
 }
 
@@ -598,6 +653,54 @@ mod tests {
         let (l, _) = build(&["198.18.0.1", "198.18.0.1"], &[], opts);
         assert_eq!(l.len(), 2);
         assert_eq!(l.iter().count(), 1);
+    }
+
+    #[test]
+    fn consecutive_addresses_share_an_entry() {
+        let singles: Vec<String> = (0..1000)
+            .map(|i| format!("198.18.{}.{}", i / 256, i % 256))
+            .collect();
+        let refs: Vec<&str> = singles.iter().map(String::as_str).collect();
+        let (l, _) = build(&refs, &[], TargetOptions::default());
+        assert_eq!(l.entries.len(), 1);
+        assert_eq!(l.len(), 1000);
+        assert_eq!(l.get(999).unwrap().addr, ip("198.18.3.231"));
+        // Named targets, gaps and other families start new entries.
+        let (l, _) = build(
+            &[
+                "198.18.7.6",
+                "v4only.test",
+                "198.18.7.8",
+                "198.18.9.0/24",
+                "2001:2::/127",
+                "2001:2::2",
+            ],
+            &[],
+            TargetOptions::default(),
+        );
+        assert_eq!(l.entries.len(), 5);
+        assert_eq!(l.len(), 1 + 1 + 1 + 256 + 3);
+        assert_eq!(l.get(1).unwrap().name.as_deref(), Some("v4only.test"));
+    }
+
+    #[test]
+    fn only_overlapping_entries_are_checked_for_repeats() {
+        let (l, _) = build(
+            &[
+                "198.18.0.0/24",
+                "198.18.1.5",
+                "198.18.0.9",
+                "2001:2::1",
+                "198.18.2.0-9",
+                "198.18.2.9/32",
+            ],
+            &[],
+            TargetOptions::default(),
+        );
+        let flags: Vec<bool> = l.entries.iter().map(|e| e.may_repeat).collect();
+        assert_eq!(flags, [true, false, true, false, true, true]);
+        let l = l.with_unique(true);
+        assert_eq!(l.iter().count(), 256 + 1 + 1 + 10);
     }
 
     #[test]

@@ -175,6 +175,53 @@ impl Space {
         }
     }
 
+    /// The lowest and highest address, as (is IPv6, low, high) numbers.
+    pub(crate) fn bounds(&self) -> (bool, u128, u128) {
+        match self {
+            Space::V4 { start, count } => {
+                let lo = u128::from(*start);
+                (false, lo, lo + u128::from(*count).saturating_sub(1))
+            }
+            Space::Octets(o) => {
+                let lo = o.iter().map(|s| s.ranges()[0].0);
+                let hi = o.iter().map(|s| s.ranges()[s.ranges().len() - 1].1);
+                let num = |it: &mut dyn Iterator<Item = u8>| {
+                    it.fold(0u128, |acc, v| acc << 8 | u128::from(v))
+                };
+                (false, num(&mut lo.into_iter()), num(&mut hi.into_iter()))
+            }
+            Space::V6 { start, last } => (true, *start, *last),
+        }
+    }
+
+    /// Extends the space by `other` if it continues it without a gap (both
+    /// consecutive ranges of one family); returns whether it did.
+    pub(crate) fn append(&mut self, other: &Space) -> bool {
+        match (self, other) {
+            (
+                Space::V4 { start, count },
+                Space::V4 {
+                    start: s2,
+                    count: c2,
+                },
+            ) if u64::from(*start) + *count == u64::from(*s2) => {
+                *count += c2;
+                true
+            }
+            (
+                Space::V6 { last, .. },
+                Space::V6 {
+                    start: s2,
+                    last: l2,
+                },
+            ) if last.checked_add(1) == Some(*s2) => {
+                *last = *l2;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the space is an IPv6 prefix shorter than /64, too large to
     /// scan (it may still be excluded).
     pub(crate) fn too_large(&self) -> bool {

@@ -95,3 +95,53 @@ proptest! {
         }
     }
 }
+
+/// A small target expression around 198.18.0.0/28: an address, a prefix
+/// or an octet range, so random lists overlap, touch and repeat.
+fn small_expr() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u8..16).prop_map(|d| format!("198.18.0.{d}")),
+        (0u8..16, 28u8..=32).prop_map(|(d, p)| format!("198.18.0.{d}/{p}")),
+        (0u8..16, 0u8..16).prop_map(|(a, b)| format!("198.18.0.{}-{}", a.min(b), a.max(b))),
+        (0u8..16, 0u8..16).prop_map(|(a, b)| format!("198.18.0,1.{a},{b}")),
+        (0u8..16).prop_map(|d| format!("2001:2::{d:x}")),
+    ]
+}
+
+fn expand(exprs: &[String]) -> Vec<IpAddr> {
+    exprs
+        .iter()
+        .flat_map(|e| {
+            let (l, _) = TargetList::build(
+                std::slice::from_ref(e),
+                &[],
+                &TargetOptions::default(),
+                &resolver(),
+            )
+            .unwrap();
+            l.iter().map(|t| t.addr).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn lists_compose_like_their_expressions(
+        targets in proptest::collection::vec(small_expr(), 0..12),
+        excludes in proptest::collection::vec(small_expr(), 0..4),
+        unique in any::<bool>(),
+    ) {
+        let opts = TargetOptions { unique, ..Default::default() };
+        let (list, _) = TargetList::build(&targets, &excludes, &opts, &resolver()).unwrap();
+        let excluded = expand(&excludes);
+        let mut want = Vec::new();
+        for a in expand(&targets) {
+            if excluded.contains(&a) || (unique && want.contains(&a)) {
+                continue;
+            }
+            want.push(a);
+        }
+        let got: Vec<IpAddr> = list.iter().map(|t| t.addr).collect();
+        prop_assert_eq!(got, want);
+    }
+}
