@@ -33,7 +33,10 @@
 //! **Window.** Probes to hosts that answered are limited by the congestion
 //! window (see [`crate::congestion`]); probes to hosts not heard from yet
 //! by four times the window, since their silence carries no congestion
-//! signal. `--max-rate` is a token bucket, `--min-rate` lets probes past a
+//! signal, or by a window doubling every RTT (25 ms at least) until the
+//! first congestion signal, so sparse networks ramp up quickly. Such
+//! probes are parked (up to 4096) while their window is full, so they
+//! never hold up probes to hosts that answer. `--max-rate` is a token bucket, `--min-rate` lets probes past a
 //! full window while the scan is behind its floor rate.
 
 use crate::congestion::Congestion;
@@ -491,8 +494,29 @@ impl Scan {
         if known {
             self.known_in_flight < window
         } else {
-            self.in_flight.len() - self.known_in_flight < window.saturating_mul(4)
+            self.in_flight.len() - self.known_in_flight < self.silent_window(window)
         }
+    }
+
+    /// The window for probes to hosts not heard from: four times the
+    /// congestion window, or, until the first congestion signal, a window
+    /// that doubles every RTT (at least 25 ms) from the start, because
+    /// sparse answers (one host in 13 up) would grow it too slowly.
+    fn silent_window(&self, window: usize) -> usize {
+        let w = window.saturating_mul(4);
+        if self.cc.reductions() > 0 {
+            return w;
+        }
+        let step = self
+            .global_rtt
+            .srtt()
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_millis(25));
+        let elapsed = self.last_now.saturating_duration_since(self.start);
+        let doublings = (elapsed.as_nanos() / step.as_nanos().max(1)).min(20) as u32;
+        let max = (self.plan.timing.max_parallelism as usize).saturating_mul(4);
+        let ramp = (self.plan.timing.max_parallelism.clamp(1, 64) as usize) << doublings;
+        w.max(ramp.min(max))
     }
 
     /// Whether `(key, gen)` names a live, unresolved port not in flight;

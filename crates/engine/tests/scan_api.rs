@@ -245,3 +245,21 @@ fn empty_inputs_do_not_panic() {
     let (sent, _) = answer_all(Scan::new(p, range(4), Instant::now()));
     assert_eq!(sent.len(), 4);
 }
+
+/// Run with `cargo test --release -p portolan-engine -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn per_probe_cost() {
+    let t0 = Instant::now();
+    let scan = Scan::new(plan(vec![tech((1..=65535).collect())], 1), range(16), t0);
+    let wall = Instant::now();
+    let (sent, hosts) = answer_all(scan);
+    let dt = wall.elapsed();
+    eprintln!(
+        "{} probes, {} hosts in {:?}: {:?} per probe+reply",
+        sent.len(),
+        hosts.len(),
+        dt,
+        dt / sent.len() as u32
+    );
+}

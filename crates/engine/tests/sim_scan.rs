@@ -391,3 +391,39 @@ fn runs_are_reproducible_with_a_seed() {
     assert_eq!(a.net.stats().sent, b.net.stats().sent);
     assert_eq!(a.hosts[0].ports, b.hosts[0].ports);
 }
+
+#[test]
+fn port_80_across_a_sparse_slash_16() {
+    let first = u32::from(Ipv4Addr::new(198, 18, 0, 0));
+    let mut cfg = SimConfig {
+        delay: Duration::from_micros(100),
+        ..SimConfig::default()
+    };
+    let mut up = Vec::new();
+    for i in (0..65536u32).step_by(13) {
+        let a = IpAddr::V4((first + i).into());
+        let h = if i % 2 == 0 {
+            SimHost::with_open(&[80])
+        } else {
+            SimHost::with_open(&[])
+        };
+        cfg.hosts.insert(a, h);
+        up.push(a);
+    }
+    let targets = Box::new(portolan_engine::Ipv4Range { first, len: 65536 });
+    let r = run(cfg, plan(vec![80], Timing::default(), 13), targets);
+    eprintln!(
+        "/16: {:?} sent {} {:?}",
+        r.elapsed,
+        r.net.stats().sent,
+        r.scan.progress()
+    );
+    assert_eq!(r.hosts.len(), 65536);
+    let answered = r
+        .hosts
+        .iter()
+        .filter(|h| h.ports[0].reason != Reason::NoResponse)
+        .count();
+    assert_eq!(answered, up.len());
+    assert!(r.elapsed < Duration::from_secs(1), "{:?}", r.elapsed);
+}
