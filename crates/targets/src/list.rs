@@ -112,6 +112,23 @@ impl ExcludeSet {
         in_ranges || self.patterns.iter().any(|p| p.contains(addr))
     }
 
+    /// If `addr` is in one of the merged ranges, how many addresses there
+    /// are from it to the end of that range (saturating).
+    fn run_from(&self, addr: IpAddr) -> Option<u128> {
+        match addr {
+            IpAddr::V4(a) => {
+                let v = u32::from(a);
+                let r = self.v4.get(self.v4.partition_point(|r| r.1 < v))?;
+                (r.0 <= v).then(|| u128::from(r.1 - v) + 1)
+            }
+            IpAddr::V6(a) => {
+                let v = u128::from(a);
+                let r = self.v6.get(self.v6.partition_point(|r| r.1 < v))?;
+                (r.0 <= v).then(|| (r.1 - v).saturating_add(1))
+            }
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty() && self.patterns.is_empty()
     }
@@ -322,9 +339,56 @@ impl TargetList {
     }
 
     /// Every target in index order, skipping excluded (and, with
-    /// `--unique`, repeated) addresses; holds no per-address state.
+    /// `--unique`, repeated) addresses; holds no per-address state. An
+    /// excluded range inside a prefix is jumped over, not walked.
     pub fn iter(&self) -> impl Iterator<Item = Target> + '_ {
-        (0..self.len).filter_map(move |i| self.get(i))
+        Iter {
+            list: self,
+            next: 0,
+        }
+    }
+
+    /// For an index whose address an exclusion range covers, within an
+    /// entry of consecutive addresses: how many indices from it on are
+    /// covered too (at least 1).
+    fn excluded_run(&self, index: u64) -> Option<u64> {
+        let k = self
+            .entries
+            .partition_point(|e| e.offset <= index)
+            .checked_sub(1)?;
+        let entry = &self.entries[k];
+        if !entry.space.is_consecutive() {
+            return None;
+        }
+        let local = index.checked_sub(entry.offset)?;
+        let addr = entry.space.get(u128::from(local))?;
+        let run = self.exclude.run_from(addr)?;
+        let left = entry.count.checked_sub(local)?;
+        Some(u64::try_from(run).unwrap_or(u64::MAX).min(left).max(1))
+    }
+}
+
+/// [`TargetList::iter`]'s iterator.
+struct Iter<'a> {
+    list: &'a TargetList,
+    next: u64,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Target;
+
+    fn next(&mut self) -> Option<Target> {
+        while self.next < self.list.len {
+            let i = self.next;
+            self.next += 1;
+            if let Some(t) = self.list.get(i) {
+                return Some(t);
+            }
+            if let Some(run) = self.list.excluded_run(i) {
+                self.next = i.saturating_add(run);
+            }
+        }
+        None
     }
 }
 
@@ -618,9 +682,21 @@ mod tests {
             TargetOptions::default(),
         );
         assert_eq!(addrs(&l).first().map(String::as_str), Some("198.18.0.10"));
-        // Excluding everything.
+        // Excluding everything: the iterator jumps over excluded ranges.
         let (l, _) = build(&["198.18.0.0/24"], &["0.0.0.0/0"], TargetOptions::default());
         assert_eq!(l.iter().count(), 0);
+        let (l, _) = build(
+            &["0.0.0.0/0", "2001:2::/64", "198.18.0.1"],
+            &["0.0.0.0/1", "128.0.0.0/1", "2001:2::/64"],
+            TargetOptions::default(),
+        );
+        assert_eq!(l.iter().count(), 0);
+        let (l, _) = build(
+            &["0.0.0.0/0", "2001:2::/65", "2001:3::1"],
+            &["0.0.0.0/0", "2001:2:0:0:4000::/66", "2001:2::/66"],
+            TargetOptions::default(),
+        );
+        assert_eq!(addrs(&l), ["2001:3::1"]);
         let (l, _) = build(&["2001:2::/64"], &["::/0"], TargetOptions::default());
         assert_eq!(l.get(12345), None);
     }

@@ -222,6 +222,12 @@ impl Space {
         }
     }
 
+    /// Whether consecutive indices are consecutive addresses (a prefix or
+    /// one address, not an octet pattern).
+    pub(crate) fn is_consecutive(&self) -> bool {
+        matches!(self, Space::V4 { .. } | Space::V6 { .. })
+    }
+
     /// Whether the space is an IPv6 prefix shorter than /64, too large to
     /// scan (it may still be excluded).
     pub(crate) fn too_large(&self) -> bool {
