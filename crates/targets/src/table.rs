@@ -171,9 +171,13 @@ impl ServiceTable {
 
     /// The frequency rank of `port`/`proto` (1 = most common), if ranked.
     pub fn rank(&self, port: u16, proto: Protocol) -> Option<u32> {
-        self.entries
+        let key = (proto_index(proto), port);
+        let at = self
+            .entries
+            .partition_point(|e| (proto_index(e.proto), e.port) < key);
+        self.entries[at..]
             .iter()
-            .filter(|e| e.port == port && e.proto == proto)
+            .take_while(|e| e.port == port && e.proto == proto)
             .filter_map(|e| e.rank)
             .min()
     }
@@ -321,6 +325,12 @@ mod tests {
             "udp ranked: {}",
             t.ranked_len(Protocol::Udp)
         );
+        // The data file promises ranks 1..N with no gaps, per protocol.
+        for proto in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+            for (i, port) in t.top(proto, usize::MAX).into_iter().enumerate() {
+                assert_eq!(t.rank(port, proto), Some(i as u32 + 1), "{port}/{proto}");
+            }
+        }
         let b = ServiceTable::builtin();
         assert_eq!(b.top(Protocol::Tcp, 1000).len(), 1000);
         assert_eq!(b.name(22, Protocol::Tcp), Some("ssh"));
