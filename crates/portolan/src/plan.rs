@@ -36,6 +36,9 @@ pub enum PlanError {
     /// A timing template out of range.
     #[error(transparent)]
     Template(#[from] BadTemplate),
+    /// The port options leave nothing to scan.
+    #[error("no ports to scan: {0}")]
+    NoPorts(String),
 }
 
 /// How probes reach the network.
@@ -109,6 +112,7 @@ impl Plan {
                 }
             })
             .collect();
+        let techniques = drop_portless(techniques, opts, &mut warnings)?;
 
         let (targets, mut resolve_warnings) = build_targets(opts)?;
         warnings.append(&mut resolve_warnings);
@@ -139,6 +143,33 @@ impl Plan {
             info,
         })
     }
+}
+
+/// A technique whose protocol got no ports is skipped with nmap's warning;
+/// if none is left, the scan cannot start.
+fn drop_portless(
+    techniques: Vec<Technique>,
+    opts: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Technique>, PlanError> {
+    let (kept, empty): (Vec<Technique>, Vec<Technique>) =
+        techniques.into_iter().partition(|t| !t.ports.is_empty());
+    if kept.is_empty() {
+        let what = match (&opts.ports, &opts.exclude_ports) {
+            (Some(p), Some(x)) => format!("\"-p {p}\" less \"--exclude-ports {x}\" is empty"),
+            (Some(p), None) => format!("\"-p {p}\" names no port of the protocols scanned"),
+            (None, Some(x)) => format!("\"--exclude-ports {x}\" excludes every port"),
+            (None, None) => "the port table has none".to_string(),
+        };
+        return Err(PlanError::NoPorts(what));
+    }
+    for t in empty {
+        warnings.push(format!(
+            "WARNING: a {} scan type was requested, but no {} ports were specified. Skipping this scan type.",
+            t.protocol, t.protocol
+        ));
+    }
+    Ok(kept)
 }
 
 trait TechniqueExt {

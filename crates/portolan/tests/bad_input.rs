@@ -82,3 +82,12 @@ fn unresolvable_names_warn_and_the_scan_goes_on() {
     );
     assert!(common::stdout(&out).contains("1 IP address (1 host up)"));
 }
+
+#[test]
+fn a_port_list_with_nothing_to_scan_is_an_error() {
+    assert_one_line_error(&["-sT", "-p", "U:53", "127.0.0.1"], "U:53");
+    assert_one_line_error(
+        &["-sT", "-p", "80", "--exclude-ports", "80", "127.0.0.1"],
+        "--exclude-ports 80",
+    );
+}

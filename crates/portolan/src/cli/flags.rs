@@ -265,8 +265,9 @@ static FLAGS: &[Flag] = &[
         "Exclude hosts/networks",
         |b, f, v| {
             let v = required(f, v)?;
-            let hosts: Vec<String> =
-                v.split(',').filter(|h| !h.is_empty()).map(str::to_owned).collect();
+            // Commas also separate octet lists (198.18.0,1,3-7.-), which
+            // the target crate's splitter keeps together.
+            let hosts = portolan_targets::split_exclude_list(v);
             if hosts.is_empty() {
                 return Err(CliError::invalid(f, v, "a comma-separated list of hosts/networks"));
             }

@@ -435,6 +435,11 @@ fn target_specification_flags() {
     assert_eq!(opts(&["-iL", "-"]).input_list, p("-"));
     assert_eq!(opts(&["--excludefile", "ex.txt"]).exclude_file, p("ex.txt"));
     assert_eq!(opts(&["--exclude", "a,,b,"]).exclude, ["a", "b"]);
+    // Octet lists keep their commas.
+    assert_eq!(
+        opts(&["--exclude", "198.18.0,1,3-7.-,h4"]).exclude,
+        ["198.18.0,1,3-7.-", "h4"]
+    );
     assert!(err(&["--exclude", ","]).contains("for --exclude"));
     let e = err(&["--exclude", "a", "--excludefile", "f"]);
     assert!(
