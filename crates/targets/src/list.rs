@@ -141,7 +141,7 @@ fn merge<T: Copy + Ord>(ranges: &mut Vec<(T, T)>, next: fn(T) -> Option<T>) {
     let mut out: Vec<(T, T)> = Vec::with_capacity(ranges.len());
     for &(s, e) in ranges.iter() {
         match out.last_mut() {
-            Some(last) if next(last.1).map_or(true, |n| n >= s) => last.1 = last.1.max(e),
+            Some(last) if next(last.1).is_none_or(|n| n >= s) => last.1 = last.1.max(e),
             _ => out.push((s, e)),
         }
     }
@@ -432,7 +432,7 @@ fn lookup(
         .resolve(name)
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| want_v6.map_or(true, |v6| a.is_ipv6() == v6))
+        .filter(|a| want_v6.is_none_or(|v6| a.is_ipv6() == v6))
         .collect();
     let mut seen = Vec::with_capacity(addrs.len());
     addrs.retain(|a| {

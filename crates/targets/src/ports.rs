@@ -178,7 +178,7 @@ impl PortSpec {
         }
         let mut found = false;
         for (proto, port) in table.ports_matching(pattern) {
-            if scope.map_or(true, |s| s == proto) {
+            if scope.is_none_or(|s| s == proto) {
                 self.only[proto_slot(proto)].insert(port);
                 found = true;
             }
