@@ -43,6 +43,7 @@
 
 mod bpf;
 mod error;
+mod pool;
 mod privilege;
 mod rawio;
 mod ring;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use portolan_engine::PacketIo;
 
 use crate::error::NetError;
+use crate::pool::SendPool;
 use crate::ring::{PacketRing, RecvStats, MAX_SNAPLEN};
 use crate::route::Route;
 use crate::send::{RawSender, SendStats};
@@ -28,6 +29,9 @@ pub struct RawConfig {
     pub snaplen: u32,
     /// Size of the receive ring in bytes (rounded to whole 128 KiB blocks).
     pub ring_bytes: usize,
+    /// Threads sending probes (see the `pool` module); 0 sends on the
+    /// caller's thread.
+    pub send_threads: usize,
 }
 
 impl RawConfig {
@@ -41,6 +45,7 @@ impl RawConfig {
             bind_device: false,
             snaplen: MAX_SNAPLEN,
             ring_bytes: 32 << 20,
+            send_threads: default_send_threads(),
         }
     }
 
@@ -60,9 +65,21 @@ impl RawConfig {
     }
 }
 
+/// Where probes go out: on the caller's thread or through worker threads.
+enum Sender {
+    Direct(RawSender),
+    Pool(SendPool),
+}
+
+/// One sending thread per core, at most two: more only contend for the
+/// same cores the engine runs on.
+fn default_send_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+}
+
 /// Raw IP sockets out, a filtered packet ring in: see the crate docs.
 pub struct RawIo {
-    sender: RawSender,
+    sender: Sender,
     ring: PacketRing,
     interface: String,
 }
@@ -94,7 +111,17 @@ impl RawIo {
         // missed.
         let ring = PacketRing::open(ifindex, &v4, &v6, cfg.snaplen, cfg.ring_bytes)?;
         let bind = cfg.bind_device.then_some(cfg.interface.as_str());
-        let sender = RawSender::open(!v4.is_empty(), !v6.is_empty(), bind, ifindex)?;
+        let open = || RawSender::open(!v4.is_empty(), !v6.is_empty(), bind, ifindex);
+        let sender = if cfg.send_threads == 0 {
+            Sender::Direct(open()?)
+        } else {
+            let senders = (0..cfg.send_threads)
+                .map(|_| open())
+                .collect::<Result<Vec<_>, _>>()?;
+            Sender::Pool(
+                SendPool::new(senders).map_err(|e| NetError::os("starting send threads", e))?,
+            )
+        };
         Ok(RawIo {
             sender,
             ring,
@@ -110,7 +137,10 @@ impl RawIo {
     /// Counters of both directions so far.
     pub fn stats(&mut self) -> IoStats {
         IoStats {
-            send: self.sender.stats(),
+            send: match &self.sender {
+                Sender::Direct(s) => s.stats(),
+                Sender::Pool(p) => p.stats(),
+            },
             recv: self.ring.stats(),
         }
     }
@@ -118,7 +148,10 @@ impl RawIo {
 
 impl PacketIo for RawIo {
     fn send(&mut self, packets: &[&[u8]]) -> io::Result<usize> {
-        self.sender.send(packets)
+        match &mut self.sender {
+            Sender::Direct(s) => s.send(packets),
+            Sender::Pool(p) => p.send(packets),
+        }
     }
 
     fn recv(&mut self, timeout: Duration, on_packet: &mut dyn FnMut(&[u8])) -> io::Result<usize> {

@@ -156,7 +156,23 @@ fn destination(p: &[u8]) -> Option<Dest> {
     }
 }
 
+/// Checks that `p` is an IP packet of a version with a send socket; the
+/// error says what is wrong. [`RawSender::send`] reports the same problems.
+pub(crate) fn check_packet(p: &[u8], have_v4: bool, have_v6: bool) -> Result<(), &'static str> {
+    match destination(p) {
+        None => Err("not an IPv4 or IPv6 packet"),
+        Some(Dest::V4(_)) if !have_v4 => Err("IPv4 packet but no IPv4 source was configured"),
+        Some(Dest::V6(_)) if !have_v6 => Err("IPv6 packet but no IPv6 source was configured"),
+        Some(_) => Ok(()),
+    }
+}
+
 impl RawSender {
+    /// Whether it has an IPv4 and an IPv6 socket.
+    pub(crate) fn families(&self) -> (bool, bool) {
+        (self.v4.is_some(), self.v6.is_some())
+    }
+
     /// Opens a socket for each IP version that has a source address.
     pub(crate) fn open(
         v4: bool,
