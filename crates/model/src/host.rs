@@ -241,12 +241,18 @@ mod tests {
 
     #[test]
     fn many_closed_ports_are_summarised_and_open_ones_listed() {
-        let mut h = HostResult::new("127.0.0.1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
+        let mut h = HostResult::new(
+            "127.0.0.1".parse().unwrap(),
+            HostStatus::Up,
+            Reason::Localhost,
+        );
         for p in 1..=100 {
-            h.ports.push(port(p, PortState::Closed, Reason::ConnRefused));
+            h.ports
+                .push(port(p, PortState::Closed, Reason::ConnRefused));
         }
         h.ports.push(port(22, PortState::Open, Reason::SynAck));
-        h.ports.push(port(200, PortState::Filtered, Reason::NoResponse));
+        h.ports
+            .push(port(200, PortState::Filtered, Reason::NoResponse));
         let s = h.port_summary(0, false);
         assert_eq!(
             s.shown.iter().map(|p| p.port).collect::<Vec<_>>(),
@@ -271,7 +277,8 @@ mod tests {
     fn open_only_hides_every_state_that_cannot_be_open() {
         let mut h = HostResult::new("::1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
         h.ports.push(port(1, PortState::Closed, Reason::Reset));
-        h.ports.push(port(2, PortState::OpenFiltered, Reason::NoResponse));
+        h.ports
+            .push(port(2, PortState::OpenFiltered, Reason::NoResponse));
         let s = h.port_summary(0, true);
         assert_eq!(s.shown.len(), 1);
         assert_eq!(s.shown[0].port, 2);
@@ -280,7 +287,10 @@ mod tests {
 
     #[test]
     fn mac_prints_as_nmap_does() {
-        let m = MacAddress { octets: [0, 0x1b, 0x21, 0xa, 0xb, 0xc], vendor: None };
+        let m = MacAddress {
+            octets: [0, 0x1b, 0x21, 0xa, 0xb, 0xc],
+            vendor: None,
+        };
         assert_eq!(m.to_string(), "00:1B:21:0A:0B:0C");
     }
 }

@@ -27,31 +27,7 @@ pub(crate) fn clean(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Ports as compact ranges: `1-21,23,25-79`.
-pub(crate) fn port_ranges(ports: &[u16]) -> String {
-    let mut sorted = ports.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end.wrapping_add(1) && end != u16::MAX {
-            i += 1;
-            end = sorted[i];
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if start == end {
-            let _ = write!(out, "{start}");
-        } else {
-            let _ = write!(out, "{start}-{end}");
-        }
-        i += 1;
-    }
-    out
-}
+pub(crate) use portolan_model::format_ranges as port_ranges;
 
 /// The ports of `host` in one summarised group that had `reason`.
 pub(crate) fn group_ports(

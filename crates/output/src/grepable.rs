@@ -154,14 +154,7 @@ mod tests {
     use portolan_model::{HostResult, RunStats, ScanInfo};
 
     fn run(opts: OutputOptions, info: &ScanInfo, hosts: &[HostResult], stats: &RunStats) -> String {
-        let buf = SharedBuf::default();
-        let mut out = grepable(Box::new(buf.clone()), opts);
-        out.begin(info).unwrap();
-        for h in hosts {
-            out.host(h).unwrap();
-        }
-        out.end(stats).unwrap();
-        buf.text()
+        render(grepable, opts, info, hosts, Some(stats))
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Hand-built scans shared by the format tests.
 
+use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortResult, PortState, Protocol,
     Reason, RunStats, ScanInfo, ScanType, ScanTypeInfo, ServiceInfo, ServiceMethod,
@@ -7,6 +8,30 @@ use portolan_model::{
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A format's constructor, as the crate exports them.
+pub type Make = fn(Box<dyn Write + Send>, OutputOptions) -> Box<dyn OutputFormat>;
+
+/// Feeds a whole scan to the format `make` builds and returns what it
+/// wrote; with `stats` None the run is left unfinished.
+pub fn render(
+    make: Make,
+    opts: OutputOptions,
+    info: &ScanInfo,
+    hosts: &[HostResult],
+    stats: Option<&RunStats>,
+) -> String {
+    let buf = SharedBuf::default();
+    let mut out = make(Box::new(buf.clone()), opts);
+    out.begin(info).unwrap();
+    for h in hosts {
+        out.host(h).unwrap();
+    }
+    if let Some(st) = stats {
+        out.end(st).unwrap();
+    }
+    buf.text()
+}
 
 /// 2026-11-22 10:15:00 UTC.
 pub const T0: u64 = 1_795_342_500;

@@ -352,16 +352,7 @@ mod tests {
         hosts: &[HostResult],
         stats: Option<&RunStats>,
     ) -> String {
-        let buf = SharedBuf::default();
-        let mut out = xml(Box::new(buf.clone()), opts);
-        out.begin(info).unwrap();
-        for h in hosts {
-            out.host(h).unwrap();
-        }
-        if let Some(st) = stats {
-            out.end(st).unwrap();
-        }
-        buf.text()
+        render(xml, opts, info, hosts, stats)
     }
 
     /// Parses with an independent parser; `<!DOCTYPE nmaprun>` needs DTDs allowed.

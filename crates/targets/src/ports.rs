@@ -10,7 +10,6 @@
 use crate::error::PortError;
 use crate::table::ServiceTable;
 use portolan_model::Protocol;
-use std::fmt::Write as _;
 
 /// The set of ports of one protocol: one bit per port number.
 #[derive(Clone, PartialEq, Eq)]
@@ -317,34 +316,10 @@ pub fn resolve_ports(
     Ok(lists)
 }
 
-/// Formats ports as nmap's compact range list (`1-1024,3306,8080-8081`),
-/// as in the XML `scaninfo services` attribute. Input order and duplicates
-/// do not matter; an empty list gives an empty string.
-pub fn format_ranges(ports: &[u16]) -> String {
-    let mut sorted = ports.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let start = sorted[i];
-        let mut end = start;
-        while i + 1 < sorted.len() && sorted[i + 1] == end.wrapping_add(1) && end != u16::MAX {
-            end = sorted[i + 1];
-            i += 1;
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if start == end {
-            let _ = write!(out, "{start}");
-        } else {
-            let _ = write!(out, "{start}-{end}");
-        }
-        i += 1;
-    }
-    out
-}
+/// Formats ports as nmap's compact range list (see
+/// [`portolan_model::format_ranges`]; re-exported here for callers of the
+/// port syntax).
+pub use portolan_model::format_ranges;
 
 #[cfg(test)]
 mod tests {
