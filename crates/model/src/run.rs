@@ -30,6 +30,47 @@ pub enum ScanType {
 }
 
 impl ScanType {
+    /// Every technique a user can pick with `-s<letter>`, in the order
+    /// nmap's help lists them (`--scanflags` scans, `Custom`, come from
+    /// their own flag).
+    pub const ALL: [ScanType; 9] = [
+        ScanType::Syn,
+        ScanType::Connect,
+        ScanType::Ack,
+        ScanType::Window,
+        ScanType::Maimon,
+        ScanType::Udp,
+        ScanType::Null,
+        ScanType::Fin,
+        ScanType::Xmas,
+    ];
+
+    /// The flag that selects it, e.g. `-sS`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            ScanType::Connect => "-sT",
+            ScanType::Syn => "-sS",
+            ScanType::Ack => "-sA",
+            ScanType::Window => "-sW",
+            ScanType::Maimon => "-sM",
+            ScanType::Null => "-sN",
+            ScanType::Fin => "-sF",
+            ScanType::Xmas => "-sX",
+            ScanType::Custom => "--scanflags",
+            ScanType::Udp => "-sU",
+        }
+    }
+
+    /// Whether it scans TCP (nmap allows one TCP technique per scan).
+    pub fn is_tcp(self) -> bool {
+        self.protocol() == Protocol::Tcp
+    }
+
+    /// Whether it needs raw sockets (everything but the connect scan).
+    pub fn is_raw(self) -> bool {
+        self != ScanType::Connect
+    }
+
     /// nmap's XML name (`--scanflags` scans report as `syn`, like nmap's
     /// custom scans that keep SYN rules).
     pub fn as_str(self) -> &'static str {

@@ -5,7 +5,7 @@
 //! ports (the port table), which hosts (files, names, exclusions) and the
 //! timing knobs. Every problem is reported as one line naming the culprit.
 
-use crate::cli::{Options, ScanTechnique};
+use crate::cli::Options;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
 use portolan_probes::TcpScanKind;
@@ -101,10 +101,10 @@ impl Plan {
             .map(|&t| {
                 let protocol = t.protocol();
                 Technique {
-                    scan_type: if opts.scanflags.is_some() && t == ScanTechnique::Syn {
+                    scan_type: if opts.scanflags.is_some() && t == ScanType::Syn {
                         ScanType::Custom
                     } else {
-                        t.scan_type()
+                        t
                     },
                     tcp_kind: tcp_kind(t),
                     protocol,
@@ -172,26 +172,16 @@ fn drop_portless(
     Ok(kept)
 }
 
-trait TechniqueExt {
-    fn protocol(self) -> Protocol;
-}
-
-impl TechniqueExt for ScanTechnique {
-    fn protocol(self) -> Protocol {
-        self.scan_type().protocol()
-    }
-}
-
-fn tcp_kind(t: ScanTechnique) -> Option<TcpScanKind> {
+fn tcp_kind(t: ScanType) -> Option<TcpScanKind> {
     Some(match t {
-        ScanTechnique::Syn => TcpScanKind::Syn,
-        ScanTechnique::Ack => TcpScanKind::Ack,
-        ScanTechnique::Window => TcpScanKind::Window,
-        ScanTechnique::Maimon => TcpScanKind::Maimon,
-        ScanTechnique::Null => TcpScanKind::Null,
-        ScanTechnique::Fin => TcpScanKind::Fin,
-        ScanTechnique::Xmas => TcpScanKind::Xmas,
-        ScanTechnique::Connect | ScanTechnique::Udp => return None,
+        ScanType::Syn => TcpScanKind::Syn,
+        ScanType::Ack => TcpScanKind::Ack,
+        ScanType::Window => TcpScanKind::Window,
+        ScanType::Maimon => TcpScanKind::Maimon,
+        ScanType::Null => TcpScanKind::Null,
+        ScanType::Fin => TcpScanKind::Fin,
+        ScanType::Xmas => TcpScanKind::Xmas,
+        ScanType::Connect | ScanType::Custom | ScanType::Udp => return None,
     })
 }
 
@@ -202,13 +192,13 @@ fn choose_techniques(
     opts: &Options,
     privileged: bool,
     warnings: &mut Vec<String>,
-) -> Result<(Driver, Vec<ScanTechnique>), PlanError> {
+) -> Result<(Driver, Vec<ScanType>), PlanError> {
     let mut chosen = opts.scans.clone();
     if chosen.is_empty() {
         chosen.push(if privileged || opts.scanflags.is_some() {
-            ScanTechnique::Syn
+            ScanType::Syn
         } else {
-            ScanTechnique::Connect
+            ScanType::Connect
         });
     }
     if chosen.iter().all(|t| !t.is_raw()) {
@@ -219,10 +209,10 @@ fn choose_techniques(
     }
     let raw_only = chosen
         .iter()
-        .find(|t| t.is_raw() && **t != ScanTechnique::Syn)
+        .find(|t| t.is_raw() && **t != ScanType::Syn)
         .copied();
-    if let Some(t) = raw_only.or(opts.scanflags.map(|_| ScanTechnique::Syn)) {
-        let flag = if opts.scanflags.is_some() && t == ScanTechnique::Syn {
+    if let Some(t) = raw_only.or(opts.scanflags.map(|_| ScanType::Syn)) {
+        let flag = if opts.scanflags.is_some() && t == ScanType::Syn {
             "--scanflags"
         } else {
             t.flag()
@@ -239,8 +229,8 @@ fn choose_techniques(
     let chosen = chosen
         .into_iter()
         .map(|t| {
-            if t == ScanTechnique::Syn {
-                ScanTechnique::Connect
+            if t == ScanType::Syn {
+                ScanType::Connect
             } else {
                 t
             }

@@ -9,7 +9,7 @@
 //! than ignoring it.
 
 use super::values::{self, required};
-use super::{CliError, Command, Options, ScanTechnique};
+use super::{CliError, Command, Options, ScanType};
 use std::path::PathBuf;
 
 /// How a flag takes its value.
@@ -41,7 +41,7 @@ pub enum Group {
     /// HOST DISCOVERY.
     HostDiscovery,
     /// SCAN TECHNIQUES.
-    ScanTechniques,
+    ScanTypes,
     /// PORT SPECIFICATION AND SCAN ORDER.
     Ports,
     /// SERVICE/VERSION DETECTION.
@@ -61,7 +61,7 @@ impl Group {
     pub const ALL: [Group; 9] = [
         Group::Target,
         Group::HostDiscovery,
-        Group::ScanTechniques,
+        Group::ScanTypes,
         Group::Ports,
         Group::Service,
         Group::Timing,
@@ -75,7 +75,7 @@ impl Group {
         match self {
             Group::Target => "TARGET SPECIFICATION",
             Group::HostDiscovery => "HOST DISCOVERY",
-            Group::ScanTechniques => "SCAN TECHNIQUES",
+            Group::ScanTypes => "SCAN TECHNIQUES",
             Group::Ports => "PORT SPECIFICATION AND SCAN ORDER",
             Group::Service => "SERVICE/VERSION DETECTION",
             Group::Timing => "TIMING AND PERFORMANCE",
@@ -202,7 +202,7 @@ fn unsupported(_: &mut Builder, flag: &str, _: Option<&str>) -> Result<(), CliEr
 }
 
 /// Adds a scan technique unless already chosen.
-fn scan(b: &mut Builder, t: ScanTechnique) -> Result<(), CliError> {
+fn scan(b: &mut Builder, t: ScanType) -> Result<(), CliError> {
     if !b.opts.scans.contains(&t) {
         b.opts.scans.push(t);
     }
@@ -324,25 +324,25 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("system-dns"), V::Switch, G::HostDiscovery, false,
         "Use OS's DNS resolver", unsupported),
     // SCAN TECHNIQUES
-    flag(Some("sS"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP SYN scan", |b, _, _| scan(b, ScanTechnique::Syn)),
-    flag(Some("sT"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP connect() scan", |b, _, _| scan(b, ScanTechnique::Connect)),
-    flag(Some("sA"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP ACK scan", |b, _, _| scan(b, ScanTechnique::Ack)),
-    flag(Some("sW"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP Window scan", |b, _, _| scan(b, ScanTechnique::Window)),
-    flag(Some("sM"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP Maimon scan", |b, _, _| scan(b, ScanTechnique::Maimon)),
-    flag(Some("sU"), None, V::ScanLetter, G::ScanTechniques, false,
-        "UDP Scan", |b, _, _| scan(b, ScanTechnique::Udp)),
-    flag(Some("sN"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP Null scan", |b, _, _| scan(b, ScanTechnique::Null)),
-    flag(Some("sF"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP FIN scan", |b, _, _| scan(b, ScanTechnique::Fin)),
-    flag(Some("sX"), None, V::ScanLetter, G::ScanTechniques, true,
-        "TCP Xmas scan", |b, _, _| scan(b, ScanTechnique::Xmas)),
-    flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTechniques, true,
+    flag(Some("sS"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP SYN scan", |b, _, _| scan(b, ScanType::Syn)),
+    flag(Some("sT"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP connect() scan", |b, _, _| scan(b, ScanType::Connect)),
+    flag(Some("sA"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP ACK scan", |b, _, _| scan(b, ScanType::Ack)),
+    flag(Some("sW"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP Window scan", |b, _, _| scan(b, ScanType::Window)),
+    flag(Some("sM"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP Maimon scan", |b, _, _| scan(b, ScanType::Maimon)),
+    flag(Some("sU"), None, V::ScanLetter, G::ScanTypes, false,
+        "UDP Scan", |b, _, _| scan(b, ScanType::Udp)),
+    flag(Some("sN"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP Null scan", |b, _, _| scan(b, ScanType::Null)),
+    flag(Some("sF"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP FIN scan", |b, _, _| scan(b, ScanType::Fin)),
+    flag(Some("sX"), None, V::ScanLetter, G::ScanTypes, true,
+        "TCP Xmas scan", |b, _, _| scan(b, ScanType::Xmas)),
+    flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTypes, true,
         "Customize TCP scan flags: names (URGACKPSHRSTSYNFIN) in any order or a number 0-255",
         |b, f, v| { b.opts.scanflags = Some(values::scanflags(f, required(f, v)?)?); Ok(()) }),
     // PORT SPECIFICATION AND SCAN ORDER

@@ -5,7 +5,7 @@
 //! so a flag cannot exist without appearing here.
 
 use super::flags::{self, Group};
-use super::ScanTechnique;
+use super::ScanType;
 use std::fmt::Write as _;
 
 /// The program version, from Cargo.
@@ -45,15 +45,10 @@ pub fn help_text() -> String {
 
 /// `-V` output: the version line and what this build can do.
 pub fn version_text() -> String {
-    let (ready, pending): (Vec<ScanTechnique>, Vec<ScanTechnique>) = ScanTechnique::ALL
+    let (ready, pending): (Vec<ScanType>, Vec<ScanType>) = ScanType::ALL
         .into_iter()
         .partition(|t| flags::by_short(&t.flag()[1..]).is_some_and(|f| f.available));
-    let names = |ts: &[ScanTechnique]| {
-        ts.iter()
-            .map(|t| t.scan_type().as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |ts: &[ScanType]| ts.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
     let mut out = format!(
         "Portolan version {VERSION} ( nmap-style network port scanner )\n\
          Platform: {}-{}\n\

@@ -31,8 +31,9 @@ mod tests;
 
 pub use error::CliError;
 pub use help::{help_text, version_text};
-pub use options::{NetOptions, Options, OutputOptions, ScanTechnique, TimingOptions};
+pub use options::{NetOptions, Options, OutputOptions, TimingOptions};
 pub use parse::parse;
+pub use portolan_model::ScanType;
 
 /// What the command line asks `portolan` to do.
 #[derive(Clone, Debug, PartialEq)]

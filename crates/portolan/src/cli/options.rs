@@ -10,84 +10,6 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A port-scan technique chosen with `-s<letter>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ScanTechnique {
-    /// `-sT`: full TCP connect (needs no privileges).
-    Connect,
-    /// `-sS`: TCP SYN.
-    Syn,
-    /// `-sA`: TCP ACK.
-    Ack,
-    /// `-sW`: TCP window.
-    Window,
-    /// `-sM`: TCP Maimon (FIN/ACK).
-    Maimon,
-    /// `-sN`: TCP with no flags.
-    Null,
-    /// `-sF`: TCP FIN.
-    Fin,
-    /// `-sX`: TCP FIN/PSH/URG.
-    Xmas,
-    /// `-sU`: UDP.
-    Udp,
-}
-
-impl ScanTechnique {
-    /// Every technique, in the order nmap's help lists them.
-    pub const ALL: [ScanTechnique; 9] = [
-        ScanTechnique::Syn,
-        ScanTechnique::Connect,
-        ScanTechnique::Ack,
-        ScanTechnique::Window,
-        ScanTechnique::Maimon,
-        ScanTechnique::Udp,
-        ScanTechnique::Null,
-        ScanTechnique::Fin,
-        ScanTechnique::Xmas,
-    ];
-
-    /// The flag that selects it, e.g. `-sS`.
-    pub fn flag(self) -> &'static str {
-        match self {
-            ScanTechnique::Connect => "-sT",
-            ScanTechnique::Syn => "-sS",
-            ScanTechnique::Ack => "-sA",
-            ScanTechnique::Window => "-sW",
-            ScanTechnique::Maimon => "-sM",
-            ScanTechnique::Null => "-sN",
-            ScanTechnique::Fin => "-sF",
-            ScanTechnique::Xmas => "-sX",
-            ScanTechnique::Udp => "-sU",
-        }
-    }
-
-    /// The results model's name for it.
-    pub fn scan_type(self) -> ScanType {
-        match self {
-            ScanTechnique::Connect => ScanType::Connect,
-            ScanTechnique::Syn => ScanType::Syn,
-            ScanTechnique::Ack => ScanType::Ack,
-            ScanTechnique::Window => ScanType::Window,
-            ScanTechnique::Maimon => ScanType::Maimon,
-            ScanTechnique::Null => ScanType::Null,
-            ScanTechnique::Fin => ScanType::Fin,
-            ScanTechnique::Xmas => ScanType::Xmas,
-            ScanTechnique::Udp => ScanType::Udp,
-        }
-    }
-
-    /// Whether it scans TCP (nmap allows only one TCP technique per scan).
-    pub fn is_tcp(self) -> bool {
-        self != ScanTechnique::Udp
-    }
-
-    /// Whether it needs raw sockets (everything but `-sT`).
-    pub fn is_raw(self) -> bool {
-        self != ScanTechnique::Connect
-    }
-}
-
 /// Everything a `portolan` scan command line asked for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
@@ -116,7 +38,7 @@ pub struct Options {
     pub skip_discovery: bool,
     /// Techniques in the order given, without repeats; empty means the
     /// default (SYN when privileged, else connect).
-    pub scans: Vec<ScanTechnique>,
+    pub scans: Vec<ScanType>,
     /// `--scanflags`: TCP flags byte for raw TCP probes.
     pub scanflags: Option<u8>,
     /// `-p`: port ranges, raw.

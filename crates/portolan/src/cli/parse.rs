@@ -14,7 +14,7 @@
 //! files, DNS or interfaces.
 
 use super::flags::{self, Builder, Flag, ValueKind};
-use super::{CliError, Command, Options, ScanTechnique};
+use super::{CliError, Command, Options, ScanType};
 use std::ffi::OsString;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -199,7 +199,7 @@ fn check_available(flag: &Flag, shown: &str) -> Result<(), CliError> {
 /// Checks combinations of flags that contradict each other.
 fn validate(o: &Options) -> Result<(), CliError> {
     let conflict = |msg: String| Err(CliError::Conflict(msg));
-    let tcp: Vec<ScanTechnique> = o.scans.iter().copied().filter(|s| s.is_tcp()).collect();
+    let tcp: Vec<ScanType> = o.scans.iter().copied().filter(|s| s.is_tcp()).collect();
     if let [first, second, ..] = tcp[..] {
         return conflict(format!(
             "you specified more than one type of TCP scan ({} and {}); choose one",
@@ -207,7 +207,7 @@ fn validate(o: &Options) -> Result<(), CliError> {
             second.flag()
         ));
     }
-    if o.scanflags.is_some() && tcp == [ScanTechnique::Connect] {
+    if o.scanflags.is_some() && tcp == [ScanType::Connect] {
         return conflict(
             "--scanflags cannot be used with -sT (it needs a raw-packet TCP scan)".into(),
         );

@@ -84,15 +84,15 @@ fn double_dash_ends_options() {
 
 #[test]
 fn scan_types_single_and_combined() {
-    let cases: [(&str, ScanTechnique); 8] = [
-        ("-sS", ScanTechnique::Syn),
-        ("-sT", ScanTechnique::Connect),
-        ("-sA", ScanTechnique::Ack),
-        ("-sW", ScanTechnique::Window),
-        ("-sM", ScanTechnique::Maimon),
-        ("-sN", ScanTechnique::Null),
-        ("-sF", ScanTechnique::Fin),
-        ("-sX", ScanTechnique::Xmas),
+    let cases: [(&str, ScanType); 8] = [
+        ("-sS", ScanType::Syn),
+        ("-sT", ScanType::Connect),
+        ("-sA", ScanType::Ack),
+        ("-sW", ScanType::Window),
+        ("-sM", ScanType::Maimon),
+        ("-sN", ScanType::Null),
+        ("-sF", ScanType::Fin),
+        ("-sX", ScanType::Xmas),
     ];
     for (flag, tech) in cases {
         assert_eq!(opts(&[flag]).scans, [tech], "{flag}");
@@ -100,8 +100,8 @@ fn scan_types_single_and_combined() {
         assert_eq!(tech.is_raw(), flag != "-sT");
     }
     // Repeats are dropped.
-    assert_eq!(opts(&["-sS", "-sS", "-sSS"]).scans, [ScanTechnique::Syn]);
-    assert!(opts(&["-sT"]).scans[0].scan_type() == portolan_model::ScanType::Connect);
+    assert_eq!(opts(&["-sS", "-sS", "-sSS"]).scans, [ScanType::Syn]);
+    assert!(opts(&["-sT"]).scans[0] == ScanType::Connect);
 }
 
 #[test]
@@ -634,7 +634,7 @@ fn flag_table_is_consistent() {
             assert!(s.len() == 2 && s.starts_with('s'), "{s}");
         }
     }
-    for t in ScanTechnique::ALL {
+    for t in ScanType::ALL {
         assert!(
             flags::table()
                 .iter()
