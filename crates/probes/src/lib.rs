@@ -15,9 +15,11 @@
 //! UDP probes and discovery probes (ICMP echo/timestamp, ARP, ND) are to
 //! be added beside them as `udp/` and `discovery/`.
 
+pub mod discovery;
 pub mod icmp;
 pub mod rules;
 pub mod tcp;
+pub mod udp;
 
 pub use rules::{Observed, Response, Rule};
 pub use tcp::{TcpFlagScan, TcpScanKind};

@@ -1,0 +1,1 @@
+//! Host-discovery probes (`-PE`, `-PP`, `-PM`, `-PS`, `-PA`, `-PU`, `-PR`, ND): being written.
