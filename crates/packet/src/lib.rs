@@ -26,19 +26,26 @@
 //! small for the packet fails, and it does so with [`Error::BufferTooSmall`],
 //! not a panic.
 
+pub mod addrmask;
+pub mod arp;
 pub mod build;
 pub mod checksum;
 mod error;
+pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ndp;
 pub mod parse;
 pub mod tcp;
 pub mod udp;
 
+pub use addrmask::AddressMask;
+pub use arp::{ArpFrame, ArpOp, ArpRepr};
 pub use build::{mss_option, IcmpEcho, IcmpError, IcmpTimestamp, TcpProbe, UdpProbe};
 pub use error::Error;
 pub use icmp::IcmpErrorKind;
+pub use ndp::{AdvertFlags, NdpFrame, NdpMessage, NdpRepr};
 pub use parse::{parse, Parsed, Quoted, QuotedTransport};
 pub use tcp::TcpFlags;
 
