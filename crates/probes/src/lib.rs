@@ -23,6 +23,7 @@ pub mod udp;
 
 pub use rules::{Observed, Response, Rule};
 pub use tcp::{TcpFlagScan, TcpScanKind};
+pub use udp::{PayloadTable, UdpScan};
 
 use portolan_engine::ProbeModule;
 
@@ -33,4 +34,9 @@ use portolan_engine::ProbeModule;
 /// [`TcpScanKind::Syn`] when the user chose no technique, as nmap does.
 pub fn tcp_module(kind: TcpScanKind, scanflags: Option<u8>) -> Box<dyn ProbeModule> {
     Box::new(TcpFlagScan::new(kind, scanflags))
+}
+
+/// The UDP scan module (`-sU`) with the built-in payloads, for the binary.
+pub fn udp_module() -> Box<dyn ProbeModule> {
+    Box::new(UdpScan::default())
 }

@@ -23,7 +23,10 @@ pub enum Response {
     RstNonZeroWindow,
     /// TCP RST with a zero window (window scan).
     RstZeroWindow,
-    /// ICMP port unreachable only (for UDP tables, where it means closed).
+    /// A UDP datagram from the probed port.
+    Udp,
+    /// ICMP port unreachable sent by the probed host itself (for UDP
+    /// tables, where it means closed).
     IcmpPortUnreachable,
     /// ICMP unreachable with a code of [`crate::icmp::unreach_reason`]'s
     /// set: ICMPv4 type 3 code 0/1/2/3/9/10/13, ICMPv6 type 1 code 0-6.
@@ -46,6 +49,12 @@ pub enum Observed {
     },
     /// An ICMP unreachable, with the reason its code names.
     IcmpUnreachable(Reason),
+    /// A UDP datagram.
+    Udp,
+    /// An ICMP port unreachable about a UDP probe sent by a host other
+    /// than the probed one (a firewall rejecting on its behalf): an
+    /// unreachable, but no proof that the port is closed.
+    ForeignPortUnreachable,
     /// Nothing at all.
     NoResponse,
 }
@@ -58,6 +67,8 @@ impl Observed {
             Observed::Syn => Reason::Syn,
             Observed::Rst { .. } => Reason::Reset,
             Observed::IcmpUnreachable(r) => r,
+            Observed::Udp => Reason::UdpResponse,
+            Observed::ForeignPortUnreachable => Reason::PortUnreach,
             Observed::NoResponse => Reason::NoResponse,
         }
     }
@@ -76,6 +87,8 @@ impl Response {
                 r == Reason::PortUnreach
             }
             (Response::IcmpUnreachable, Observed::IcmpUnreachable(_)) => true,
+            (Response::IcmpUnreachable, Observed::ForeignPortUnreachable) => true,
+            (Response::Udp, Observed::Udp) => true,
             (Response::NoResponse, Observed::NoResponse) => true,
             _ => false,
         }
