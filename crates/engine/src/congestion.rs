@@ -1,40 +1,60 @@
 //! Congestion control that tells congestion from noise.
 //!
 //! nmap halves its window on every drop, so on a path with 1 % random loss
-//! it never leaves its minimum window and a 65535-port scan takes minutes.
-//! Portolan's controller reacts to evidence that *its own sending* causes
-//! the loss or the delay:
+//! it never leaves its minimum window and a 65535-port scan takes minutes;
+//! and it reads a firewall's silently dropped ports as drops too. Portolan
+//! reacts only to evidence that *its own sending rate* causes loss or
+//! delay:
 //!
 //! * **Window.** Slow start (`+1` per answered probe, doubling per RTT)
-//!   until the first congestion signal, then a gentle increase of
-//!   `+1/8` per answer (+12.5 % per RTT), between the parallelism bounds.
-//! * **Epochs.** Time is cut into epochs of about one smoothed RTT (at
-//!   least 5 ms and at least 64 events). Each epoch counts answered probes
-//!   `a` and timed-out probes `l` (to hosts that have answered before, so
-//!   silent hosts and dead addresses are not "loss"), and RTT samples.
-//! * **Noise floor.** An exponentially weighted average `p` of the loss
-//!   ratio of epochs judged *uncongested*. Random loss is independent of
-//!   rate, so it shows up here and raises the bar, instead of cutting the
-//!   window.
-//! * **Loss signal.** An epoch is congested when its losses exceed what
-//!   noise explains: `l > n·(2p + 0.02) + 3·sqrt(n·max(p, 0.01))` with
-//!   `n = a + l` (twice the floor, plus three standard deviations).
-//!   Overrunning a bottleneck drops a share that grows with the excess
-//!   rate, which crosses this bar quickly; 1-5 % random loss does not.
-//! * **Delay signal.** An epoch whose mean RTT exceeds `1.25·min_rtt + 2 ms`
-//!   is congested too: a queue is building at a bottleneck, before it
-//!   overflows (the BBR/Vegas observation).
-//! * **Reaction.** A congested epoch multiplies the window by 0.7 and ends
-//!   slow start. Probes sent before a reduction are not held against the
-//!   new window (their losses and delays are ignored), so one burst of
-//!   drops costs one reduction, not one per RTO.
+//!   until the first congestion signal, then `+1/8` per answer (+12.5 %
+//!   per RTT), within the parallelism bounds. A probe still unanswered
+//!   after about one RTT leaves the window ("the pipe") and grows it like
+//!   an answer: silence is filtering or noise unless the epochs below say
+//!   otherwise, and it must not pin the window (nmap crawls on firewalled
+//!   hosts for exactly this reason).
+//! * **Send epochs.** Probes are grouped by *when they were sent* into
+//!   epochs of about one smoothed RTT (at least 5 ms and 64 probes). An
+//!   epoch is judged once every probe in it has an outcome: answered, or
+//!   timed out (to a host that has answered before; probes to silent hosts
+//!   carry no signal). Its loss ratio is thus the loss *at that send rate*.
+//! * **Noise floor.** The first judged epoch (sent in slow start, at a low
+//!   rate) sets the floor `p`; uncongested epochs refine it (weight 1/8).
+//! * **Loss signal.** An epoch is congested when its losses exceed what the
+//!   floor explains: `l > n·(2p + 0.02) + 3·sqrt(n·max(p, 0.01))` with
+//!   `n` probes judged (twice the floor plus three standard deviations).
+//! * **The rate test.** Congestion loss falls when the rate falls; noise
+//!   does not. So a congested epoch cuts the window by 0.7 once; epochs
+//!   sent before the cut are then ignored, and the first epoch sent after
+//!   it decides: if its loss ratio is still at least 80 % of the one that
+//!   caused the cut, the loss did not respond to the rate, so it is noise
+//!   (a firewall dropping ports, a lossy radio link): the floor adopts it
+//!   and the window is restored. Otherwise the cut stands and cutting may
+//!   continue.
+//! * **Delay signal.** Independently, answers are grouped by arrival time
+//!   into epochs of the same length; one whose mean RTT exceeds
+//!   `1.25·min_rtt + 2 ms` means a queue is building at a bottleneck before
+//!   it overflows (the Vegas/BBR observation), and cuts the window by 0.7.
+//!   Probes sent before a cut do not count toward the next delay epoch.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// Minimum events for an epoch to be judged.
+/// Minimum probes in an epoch.
 const EPOCH_EVENTS: u32 = 64;
 /// Minimum epoch length.
 const EPOCH_MIN: Duration = Duration::from_millis(5);
+/// Most send epochs awaiting judgement; older ones are dropped unjudged.
+const MAX_OPEN_EPOCHS: usize = 4096;
+
+#[derive(Clone, Copy, Debug)]
+struct SendEpoch {
+    start: Instant,
+    sent: u32,
+    done: u32,
+    answered: u32,
+    lost: u32,
+}
 
 /// The scan-wide congestion window and its loss/delay bookkeeping.
 #[derive(Clone, Debug)]
@@ -43,15 +63,21 @@ pub struct Congestion {
     ssthresh: f64,
     min: f64,
     max: f64,
-    epoch_start: Option<Instant>,
-    answered: u32,
-    lost: u32,
+    epochs: VecDeque<SendEpoch>,
+    first_epoch: u64,
+    floor: Option<f64>,
+    /// Newest send epoch at the last loss cut, its ratio, and the window
+    /// before it; `None` once the cut is confirmed or refuted.
+    cut: Option<(u64, f64, f64)>,
+    /// Epochs up to this one were sent before the last cut.
+    ignore_upto: Option<u64>,
+    delay_start: Option<Instant>,
     rtt_sum: f64,
     rtt_n: u32,
-    floor: f64,
     min_rtt: Option<Duration>,
-    recovery_start: Option<Instant>,
+    delay_cut_at: Option<Instant>,
     reductions: u64,
+    restores: u64,
 }
 
 impl Congestion {
@@ -65,15 +91,18 @@ impl Congestion {
             ssthresh: f64::INFINITY,
             min,
             max,
-            epoch_start: None,
-            answered: 0,
-            lost: 0,
+            epochs: VecDeque::new(),
+            first_epoch: 0,
+            floor: None,
+            cut: None,
+            ignore_upto: None,
+            delay_start: None,
             rtt_sum: 0.0,
             rtt_n: 0,
-            floor: 0.0,
             min_rtt: None,
-            recovery_start: None,
+            delay_cut_at: None,
             reductions: 0,
+            restores: 0,
         }
     }
 
@@ -82,9 +111,9 @@ impl Congestion {
         self.cwnd as usize
     }
 
-    /// The loss ratio random loss is believed to cause.
+    /// The loss ratio random loss (or filtering) is believed to cause.
     pub fn noise_floor(&self) -> f64 {
-        self.floor
+        self.floor.unwrap_or(0.0)
     }
 
     /// How many times the window was cut.
@@ -92,25 +121,73 @@ impl Congestion {
         self.reductions
     }
 
-    fn counts(&self, sent_at: Instant) -> bool {
-        match self.recovery_start {
-            None => true,
-            Some(r) => sent_at >= r,
-        }
+    /// How many loss cuts the rate test undid as noise.
+    pub fn restores(&self) -> u64 {
+        self.restores
     }
 
-    /// A probe sent at `sent_at` was answered; `rtt` when Karn's rule
-    /// allows timing it.
-    pub fn on_answer(&mut self, sent_at: Instant, rtt: Option<Duration>) {
-        if !self.counts(sent_at) {
-            return;
+    /// Records a probe sent at `now`; returns its send epoch, to pass back
+    /// with its outcome.
+    pub fn on_send(&mut self, now: Instant, srtt: Option<Duration>) -> u64 {
+        let len = srtt.unwrap_or(EPOCH_MIN).max(EPOCH_MIN);
+        let open_new = match self.epochs.back() {
+            None => true,
+            Some(e) => e.sent >= EPOCH_EVENTS && now.saturating_duration_since(e.start) >= len,
+        };
+        if open_new {
+            if self.epochs.len() >= MAX_OPEN_EPOCHS {
+                self.epochs.pop_front();
+                self.first_epoch += 1;
+            }
+            self.epochs.push_back(SendEpoch {
+                start: now,
+                sent: 0,
+                done: 0,
+                answered: 0,
+                lost: 0,
+            });
         }
-        self.answered += 1;
+        let id = self.first_epoch + self.epochs.len() as u64 - 1;
+        if let Some(e) = self.epochs.back_mut() {
+            e.sent += 1;
+        }
+        id
+    }
+
+    fn epoch(&mut self, id: u64) -> Option<&mut SendEpoch> {
+        let i = id.checked_sub(self.first_epoch)?;
+        self.epochs.get_mut(usize::try_from(i).ok()?)
+    }
+
+    /// A probe of send epoch `epoch`, sent at `sent_at`, was answered;
+    /// `counts` when its host had answered before it was sent; `rtt` when
+    /// Karn's rule allows timing it.
+    pub fn on_answer(&mut self, epoch: u64, sent_at: Instant, counts: bool, rtt: Option<Duration>) {
+        if let Some(e) = self.epoch(epoch) {
+            e.done += 1;
+            if counts {
+                e.answered += 1;
+            }
+        }
         if let Some(r) = rtt {
             self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
-            self.rtt_sum += r.as_secs_f64();
-            self.rtt_n += 1;
+            if self.delay_cut_at.is_none_or(|c| c <= sent_at) {
+                self.rtt_sum += r.as_secs_f64();
+                self.rtt_n += 1;
+            }
         }
+        self.grow();
+    }
+
+    /// A probe left the pipe unanswered. While epochs are judged
+    /// uncongested such silence is filtering or noise, so it grows the
+    /// window like an answer: a firewall dropping most ports must not pin
+    /// the window at its initial size.
+    pub fn on_silence(&mut self) {
+        self.grow();
+    }
+
+    fn grow(&mut self) {
         if self.cwnd < self.ssthresh {
             self.cwnd += 1.0;
         } else {
@@ -119,44 +196,104 @@ impl Congestion {
         self.cwnd = self.cwnd.min(self.max);
     }
 
-    /// A probe sent at `sent_at` to a host known to answer timed out.
-    pub fn on_loss(&mut self, sent_at: Instant) {
-        if self.counts(sent_at) {
-            self.lost += 1;
+    /// A probe of send epoch `epoch` timed out; `counts` when its host had
+    /// answered before it was sent.
+    pub fn on_loss(&mut self, epoch: u64, counts: bool) {
+        if let Some(e) = self.epoch(epoch) {
+            e.done += 1;
+            if counts {
+                e.lost += 1;
+            }
         }
     }
 
-    /// Closes the epoch if it is long enough and adjusts the window.
+    /// A probe of send epoch `epoch` will have no outcome (its host was
+    /// dropped, or it could not be sent).
+    pub fn on_void(&mut self, epoch: u64) {
+        if let Some(e) = self.epoch(epoch) {
+            e.done += 1;
+        }
+    }
+
+    /// Judges finished epochs and adjusts the window.
     pub fn tick(&mut self, now: Instant, srtt: Option<Duration>) {
-        let start = *self.epoch_start.get_or_insert(now);
-        let len = srtt.unwrap_or(EPOCH_MIN).max(EPOCH_MIN);
-        let n = self.answered + self.lost;
-        if now.saturating_duration_since(start) < len || n < EPOCH_EVENTS {
+        while self.epochs.len() > 1 {
+            let e = self.epochs[0];
+            if e.done < e.sent {
+                break;
+            }
+            let id = self.first_epoch;
+            self.epochs.pop_front();
+            self.first_epoch += 1;
+            self.judge(id, e);
+        }
+        self.judge_delay(now, srtt);
+    }
+
+    fn newest_epoch(&self) -> u64 {
+        self.first_epoch + self.epochs.len().saturating_sub(1) as u64
+    }
+
+    fn judge(&mut self, id: u64, e: SendEpoch) {
+        let n = e.answered + e.lost;
+        if n < EPOCH_EVENTS / 2 {
             return;
         }
         let nf = f64::from(n);
-        let l = f64::from(self.lost);
-        let p = self.floor;
-        let loss_bar = nf * (2.0 * p + 0.02) + 3.0 * (nf * p.max(0.01)).sqrt();
-        let lossy = l > loss_bar;
-        let delayed = match self.min_rtt {
-            Some(m) if self.rtt_n >= 8 => {
-                let mean = self.rtt_sum / f64::from(self.rtt_n);
-                mean > 1.25 * m.as_secs_f64() + 0.002
-            }
-            _ => false,
+        let l = f64::from(e.lost);
+        let ratio = l / nf;
+        let Some(p) = self.floor else {
+            self.floor = Some(ratio);
+            return;
         };
-        if lossy || delayed {
-            self.cwnd = (self.cwnd * 0.7).max(self.min);
-            self.ssthresh = self.cwnd;
-            self.recovery_start = Some(now);
-            self.reductions += 1;
-        } else {
-            self.floor += (l / nf - self.floor) / 8.0;
+        if self.ignore_upto.is_some_and(|u| id <= u) {
+            return;
         }
-        self.epoch_start = Some(now);
-        self.answered = 0;
-        self.lost = 0;
+        let bar = nf * (2.0 * p + 0.02) + 3.0 * (nf * p.max(0.01)).sqrt();
+        let congested = l > bar;
+        match self.cut {
+            Some((_, cut_ratio, before)) if ratio >= 0.8 * cut_ratio => {
+                // The rate fell and the loss did not: noise.
+                self.floor = Some(ratio);
+                self.cwnd = self.cwnd.max(before).min(self.max);
+                self.cut = None;
+                self.restores += 1;
+            }
+            _ if congested => {
+                let before = self.cwnd;
+                self.reduce();
+                let newest = self.newest_epoch();
+                self.cut = Some((newest, ratio, before));
+                self.ignore_upto = Some(newest);
+            }
+            _ => {
+                self.floor = Some(p + (ratio - p) / 8.0);
+                self.cut = None;
+            }
+        }
+    }
+
+    fn reduce(&mut self) {
+        self.cwnd = (self.cwnd * 0.7).max(self.min);
+        self.ssthresh = self.cwnd;
+        self.reductions += 1;
+    }
+
+    fn judge_delay(&mut self, now: Instant, srtt: Option<Duration>) {
+        let start = *self.delay_start.get_or_insert(now);
+        let len = srtt.unwrap_or(EPOCH_MIN).max(EPOCH_MIN);
+        if now.saturating_duration_since(start) < len || self.rtt_n < 8 {
+            return;
+        }
+        if let Some(m) = self.min_rtt {
+            let mean = self.rtt_sum / f64::from(self.rtt_n);
+            if mean > 1.25 * m.as_secs_f64() + 0.002 {
+                self.reduce();
+                self.delay_cut_at = Some(now);
+                self.ignore_upto = Some(self.newest_epoch());
+            }
+        }
+        self.delay_start = Some(now);
         self.rtt_sum = 0.0;
         self.rtt_n = 0;
     }
@@ -166,53 +303,71 @@ impl Congestion {
 mod tests {
     use super::*;
 
+    /// Sends `n` probes 100 us apart at `t`, resolving each at once with
+    /// loss every `every`-th probe; returns the new time.
+    fn run(c: &mut Congestion, mut t: Instant, n: u32, every: u32, rtt: Duration) -> Instant {
+        for i in 0..n {
+            t += Duration::from_micros(100);
+            let e = c.on_send(t, Some(rtt));
+            if every > 0 && i % every == 0 {
+                c.on_loss(e, true);
+            } else {
+                c.on_answer(e, t, true, Some(rtt));
+            }
+            c.tick(t, Some(rtt));
+        }
+        t
+    }
+
     #[test]
     fn random_loss_raises_the_floor_not_the_alarm() {
         let mut c = Congestion::new(1, 10_000, 10);
-        let t0 = Instant::now();
-        let mut t = t0;
-        for i in 0..100_000u32 {
-            t += Duration::from_micros(100);
-            if i % 50 == 0 {
-                c.on_loss(t);
-            } else {
-                c.on_answer(t, Some(Duration::from_millis(20)));
-            }
-            c.tick(t, Some(Duration::from_millis(20)));
-        }
+        run(
+            &mut c,
+            Instant::now(),
+            100_000,
+            50,
+            Duration::from_millis(20),
+        );
         assert_eq!(c.reductions(), 0);
         assert!(c.window() > 5000);
         assert!((c.noise_floor() - 0.02).abs() < 0.01);
     }
 
     #[test]
-    fn heavy_loss_and_queueing_cut_the_window() {
+    fn loss_that_does_not_follow_the_rate_is_noise() {
         let mut c = Congestion::new(1, 10_000, 1000);
-        let mut t = Instant::now();
-        c.tick(t, None);
-        for i in 0..200u32 {
-            t += Duration::from_micros(100);
-            if i % 3 == 0 {
-                c.on_loss(t);
-            } else {
-                c.on_answer(t, None);
-            }
-        }
-        t += Duration::from_millis(10);
-        c.tick(t, None);
+        let rtt = Duration::from_millis(1);
+        let t = run(&mut c, Instant::now(), 1000, 0, rtt);
+        // Loss jumps to 50 % (a firewalled host group) and stays there.
+        run(&mut c, t, 5000, 2, rtt);
+        assert!(c.reductions() >= 1);
+        assert_eq!(c.restores(), 1);
+        assert!(c.noise_floor() > 0.3);
+        assert!(c.window() >= 1000);
+    }
+
+    #[test]
+    fn loss_that_follows_the_rate_cuts_the_window() {
+        let mut c = Congestion::new(1, 10_000, 1000);
+        let rtt = Duration::from_millis(1);
+        let t = run(&mut c, Instant::now(), 1000, 0, rtt);
+        // One epoch's worth of heavy loss, which the cut then stops.
+        let t = run(&mut c, t, 64, 2, rtt);
+        let t = run(&mut c, t, 64, 0, rtt);
         assert_eq!(c.reductions(), 1);
         let w = c.window();
-        for _ in 0..100 {
-            t += Duration::from_micros(100);
-            c.on_answer(t, Some(Duration::from_millis(1)));
-        }
-        for _ in 0..100 {
-            t += Duration::from_micros(100);
-            c.on_answer(t, Some(Duration::from_millis(30)));
-        }
-        t += Duration::from_millis(10);
-        c.tick(t, None);
-        assert_eq!(c.reductions(), 2);
-        assert!(c.window() < w + 100);
+        run(&mut c, t, 1000, 0, rtt);
+        assert_eq!(c.restores(), 0);
+        assert!(c.window() >= w);
+    }
+
+    #[test]
+    fn queueing_delay_cuts_the_window() {
+        let mut c = Congestion::new(1, 10_000, 1000);
+        let t = run(&mut c, Instant::now(), 500, 0, Duration::from_millis(1));
+        assert_eq!(c.reductions(), 0);
+        run(&mut c, t, 500, 0, Duration::from_millis(30));
+        assert!(c.reductions() >= 1);
     }
 }

@@ -25,9 +25,10 @@
 //! `allowed` transmissions, where `allowed` is the smallest of
 //! `max_retries + 1` and the largest of: 2; one more than the most
 //! transmissions any answered port needed; and the count that makes missing
-//! a port to random loss unlikely (`ports · q^k < 0.001`, with `q` the
-//! proven loss ratio: transmissions followed by an answer to a later
-//! attempt). A clean network thus costs one retransmission per silent
+//! an answering port to random loss unlikely (`a · q^k < 0.01`, with `a`
+//! the ports per host expected to answer, from the share of ports that
+//! answered so far, and `q` the proven loss ratio: transmissions followed
+//! by an answer to a later attempt, with a prior of 1 in 50). A clean network thus costs one retransmission per silent
 //! port, a lossy one as many as its measured loss requires.
 //!
 //! **Window.** Probes to hosts that answered are limited by the congestion
@@ -201,6 +202,8 @@ struct InFlight {
     attempt: u8,
     gen: u32,
     known: bool,
+    epoch: u64,
+    in_pipe: bool,
 }
 
 struct Group {
@@ -230,7 +233,11 @@ pub struct Scan {
     active: usize,
     by_addr: HashMap<IpAddr, u32>,
     in_flight: KeyMap<InFlight>,
-    known_in_flight: usize,
+    /// Probes in the pipe (sent less than an RTT estimate ago, not yet
+    /// answered) to hosts that answered / that did not.
+    pipe_known: usize,
+    pipe_silent: usize,
+    pipe: VecDeque<(Instant, u64, u32, u8)>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
     retransmit: VecDeque<(u64, u32)>,
     deferred: VecDeque<(u64, u32)>,
@@ -241,6 +248,7 @@ pub struct Scan {
     max_needed: u8,
     answers: u64,
     proven_lost: u64,
+    silent_resolved: u64,
     tokens: f64,
     last_refill: Instant,
     next_send_at: Instant,
@@ -320,7 +328,9 @@ impl Scan {
             active: 0,
             by_addr: HashMap::new(),
             in_flight: KeyMap::default(),
-            known_in_flight: 0,
+            pipe_known: 0,
+            pipe_silent: 0,
+            pipe: VecDeque::new(),
             deadlines: BinaryHeap::new(),
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),
@@ -331,6 +341,7 @@ impl Scan {
             max_needed: 1,
             answers: 0,
             proven_lost: 0,
+            silent_resolved: 0,
             tokens: burst,
             last_refill: now,
             next_send_at: now,
@@ -358,9 +369,47 @@ impl Scan {
         self.in_flight.len()
     }
 
-    /// The largest number of probes the window allows in flight now.
+    /// The most probes ever awaiting a reply or their deadline:
+    /// `8 * max_parallelism` (at least 1024), whatever the rates say.
     pub fn in_flight_cap(&self) -> usize {
-        self.cc.window().saturating_mul(5)
+        (self.plan.timing.max_parallelism as usize)
+            .saturating_mul(8)
+            .max(1024)
+    }
+
+    /// How long a probe counts toward the window: about one RTO without
+    /// the `--min-rtt-timeout` floor. A probe unanswered by then is lost or
+    /// filtered; it still waits for its deadline, but no longer holds the
+    /// window, so silently dropped ports cost one RTT of window, not one
+    /// timeout (TCP likewise stops counting packets marked lost).
+    fn pipe_time(&self) -> Duration {
+        let t = &self.plan.timing;
+        self.global_rtt.rto(
+            Duration::from_millis(1),
+            t.max_rtt_timeout,
+            t.initial_rtt_timeout,
+        )
+    }
+
+    fn drain_pipe(&mut self, now: Instant) {
+        let pt = self.pipe_time();
+        while let Some(&(sent, key, gen, attempt)) = self.pipe.front() {
+            if sent + pt > now {
+                break;
+            }
+            self.pipe.pop_front();
+            if let Some(f) = self.in_flight.get_mut(&key) {
+                if f.gen == gen && f.attempt == attempt && f.in_pipe {
+                    f.in_pipe = false;
+                    self.cc.on_silence();
+                    if f.known {
+                        self.pipe_known -= 1;
+                    } else {
+                        self.pipe_silent -= 1;
+                    }
+                }
+            }
+        }
     }
 
     /// Hosts holding state now (bounded by twice the group size).
@@ -384,7 +433,10 @@ impl Scan {
         let q = (self.proven_lost as f64 + 1.0)
             / (self.answers as f64 + self.proven_lost as f64 + 50.0);
         let ports = self.port_map.len().max(1) as f64;
-        let by_loss = ((0.001 / ports).ln() / q.ln()).ceil();
+        let answering =
+            (self.answers as f64 + 1.0) / (self.answers + self.silent_resolved + 1) as f64;
+        let at_risk = (ports * answering).max(1.0);
+        let by_loss = ((0.01 / at_risk).ln() / q.ln()).ceil();
         let by_loss = if by_loss.is_finite() {
             by_loss.clamp(1.0, 255.0) as u8
         } else {
@@ -437,6 +489,10 @@ impl Scan {
             return None;
         }
         if now < self.next_send_at {
+            return None;
+        }
+        self.drain_pipe(now);
+        if self.in_flight.len() >= self.in_flight_cap() {
             return None;
         }
         let forced = self.behind_min_rate(now);
@@ -492,9 +548,9 @@ impl Scan {
 
     fn window_open(&self, known: bool, window: usize) -> bool {
         if known {
-            self.known_in_flight < window
+            self.pipe_known < window
         } else {
-            self.in_flight.len() - self.known_in_flight < self.silent_window(window)
+            self.pipe_silent < self.silent_window(window)
         }
     }
 
@@ -553,6 +609,7 @@ impl Scan {
         let addr = host.target.addr;
         let host = self.hosts[slot as usize].as_ref().expect("live");
         let deadline = now + self.rto(host);
+        let epoch = self.cc.on_send(now, self.global_rtt.srtt());
         self.in_flight.insert(
             key,
             InFlight {
@@ -560,11 +617,16 @@ impl Scan {
                 attempt,
                 gen,
                 known,
+                epoch,
+                in_pipe: true,
             },
         );
         if known {
-            self.known_in_flight += 1;
+            self.pipe_known += 1;
+        } else {
+            self.pipe_silent += 1;
         }
+        self.pipe.push_back((now, key, gen, attempt));
         self.deadlines.push(Reverse((deadline, key, gen, attempt)));
         self.sent += 1;
         if retrans {
@@ -701,9 +763,7 @@ impl Scan {
 
     fn take_in_flight(&mut self, key: u64) -> Option<InFlight> {
         let f = self.in_flight.remove(&key)?;
-        if f.known {
-            self.known_in_flight -= 1;
-        }
+        self.unpipe(&f);
         let (slot, idx) = split(key);
         if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
             if h.gen == f.gen {
@@ -713,6 +773,16 @@ impl Scan {
             }
         }
         Some(f)
+    }
+
+    fn unpipe(&mut self, f: &InFlight) {
+        if f.in_pipe {
+            if f.known {
+                self.pipe_known -= 1;
+            } else {
+                self.pipe_silent -= 1;
+            }
+        }
     }
 
     /// Feeds a validated reply of technique `technique`. Replies about
@@ -761,7 +831,7 @@ impl Scan {
                 self.global_rtt.sample(r);
                 rtt = Some(r);
             }
-            self.cc.on_answer(f.sent_at, rtt);
+            self.cc.on_answer(f.epoch, f.sent_at, f.known, rtt);
         }
         self.answers += 1;
         self.proven_lost += u64::from(answered_attempt);
@@ -813,7 +883,9 @@ impl Scan {
         if f.gen != probe.gen || f.attempt != probe.spec.attempt {
             return;
         }
-        self.take_in_flight(probe.key);
+        if let Some(f) = self.take_in_flight(probe.key) {
+            self.cc.on_void(f.epoch);
+        }
         self.sent = self.sent.saturating_sub(1);
         let (slot, idx) = split(probe.key);
         match err {
@@ -841,6 +913,7 @@ impl Scan {
         p.state = Some(state);
         p.reason = reason;
         p.ttl = 0;
+        self.silent_resolved += 1;
         self.port_resolved(slot, now);
     }
 
@@ -858,6 +931,7 @@ impl Scan {
                 self.finish(slot, now, true);
             }
         }
+        self.drain_pipe(now);
         let allowed = self.allowed_attempts();
         while let Some(&Reverse((at, key, gen, attempt))) = self.deadlines.peek() {
             if at > now {
@@ -871,9 +945,7 @@ impl Scan {
             let Some(f) = self.take_in_flight(key) else {
                 continue;
             };
-            if f.known {
-                self.cc.on_loss(f.sent_at);
-            }
+            self.cc.on_loss(f.epoch, f.known);
             let (slot, idx) = split(key);
             let sent = match self.hosts.get(slot as usize) {
                 Some(Some(h)) => h.ports[idx as usize].sent,
@@ -910,9 +982,8 @@ impl Scan {
                 if p.in_flight {
                     let key = join(slot, idx as u32);
                     if let Some(f) = self.in_flight.remove(&key) {
-                        if f.known {
-                            self.known_in_flight -= 1;
-                        }
+                        self.unpipe(&f);
+                        self.cc.on_void(f.epoch);
                     }
                 }
             }
@@ -1057,7 +1128,9 @@ impl Scan {
         self.by_addr.clear();
         self.active = 0;
         self.in_flight.clear();
-        self.known_in_flight = 0;
+        self.pipe_known = 0;
+        self.pipe_silent = 0;
+        self.pipe.clear();
         self.deadlines.clear();
         self.retransmit.clear();
         self.deferred.clear();

@@ -316,11 +316,12 @@ fn a_bottleneck_makes_it_back_off() {
     );
     let s = r.net.stats();
     eprintln!(
-        "bottleneck: {:?} sent {} drops {} reductions {} {:?}",
+        "bottleneck: {:?} sent {} drops {} reductions {} restores {} {:?}",
         r.elapsed,
         s.sent,
         s.queue_drops,
         r.scan.congestion().reductions(),
+        r.scan.congestion().restores(),
         r.scan.progress()
     );
     assert_eq!(
@@ -426,4 +427,43 @@ fn port_80_across_a_sparse_slash_16() {
         .count();
     assert_eq!(answered, up.len());
     assert!(r.elapsed < Duration::from_secs(1), "{:?}", r.elapsed);
+}
+
+#[test]
+fn a_firewall_dropping_most_ports_is_not_congestion() {
+    // One answering port per 100, the rest silently dropped: the loss
+    // ratio is 99 % whatever the rate, so it must not shrink the window.
+    let mut cfg = SimConfig {
+        delay: Duration::from_millis(10),
+        ..SimConfig::default()
+    };
+    let mut h = SimHost::with_open(&OPEN31);
+    h.others = PortBehavior::Filtered;
+    for p in (100..=65535u16).step_by(100) {
+        h.ports.entry(p).or_insert(PortBehavior::Closed);
+    }
+    cfg.hosts.insert(host(11), h);
+    let r = run(
+        cfg,
+        plan((1..=65535).collect(), Timing::default(), 12),
+        Box::new(vec![host(11)]),
+    );
+    let c = r.scan.congestion();
+    eprintln!(
+        "firewall: {:?} {:?} reductions {} restores {} floor {}",
+        r.elapsed,
+        r.scan.progress(),
+        c.reductions(),
+        c.restores(),
+        c.noise_floor()
+    );
+    assert_eq!(
+        r.hosts[0].ports_in(PortState::Open, Protocol::Tcp),
+        OPEN31.to_vec()
+    );
+    assert_eq!(
+        r.hosts[0].ports_in(PortState::Closed, Protocol::Tcp).len(),
+        647
+    );
+    assert!(r.elapsed < Duration::from_secs(2), "{:?}", r.elapsed);
 }
