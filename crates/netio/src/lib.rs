@@ -43,6 +43,7 @@
 
 mod bpf;
 mod error;
+mod frame;
 mod pool;
 mod privilege;
 mod rawio;
@@ -51,6 +52,7 @@ mod route;
 mod send;
 
 pub use error::{NetError, PRIVILEGE_HINT};
+pub use frame::{interface_mac, is_ethernet, FrameFilter, FrameIo};
 pub use privilege::has_raw_privilege;
 pub use rawio::{IoStats, RawConfig, RawIo};
 pub use ring::RecvStats;
