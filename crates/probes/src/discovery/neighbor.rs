@@ -1,0 +1,398 @@
+//! Link-layer discovery: ARP (`-PR`) for IPv4 and Neighbor Discovery for
+//! IPv6 neighbours on a directly connected Ethernet segment.
+//!
+//! On the local segment these beat every IP-level ping: each host must
+//! answer them to talk at all, host firewalls do not filter them, and the
+//! answer carries the MAC address (and so the vendor) nmap prints. nmap
+//! uses them instead of the IP pings whenever a target is on an Ethernet
+//! segment of ours.
+//!
+//! [`ArpSweep`] and [`NdSweep`] are sans-IO like the probe modules: they
+//! build request frames for a target and classify received frames into
+//! [`NeighborReply`]s. [`sweep`] drives either over any [`FrameLink`]
+//! (`portolan-netio`'s `FrameIo` on Linux: implement the trait with two
+//! one-line forwarding methods) with retries, and measures each host's
+//! round-trip time.
+//!
+//! Validation: ARP and ND carry no nonce, so a reply is accepted when it
+//! is a reply (an NA with the solicited flag) addressed to our IP and MAC
+//! from a unicast MAC, and [`sweep`] keeps only replies about addresses it
+//! asked for and has not heard from yet. Anyone on the segment can forge
+//! such a reply; on a shared link that is the nature of ARP.
+
+use portolan_model::Reason;
+use portolan_packet::ethernet::is_unicast;
+use portolan_packet::{ArpFrame, ArpOp, ArpRepr, NdpFrame, NdpMessage, NdpRepr};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+/// A link that sends and receives whole Ethernet frames.
+pub trait FrameLink {
+    /// Sends frames in order; returns how many went out (a short count
+    /// means "offer the rest again later").
+    fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize>;
+
+    /// Hands every waiting frame to `on_frame`, waiting at most `timeout`
+    /// for the first. Returns how many were delivered.
+    fn recv_frames(
+        &mut self,
+        timeout: Duration,
+        on_frame: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<usize>;
+}
+
+/// A neighbour that answered: its address, its MAC, and why it is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NeighborReply {
+    /// The neighbour's IP address.
+    pub ip: IpAddr,
+    /// Its MAC address.
+    pub mac: [u8; 6],
+    /// `arp-response` or `nd-response`.
+    pub reason: Reason,
+}
+
+/// A neighbour found by [`sweep`], with the time its answer took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Neighbor {
+    /// The reply.
+    pub reply: NeighborReply,
+    /// From the last request sent to it to its reply.
+    pub rtt: Duration,
+}
+
+/// Builds requests for a neighbour and recognises their replies.
+pub trait NeighborProbe {
+    /// Writes the request frame for `target` into `buf` (at least 128
+    /// bytes) and returns its length; 0 if `target` is of the other family.
+    fn build(&self, target: IpAddr, buf: &mut [u8]) -> usize;
+
+    /// The neighbour a received frame shows up, if it is a valid reply to
+    /// us. Anything else, hostile or malformed, is `None`.
+    fn classify(&self, frame: &[u8]) -> Option<NeighborReply>;
+}
+
+/// ARP requests from one (MAC, IPv4 address) of ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArpSweep {
+    mac: [u8; 6],
+    ip: Ipv4Addr,
+}
+
+impl ArpSweep {
+    /// Requests from our interface's `mac` and its address `ip`.
+    pub fn new(mac: [u8; 6], ip: Ipv4Addr) -> Self {
+        ArpSweep { mac, ip }
+    }
+}
+
+impl NeighborProbe for ArpSweep {
+    fn build(&self, target: IpAddr, buf: &mut [u8]) -> usize {
+        let IpAddr::V4(t) = target else { return 0 };
+        ArpRepr::request(self.mac, self.ip, t)
+            .emit_frame(buf)
+            .unwrap_or(0)
+    }
+
+    fn classify(&self, frame: &[u8]) -> Option<NeighborReply> {
+        let f = ArpFrame::parse(frame).ok()?;
+        let a = f.arp;
+        let ours = a.op == ArpOp::Reply
+            && a.target_ip == self.ip
+            && a.target_mac == self.mac
+            && f.eth_dst == self.mac
+            && a.sender_ip != self.ip
+            && is_unicast(a.sender_mac);
+        ours.then_some(NeighborReply {
+            ip: IpAddr::V4(a.sender_ip),
+            mac: a.sender_mac,
+            reason: Reason::ArpResponse,
+        })
+    }
+}
+
+/// Neighbor Solicitations from one (MAC, IPv6 address) of ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NdSweep {
+    mac: [u8; 6],
+    ip: Ipv6Addr,
+}
+
+impl NdSweep {
+    /// Solicitations from our interface's `mac` and its address `ip`.
+    pub fn new(mac: [u8; 6], ip: Ipv6Addr) -> Self {
+        NdSweep { mac, ip }
+    }
+}
+
+impl NeighborProbe for NdSweep {
+    fn build(&self, target: IpAddr, buf: &mut [u8]) -> usize {
+        let IpAddr::V6(t) = target else { return 0 };
+        NdpRepr::solicit(self.mac, self.ip, t)
+            .emit_frame(buf)
+            .unwrap_or(0)
+    }
+
+    fn classify(&self, frame: &[u8]) -> Option<NeighborReply> {
+        let f = NdpFrame::parse(frame).ok()?;
+        let NdpMessage::Advert {
+            flags,
+            target,
+            target_mac,
+        } = f.message
+        else {
+            return None;
+        };
+        let mac = target_mac.unwrap_or(f.eth_src);
+        let ours = flags.solicited
+            && f.ip_dst == self.ip
+            && f.eth_dst == self.mac
+            && target != self.ip
+            && is_unicast(mac);
+        ours.then_some(NeighborReply {
+            ip: IpAddr::V6(target),
+            mac,
+            reason: Reason::NdResponse,
+        })
+    }
+}
+
+/// Asks every target (`tries` rounds at most, each followed by up to
+/// `wait` of listening) and returns the neighbours that answered, in the
+/// order of `targets`. Targets of the probe's other family are skipped.
+pub fn sweep(
+    probe: &dyn NeighborProbe,
+    link: &mut dyn FrameLink,
+    targets: &[IpAddr],
+    tries: u8,
+    wait: Duration,
+) -> io::Result<Vec<Neighbor>> {
+    let mut sent_at: HashMap<IpAddr, Option<Instant>> = HashMap::new();
+    for t in targets {
+        sent_at.insert(*t, None);
+    }
+    let mut found: HashMap<IpAddr, Neighbor> = HashMap::new();
+    let mut buf = [0u8; 128];
+    for _ in 0..tries.max(1) {
+        let pending: Vec<IpAddr> = targets
+            .iter()
+            .copied()
+            .filter(|t| !found.contains_key(t))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        for t in pending {
+            let n = probe.build(t, &mut buf);
+            if n == 0 {
+                continue;
+            }
+            // A full device queue: listen a moment and offer it again.
+            let mut spins = 0;
+            while link.send_frames(&[&buf[..n]])? == 0 {
+                spins += 1;
+                if spins > 1000 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        "the interface's send queue stays full",
+                    ));
+                }
+                collect(probe, link, Duration::from_millis(1), &sent_at, &mut found)?;
+            }
+            sent_at.insert(t, Some(Instant::now()));
+            collect(probe, link, Duration::ZERO, &sent_at, &mut found)?;
+        }
+        let end = Instant::now() + wait;
+        while found.len() < sent_at.len() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            collect(probe, link, left, &sent_at, &mut found)?;
+        }
+    }
+    Ok(targets
+        .iter()
+        .filter_map(|t| found.get(t).copied())
+        .collect())
+}
+
+/// Receives what is waiting (up to `timeout` for the first frame) and
+/// records first replies of targets we asked.
+fn collect(
+    probe: &dyn NeighborProbe,
+    link: &mut dyn FrameLink,
+    timeout: Duration,
+    sent_at: &HashMap<IpAddr, Option<Instant>>,
+    found: &mut HashMap<IpAddr, Neighbor>,
+) -> io::Result<()> {
+    let now = Instant::now();
+    link.recv_frames(timeout, &mut |frame| {
+        let Some(reply) = probe.classify(frame) else {
+            return;
+        };
+        if let Some(Some(sent)) = sent_at.get(&reply.ip) {
+            found.entry(reply.ip).or_insert(Neighbor {
+                reply,
+                rtt: Instant::now().max(now).saturating_duration_since(*sent),
+            });
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portolan_packet::ndp::{multicast_mac, solicited_node};
+    use portolan_packet::AdvertFlags;
+
+    const US: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
+    const THEM: [u8; 6] = [0x02, 0, 0, 0, 0, 2];
+    const US4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+    const THEM4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+
+    fn us6() -> Ipv6Addr {
+        "2001:2::1".parse().unwrap()
+    }
+    fn them6() -> Ipv6Addr {
+        "2001:2::2".parse().unwrap()
+    }
+
+    fn arp_reply(target_ip: Ipv4Addr, target_mac: [u8; 6]) -> Vec<u8> {
+        arp_reply_from(THEM4, target_ip, target_mac)
+    }
+
+    fn arp_reply_from(sender_ip: Ipv4Addr, target_ip: Ipv4Addr, target_mac: [u8; 6]) -> Vec<u8> {
+        let mut b = [0u8; 60];
+        let n = ArpRepr {
+            op: ArpOp::Reply,
+            sender_mac: THEM,
+            sender_ip,
+            target_mac,
+            target_ip,
+        }
+        .emit_frame(&mut b)
+        .unwrap();
+        b[..n].to_vec()
+    }
+
+    fn na(dst: Ipv6Addr, solicited: bool, option: bool) -> Vec<u8> {
+        let mut b = [0u8; 128];
+        let n = NdpRepr {
+            src_mac: THEM,
+            dst_mac: US,
+            src_ip: them6(),
+            dst_ip: dst,
+            message: NdpMessage::Advert {
+                flags: AdvertFlags {
+                    router: false,
+                    solicited,
+                    override_: true,
+                },
+                target: them6(),
+                target_mac: option.then_some(THEM),
+            },
+        }
+        .emit_frame(&mut b)
+        .unwrap();
+        b[..n].to_vec()
+    }
+
+    #[test]
+    fn arp_request_and_reply() {
+        let s = ArpSweep::new(US, US4);
+        let mut buf = [0u8; 128];
+        let n = s.build(IpAddr::V4(THEM4), &mut buf);
+        let req = ArpFrame::parse(&buf[..n]).unwrap();
+        assert_eq!(req.arp, ArpRepr::request(US, US4, THEM4));
+        assert_eq!(s.build(IpAddr::V6(them6()), &mut buf), 0);
+        assert_eq!(
+            s.classify(&arp_reply(US4, US)),
+            Some(NeighborReply {
+                ip: IpAddr::V4(THEM4),
+                mac: THEM,
+                reason: Reason::ArpResponse
+            })
+        );
+        assert_eq!(s.classify(&arp_reply(THEM4, US)), None, "not to our IP");
+        assert_eq!(s.classify(&arp_reply(US4, THEM)), None, "not to our MAC");
+        assert_eq!(s.classify(&buf[..n]), None, "a request");
+    }
+
+    #[test]
+    fn nd_solicitation_and_advertisement() {
+        let s = NdSweep::new(US, us6());
+        let mut buf = [0u8; 128];
+        let n = s.build(IpAddr::V6(them6()), &mut buf);
+        let ns = NdpFrame::parse(&buf[..n]).unwrap();
+        assert_eq!(ns.ip_dst, solicited_node(them6()));
+        assert_eq!(ns.eth_dst, multicast_mac(solicited_node(them6())));
+        assert_eq!(s.build(IpAddr::V4(THEM4), &mut buf), 0);
+        let want = Some(NeighborReply {
+            ip: IpAddr::V6(them6()),
+            mac: THEM,
+            reason: Reason::NdResponse,
+        });
+        assert_eq!(s.classify(&na(us6(), true, true)), want);
+        assert_eq!(
+            s.classify(&na(us6(), true, false)),
+            want,
+            "MAC from Ethernet"
+        );
+        assert_eq!(s.classify(&na(us6(), false, true)), None, "unsolicited");
+        assert_eq!(s.classify(&na(them6(), true, true)), None, "not to us");
+        assert_eq!(s.classify(&buf[..n]), None, "a solicitation");
+    }
+
+    /// A link where THEM4 answers every ARP request after the first.
+    struct FakeLink {
+        requests: usize,
+        queue: Vec<Vec<u8>>,
+    }
+
+    impl FrameLink for FakeLink {
+        fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+            for f in frames {
+                let req = ArpFrame::parse(f).unwrap();
+                self.requests += 1;
+                if req.arp.target_ip == THEM4 && self.requests > 1 {
+                    self.queue.push(arp_reply(US4, US));
+                    self.queue.push(arp_reply(US4, US));
+                }
+            }
+            Ok(frames.len())
+        }
+
+        fn recv_frames(
+            &mut self,
+            _timeout: Duration,
+            on_frame: &mut dyn FnMut(&[u8]),
+        ) -> io::Result<usize> {
+            let n = self.queue.len();
+            for f in self.queue.drain(..) {
+                on_frame(&f);
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn sweep_retries_and_keeps_first_replies_of_asked_targets() {
+        let mut link = FakeLink {
+            requests: 0,
+            // A reply about an address nobody asked for: ignored.
+            queue: vec![arp_reply_from(Ipv4Addr::new(198, 18, 0, 9), US4, US)],
+        };
+        let silent = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 3));
+        let targets = [IpAddr::V4(THEM4), silent, IpAddr::V6(them6())];
+        let s = ArpSweep::new(US, US4);
+        let found = sweep(&s, &mut link, &targets, 3, Duration::from_millis(5)).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].reply.ip, IpAddr::V4(THEM4));
+        // THEM4 in rounds 1 and 2, the silent one in all three rounds.
+        assert_eq!(link.requests, 5);
+    }
+}
