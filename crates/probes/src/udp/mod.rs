@@ -29,6 +29,11 @@
 //! - ICMP unreachable: the quoted datagram is UDP from us to the target,
 //!   with a source port of the probe to the quoted destination port.
 //!
+//! With `-g` every probe has the same source port and UDP echoes nothing
+//! else of ours, so a datagram from any port of the target to `-g`'s port
+//! counts as that port's answer (with no attempt number): validation is
+//! then by addresses and ports only.
+//!
 //! Our own probes, seen leaving on loopback, are recognised as probes
 //! (our address, a source port matching the hash) and dropped, as are ICMP
 //! errors our own kernel sends about the target's replies (nothing listens
