@@ -129,3 +129,60 @@ fn nd_sweep_gets_the_advertisement() {
     assert_eq!(found[0].reply.mac, want_mac);
     assert_eq!(found[0].reply.reason, Reason::NdResponse);
 }
+
+/// The figure: an ARP sweep of a /24 on one segment within 0.5 s,
+/// every up host found and no false one. One address in 13 answers (the
+/// target owns them all), the rest stay silent.
+#[test]
+fn arp_sweep_of_a_slash_24_is_fast_and_exact() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = Testbed::new("arp24").expect("testbed");
+    let (us, them) = (tb.scanner_addr(0), tb.target_addr(0));
+    let [a, b, c, _] = them.octets();
+    let us_last = us.octets()[3];
+    let target_ns = tb.target(0).expect("target 0").ns().to_string();
+    let mut want: Vec<IpAddr> = vec![IpAddr::V4(them)];
+    for last in (0..=255u8).step_by(13) {
+        let addr = Ipv4Addr::new(a, b, c, last);
+        if last == us_last || addr == them || last == 0 || last == 255 {
+            continue;
+        }
+        let st = std::process::Command::new("ip")
+            .args(["-n", &target_ns, "addr", "add"])
+            .arg(format!("{addr}/32"))
+            .args(["dev", TARGET_IF])
+            .status()
+            .expect("run ip");
+        assert!(st.success(), "ip addr add {addr}");
+        want.push(IpAddr::V4(addr));
+    }
+    want.sort();
+    let targets: Vec<IpAddr> = (0..=255u8)
+        .map(|l| IpAddr::V4(Ipv4Addr::new(a, b, c, l)))
+        .filter(|&t| t != IpAddr::V4(us))
+        .collect();
+    let (found, took) = in_netns(tb.scanner_ns(), || {
+        let io = FrameIo::open(
+            SCANNER_IF,
+            &FrameFilter {
+                arp_for: Some(us),
+                nd_for: None,
+            },
+        )
+        .expect("frame socket");
+        let probe = ArpSweep::new(io.mac(), us);
+        let mut link = Link(io);
+        let start = std::time::Instant::now();
+        let found =
+            sweep(&probe, &mut link, &targets, 2, Duration::from_millis(150)).expect("sweep");
+        (found, start.elapsed())
+    })
+    .expect("join scanner namespace");
+    let mut got: Vec<IpAddr> = found.iter().map(|n| n.reply.ip).collect();
+    got.sort();
+    assert_eq!(got, want);
+    eprintln!("ARP sweep of a /24: {} up in {took:?}", got.len());
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+}
