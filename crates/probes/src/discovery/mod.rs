@@ -80,6 +80,18 @@ pub const DEFAULT_SYN_PING_PORT: u16 = 443;
 /// open, so a closed-port ICMP error is the likely answer).
 pub const DEFAULT_UDP_PING_PORT: u16 = 40125;
 
+/// nmap's default discovery with raw-socket privileges, off the local
+/// Ethernet segment: ICMP echo, TCP SYN to 443, TCP ACK to 80 and ICMP
+/// timestamp (each IPv6 target gets the three that exist for IPv6). On a
+/// directly connected Ethernet segment ARP / ND replace them, unless the
+/// user disabled ARP ping.
+pub const DEFAULT_PRIVILEGED: [(PingKind, u16); 4] = [
+    (PingKind::Echo, 0),
+    (PingKind::TcpSyn, DEFAULT_SYN_PING_PORT),
+    (PingKind::TcpAck, DEFAULT_TCP_PING_PORT),
+    (PingKind::Timestamp, 0),
+];
+
 /// One host-discovery technique that is a probe module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PingKind {
