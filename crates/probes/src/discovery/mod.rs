@@ -21,7 +21,7 @@
 //! [`ProbeModule`] speaks of ports, so discovery maps onto it like this:
 //! - a probe's `dport` is the TCP or UDP port of a port-based ping, and
 //!   **0 for the ICMP pings** (which ignore it);
-//! - a [`Reply`](portolan_engine::Reply) with state [`PortState::Open`]
+//! - a [`Reply`] with state [`PortState::Open`]
 //!   means **"the host answered"**; its `reason` is the one nmap prints
 //!   for the host (`echo-reply`, `syn-ack`, `reset`, `port-unreach`, ...)
 //!   and its `ttl` the reply's;
@@ -36,8 +36,8 @@
 //!
 //! # Scan type
 //! The model has no discovery technique, yet [`ProbeModule::scan_type`]
-//! must name one: the TCP pings report [`ScanType::Syn`] / [`ScanType::Ack`],
-//! the UDP ping [`ScanType::Udp`], and the ICMP pings [`ScanType::Syn`]
+//! must name one: the TCP pings report `ScanType::Syn` / `ScanType::Ack`,
+//! the UDP ping `ScanType::Udp`, and the ICMP pings `ScanType::Syn`
 //! (meaningless; a `ScanType::Ping` variant in the model would fix it).
 //! Discovery results are host states, not port rows, so output should not
 //! rely on it.
