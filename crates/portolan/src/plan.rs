@@ -6,6 +6,7 @@
 //! timing knobs. Every problem is reported as one line naming the culprit.
 
 use crate::cli::Options;
+use portolan_engine::ProbeModule;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
 use portolan_probes::TcpScanKind;
@@ -36,6 +37,11 @@ pub enum PlanError {
     /// A timing template out of range.
     #[error(transparent)]
     Template(#[from] BadTemplate),
+    /// A connect scan together with a raw technique.
+    #[error(
+        "-sT cannot be combined with raw-packet techniques (use -sS -sU for TCP and UDP together)"
+    )]
+    Mixed,
     /// The port options leave nothing to scan.
     #[error("no ports to scan: {0}")]
     NoPorts(String),
@@ -55,8 +61,6 @@ pub enum Driver {
 pub struct Technique {
     /// What nmap calls it.
     pub scan_type: ScanType,
-    /// The raw probe module's kind (raw scans only).
-    pub tcp_kind: Option<TcpScanKind>,
     /// Protocol scanned.
     pub protocol: Protocol,
     /// Ports, sorted.
@@ -106,7 +110,6 @@ impl Plan {
                     } else {
                         t
                     },
-                    tcp_kind: tcp_kind(t),
                     protocol,
                     ports: lists.get(protocol).to_vec(),
                 }
@@ -172,6 +175,21 @@ fn drop_portless(
     Ok(kept)
 }
 
+impl Technique {
+    /// The probe module that sends this technique's raw packets; `None`
+    /// for the connect scan, which has no packets of its own.
+    pub fn module(&self, scanflags: Option<u8>) -> Option<Box<dyn ProbeModule>> {
+        if self.scan_type == ScanType::Udp {
+            return Some(portolan_probes::udp_module());
+        }
+        let kind = match self.scan_type {
+            ScanType::Custom => TcpScanKind::Syn,
+            t => tcp_kind(t)?,
+        };
+        Some(portolan_probes::tcp_module(kind, scanflags))
+    }
+}
+
 fn tcp_kind(t: ScanType) -> Option<TcpScanKind> {
     Some(match t {
         ScanType::Syn => TcpScanKind::Syn,
@@ -203,6 +221,11 @@ fn choose_techniques(
     }
     if chosen.iter().all(|t| !t.is_raw()) {
         return Ok((Driver::Connect, chosen));
+    }
+    if chosen.contains(&ScanType::Connect) {
+        // One scan runs one driver; -sT's sockets and -sU's raw packets
+        // would need two at once.
+        return Err(PlanError::Mixed);
     }
     if privileged {
         return Ok((Driver::Raw, chosen));

@@ -15,7 +15,7 @@ use portolan_engine::{
     TechniquePlan, ValidationKey,
 };
 use portolan_model::{
-    HostResult, HostStatus, Hostname, HostnameKind, Reason, RunStats, ServiceInfo,
+    HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason, RunStats, ServiceInfo,
 };
 use portolan_netio::{route_to, NetError, RawConfig, RawIo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
@@ -122,7 +122,7 @@ fn new_scan(plan: &Plan, opts: &Options) -> Scan {
         .map(|t| TechniquePlan {
             protocol: t.protocol,
             ports: t.ports.clone(),
-            no_reply: no_reply(plan, t.tcp_kind, plan.scanflags),
+            no_reply: no_reply(plan, t),
         })
         .collect();
     let mut sp = ScanPlan::new(techniques, plan.timing.clone());
@@ -136,14 +136,10 @@ fn new_scan(plan: &Plan, opts: &Options) -> Scan {
 
 /// What silence means for a technique: the probe module knows for raw
 /// scans; for connect scans it is nmap's "filtered (no-response)".
-fn no_reply(
-    plan: &Plan,
-    kind: Option<portolan_probes::TcpScanKind>,
-    scanflags: Option<u8>,
-) -> (portolan_model::PortState, Reason) {
-    match (plan.driver, kind) {
-        (Driver::Raw, Some(kind)) => portolan_probes::tcp_module(kind, scanflags).no_reply(),
-        _ => (portolan_model::PortState::Filtered, Reason::NoResponse),
+fn no_reply(plan: &Plan, t: &crate::plan::Technique) -> (PortState, Reason) {
+    match (plan.driver, t.module(plan.scanflags)) {
+        (Driver::Raw, Some(m)) => m.no_reply(),
+        _ => (PortState::Filtered, Reason::NoResponse),
     }
 }
 
@@ -196,8 +192,7 @@ fn run_raw(
     let modules: Vec<Box<dyn ProbeModule>> = plan
         .techniques
         .iter()
-        .filter_map(|t| t.tcp_kind)
-        .map(|k| portolan_probes::tcp_module(k, plan.scanflags))
+        .filter_map(|t| t.module(plan.scanflags))
         .collect();
     let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
     portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, &mut |h| {

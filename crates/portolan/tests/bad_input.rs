@@ -38,7 +38,7 @@ fn malformed_values_name_their_token() {
 #[test]
 fn later_features_are_refused_not_ignored() {
     assert_one_line_error(&["-sV", "127.0.0.1"], "-sV");
-    assert_one_line_error(&["-sU", "127.0.0.1"], "-sU");
+    assert_one_line_error(&["-sn", "127.0.0.1"], "-sn");
 }
 
 #[test]
@@ -90,4 +90,9 @@ fn a_port_list_with_nothing_to_scan_is_an_error() {
         &["-sT", "-p", "80", "--exclude-ports", "80", "127.0.0.1"],
         "--exclude-ports 80",
     );
+}
+
+#[test]
+fn connect_and_udp_together_are_refused() {
+    assert_one_line_error(&["-sT", "-sU", "-p80", "127.0.0.1"], "-sT");
 }

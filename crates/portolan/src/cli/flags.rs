@@ -334,7 +334,7 @@ static FLAGS: &[Flag] = &[
         "TCP Window scan", |b, _, _| scan(b, ScanType::Window)),
     flag(Some("sM"), None, V::ScanLetter, G::ScanTypes, true,
         "TCP Maimon scan", |b, _, _| scan(b, ScanType::Maimon)),
-    flag(Some("sU"), None, V::ScanLetter, G::ScanTypes, false,
+    flag(Some("sU"), None, V::ScanLetter, G::ScanTypes, true,
         "UDP Scan", |b, _, _| scan(b, ScanType::Udp)),
     flag(Some("sN"), None, V::ScanLetter, G::ScanTypes, true,
         "TCP Null scan", |b, _, _| scan(b, ScanType::Null)),

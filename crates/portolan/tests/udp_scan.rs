@@ -1,0 +1,94 @@
+//! `-sU` against a namespace testbed: a responder, a closed port, a
+//! silently dropped port and an ICMP-rejected one, then TCP and UDP in
+//! one scan.
+
+use portolan_testbed::{require_root, IcmpKind, Testbed};
+use std::net::IpAddr;
+
+fn testbed() -> Testbed {
+    let mut tb = Testbed::new("udp").expect("testbed");
+    let target = tb.target(0).unwrap();
+    target
+        .udp_echo(&[53])
+        .unwrap()
+        .tcp_listen(&[80])
+        .unwrap()
+        .nft_drop_udp(&[55])
+        .unwrap()
+        .nft_reject_icmp_udp(&[56], IcmpKind::AdminProhibited)
+        .unwrap();
+    // Every closed port must get its port-unreachable here; the rate-limited
+    // case is a scan-strategy matter, tested in the engine.
+    for key in ["net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"] {
+        let mut cmd = target.command("sysctl");
+        cmd.args(["-qw", key]);
+        assert!(target.run(&mut cmd).unwrap().status.success());
+    }
+    tb
+}
+
+fn grepable(tb: &Testbed, args: &[&str], target: IpAddr) -> String {
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args([
+        "-Pn",
+        "-n",
+        "-T4",
+        "--max-retries",
+        "1",
+        "--reason",
+        "-oG",
+        "-",
+    ]);
+    cmd.args(args);
+    if target.is_ipv6() {
+        cmd.arg("-6");
+    }
+    cmd.arg(target.to_string());
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn check_udp_states(tb: &Testbed, target: IpAddr) {
+    let text = grepable(tb, &["-sU", "-p", "53-56"], target);
+    for want in [
+        "53/open/udp//",
+        "54/closed/udp//",
+        "55/open|filtered/udp//",
+        "56/filtered/udp//",
+    ] {
+        assert!(text.contains(want), "{target}: no {want} in {text}");
+    }
+}
+
+#[test]
+fn udp_states_over_ipv4_and_ipv6() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    check_udp_states(&tb, IpAddr::V4(tb.target_addr(0)));
+    check_udp_states(&tb, IpAddr::V6(tb.target_addr6(0)));
+}
+
+#[test]
+fn tcp_and_udp_in_one_scan() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    let target = IpAddr::V4(tb.target_addr(0));
+    let text = grepable(&tb, &["-sS", "-sU", "-p", "T:80,81,U:53,54"], target);
+    for want in [
+        "80/open/tcp//",
+        "81/closed/tcp//",
+        "53/open/udp//",
+        "54/closed/udp//",
+    ] {
+        assert!(text.contains(want), "no {want} in {text}");
+    }
+}
