@@ -1,0 +1,613 @@
+//! The probe database: portolan's own text format and its parser.
+//!
+//! The format is line-based so that a parse error can always name one line,
+//! and so that a user file (`--service-db FILE`) can be written with any
+//! editor and merged with the built-in one. Every regular expression is
+//! compiled while parsing: a bad pattern is reported with its line at load
+//! time, never at scan time. The full grammar, with examples, is in
+//! `docs/service-db.md`.
+
+use crate::matcher::{Pattern, PatternError};
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Name of the probe that sends nothing and only listens for a banner.
+pub const NULL_PROBE: &str = "NULL";
+
+/// Wait for a reply when a probe gives none.
+const DEFAULT_WAIT: Duration = Duration::from_millis(3000);
+/// Longest wait a probe may ask for.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Longest payload a probe may send.
+const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// A database that failed to load.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// A line could not be understood.
+    #[error("{file}:{line}: {reason}")]
+    Syntax {
+        /// File name as given (`<builtin>` for the built-in database).
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong, naming the offending token.
+        reason: String,
+    },
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// File name as given.
+        file: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+/// Transport a probe is sent over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// A TCP connection (possibly inside TLS).
+    Tcp,
+    /// One UDP datagram.
+    Udp,
+}
+
+impl Transport {
+    /// `tcp` or `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+/// A set of ports written as `80,443,8000-8100`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortList(Vec<RangeInclusive<u16>>);
+
+impl PortList {
+    /// Whether `port` is in the list.
+    pub fn contains(&self, port: u16) -> bool {
+        self.0.iter().any(|r| r.contains(&port))
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (a, b) = item.split_once('-').unwrap_or((item, item));
+            let lo: u16 = a.trim().parse().map_err(|_| format!("bad port `{item}`"))?;
+            let hi: u16 = b.trim().parse().map_err(|_| format!("bad port `{item}`"))?;
+            if lo > hi {
+                return Err(format!("reversed port range `{item}`"));
+            }
+            out.push(lo..=hi);
+        }
+        Ok(PortList(out))
+    }
+
+    fn extend(&mut self, other: &PortList) {
+        self.0.extend(other.0.iter().cloned());
+    }
+}
+
+/// Templates that fill a [`portolan_model::ServiceInfo`] from a match's
+/// capture groups (`$1` … `$9`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Templates {
+    /// Product name (`product`).
+    pub product: Option<String>,
+    /// Version (`version`).
+    pub version: Option<String>,
+    /// Extra information (`info`).
+    pub info: Option<String>,
+    /// Host name (`hostname`).
+    pub hostname: Option<String>,
+    /// Operating system (`os`).
+    pub os: Option<String>,
+    /// Device type (`device`).
+    pub device: Option<String>,
+    /// CPE names (`cpe`, repeatable).
+    pub cpe: Vec<String>,
+}
+
+/// One match rule of a probe.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Service name the rule identifies (`ssh`, `http`).
+    pub service: String,
+    /// A soft match names the service only; probing goes on for a version.
+    pub soft: bool,
+    /// The compiled regular expression over the reply bytes.
+    pub pattern: Pattern,
+    /// Field templates.
+    pub templates: Templates,
+    /// Where the rule was written (`file:line`), for traces.
+    pub origin: String,
+}
+
+/// One probe: what to send and which rules read the reply.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// Unique name (`NULL`, `HttpGet`).
+    pub name: String,
+    /// Transport.
+    pub transport: Transport,
+    /// Bytes sent (empty for the NULL probe).
+    pub payload: Vec<u8>,
+    /// How long to wait for the reply.
+    pub wait: Duration,
+    /// 1 (always worth sending) … 9 (rarely useful).
+    pub rarity: u8,
+    /// Ports whose services usually answer this probe.
+    pub ports: PortList,
+    /// Ports whose services usually answer this probe inside TLS.
+    pub tls_ports: PortList,
+    /// Probes whose rules are also tried on this probe's reply.
+    pub fallback: Vec<String>,
+    /// Match rules, tried in order.
+    pub rules: Vec<Rule>,
+}
+
+/// A parsed, compiled probe database.
+#[derive(Clone, Debug, Default)]
+pub struct Database {
+    probes: Vec<Probe>,
+}
+
+/// The built-in database's text.
+pub const BUILTIN_TEXT: &str = include_str!("../data/portolan-services.db");
+
+impl Database {
+    /// The database shipped with portolan.
+    pub fn builtin() -> Result<Self, DbError> {
+        Self::parse(BUILTIN_TEXT, "<builtin>")
+    }
+
+    /// Parses database text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Self, DbError> {
+        Parser::new(file).run(text)
+    }
+
+    /// Reads and parses a database file.
+    pub fn from_file(path: &Path) -> Result<Self, DbError> {
+        let file = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| DbError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let text = String::from_utf8(text).map_err(|e| DbError::Syntax {
+            file: file.clone(),
+            line: 1 + text_line_of(e.as_bytes(), e.utf8_error().valid_up_to()),
+            reason: "file is not UTF-8 (write bytes as \\xHH escapes)".into(),
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    /// Merges a user database into this one (`--service-db FILE`).
+    ///
+    /// A probe with a new name is appended. A probe whose name exists
+    /// replaces the old one's transport, payload, wait, rarity and fallback,
+    /// adds its port hints, and puts its rules *before* the old rules, so a
+    /// user rule wins over a built-in one.
+    pub fn merge(&mut self, other: Database) {
+        for mut p in other.probes {
+            if let Some(old) = self.probes.iter_mut().find(|o| o.name == p.name) {
+                p.ports.extend(&old.ports);
+                p.tls_ports.extend(&old.tls_ports);
+                p.rules.append(&mut old.rules);
+                *old = p;
+            } else {
+                self.probes.push(p);
+            }
+        }
+    }
+
+    /// All probes in file order.
+    pub fn probes(&self) -> &[Probe] {
+        &self.probes
+    }
+
+    /// The probe called `name`.
+    pub fn probe(&self, name: &str) -> Option<&Probe> {
+        self.probes.iter().find(|p| p.name == name)
+    }
+
+    /// Number of match rules.
+    pub fn rule_count(&self) -> usize {
+        self.probes.iter().map(|p| p.rules.len()).sum()
+    }
+
+    /// Distinct service names that hard or soft rules identify.
+    pub fn services(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .probes
+            .iter()
+            .flat_map(|p| p.rules.iter().map(|r| r.service.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+fn text_line_of(bytes: &[u8], at: usize) -> usize {
+    bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+struct Parser<'f> {
+    file: &'f str,
+    line: usize,
+    probes: Vec<Probe>,
+}
+
+impl<'f> Parser<'f> {
+    fn new(file: &'f str) -> Self {
+        Parser {
+            file,
+            line: 0,
+            probes: Vec::new(),
+        }
+    }
+
+    fn err(&self, reason: impl fmt::Display) -> DbError {
+        DbError::Syntax {
+            file: self.file.to_string(),
+            line: self.line,
+            reason: reason.to_string(),
+        }
+    }
+
+    fn run(mut self, text: &str) -> Result<Database, DbError> {
+        for (i, raw) in text.lines().enumerate() {
+            self.line = i + 1;
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, rest) = match line.find(char::is_whitespace) {
+                Some(at) => (&line[..at], line[at..].trim_start()),
+                None => (line, ""),
+            };
+            self.directive(key, rest).map_err(|r| self.err(r))?;
+        }
+        for p in &self.probes {
+            for f in &p.fallback {
+                if !self.probes.iter().any(|q| &q.name == f) {
+                    return Err(DbError::Syntax {
+                        file: self.file.to_string(),
+                        line: 0,
+                        reason: format!("probe `{}` falls back to unknown probe `{f}`", p.name),
+                    });
+                }
+            }
+        }
+        Ok(Database {
+            probes: self.probes,
+        })
+    }
+
+    fn current_probe(&mut self, key: &str) -> Result<&mut Probe, String> {
+        self.probes
+            .last_mut()
+            .ok_or_else(|| format!("`{key}` before any `probe` line"))
+    }
+
+    fn current_rule(&mut self, key: &str) -> Result<&mut Rule, String> {
+        self.probes
+            .last_mut()
+            .and_then(|p| p.rules.last_mut())
+            .ok_or_else(|| format!("`{key}` before any `match` or `soft` line"))
+    }
+
+    fn directive(&mut self, key: &str, rest: &str) -> Result<(), String> {
+        match key {
+            "probe" => self.probe(rest),
+            "wait" => {
+                let w = parse_wait(rest)?;
+                self.current_probe(key)?.wait = w;
+                Ok(())
+            }
+            "rarity" => {
+                let r: u8 = rest
+                    .parse()
+                    .ok()
+                    .filter(|r| (1..=9).contains(r))
+                    .ok_or_else(|| format!("rarity must be 1-9, not `{rest}`"))?;
+                self.current_probe(key)?.rarity = r;
+                Ok(())
+            }
+            "ports" | "tls-ports" => {
+                let list = PortList::parse(rest)?;
+                if list.is_empty() {
+                    return Err(format!("`{key}` needs a port list"));
+                }
+                let p = self.current_probe(key)?;
+                if key == "ports" {
+                    &mut p.ports
+                } else {
+                    &mut p.tls_ports
+                }
+                .extend(&list);
+                Ok(())
+            }
+            "fallback" => {
+                let names: Vec<String> = rest
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
+                if names.is_empty() {
+                    return Err("`fallback` needs probe names".into());
+                }
+                self.current_probe(key)?.fallback.extend(names);
+                Ok(())
+            }
+            "match" | "soft" => self.rule(key, rest),
+            "product" | "version" | "info" | "hostname" | "os" | "device" | "cpe" => {
+                let value = parse_quoted(rest)?;
+                let rule = self.current_rule(key)?;
+                check_groups(&value, rule.pattern.groups())?;
+                let t = &mut rule.templates;
+                let slot = match key {
+                    "product" => &mut t.product,
+                    "version" => &mut t.version,
+                    "info" => &mut t.info,
+                    "hostname" => &mut t.hostname,
+                    "os" => &mut t.os,
+                    "device" => &mut t.device,
+                    _ => {
+                        t.cpe.push(value);
+                        return Ok(());
+                    }
+                };
+                if slot.is_some() {
+                    return Err(format!("`{key}` given twice for one rule"));
+                }
+                *slot = Some(value);
+                Ok(())
+            }
+            other => Err(format!("unknown keyword `{other}`")),
+        }
+    }
+
+    fn probe(&mut self, rest: &str) -> Result<(), String> {
+        let mut it = rest.splitn(3, char::is_whitespace);
+        let name = it
+            .next()
+            .filter(|s| !s.is_empty())
+            .ok_or("`probe` needs a name")?;
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "bad probe name `{name}` (letters, digits, - and _)"
+            ));
+        }
+        if self.probes.iter().any(|p| p.name == name) {
+            return Err(format!("probe `{name}` defined twice"));
+        }
+        let transport = match it.next().map(str::trim) {
+            Some("tcp") => Transport::Tcp,
+            Some("udp") => Transport::Udp,
+            Some(t) => return Err(format!("transport must be tcp or udp, not `{t}`")),
+            None => return Err(format!("probe `{name}` needs a transport (tcp or udp)")),
+        };
+        let payload_text = it.next().map(str::trim).unwrap_or("");
+        if payload_text.is_empty() {
+            return Err(format!(
+                "probe `{name}` needs a quoted payload (\"\" for none)"
+            ));
+        }
+        let payload = unescape(&parse_quoted(payload_text)?)?;
+        if payload.len() > MAX_PAYLOAD {
+            return Err(format!(
+                "payload of `{name}` is longer than {MAX_PAYLOAD} bytes"
+            ));
+        }
+        if transport == Transport::Udp && payload.is_empty() {
+            return Err(format!("UDP probe `{name}` needs a payload"));
+        }
+        self.probes.push(Probe {
+            name: name.to_string(),
+            transport,
+            payload,
+            wait: DEFAULT_WAIT,
+            rarity: 5,
+            ports: PortList::default(),
+            tls_ports: PortList::default(),
+            fallback: Vec::new(),
+            rules: Vec::new(),
+        });
+        Ok(())
+    }
+
+    fn rule(&mut self, key: &str, rest: &str) -> Result<(), String> {
+        let (service, pat) = match rest.find(char::is_whitespace) {
+            Some(at) => (&rest[..at], rest[at..].trim_start()),
+            None => return Err(format!("`{key}` needs a service name and a pattern")),
+        };
+        if !service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            return Err(format!("bad service name `{service}`"));
+        }
+        let (source, caseless, dotall) = split_pattern(pat)?;
+        let pattern = Pattern::new(source, caseless, dotall).map_err(|e| match e {
+            PatternError::Compile(m) => format!("bad pattern `{source}`: {m}"),
+            other => other.to_string(),
+        })?;
+        let origin = format!("{}:{}", self.file, self.line);
+        self.current_probe(key)?.rules.push(Rule {
+            service: service.to_string(),
+            soft: key == "soft",
+            pattern,
+            templates: Templates::default(),
+            origin,
+        });
+        Ok(())
+    }
+}
+
+/// Splits `/regex/is` (any punctuation delimiter, which may appear inside
+/// escaped as `\/`) into source and flags.
+fn split_pattern(text: &str) -> Result<(&str, bool, bool), String> {
+    let delim = text.chars().next().ok_or("missing pattern")?;
+    if delim.is_alphanumeric() || delim.is_whitespace() || delim == '\\' {
+        return Err(format!(
+            "pattern must start with a delimiter such as / or |, not `{delim}`"
+        ));
+    }
+    let body = &text[delim.len_utf8()..];
+    // The delimiter may appear in the pattern escaped (`\/`).
+    let mut end = None;
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == delim {
+            end = Some(i);
+            break;
+        }
+    }
+    let end = end.ok_or_else(|| format!("pattern has no closing `{delim}`"))?;
+    let source = &body[..end];
+    let (mut caseless, mut dotall) = (false, false);
+    for f in body[end + delim.len_utf8()..].chars() {
+        match f {
+            'i' => caseless = true,
+            's' => dotall = true,
+            c if c.is_whitespace() => {
+                return Err(
+                    "text after the pattern's flags (templates go on their own lines)".into(),
+                )
+            }
+            c => return Err(format!("unknown pattern flag `{c}` (i or s)")),
+        }
+    }
+    if source.is_empty() {
+        return Err("empty pattern".into());
+    }
+    Ok((source, caseless, dotall))
+}
+
+/// Reads a `"…"` string; backslash escapes are kept for [`unescape`] or
+/// for templates, except `\"`, which is how a quote is written.
+fn parse_quoted(text: &str) -> Result<String, String> {
+    let inner = text
+        .strip_prefix('"')
+        .ok_or_else(|| format!("expected a quoted string, found `{text}`"))?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('"') => out.push('"'),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => return Err("string ends in a backslash".into()),
+            },
+            '"' => {
+                let tail = chars.as_str().trim();
+                if !tail.is_empty() {
+                    return Err(format!("unexpected `{tail}` after the string"));
+                }
+                return Ok(out);
+            }
+            c => out.push(c),
+        }
+    }
+    Err("string has no closing quote".into())
+}
+
+/// Turns payload escapes (`\r \n \t \0 \\ \xHH`) into bytes.
+pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('0') => out.push(0),
+            Some('\\') => out.push(b'\\'),
+            Some('"') => out.push(b'"'),
+            Some('x') => {
+                let h: String = chars.by_ref().take(2).collect();
+                let b = (h.len() == 2)
+                    .then(|| u8::from_str_radix(&h, 16).ok())
+                    .flatten()
+                    .ok_or_else(|| format!("bad escape `\\x{h}` (two hex digits)"))?;
+                out.push(b);
+            }
+            Some(o) => return Err(format!("unknown escape `\\{o}`")),
+            None => return Err("payload ends in a backslash".into()),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let d = if let Some(ms) = text.strip_suffix("ms") {
+        ms.trim().parse().ok().map(Duration::from_millis)
+    } else if let Some(s) = text.strip_suffix('s') {
+        s.trim().parse().ok().map(Duration::from_secs)
+    } else {
+        None
+    };
+    d.filter(|d| *d > Duration::ZERO && *d <= MAX_WAIT)
+        .ok_or_else(|| format!("wait must be like `500ms` or `5s` (at most 60 s), not `{text}`"))
+}
+
+/// Checks that a template's `$N` references name existing groups.
+fn check_groups(template: &str, groups: usize) -> Result<(), String> {
+    let b = template.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' {
+            match b.get(i + 1) {
+                Some(b'$') => i += 1,
+                Some(d @ b'1'..=b'9') => {
+                    let n = usize::from(d - b'0');
+                    if n > groups {
+                        return Err(format!(
+                            "template `{template}` uses ${n} but the pattern has {groups} group(s)"
+                        ));
+                    }
+                    i += 1;
+                }
+                _ => {
+                    return Err(format!(
+                        "template `{template}`: `$` must be followed by 1-9 or $"
+                    ))
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}

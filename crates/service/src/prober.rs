@@ -1,0 +1,656 @@
+//! The prober: talks to open ports until a rule names what listens.
+//!
+//! Each service is one tokio task; a semaphore bounds how many talk at
+//! once, so thousands of services of hundreds of hosts are probed together
+//! and the slowest (silent) ones cost one wait each, not one wait in a
+//! queue. Per service the order is nmap's: the NULL probe (connect and
+//! listen for a banner), then probes whose port hints fit, then the rest by
+//! rarity up to the version intensity. A reply is matched as it arrives, so
+//! a service that answers at once is identified at once instead of after
+//! the probe's full wait. TLS is detected from a reply (a TLS record), from
+//! a rule naming `ssl`, or from a TLS-port hint, and then all probes are
+//! run again inside the tunnel.
+
+use crate::db::{Database, Probe, Transport, NULL_PROBE};
+use crate::matcher::{Identity, Subject, MAX_SUBJECT};
+use crate::tls::{looks_like_tls, CertInfo, Tls};
+use portolan_model::{Protocol, ServiceInfo, ServiceMethod};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use tokio::time::{timeout, Instant};
+
+/// Silence after some reply data that ends the reply: most services send
+/// one burst, and waiting a probe's full wait after it would make every
+/// unmatched reply cost seconds.
+const IDLE_GAP: Duration = Duration::from_millis(400);
+
+/// Confidence of a hard match.
+pub const CONF_HARD: u8 = 10;
+/// Confidence of a soft match (service name only).
+pub const CONF_SOFT: u8 = 8;
+
+/// An open port to identify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Host address.
+    pub addr: IpAddr,
+    /// Port number.
+    pub port: u16,
+    /// `Tcp` or `Udp` (SCTP ports are not probed).
+    pub protocol: Protocol,
+}
+
+/// Settings of a probing run.
+#[derive(Clone, Debug)]
+pub struct ProbeOptions {
+    /// `--version-intensity` 0-9: probes of rarity above it are skipped
+    /// unless their port hints fit (`--version-light` = 2, `--version-all`
+    /// = 9).
+    pub intensity: u8,
+    /// Services probed at once (from the scan's parallelism settings).
+    pub parallelism: usize,
+    /// `--allports`: also probe 9100-9107/tcp, which printers print.
+    pub all_ports: bool,
+    /// Time allowed for one TCP connect or TLS handshake.
+    pub connect_timeout: Duration,
+    /// Time allowed for one service in all.
+    pub service_timeout: Duration,
+    /// Whether to try TLS at all.
+    pub tls: bool,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            intensity: 7,
+            parallelism: 256,
+            all_ports: false,
+            connect_timeout: Duration::from_secs(3),
+            service_timeout: Duration::from_secs(30),
+            tls: true,
+        }
+    }
+}
+
+/// One step of probing, for `--version-trace`.
+#[derive(Debug)]
+pub enum TraceEvent<'a> {
+    /// A probe was sent (the NULL probe sends nothing).
+    Sent {
+        /// Service.
+        target: &'a Target,
+        /// Probe name.
+        probe: &'a str,
+        /// Whether inside TLS.
+        tunnel: bool,
+        /// Payload.
+        bytes: &'a [u8],
+    },
+    /// A probe's reply was read (possibly empty).
+    Received {
+        /// Service.
+        target: &'a Target,
+        /// Probe name.
+        probe: &'a str,
+        /// Whether inside TLS.
+        tunnel: bool,
+        /// Reply.
+        bytes: &'a [u8],
+    },
+    /// A rule matched.
+    Matched {
+        /// Service.
+        target: &'a Target,
+        /// Probe name.
+        probe: &'a str,
+        /// What the rule found.
+        identity: &'a Identity,
+    },
+    /// A TLS handshake finished or failed.
+    Tls {
+        /// Service.
+        target: &'a Target,
+        /// Whether it succeeded.
+        ok: bool,
+    },
+    /// Connecting failed.
+    ConnectFailed {
+        /// Service.
+        target: &'a Target,
+        /// The error.
+        error: String,
+    },
+}
+
+/// Receives trace events; it must not block.
+pub type TraceFn = Arc<dyn Fn(&TraceEvent<'_>) + Send + Sync>;
+
+/// What was learned of one service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detection {
+    /// The service.
+    pub target: Target,
+    /// Identification (method `Probed`), or `None` when nothing matched:
+    /// then the caller keeps its port-table guess.
+    pub service: Option<ServiceInfo>,
+    /// The TLS certificate, when the service spoke TLS.
+    pub certificate: Option<CertInfo>,
+    /// The first non-empty reply, for reporting unknown services.
+    pub banner: Option<Vec<u8>>,
+}
+
+/// Identifies services with a probe database.
+#[derive(Clone)]
+pub struct Prober {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Arc<Database>,
+    opts: ProbeOptions,
+    trace: Option<TraceFn>,
+    tls: Option<Tls>,
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+type Conn = Box<dyn Io>;
+
+/// Per-service progress.
+#[derive(Default)]
+struct State {
+    soft: Option<Identity>,
+    banner: Option<Vec<u8>>,
+    cert: Option<CertInfo>,
+    tunnel: bool,
+    silent_closes: usize,
+    replies: usize,
+}
+
+enum Step {
+    Hard(Identity),
+    Tls(Option<Conn>),
+    Done,
+}
+
+impl Prober {
+    /// A prober over `db` with `opts`.
+    pub fn new(db: Arc<Database>, opts: ProbeOptions) -> Self {
+        let tls = if opts.tls { Tls::new() } else { None };
+        Prober {
+            inner: Arc::new(Inner {
+                db,
+                opts,
+                trace: None,
+                tls,
+            }),
+        }
+    }
+
+    /// The same prober reporting every step to `trace`.
+    pub fn with_trace(self, trace: TraceFn) -> Self {
+        let i = &self.inner;
+        Prober {
+            inner: Arc::new(Inner {
+                db: i.db.clone(),
+                opts: i.opts.clone(),
+                trace: Some(trace),
+                tls: i.tls.clone(),
+            }),
+        }
+    }
+
+    /// Identifies all `targets` concurrently (at most `parallelism` at
+    /// once); results are in the order of `targets`.
+    pub async fn detect(&self, targets: &[Target]) -> Vec<Detection> {
+        let sem = Arc::new(Semaphore::new(self.inner.opts.parallelism.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, &t) in targets.iter().enumerate() {
+            let me = self.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await.ok();
+                (i, me.detect_one(t).await)
+            });
+        }
+        let mut out: Vec<Option<Detection>> = vec![None; targets.len()];
+        while let Some(r) = set.join_next().await {
+            if let Ok((i, d)) = r {
+                out[i] = Some(d);
+            }
+        }
+        out.into_iter()
+            .zip(targets)
+            .map(|(d, &t)| {
+                d.unwrap_or(Detection {
+                    target: t,
+                    service: None,
+                    certificate: None,
+                    banner: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Identifies one service.
+    pub async fn detect_one(&self, target: Target) -> Detection {
+        let deadline = Instant::now() + self.inner.opts.service_timeout;
+        let mut st = State::default();
+        let hard = match target.protocol {
+            Protocol::Tcp if self.inner.opts.all_ports || !(9100..=9107).contains(&target.port) => {
+                self.tcp(&target, deadline, &mut st).await
+            }
+            Protocol::Udp => self.udp(&target, deadline, &mut st).await,
+            _ => None,
+        };
+        let id = hard.or_else(|| st.soft.take());
+        let tunnel = st.tunnel.then(|| "ssl".to_string());
+        let service = match id {
+            Some(id) => Some(to_service(id, tunnel)),
+            None if st.tunnel => Some(ServiceInfo {
+                conf: CONF_SOFT,
+                tunnel,
+                method: ServiceMethod::Probed,
+                ..ServiceInfo::from_table("unknown")
+            }),
+            None if st.replies == 0 && st.silent_closes > 0 => Some(ServiceInfo {
+                conf: CONF_SOFT,
+                method: ServiceMethod::Probed,
+                ..ServiceInfo::from_table("tcpwrapped")
+            }),
+            None => None,
+        };
+        Detection {
+            target,
+            service,
+            certificate: st.cert,
+            banner: st.banner,
+        }
+    }
+
+    fn trace(&self, ev: TraceEvent<'_>) {
+        if let Some(f) = &self.inner.trace {
+            f(&ev);
+        }
+    }
+
+    /// Probes in the order to send them for `port`.
+    fn order(&self, port: u16, transport: Transport, tunnel: bool) -> Vec<&Probe> {
+        let intensity = self.inner.opts.intensity;
+        let mut v: Vec<(bool, &Probe)> = self
+            .inner
+            .db
+            .probes()
+            .iter()
+            .filter(|p| p.transport == transport && p.name != NULL_PROBE)
+            .map(|p| {
+                let hinted = p.ports.contains(port) || (tunnel && p.tls_ports.contains(port));
+                (hinted, p)
+            })
+            .filter(|(h, p)| *h || p.rarity <= intensity)
+            .collect();
+        v.sort_by_key(|(h, p)| (!*h, p.rarity));
+        v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// The best rule result for `reply` to `probe`: its own rules, then its
+    /// fallbacks', then (TCP) the NULL probe's; the first hard match wins,
+    /// else the first soft one.
+    fn identify(&self, probe: &Probe, reply: &[u8]) -> Option<Identity> {
+        let db = &self.inner.db;
+        let subject = Subject::new(reply);
+        let mut chain: Vec<&Probe> = vec![probe];
+        chain.extend(probe.fallback.iter().filter_map(|f| db.probe(f)));
+        if probe.transport == Transport::Tcp && probe.name != NULL_PROBE {
+            chain.extend(db.probe(NULL_PROBE));
+        }
+        let mut soft = None;
+        for p in chain {
+            for rule in &p.rules {
+                if soft.is_some() && rule.soft {
+                    continue;
+                }
+                match rule.apply(&subject) {
+                    Ok(Some(id)) if !id.soft => return Some(id),
+                    Ok(Some(id)) => soft = Some(id),
+                    _ => {}
+                }
+            }
+        }
+        soft
+    }
+
+    async fn connect(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<TcpStream> {
+        let wait = self.inner.opts.connect_timeout.min(left(deadline));
+        let r = timeout(wait, TcpStream::connect(SocketAddr::new(t.addr, t.port))).await;
+        match r {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                Some(s)
+            }
+            Ok(Err(e)) => {
+                self.trace(TraceEvent::ConnectFailed {
+                    target: t,
+                    error: e.to_string(),
+                });
+                None
+            }
+            Err(_) => {
+                self.trace(TraceEvent::ConnectFailed {
+                    target: t,
+                    error: "timed out".into(),
+                });
+                let _ = st;
+                None
+            }
+        }
+    }
+
+    /// A TLS connection, recording the certificate.
+    async fn connect_tls(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Conn> {
+        let tls = self.inner.tls.as_ref()?;
+        let tcp = self.connect(t, deadline, st).await?;
+        let wait = self.inner.opts.connect_timeout.min(left(deadline));
+        let r = timeout(wait, tls.handshake(tcp, t.addr)).await;
+        let ok = matches!(r, Ok(Ok(_)));
+        self.trace(TraceEvent::Tls { target: t, ok });
+        let (stream, cert) = r.ok()?.ok()?;
+        if st.cert.is_none() {
+            st.cert = cert;
+        }
+        Some(Box::new(stream))
+    }
+
+    async fn open(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Conn> {
+        if st.tunnel {
+            self.connect_tls(t, deadline, st).await
+        } else {
+            let s = self.connect(t, deadline, st).await?;
+            Some(Box::new(s))
+        }
+    }
+
+    async fn tcp(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Identity> {
+        match self.tcp_phase(t, deadline, st, None).await {
+            Step::Hard(id) => Some(id),
+            Step::Done => None,
+            Step::Tls(first) => {
+                st.tunnel = true;
+                // A soft match outside the tunnel (`ssl`) says nothing of
+                // what runs inside.
+                st.soft = None;
+                match self.tcp_phase(t, deadline, st, first).await {
+                    Step::Hard(id) => Some(id),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// Runs the NULL probe and the ordered probes once, plain or in TLS.
+    async fn tcp_phase(
+        &self,
+        t: &Target,
+        deadline: Instant,
+        st: &mut State,
+        first: Option<Conn>,
+    ) -> Step {
+        let db = self.inner.db.clone();
+        let tunnel = st.tunnel;
+        let tls_ok = !tunnel && self.inner.tls.is_some();
+        let mut spare: Option<Conn> = None;
+
+        if let Some(null) = db
+            .probe(NULL_PROBE)
+            .filter(|p| p.transport == Transport::Tcp)
+        {
+            let conn = match first {
+                Some(c) => Some(c),
+                None => self.open(t, deadline, st).await,
+            };
+            let Some(mut conn) = conn else {
+                return Step::Done;
+            };
+            let (reply, eof) = self.exchange(&mut conn, t, null, deadline, tunnel).await;
+            if !reply.is_empty() {
+                st.replies += 1;
+                st.banner.get_or_insert_with(|| reply.clone());
+                if tls_ok && looks_like_tls(&reply) {
+                    return Step::Tls(None);
+                }
+                if let Some(step) = self.judge(t, null, &reply, st, tls_ok) {
+                    return step;
+                }
+            } else if eof {
+                st.silent_closes += 1;
+            } else {
+                spare = Some(conn);
+            }
+            let tls_hint = db.probes().iter().any(|p| p.tls_ports.contains(t.port));
+            if tls_ok && reply.is_empty() && tls_hint {
+                drop(spare.take());
+                if let Some(c) = self.connect_tls(t, deadline, st).await {
+                    return Step::Tls(Some(c));
+                }
+            }
+        }
+
+        for probe in self.order(t.port, Transport::Tcp, tunnel) {
+            if left(deadline).is_zero() {
+                break;
+            }
+            if let Some(soft) = &st.soft {
+                if !probe.rules.iter().any(|r| r.service == soft.service) {
+                    continue;
+                }
+            }
+            let conn = match spare.take() {
+                Some(c) => Some(c),
+                None => self.open(t, deadline, st).await,
+            };
+            let Some(mut conn) = conn else {
+                break;
+            };
+            let (reply, eof) = self.exchange(&mut conn, t, probe, deadline, tunnel).await;
+            if reply.is_empty() {
+                if eof {
+                    st.silent_closes += 1;
+                }
+                continue;
+            }
+            st.replies += 1;
+            st.banner.get_or_insert_with(|| reply.clone());
+            if tls_ok && looks_like_tls(&reply) {
+                return Step::Tls(None);
+            }
+            if let Some(step) = self.judge(t, probe, &reply, st, tls_ok) {
+                return step;
+            }
+        }
+        Step::Done
+    }
+
+    /// Matches a reply: a hard match ends probing, a soft one is kept.
+    fn judge(
+        &self,
+        t: &Target,
+        probe: &Probe,
+        reply: &[u8],
+        st: &mut State,
+        tls_ok: bool,
+    ) -> Option<Step> {
+        let id = self.identify(probe, reply)?;
+        self.trace(TraceEvent::Matched {
+            target: t,
+            probe: &probe.name,
+            identity: &id,
+        });
+        if tls_ok && (id.service == "ssl" || id.service == "tls") {
+            return Some(Step::Tls(None));
+        }
+        if !id.soft {
+            return Some(Step::Hard(id));
+        }
+        if st.soft.is_none() {
+            st.soft = Some(id);
+        }
+        None
+    }
+
+    /// Sends a probe's payload and reads the reply until its wait ends, the
+    /// peer closes, or a hard match is already possible. Returns the reply
+    /// and whether the peer closed.
+    async fn exchange(
+        &self,
+        conn: &mut Conn,
+        t: &Target,
+        probe: &Probe,
+        deadline: Instant,
+        tunnel: bool,
+    ) -> (Vec<u8>, bool) {
+        if !probe.payload.is_empty() {
+            self.trace(TraceEvent::Sent {
+                target: t,
+                probe: &probe.name,
+                tunnel,
+                bytes: &probe.payload,
+            });
+            if conn.write_all(&probe.payload).await.is_err() || conn.flush().await.is_err() {
+                return (Vec::new(), true);
+            }
+        }
+        let end = Instant::now() + probe.wait.min(left(deadline));
+        let mut reply = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut eof = false;
+        loop {
+            let now = Instant::now();
+            if now >= end || reply.len() >= MAX_SUBJECT {
+                break;
+            }
+            // Once data has come, a pause of IDLE_GAP ends the reply.
+            let limit = if reply.is_empty() {
+                end - now
+            } else {
+                (end - now).min(IDLE_GAP)
+            };
+            match timeout(limit, conn.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    eof = true;
+                    break;
+                }
+                Ok(Ok(n)) => {
+                    reply.extend_from_slice(&buf[..n]);
+                    if looks_like_tls(&reply)
+                        || self.identify(probe, &reply).is_some_and(|id| !id.soft)
+                    {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        self.trace(TraceEvent::Received {
+            target: t,
+            probe: &probe.name,
+            tunnel,
+            bytes: &reply,
+        });
+        (reply, eof)
+    }
+
+    async fn udp(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Identity> {
+        let bind: IpAddr = match t.addr {
+            IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+            IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+        };
+        for probe in self.order(t.port, Transport::Udp, false) {
+            if left(deadline).is_zero() {
+                break;
+            }
+            if let Some(soft) = &st.soft {
+                if !probe.rules.iter().any(|r| r.service == soft.service) {
+                    continue;
+                }
+            }
+            let Ok(sock) = UdpSocket::bind(SocketAddr::new(bind, 0)).await else {
+                break;
+            };
+            if sock.connect(SocketAddr::new(t.addr, t.port)).await.is_err() {
+                break;
+            }
+            self.trace(TraceEvent::Sent {
+                target: t,
+                probe: &probe.name,
+                tunnel: false,
+                bytes: &probe.payload,
+            });
+            if sock.send(&probe.payload).await.is_err() {
+                continue;
+            }
+            let mut buf = vec![0u8; 65536];
+            let wait = probe.wait.min(left(deadline));
+            let reply = match timeout(wait, sock.recv(&mut buf)).await {
+                Ok(Ok(n)) => buf[..n].to_vec(),
+                _ => Vec::new(),
+            };
+            self.trace(TraceEvent::Received {
+                target: t,
+                probe: &probe.name,
+                tunnel: false,
+                bytes: &reply,
+            });
+            if reply.is_empty() {
+                continue;
+            }
+            st.replies += 1;
+            st.banner.get_or_insert_with(|| reply.clone());
+            if let Some(Step::Hard(id)) = self.judge(t, probe, &reply, st, false) {
+                return Some(id);
+            }
+        }
+        None
+    }
+}
+
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+fn to_service(id: Identity, tunnel: Option<String>) -> ServiceInfo {
+    ServiceInfo {
+        name: id.service,
+        product: id.product,
+        version: id.version,
+        extrainfo: id.info,
+        hostname: id.hostname,
+        ostype: id.os,
+        devicetype: id.device,
+        method: ServiceMethod::Probed,
+        conf: if id.soft { CONF_SOFT } else { CONF_HARD },
+        tunnel,
+        cpe: id.cpe,
+    }
+}
+
+/// Identifies `targets` on a fresh tokio runtime (for callers that are not
+/// async). `parallelism` bounds the services probed at once.
+pub fn detect_blocking(
+    db: Arc<Database>,
+    targets: &[Target],
+    opts: ProbeOptions,
+    trace: Option<TraceFn>,
+) -> std::io::Result<Vec<Detection>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut prober = Prober::new(db, opts);
+    if let Some(f) = trace {
+        prober = prober.with_trace(f);
+    }
+    Ok(rt.block_on(prober.detect(targets)))
+}
