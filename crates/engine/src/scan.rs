@@ -107,7 +107,8 @@ pub struct Probe {
     pub technique: usize,
     /// Host, port and attempt.
     pub spec: ProbeSpec,
-    /// When the engine will consider it unanswered.
+    /// When the engine will consider it unanswered (it may expire earlier
+    /// when the first RTT measurement shortens the initial timeout).
     pub deadline: Instant,
     key: u64,
     gen: u32,
@@ -370,11 +371,12 @@ impl Scan {
     }
 
     /// The most probes ever awaiting a reply or their deadline:
-    /// `8 * max_parallelism` (at least 1024), whatever the rates say.
+    /// `8 * max_parallelism`, at least 65536 (a few MB), whatever
+    /// `--min-rate` asks.
     pub fn in_flight_cap(&self) -> usize {
         (self.plan.timing.max_parallelism as usize)
             .saturating_mul(8)
-            .max(1024)
+            .max(65_536)
     }
 
     /// How long a probe counts toward the window: about one RTO without
@@ -1041,7 +1043,12 @@ impl Scan {
         if let Some(&(t, ..)) = self.host_deadlines.front() {
             at(t);
         }
-        if self.has_work() {
+        // At the outstanding-probe cap only deadlines free room.
+        if self.has_work() && self.in_flight.len() < self.in_flight_cap() {
+            // A probe leaving the pipe reopens the window.
+            if let Some(&(sent, ..)) = self.pipe.front() {
+                at(sent + self.pipe_time());
+            }
             if let Some(rate) = self.plan.timing.max_rate {
                 if self.tokens < 1.0 && rate > 0.0 {
                     at(self.last_refill

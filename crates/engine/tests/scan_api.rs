@@ -263,3 +263,9 @@ fn per_probe_cost() {
         dt / sent.len() as u32
     );
 }
+
+#[test]
+fn scan_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Scan>();
+}
