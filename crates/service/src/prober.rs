@@ -61,6 +61,10 @@ pub struct ProbeOptions {
     pub service_timeout: Duration,
     /// Whether to try TLS at all.
     pub tls: bool,
+    /// Probes sent at once to one service, each on its own connection
+    /// (1 = one after another, as nmap does). A few in flight keep a silent
+    /// service from costing the sum of all probe waits.
+    pub probes_in_flight: usize,
 }
 
 impl Default for ProbeOptions {
@@ -72,6 +76,7 @@ impl Default for ProbeOptions {
             connect_timeout: Duration::from_secs(3),
             service_timeout: Duration::from_secs(30),
             tls: true,
+            probes_in_flight: 4,
         }
     }
 }
@@ -279,22 +284,23 @@ impl Prober {
     }
 
     /// Probes in the order to send them for `port`.
-    fn order(&self, port: u16, transport: Transport, tunnel: bool) -> Vec<&Probe> {
+    fn order(&self, port: u16, transport: Transport, tunnel: bool) -> Vec<usize> {
         let intensity = self.inner.opts.intensity;
-        let mut v: Vec<(bool, &Probe)> = self
+        let mut v: Vec<(bool, usize, &Probe)> = self
             .inner
             .db
             .probes()
             .iter()
-            .filter(|p| p.transport == transport && p.name != NULL_PROBE)
-            .map(|p| {
+            .enumerate()
+            .filter(|(_, p)| p.transport == transport && p.name != NULL_PROBE)
+            .map(|(i, p)| {
                 let hinted = p.ports.contains(port) || (tunnel && p.tls_ports.contains(port));
-                (hinted, p)
+                (hinted, i, p)
             })
-            .filter(|(h, p)| *h || p.rarity <= intensity)
+            .filter(|(h, _, p)| *h || p.rarity <= intensity)
             .collect();
-        v.sort_by_key(|(h, p)| (!*h, p.rarity));
-        v.into_iter().map(|(_, p)| p).collect()
+        v.sort_by_key(|(h, _, p)| (!*h, p.rarity));
+        v.into_iter().map(|(_, i, _)| i).collect()
     }
 
     /// The best rule result for `reply` to `probe`: its own rules, then its
@@ -324,7 +330,7 @@ impl Prober {
         soft
     }
 
-    async fn connect(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<TcpStream> {
+    async fn connect(&self, t: &Target, deadline: Instant) -> Option<TcpStream> {
         let wait = self.inner.opts.connect_timeout.min(left(deadline));
         let r = timeout(wait, TcpStream::connect(SocketAddr::new(t.addr, t.port))).await;
         match r {
@@ -344,33 +350,34 @@ impl Prober {
                     target: t,
                     error: "timed out".into(),
                 });
-                let _ = st;
                 None
             }
         }
     }
 
-    /// A TLS connection, recording the certificate.
-    async fn connect_tls(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Conn> {
+    /// A TLS connection and the server's certificate.
+    async fn connect_tls(&self, t: &Target, deadline: Instant) -> Option<(Conn, Option<CertInfo>)> {
         let tls = self.inner.tls.as_ref()?;
-        let tcp = self.connect(t, deadline, st).await?;
+        let tcp = self.connect(t, deadline).await?;
         let wait = self.inner.opts.connect_timeout.min(left(deadline));
         let r = timeout(wait, tls.handshake(tcp, t.addr)).await;
         let ok = matches!(r, Ok(Ok(_)));
         self.trace(TraceEvent::Tls { target: t, ok });
         let (stream, cert) = r.ok()?.ok()?;
-        if st.cert.is_none() {
-            st.cert = cert;
-        }
-        Some(Box::new(stream))
+        Some((Box::new(stream), cert))
     }
 
-    async fn open(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Conn> {
-        if st.tunnel {
-            self.connect_tls(t, deadline, st).await
+    async fn open(
+        &self,
+        t: &Target,
+        deadline: Instant,
+        tunnel: bool,
+    ) -> Option<(Conn, Option<CertInfo>)> {
+        if tunnel {
+            self.connect_tls(t, deadline).await
         } else {
-            let s = self.connect(t, deadline, st).await?;
-            Some(Box::new(s))
+            let s = self.connect(t, deadline).await?;
+            Some((Box::new(s), None))
         }
     }
 
@@ -410,7 +417,12 @@ impl Prober {
         {
             let conn = match first {
                 Some(c) => Some(c),
-                None => self.open(t, deadline, st).await,
+                None => self.open(t, deadline, tunnel).await.map(|(c, cert)| {
+                    if st.cert.is_none() {
+                        st.cert = cert;
+                    }
+                    c
+                }),
             };
             let Some(mut conn) = conn else {
                 return Step::Done;
@@ -433,45 +445,91 @@ impl Prober {
             let tls_hint = db.probes().iter().any(|p| p.tls_ports.contains(t.port));
             if tls_ok && reply.is_empty() && tls_hint {
                 drop(spare.take());
-                if let Some(c) = self.connect_tls(t, deadline, st).await {
+                if let Some((c, cert)) = self.connect_tls(t, deadline).await {
+                    st.cert = st.cert.take().or(cert);
                     return Step::Tls(Some(c));
                 }
             }
         }
 
-        for probe in self.order(t.port, Transport::Tcp, tunnel) {
-            if left(deadline).is_zero() {
+        let order: Vec<usize> = self.order(t.port, Transport::Tcp, tunnel);
+        let in_flight = self.inner.opts.probes_in_flight.max(1);
+        let mut next = 0;
+        while next < order.len() && !left(deadline).is_zero() {
+            // The next few probes, skipping those that cannot refine a
+            // soft match.
+            let mut batch = Vec::new();
+            while batch.len() < in_flight && next < order.len() {
+                let idx = order[next];
+                next += 1;
+                let probe = &db.probes()[idx];
+                let useful = st
+                    .soft
+                    .as_ref()
+                    .is_none_or(|soft| probe.rules.iter().any(|r| r.service == soft.service));
+                if useful {
+                    batch.push(idx);
+                }
+            }
+            if batch.is_empty() {
                 break;
             }
-            if let Some(soft) = &st.soft {
-                if !probe.rules.iter().any(|r| r.service == soft.service) {
+            let mut set = tokio::task::JoinSet::new();
+            for &idx in &batch {
+                let me = self.clone();
+                let target = *t;
+                let conn = spare.take();
+                set.spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
+            }
+            let mut connected = 0;
+            while let Some(r) = set.join_next().await {
+                let Ok((idx, reply, eof, ok)) = r else {
+                    continue;
+                };
+                connected += usize::from(ok);
+                if reply.is_empty() {
+                    if eof && ok {
+                        st.silent_closes += 1;
+                    }
                     continue;
                 }
-            }
-            let conn = match spare.take() {
-                Some(c) => Some(c),
-                None => self.open(t, deadline, st).await,
-            };
-            let Some(mut conn) = conn else {
-                break;
-            };
-            let (reply, eof) = self.exchange(&mut conn, t, probe, deadline, tunnel).await;
-            if reply.is_empty() {
-                if eof {
-                    st.silent_closes += 1;
+                st.replies += 1;
+                st.banner.get_or_insert_with(|| reply.clone());
+                if tls_ok && looks_like_tls(&reply) {
+                    return Step::Tls(None);
                 }
-                continue;
+                if let Some(step) = self.judge(t, &db.probes()[idx], &reply, st, tls_ok) {
+                    return step;
+                }
             }
-            st.replies += 1;
-            st.banner.get_or_insert_with(|| reply.clone());
-            if tls_ok && looks_like_tls(&reply) {
-                return Step::Tls(None);
-            }
-            if let Some(step) = self.judge(t, probe, &reply, st, tls_ok) {
-                return step;
+            if connected == 0 {
+                break;
             }
         }
         Step::Done
+    }
+
+    /// Sends probe `idx` on `conn` or a new connection. Returns the probe,
+    /// its reply, whether the peer closed, and whether a connection was had.
+    async fn attempt(
+        self,
+        t: Target,
+        idx: usize,
+        conn: Option<Conn>,
+        deadline: Instant,
+        tunnel: bool,
+    ) -> (usize, Vec<u8>, bool, bool) {
+        let db = self.inner.db.clone();
+        let probe = &db.probes()[idx];
+        let conn = match conn {
+            Some(c) => Some(c),
+            None => self.open(&t, deadline, tunnel).await.map(|(c, _)| c),
+        };
+        let Some(mut conn) = conn else {
+            return (idx, Vec::new(), false, false);
+        };
+        let (reply, eof) = self.exchange(&mut conn, &t, probe, deadline, tunnel).await;
+        (idx, reply, eof, true)
     }
 
     /// Matches a reply: a hard match ends probing, a soft one is kept.
@@ -568,7 +626,9 @@ impl Prober {
             IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
             IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
         };
-        for probe in self.order(t.port, Transport::Udp, false) {
+        let db = self.inner.db.clone();
+        for idx in self.order(t.port, Transport::Udp, false) {
+            let probe = &db.probes()[idx];
             if left(deadline).is_zero() {
                 break;
             }

@@ -40,9 +40,14 @@ if [ -x /usr/sbin/nginx ]; then
 daemon off; pid $dir/nginx.pid; error_log $dir/nginx.err;
 events { worker_connections 64; }
 http { access_log off; client_body_temp_path $dir/nginx;
-  server { listen 127.0.0.1:28080; location / { return 200 "<html><head><title>portolan test</title></head></html>\n"; } } }
+  server { listen 127.0.0.1:28080; location / { return 200 "<html><head><title>portolan test</title></head></html>\n"; } }
+  server { listen 127.0.0.1:28443 ssl; ssl_certificate $dir/tls.crt; ssl_certificate_key $dir/tls.key;
+           location / { return 200 "tls\n"; } } }
 CONF
+  [ -f "$dir/tls.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$dir/tls.key" -out "$dir/tls.crt" -days 2 -subj "/CN=portolan-test/O=Portolan" >/dev/null 2>&1
   launch nginx 28080 /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir/nginx"
+  ready 28443 && echo "nginx-tls 28443"
 fi
 if [ -x /usr/sbin/vsftpd ]; then
   mkdir -p /var/run/vsftpd/empty

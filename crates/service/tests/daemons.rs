@@ -1,0 +1,267 @@
+//! Real daemons on 127.0.0.1 (started by tests/daemons.sh from Debian's
+//! packages): the prober must name each product and the installed
+//! package's upstream version. Skips, with a notice, when the daemons are
+//! not installed or the test is not run as root.
+
+use portolan_model::{Protocol, ServiceInfo};
+use portolan_service::{Database, Detection, ProbeOptions, Prober, Target};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Daemons {
+    dir: PathBuf,
+    script: PathBuf,
+    ports: HashMap<String, u16>,
+}
+
+impl Daemons {
+    fn start() -> Option<Daemons> {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/daemons.sh");
+        let dir =
+            std::env::temp_dir().join(format!("portolan-service-daemons-{}", std::process::id()));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .ok()?;
+        let mut d = Daemons {
+            dir,
+            script,
+            ports: HashMap::new(),
+        };
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((name, port)) = line.split_once(' ') {
+                if let Ok(p) = port.trim().parse() {
+                    d.ports.insert(name.to_string(), p);
+                }
+            }
+        }
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        Some(d)
+    }
+}
+
+impl Drop for Daemons {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(&self.script)
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The upstream part of an installed package's version (no epoch, no
+/// Debian revision), or `None` when none of `pkgs` is installed.
+fn upstream(pkgs: &[&str]) -> Option<String> {
+    for pkg in pkgs {
+        let out = Command::new("dpkg-query")
+            .args(["-W", "-f=${Version}", pkg])
+            .output()
+            .ok()?;
+        let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.status.success() && !v.is_empty() {
+            let v = v.split_once(':').map_or(v.as_str(), |(_, r)| r);
+            let v = v.rsplit_once('-').map_or(v, |(u, _)| u);
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+fn postgres_pkg() -> String {
+    let major = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .max()
+        })
+        .unwrap_or_default();
+    format!("postgresql-{major}")
+}
+
+#[test]
+fn real_daemons_are_identified_with_their_package_versions() {
+    if !nix_is_root() {
+        eprintln!("NOTICE: skipping real-daemon test: needs root to start daemons");
+        return;
+    }
+    let Some(d) = Daemons::start() else {
+        eprintln!("NOTICE: skipping real-daemon test: tests/daemons.sh did not run");
+        return;
+    };
+    if d.ports.is_empty() {
+        eprintln!("NOTICE: skipping real-daemon test: no daemon installed");
+        return;
+    }
+    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut targets: Vec<Target> = d
+        .ports
+        .values()
+        .map(|&port| Target {
+            addr: lo,
+            port,
+            protocol: Protocol::Tcp,
+        })
+        .collect();
+    if let Some(&p) = d.ports.get("dnsmasq") {
+        targets.push(Target {
+            addr: lo,
+            port: p,
+            protocol: Protocol::Udp,
+        });
+    }
+    let db = Arc::new(Database::builtin().unwrap());
+    let start = Instant::now();
+    let trace: portolan_service::TraceFn = Arc::new(move |ev| {
+        if std::env::var_os("PORTOLAN_VERSION_TRACE").is_some() {
+            let line = format!("{ev:?}");
+            eprintln!(
+                "trace {:>6}ms {}",
+                start.elapsed().as_millis(),
+                &line[..line.len().min(160)]
+            );
+        }
+    });
+    let prober = Prober::new(db, ProbeOptions::default()).with_trace(trace);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let found = rt.block_on(prober.detect(&targets));
+    eprintln!("probed {} services in {:?}", targets.len(), t0.elapsed());
+    let by = |name: &str, proto: Protocol| -> Option<&Detection> {
+        let port = *d.ports.get(name)?;
+        found
+            .iter()
+            .find(|x| x.target.port == port && x.target.protocol == proto)
+    };
+    let pg = postgres_pkg();
+    let expect: &[(&str, Protocol, &str, &str, &[&str])] = &[
+        ("ssh", Protocol::Tcp, "ssh", "OpenSSH", &["openssh-server"]),
+        (
+            "nginx",
+            Protocol::Tcp,
+            "http",
+            "nginx",
+            &[
+                "nginx",
+                "nginx-light",
+                "nginx-core",
+                "nginx-full",
+                "nginx-common",
+            ],
+        ),
+        (
+            "nginx-tls",
+            Protocol::Tcp,
+            "http",
+            "nginx",
+            &[
+                "nginx",
+                "nginx-light",
+                "nginx-core",
+                "nginx-full",
+                "nginx-common",
+            ],
+        ),
+        ("vsftpd", Protocol::Tcp, "ftp", "vsftpd", &["vsftpd"]),
+        (
+            "redis",
+            Protocol::Tcp,
+            "redis",
+            "Redis key-value store",
+            &["redis-server"],
+        ),
+        (
+            "memcached",
+            Protocol::Tcp,
+            "memcached",
+            "Memcached",
+            &["memcached"],
+        ),
+        (
+            "mariadb",
+            Protocol::Tcp,
+            "mysql",
+            "MariaDB",
+            &["mariadb-server-core", "mariadb-server"],
+        ),
+        (
+            "postgres",
+            Protocol::Tcp,
+            "postgresql",
+            "PostgreSQL DB",
+            &[pg.as_str()],
+        ),
+        (
+            "dnsmasq",
+            Protocol::Udp,
+            "domain",
+            "dnsmasq",
+            &["dnsmasq-base", "dnsmasq"],
+        ),
+        (
+            "dnsmasq",
+            Protocol::Tcp,
+            "domain",
+            "dnsmasq",
+            &["dnsmasq-base", "dnsmasq"],
+        ),
+        (
+            "mosquitto",
+            Protocol::Tcp,
+            "mqtt",
+            "Mosquitto",
+            &["mosquitto"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, proto, service, product, pkgs) in expect {
+        let Some(det) = by(name, *proto) else {
+            eprintln!("NOTICE: {name} not running; not checked");
+            continue;
+        };
+        let version = upstream(pkgs);
+        let s: Option<&ServiceInfo> = det.service.as_ref();
+        let got = s.map(|s| {
+            (
+                s.name.as_str(),
+                s.product.as_deref(),
+                s.version.as_deref(),
+                s.conf,
+            )
+        });
+        let want = (*service, Some(*product), version.as_deref(), 10u8);
+        eprintln!("{name}/{}: {got:?}", proto.as_str());
+        if got != Some(want) {
+            failures.push(format!(
+                "{name}/{}: got {got:?}, want {want:?}",
+                proto.as_str()
+            ));
+        }
+    }
+    if let Some(tls) = by("nginx-tls", Protocol::Tcp) {
+        let s = tls.service.as_ref().expect("nginx-tls identified");
+        assert_eq!(s.tunnel.as_deref(), Some("ssl"));
+        let cert = tls.certificate.as_ref().expect("certificate recorded");
+        assert!(cert.subject.contains("CN=portolan-test"), "{cert:?}");
+        assert!(cert.not_after > cert.not_before);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
