@@ -22,6 +22,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod db;
 pub mod matcher;
 pub mod prober;

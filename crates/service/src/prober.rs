@@ -177,7 +177,7 @@ struct State {
 }
 
 enum Step {
-    Hard(Identity),
+    Hard(Box<Identity>),
     Tls(Option<Conn>),
     Done,
 }
@@ -383,7 +383,7 @@ impl Prober {
 
     async fn tcp(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Identity> {
         match self.tcp_phase(t, deadline, st, None).await {
-            Step::Hard(id) => Some(id),
+            Step::Hard(id) => Some(*id),
             Step::Done => None,
             Step::Tls(first) => {
                 st.tunnel = true;
@@ -391,7 +391,7 @@ impl Prober {
                 // what runs inside.
                 st.soft = None;
                 match self.tcp_phase(t, deadline, st, first).await {
-                    Step::Hard(id) => Some(id),
+                    Step::Hard(id) => Some(*id),
                     _ => None,
                 }
             }
@@ -551,7 +551,7 @@ impl Prober {
             return Some(Step::Tls(None));
         }
         if !id.soft {
-            return Some(Step::Hard(id));
+            return Some(Step::Hard(Box::new(id)));
         }
         if st.soft.is_none() {
             st.soft = Some(id);
@@ -670,7 +670,7 @@ impl Prober {
             st.replies += 1;
             st.banner.get_or_insert_with(|| reply.clone());
             if let Some(Step::Hard(id)) = self.judge(t, probe, &reply, st, false) {
-                return Some(id);
+                return Some(*id);
             }
         }
         None
