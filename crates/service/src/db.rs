@@ -156,6 +156,8 @@ pub struct Probe {
     pub fallback: Vec<String>,
     /// Match rules, tried in order.
     pub rules: Vec<Rule>,
+    src_file: String,
+    src_line: usize,
 }
 
 /// A parsed, compiled probe database.
@@ -170,7 +172,25 @@ pub const BUILTIN_TEXT: &str = include_str!("../data/portolan-services.db");
 impl Database {
     /// The database shipped with portolan.
     pub fn builtin() -> Result<Self, DbError> {
-        Self::parse(BUILTIN_TEXT, "<builtin>")
+        let db = Self::parse(BUILTIN_TEXT, "<builtin>")?;
+        db.check_fallbacks()?;
+        Ok(db)
+    }
+
+    /// Checks that every `fallback` names a probe of this database.
+    pub fn check_fallbacks(&self) -> Result<(), DbError> {
+        for p in &self.probes {
+            for f in &p.fallback {
+                if self.probe(f).is_none() {
+                    return Err(DbError::Syntax {
+                        file: p.src_file.clone(),
+                        line: p.src_line,
+                        reason: format!("probe `{}` falls back to unknown probe `{f}`", p.name),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Parses database text; `file` names it in errors.
@@ -199,7 +219,10 @@ impl Database {
     /// replaces the old one's transport, payload, wait, rarity and fallback,
     /// adds its port hints, and puts its rules *before* the old rules, so a
     /// user rule wins over a built-in one.
-    pub fn merge(&mut self, other: Database) {
+    ///
+    /// Fails, changing nothing, if a `fallback` then names no probe.
+    pub fn merge(&mut self, other: Database) -> Result<(), DbError> {
+        let before = self.probes.clone();
         for mut p in other.probes {
             if let Some(old) = self.probes.iter_mut().find(|o| o.name == p.name) {
                 p.ports.extend(&old.ports);
@@ -210,6 +233,11 @@ impl Database {
                 self.probes.push(p);
             }
         }
+        if let Err(e) = self.check_fallbacks() {
+            self.probes = before;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// All probes in file order.
@@ -283,17 +311,8 @@ impl<'f> Parser<'f> {
             };
             self.directive(key, rest).map_err(|r| self.err(r))?;
         }
-        for p in &self.probes {
-            for f in &p.fallback {
-                if !self.probes.iter().any(|q| &q.name == f) {
-                    return Err(DbError::Syntax {
-                        file: self.file.to_string(),
-                        line: 0,
-                        reason: format!("probe `{}` falls back to unknown probe `{f}`", p.name),
-                    });
-                }
-            }
-        }
+        // Fallbacks may name probes of another file (a user file falling
+        // back to a built-in probe): they are checked by `merge`/`builtin`.
         Ok(Database {
             probes: self.probes,
         })
@@ -432,6 +451,8 @@ impl<'f> Parser<'f> {
             tls_ports: PortList::default(),
             fallback: Vec::new(),
             rules: Vec::new(),
+            src_file: self.file.to_string(),
+            src_line: self.line,
         });
         Ok(())
     }

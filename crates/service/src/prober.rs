@@ -283,6 +283,10 @@ impl Prober {
         }
     }
 
+    fn hinted(&self, p: &Probe, port: u16, tunnel: bool) -> bool {
+        p.ports.contains(port) || (tunnel && p.tls_ports.contains(port))
+    }
+
     /// Probes in the order to send them for `port`.
     fn order(&self, port: u16, transport: Transport, tunnel: bool) -> Vec<usize> {
         let intensity = self.inner.opts.intensity;
@@ -294,7 +298,7 @@ impl Prober {
             .enumerate()
             .filter(|(_, p)| p.transport == transport && p.name != NULL_PROBE)
             .map(|(i, p)| {
-                let hinted = p.ports.contains(port) || (tunnel && p.tls_ports.contains(port));
+                let hinted = self.hinted(p, port, tunnel);
                 (hinted, i, p)
             })
             .filter(|(h, _, p)| *h || p.rarity <= intensity)
@@ -410,6 +414,22 @@ impl Prober {
         let tunnel = st.tunnel;
         let tls_ok = !tunnel && self.inner.tls.is_some();
         let mut spare: Option<Conn> = None;
+        let order: Vec<usize> = self.order(t.port, Transport::Tcp, tunnel);
+        let in_flight = self.inner.opts.probes_in_flight.max(1);
+
+        // Probes whose port hints fit go out while NULL listens: on a
+        // well-known port the answer then comes without the banner wait.
+        let hinted = order
+            .iter()
+            .take_while(|&&i| self.hinted(&db.probes()[i], t.port, tunnel))
+            .count()
+            .min(in_flight);
+        let mut early = tokio::task::JoinSet::new();
+        for &idx in &order[..hinted] {
+            let me = self.clone();
+            let target = *t;
+            early.spawn(async move { me.attempt(target, idx, None, deadline, tunnel).await });
+        }
 
         if let Some(null) = db
             .probe(NULL_PROBE)
@@ -427,7 +447,23 @@ impl Prober {
             let Some(mut conn) = conn else {
                 return Step::Done;
             };
-            let (reply, eof) = self.exchange(&mut conn, t, null, deadline, tunnel).await;
+            // Listen for a banner while judging hinted probes' replies as
+            // they come: the first hard match ends it all.
+            let (reply, eof) = {
+                let listen = self.exchange(&mut conn, t, null, deadline, tunnel);
+                tokio::pin!(listen);
+                loop {
+                    tokio::select! {
+                        r = &mut listen => break r,
+                        Some(r) = early.join_next(), if !early.is_empty() => {
+                            let Ok(r) = r else { continue };
+                            if let (Some(step), _) = self.take(r, t, st, tls_ok) {
+                                return step;
+                            }
+                        }
+                    }
+                }
+            };
             if !reply.is_empty() {
                 st.replies += 1;
                 st.banner.get_or_insert_with(|| reply.clone());
@@ -452,9 +488,13 @@ impl Prober {
             }
         }
 
-        let order: Vec<usize> = self.order(t.port, Transport::Tcp, tunnel);
-        let in_flight = self.inner.opts.probes_in_flight.max(1);
-        let mut next = 0;
+        if hinted > 0 {
+            let (step, _) = self.collect(&mut early, t, st, tls_ok).await;
+            if let Some(step) = step {
+                return step;
+            }
+        }
+        let mut next = hinted;
         while next < order.len() && !left(deadline).is_zero() {
             // The next few probes, skipping those that cannot refine a
             // soft match.
@@ -481,32 +521,62 @@ impl Prober {
                 let conn = spare.take();
                 set.spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
             }
-            let mut connected = 0;
-            while let Some(r) = set.join_next().await {
-                let Ok((idx, reply, eof, ok)) = r else {
-                    continue;
-                };
-                connected += usize::from(ok);
-                if reply.is_empty() {
-                    if eof && ok {
-                        st.silent_closes += 1;
-                    }
-                    continue;
-                }
-                st.replies += 1;
-                st.banner.get_or_insert_with(|| reply.clone());
-                if tls_ok && looks_like_tls(&reply) {
-                    return Step::Tls(None);
-                }
-                if let Some(step) = self.judge(t, &db.probes()[idx], &reply, st, tls_ok) {
-                    return step;
-                }
+            let (step, connected) = self.collect(&mut set, t, st, tls_ok).await;
+            if let Some(step) = step {
+                return step;
             }
             if connected == 0 {
                 break;
             }
         }
         Step::Done
+    }
+
+    /// Judges the replies of probes in flight as they arrive; returns the
+    /// step that ends probing, if any, and how many probes got a connection.
+    async fn collect(
+        &self,
+        set: &mut tokio::task::JoinSet<(usize, Vec<u8>, bool, bool)>,
+        t: &Target,
+        st: &mut State,
+        tls_ok: bool,
+    ) -> (Option<Step>, usize) {
+        let mut connected = 0;
+        while let Some(r) = set.join_next().await {
+            let Ok(r) = r else {
+                continue;
+            };
+            let (step, ok) = self.take(r, t, st, tls_ok);
+            connected += usize::from(ok);
+            if step.is_some() {
+                return (step, connected);
+            }
+        }
+        (None, connected)
+    }
+
+    /// Judges one probe attempt; returns the step that ends probing, if
+    /// any, and whether the attempt got a connection.
+    fn take(
+        &self,
+        (idx, reply, eof, ok): (usize, Vec<u8>, bool, bool),
+        t: &Target,
+        st: &mut State,
+        tls_ok: bool,
+    ) -> (Option<Step>, bool) {
+        if reply.is_empty() {
+            if eof && ok {
+                st.silent_closes += 1;
+            }
+            return (None, ok);
+        }
+        st.replies += 1;
+        st.banner.get_or_insert_with(|| reply.clone());
+        if tls_ok && looks_like_tls(&reply) {
+            return (Some(Step::Tls(None)), ok);
+        }
+        let db = self.inner.db.clone();
+        (self.judge(t, &db.probes()[idx], &reply, st, tls_ok), ok)
     }
 
     /// Sends probe `idx` on `conn` or a new connection. Returns the probe,

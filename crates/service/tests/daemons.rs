@@ -119,17 +119,18 @@ fn real_daemons_are_identified_with_their_package_versions() {
     }
     let db = Arc::new(Database::builtin().unwrap());
     let start = Instant::now();
-    let trace: portolan_service::TraceFn = Arc::new(move |ev| {
-        if std::env::var_os("PORTOLAN_VERSION_TRACE").is_some() {
-            let line = format!("{ev:?}");
-            eprintln!(
-                "trace {:>6}ms {}",
-                start.elapsed().as_millis(),
-                &line[..line.len().min(160)]
-            );
-        }
-    });
-    let prober = Prober::new(db, ProbeOptions::default()).with_trace(trace);
+    let trace: portolan_service::TraceFn =
+        Arc::new(move |ev: &portolan_service::TraceEvent<'_>| {
+            if std::env::var_os("PORTOLAN_VERSION_TRACE").is_some() {
+                let line = format!("{ev:?}");
+                eprintln!(
+                    "trace {:>6}ms {}",
+                    start.elapsed().as_millis(),
+                    &line[..line.len().min(160)]
+                );
+            }
+        });
+    let prober = Prober::new(db, ProbeOptions::default()).with_trace(trace.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -256,6 +257,39 @@ fn real_daemons_are_identified_with_their_package_versions() {
         assert!(cert.not_after > cert.not_before);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The benchmark's case: daemons on their well-known ports, which the
+    // database hints. Simulated by a user file that adds the test ports to
+    // the same probes' hints (merge keeps the built-in rules).
+    let port = |n: &str| d.ports.get(n).copied().unwrap_or(1);
+    let hints = format!(
+        "probe NULL tcp \"\"\n wait 1500ms\n rarity 1\n tls-ports {tls}\n\
+         probe HttpGet tcp \"GET / HTTP/1.0\\r\\n\\r\\n\"\n wait 5s\n rarity 1\n ports {http}\n tls-ports {tls}\n fallback GenericLines\n\
+         probe RedisInfo tcp \"*2\\r\\n$4\\r\\nINFO\\r\\n$6\\r\\nserver\\r\\n\"\n wait 3s\n rarity 2\n ports {redis}\n\
+         probe MemcachedVersion tcp \"version\\r\\n\"\n wait 3s\n rarity 2\n ports {mc}\n\
+         probe PgStartup tcp \"\\x00\\x00\\x00\\x29\\x00\\x03\\x00\\x00user\\x00postgres\\x00database\\x00postgres\\x00\\x00\"\n wait 3s\n rarity 3\n ports {pg}\n\
+         probe DnsVersionBindTcp tcp \"\\x00\\x1e\\x70\\x72\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x07version\\x04bind\\x00\\x00\\x10\\x00\\x03\"\n wait 3s\n rarity 3\n ports {dns}\n\
+         probe MqttConnect tcp \"\\x10\\x14\\x00\\x04MQTT\\x04\\x02\\x00\\x3c\\x00\\x08portolan\\x82\\x18\\x00\\x01\\x00\\x13$SYS/broker/version\\x00\"\n wait 3s\n rarity 4\n ports {mqtt}\n",
+        tls = port("nginx-tls"),
+        http = port("nginx"),
+        redis = port("redis"),
+        mc = port("memcached"),
+        pg = port("postgres"),
+        dns = port("dnsmasq"),
+        mqtt = port("mosquitto"),
+    );
+    let mut db = Database::builtin().unwrap();
+    db.merge(Database::parse(&hints, "hints.db").unwrap())
+        .unwrap();
+    let prober = Prober::new(Arc::new(db), ProbeOptions::default()).with_trace(trace);
+    let t0 = Instant::now();
+    let again = rt.block_on(prober.detect(&targets));
+    let took = t0.elapsed();
+    eprintln!("with port hints: {} services in {took:?}", targets.len());
+    for (a, b) in found.iter().zip(&again) {
+        assert_eq!(a.service, b.service, "{:?}", a.target);
+    }
+    assert!(took.as_secs_f64() <= 3.0, "with port hints took {took:?}");
 }
 
 fn nix_is_root() -> bool {

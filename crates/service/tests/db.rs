@@ -205,8 +205,21 @@ fn malformed_files_name_line_and_reason() {
             "reason for {text:?}: `{r}` lacks `{reason}`"
         );
     }
-    let (_, r) = err("probe P tcp \"x\"\nfallback Nope\n");
-    assert!(r.contains("unknown probe `Nope`"), "{r}");
+    let mut db = Database::builtin().unwrap();
+    let user = Database::parse(
+        "probe P tcp \"x\"\nfallback NULL\nprobe Q tcp \"y\"\nfallback Nope\n",
+        "user.db",
+    )
+    .unwrap();
+    let n = db.probes().len();
+    match db.merge(user) {
+        Err(DbError::Syntax { file, line, reason }) => {
+            assert_eq!((file.as_str(), line), ("user.db", 3));
+            assert!(reason.contains("unknown probe `Nope`"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(db.probes().len(), n, "a failed merge changes nothing");
 }
 
 #[test]
@@ -239,7 +252,7 @@ fn merge_puts_user_rules_first_and_adds_probes() {
         "user.db",
     )
     .unwrap();
-    db.merge(user);
+    db.merge(user).unwrap();
     let null = db.probe("NULL").unwrap();
     assert_eq!(null.rules.len(), before + 1);
     assert_eq!(null.rules[0].templates.product.as_deref(), Some("Custom"));

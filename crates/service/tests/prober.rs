@@ -138,7 +138,8 @@ async fn user_database_udp_and_intensity() {
          probe AcmeTcp tcp \"HELLO\\n\"\n  wait 1s\n  rarity 9\nmatch acme /^ACME ready v([\\d.]+)/\n  version \"$1\"\n"
     );
     let mut db = Database::builtin().unwrap();
-    db.merge(Database::parse(&user, "user.db").unwrap());
+    db.merge(Database::parse(&user, "user.db").unwrap())
+        .unwrap();
     let db = Arc::new(db);
     let u = Target {
         addr: LO,
