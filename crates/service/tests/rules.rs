@@ -152,7 +152,7 @@ fn recorded_replies_of_real_daemons() {
             "memcached",
             None,
             None,
-            false,
+            true,
         ),
         (
             "NULL",
