@@ -211,6 +211,16 @@ fn recorded_replies_of_real_daemons() {
             false,
         ),
     ]);
+    // nginx's TLS port answering plain HTTP: the rule names `ssl`, so the
+    // prober retries inside TLS.
+    check(vec![(
+        "HttpGet",
+        fixture("http-nginx-tls-port-plain.bin"),
+        "ssl",
+        None,
+        None,
+        false,
+    )]);
     // Details beyond product and version.
     let ssh = identify(&db, "NULL", &fixture("ssh-openssh.bin")).unwrap();
     assert_eq!(ssh.info.as_deref(), Some("Debian 2+deb12u10; protocol 2.0"));
