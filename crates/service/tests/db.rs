@@ -8,6 +8,7 @@ fn builtin_parses_and_covers_the_required_services() {
     let db = Database::builtin().expect("built-in database");
     assert!(db.rule_count() > 100, "{} rules", db.rule_count());
     let services = db.services();
+    assert!(services.len() >= 60, "{} services", services.len());
     for s in [
         "ssh",
         "ftp",

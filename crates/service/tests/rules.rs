@@ -410,11 +410,37 @@ fn binary_protocol_rules_written_from_specifications() {
 }
 
 #[test]
+fn more_services_written_from_specifications() {
+    let v = |x: &[u8]| x.to_vec();
+    check(vec![
+        ("NULL", b("( success ( 2 2 ( ) ( edit-pipeline svndiff1 accepts-svndiff2 absent-entries depth ) ) ) "), "svn", Some("Subversion"), None, false),
+        ("NULL", b(" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefg\r\n"), "chargen", None, None, false),
+        ("NULL", { let mut m = vec![0xffu8; 16]; m.extend_from_slice(b"\x00\x1d\x01\x04\xfd\xe8\x00\xb4\xc6\x12\x00\x01\x00"); m }, "bgp", None, None, false),
+        ("NULL", b("220 dict.example.test dictd 1.12.1/rf on Linux 6.1.0-13-amd64 <auth.mime> <100.2.1700000000@dict.example.test>\r\n"), "dict", Some("dictd"), Some("1.12.1"), false),
+        ("NULL", b("220 dict.example.test DICT server <mime> <1.2@dict.example.test>\r\n"), "dict", None, None, false),
+        ("NULL", b("220 VMware Authentication Daemon Version 1.10: SSL Required, ServerDaemonProtocol:SOAP, MKSDisplayProtocol:VNC , \r\n"), "vmware-auth", Some("VMware Authentication Daemon"), Some("1.10"), false),
+        ("HttpGet", b("HTTP/1.1 200 OK\r\nServer: CUPS/2.4 IPP/2.1\r\n\r\n"), "ipp", Some("CUPS"), Some("2.4"), false),
+        ("GenericLines", b("\r\n\r\n"), "echo", None, None, false),
+        ("BeanstalkStats", b("OK 42\r\n---\ncurrent-jobs-urgent: 0\nversion: \"1.12\"\nrusage-utime: 0.0\n\r\n"), "beanstalkd", Some("beanstalkd"), Some("1.12"), false),
+        ("AjpCping", v(b"AB\x00\x01\x09"), "ajp13", Some("Apache Jserv"), None, false),
+        ("NfsNull", v(b"\x80\0\0\x18nfs0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), "nfs", None, None, false),
+        ("JdwpHandshake", b("JDWP-Handshake"), "jdwp", Some("Java Debug Wire Protocol"), None, false),
+        ("EpmdNames", v(b"\0\0\x11\x11name rabbit at port 25672\n"), "epmd", Some("Erlang Port Mapper Daemon"), None, false),
+        ("EpmdNames", v(b"\0\0\x11\x11"), "epmd", None, None, false),
+        ("ModbusDeviceId", v(b"\x70\x72\x00\x00\x00\x03\x00\xab\x01"), "modbus", None, None, false),
+        ("CoapWellKnown", v(b"\x60\x45\x70\x72\xc1\x28\xff</sensors>"), "coap", None, None, false),
+        ("OpenvpnReset", v(b"\x40ABCDEFGH\x01\x00\x00\x00\x00portolan\x00\x00\x00\x00"), "openvpn", Some("OpenVPN"), None, false),
+        ("MssqlBrowser", v(b"\x05\x50\x00ServerName;DB1;InstanceName;MSSQLSERVER;IsClustered;No;Version;15.0.2000.5;tcp;1433;;"), "ms-sql-m", Some("Microsoft SQL Server"), Some("15.0.2000.5"), false),
+    ]);
+}
+
+#[test]
 fn zz_every_rule_is_tested() {
     // Runs the other tests' cases again (test order is not guaranteed).
     recorded_replies_of_real_daemons();
     banner_rules_written_from_specifications();
     binary_protocol_rules_written_from_specifications();
+    more_services_written_from_specifications();
     let db = Database::builtin().unwrap();
     let hit = HIT.lock().unwrap();
     let missing: Vec<String> = db
