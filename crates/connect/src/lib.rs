@@ -16,8 +16,8 @@ pub mod outcome;
 pub use limits::socket_budget;
 pub use outcome::{classify, Outcome};
 
-use portolan_engine::{Probe, Progress, Reply, Scan, SendError};
-use portolan_model::HostResult;
+pub use portolan_engine::Observer;
+use portolan_engine::{Probe, Reply, Scan, SendError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,20 +38,6 @@ pub struct ConnectOptions {
     pub source: Option<IpAddr>,
     /// Sockets in flight at most; 0 = from the descriptor limit.
     pub max_sockets: usize,
-}
-
-/// What the driver reports while it runs.
-pub trait Observer {
-    /// A host is finished.
-    fn host(&mut self, host: HostResult);
-    /// Called now and then with the scan's progress.
-    fn progress(&mut self, _progress: &Progress) {}
-}
-
-impl<F: FnMut(HostResult)> Observer for F {
-    fn host(&mut self, host: HostResult) {
-        self(host)
-    }
 }
 
 struct Done {
@@ -88,7 +74,7 @@ pub async fn run(
         if scan.is_done() {
             break;
         }
-        if now.duration_since(last_progress) >= MAX_WAIT {
+        if now.duration_since(last_progress) >= portolan_engine::driver::PROGRESS_EVERY {
             observer.progress(&scan.progress());
             last_progress = now;
         }

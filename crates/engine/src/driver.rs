@@ -7,7 +7,7 @@
 
 use crate::io::{Clock, PacketIo};
 use crate::module::{ProbeContext, ProbeModule};
-use crate::scan::{Probe, Scan, SendError};
+use crate::scan::{Probe, Progress, Scan, SendError};
 use portolan_model::HostResult;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,14 +15,33 @@ use std::time::Duration;
 
 /// Probes built and sent per batch.
 pub const BATCH: usize = 64;
+/// How often drivers report progress.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 /// Longest single wait in `recv`, so `stop` is noticed promptly.
 const MAX_WAIT: Duration = Duration::from_millis(100);
 /// Size of each probe buffer.
 const BUF: usize = 1536;
 
+/// What a driver reports while it runs; every driver (raw packets,
+/// connect) takes one.
+pub trait Observer {
+    /// A host is finished.
+    fn host(&mut self, host: HostResult);
+    /// The scan's progress, now and then.
+    fn progress(&mut self, _progress: &Progress) {}
+}
+
+impl<F: FnMut(HostResult)> Observer for F {
+    fn host(&mut self, host: HostResult) {
+        self(host)
+    }
+}
+
 /// Runs `scan` to completion (or until `stop` is set), sending probes
-/// built by `modules[probe.technique]` through `io`, and calling `on_host`
-/// for each finished host. Modules beyond the plan's techniques are
+/// built by `modules[probe.technique]` through `io`, and calling the
+/// observer's `host`
+/// for each finished host and, every 50 ms or so, `progress`. Modules
+/// beyond the plan's techniques are
 /// ignored; a technique without a module has its probes resolved as
 /// unsendable.
 pub fn run_raw<I: PacketIo, C: Clock>(
@@ -32,8 +51,9 @@ pub fn run_raw<I: PacketIo, C: Clock>(
     io: &mut I,
     clock: &C,
     stop: &AtomicBool,
-    on_host: &mut dyn FnMut(HostResult),
+    observer: &mut dyn Observer,
 ) -> io::Result<()> {
+    let mut last_progress = clock.now();
     let mut bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| vec![0u8; BUF]).collect();
     let mut lens = [0usize; BATCH];
     let mut probes: Vec<Probe> = Vec::with_capacity(BATCH);
@@ -45,10 +65,15 @@ pub fn run_raw<I: PacketIo, C: Clock>(
         let now = clock.now();
         scan.handle_timeouts(now);
         while let Some(h) = scan.poll_host() {
-            on_host(h);
+            observer.host(h);
         }
         if scan.is_done() {
+            observer.progress(&scan.progress());
             return Ok(());
+        }
+        if now.saturating_duration_since(last_progress) >= PROGRESS_EVERY {
+            observer.progress(&scan.progress());
+            last_progress = now;
         }
         // Build a batch.
         probes.clear();

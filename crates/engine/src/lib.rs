@@ -18,7 +18,7 @@ pub mod target;
 pub mod timing;
 pub mod validate;
 
-pub use driver::run_raw;
+pub use driver::{run_raw, Observer};
 pub use io::{Clock, PacketIo, SystemClock};
 pub use module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
 pub use permutation::Permutation;

@@ -818,6 +818,13 @@ impl Scan {
             if p.state.is_some() || p.sent == 0 {
                 return;
             }
+            // A reply naming an attempt never sent is not ours (modules
+            // encode the attempt modulo 16): for example another program's
+            // SYN seen on loopback, which a bare-SYN rule cannot otherwise
+            // tell from a split handshake.
+            if matches!(reply.attempt, Some(a) if p.sent <= 16 && a >= p.sent) {
+                return;
+            }
         }
         let flight = self.take_in_flight(key);
         let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {

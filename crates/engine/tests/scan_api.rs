@@ -269,3 +269,37 @@ fn scan_can_move_between_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<Scan>();
 }
+
+#[test]
+fn replies_for_attempts_never_sent_are_ignored() {
+    use portolan_engine::{Reply, Scan, ScanPlan, TechniquePlan, Timing};
+    use portolan_model::{PortState, Protocol, Reason};
+    use std::net::IpAddr;
+    use std::time::Instant;
+    let plan = ScanPlan::new(
+        vec![TechniquePlan {
+            protocol: Protocol::Tcp,
+            ports: vec![80],
+            no_reply: (PortState::Filtered, Reason::NoResponse),
+        }],
+        Timing::default(),
+    );
+    let target: IpAddr = "198.18.0.2".parse().unwrap();
+    let now = Instant::now();
+    let mut scan = Scan::new(plan, Box::new(vec![target]), now);
+    let probe = scan.poll_probe(now).expect("one probe");
+    assert_eq!(probe.spec.attempt, 0);
+    let reply = |attempt| Reply {
+        dst: target,
+        dport: 80,
+        attempt: Some(attempt),
+        state: PortState::Open,
+        reason: Reason::Syn,
+        ttl: 64,
+    };
+    // Only attempt 0 went out: a reply claiming attempt 3 is someone else's.
+    scan.on_reply(now, 0, reply(3));
+    assert_eq!(scan.progress().ports_resolved, 0);
+    scan.on_reply(now, 0, reply(0));
+    assert_eq!(scan.progress().ports_resolved, 1);
+}

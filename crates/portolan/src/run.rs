@@ -9,10 +9,10 @@
 use crate::cli::Options;
 use crate::plan::{unix_now, Driver, Plan, PlanError};
 use crate::progress::Reporter;
-use portolan_connect::{ConnectOptions, Observer};
+use portolan_connect::ConnectOptions;
 use portolan_engine::{
-    HostSource, HostTarget, ProbeContext, ProbeModule, Progress, Scan, ScanPlan, SystemClock,
-    TechniquePlan, ValidationKey,
+    HostSource, HostTarget, Observer, ProbeContext, ProbeModule, Progress, Scan, ScanPlan,
+    SystemClock, TechniquePlan, ValidationKey,
 };
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason, RunStats, ServiceInfo,
@@ -195,9 +195,7 @@ fn run_raw(
         .filter_map(|t| t.module(plan.scanflags))
         .collect();
     let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
-    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, &mut |h| {
-        sink.host(h)
-    })?;
+    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
     Ok(())
 }
 

@@ -198,3 +198,24 @@ fn reverse_names_with_dash_r() {
         stdout(&out)
     );
 }
+
+#[test]
+fn stats_every_reports_progress_on_stderr() {
+    let out = run(&[
+        "-sT",
+        "-Pn",
+        "-n",
+        "-p1-3000",
+        "--max-rate",
+        "10000",
+        "--stats-every",
+        "50ms",
+        "127.0.0.1",
+    ]);
+    assert!(out.status.success());
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("Stats: ") && err.contains("Connect Scan Timing: About "),
+        "{err}"
+    );
+}
