@@ -10,3 +10,4 @@ pub mod cli;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod version;
