@@ -31,6 +31,27 @@
 //! by an answer to a later attempt, with a prior of 1 in 50). A clean network thus costs one retransmission per silent
 //! port, a lossy one as many as its measured loss requires.
 //!
+//! **ICMP rate limits.** Linux sends at most about one ICMP error per
+//! second to each destination (after a burst of about six), so a UDP scan
+//! of a Linux host sees a few ports closed and the rest silent: waiting
+//! for ICMP the host will not send would cost a second per closed port.
+//! For techniques whose silence means open|filtered (UDP), a host that
+//! sent at least one port unreachable and then left
+//! [`SUSPECT_SILENT`] ports unanswered after their retries is *measured*:
+//! for [`MEASURE`] its unresolved ports get one extra probe every
+//! [`MEASURE_INTERVAL`], and the ICMP errors that come back give the
+//! host's steady rate. If any came, the host is recorded as rate-limited
+//! ([`IcmpRateLimit`] in its result); by default its remaining ports then
+//! take the no-reply state at once (retries cannot change them at that
+//! rate). With [`ScanPlan::udp_exact`] the remaining ports are instead
+//! retried at the host's pace (the measured rate, slowed when probes go
+//! unanswered, quickened when they are) until each got its ICMP or
+//! `max_retries`, as nmap does: every closed port is named, in about
+//! `ports / rate` seconds. ICMP errors of such techniques never count as
+//! loss evidence, so a rate-limited host does not raise every port's
+//! retries. Probes go out in the permuted order across hosts, so many
+//! hosts' limits run in parallel.
+//!
 //! **Window.** Probes to hosts that answered are limited by the congestion
 //! window (see [`crate::congestion`]); probes to hosts not heard from yet
 //! by four times the window, since their silence carries no congestion
@@ -47,7 +68,8 @@ use crate::rtt::RttEstimator;
 use crate::target::{HostSource, HostTarget};
 use crate::timing::Timing;
 use portolan_model::{
-    HostResult, HostStatus, Hostname, HostnameKind, PortResult, PortState, Protocol, Reason,
+    HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, PortResult, PortState, Protocol,
+    Reason,
 };
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -82,6 +104,10 @@ pub struct ScanPlan {
     pub sequential_ports: bool,
     /// Wall-clock time of the scan's start, for host start/end times.
     pub start_wall: SystemTime,
+    /// `--udp-exact`: retry the unanswered UDP ports of hosts that
+    /// rate-limit ICMP at their pace until every closed port is named
+    /// (slow: about ports / rate seconds per host).
+    pub udp_exact: bool,
 }
 
 impl ScanPlan {
@@ -96,6 +122,7 @@ impl ScanPlan {
             shard: None,
             sequential_ports: false,
             start_wall: SystemTime::now(),
+            udp_exact: false,
         }
     }
 }
@@ -196,6 +223,35 @@ struct HostState {
     answered: Option<(Reason, u8)>,
     rtt: RttEstimator,
     started: Option<Instant>,
+    /// ICMP errors (closed ports) of error-signalled techniques.
+    icmp_errors: u32,
+    /// Ports of such techniques that ran out of attempts unanswered.
+    silent_exhausted: u32,
+    trickle: Option<Trickle>,
+    rate_limit: Option<f64>,
+}
+
+/// Where a host's rate-limit handling stands (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Probing unresolved ports quickly to measure the ICMP rate.
+    Measuring,
+    /// `--udp-exact`: retrying unresolved ports at the host's pace.
+    Exact,
+    /// Done: unanswered ports take the no-reply state.
+    Closed,
+}
+
+struct Trickle {
+    phase: Phase,
+    since: Instant,
+    replies: u32,
+    next_at: Instant,
+    interval: Duration,
+    /// The pace the measurement allows (`--udp-exact` never goes faster
+    /// than twice it).
+    base: Duration,
+    queue: VecDeque<u32>,
 }
 
 struct InFlight {
@@ -263,7 +319,20 @@ pub struct Scan {
     rate_mark: (Instant, u64),
     rate: f64,
     stopped: bool,
+    /// Hosts whose rate limit is being measured or paced: `(slot, gen)`.
+    trickling: Vec<(u32, u32)>,
 }
+
+/// Unanswered ports (after retries) of a host that sent an ICMP error
+/// before it is measured for an ICMP rate limit.
+pub const SUSPECT_SILENT: u32 = 8;
+/// How long a suspected host's ICMP rate is measured.
+pub const MEASURE: Duration = Duration::from_secs(2);
+/// Spacing of the measuring probes to one host (20 per second, well above
+/// any rate limit worth detecting).
+pub const MEASURE_INTERVAL: Duration = Duration::from_millis(50);
+/// Slowest pace of `--udp-exact` retries to one host.
+const EXACT_SLOWEST: Duration = Duration::from_secs(5);
 
 /// Probes to silent hosts parked while their window is full.
 const DEFER_CAP: usize = 4096;
@@ -356,6 +425,7 @@ impl Scan {
             rate_mark: (now, 0),
             rate: 0.0,
             stopped: false,
+            trickling: Vec::new(),
             plan,
         }
     }
@@ -502,6 +572,9 @@ impl Scan {
         self.drain_pipe(now);
         if self.in_flight.len() >= self.in_flight_cap() {
             return None;
+        }
+        if let Some(p) = self.poll_trickle(now) {
+            return Some(p);
         }
         let forced = self.behind_min_rate(now);
         let window = self.cc.window();
@@ -753,6 +826,10 @@ impl Scan {
             answered: None,
             rtt: RttEstimator::default(),
             started: None,
+            icmp_errors: 0,
+            silent_exhausted: 0,
+            trickle: None,
+            rate_limit: None,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -849,8 +926,21 @@ impl Scan {
             self.cc.on_answer(f.epoch, f.sent_at, f.known, rtt);
         }
         self.answers += 1;
-        self.proven_lost += u64::from(answered_attempt);
-        self.max_needed = self.max_needed.max(answered_attempt.saturating_add(1));
+        let (tech, _) = self.port_map[idx as usize];
+        let icmp_error = reply.state == PortState::Closed && error_signalled(&self.plan, tech);
+        if icmp_error {
+            // Rate-limited by nature: a retry it answers proves no loss.
+            h.icmp_errors += 1;
+            if let Some(t) = &mut h.trickle {
+                t.replies += 1;
+                if t.phase == Phase::Exact {
+                    t.interval = t.interval.mul_f64(0.97).max(t.base / 2);
+                }
+            }
+        } else {
+            self.proven_lost += u64::from(answered_attempt);
+            self.max_needed = self.max_needed.max(answered_attempt.saturating_add(1));
+        }
         if h.answered.is_none() {
             h.answered = Some((reply.reason, reply.ttl));
         }
@@ -947,6 +1037,7 @@ impl Scan {
             }
         }
         self.drain_pipe(now);
+        self.end_measurements(now);
         let allowed = self.allowed_attempts();
         while let Some(&Reverse((at, key, gen, attempt))) = self.deadlines.peek() {
             if at > now {
@@ -969,7 +1060,7 @@ impl Scan {
             if sent < allowed && !self.stopped {
                 self.retransmit.push_back((key, gen));
             } else {
-                self.resolve_silent(slot, idx, now);
+                self.exhausted(slot, idx, sent, now);
             }
         }
         self.cc.tick(now, self.global_rtt.srtt());
@@ -992,6 +1083,9 @@ impl Scan {
         self.free.push(slot);
         self.active -= 1;
         self.by_addr.remove(&h.target.addr);
+        if h.trickle.is_some() {
+            self.trickling.retain(|&(s, _)| s != slot);
+        }
         if timed_out {
             for (idx, p) in h.ports.iter().enumerate() {
                 if p.in_flight {
@@ -1034,6 +1128,25 @@ impl Scan {
             })
             .collect();
         r.ports.sort_by_key(|p| (p.port, p.protocol));
+        if let Some(rate) = h.rate_limit {
+            let unresolved = h
+                .ports
+                .iter()
+                .enumerate()
+                .filter(|(idx, p)| {
+                    let (tech, _) = self.port_map[*idx];
+                    error_signalled(&self.plan, tech)
+                        && p.state.is_some()
+                        && p.reason == Reason::NoResponse
+                })
+                .count() as u32;
+            r.icmp_rate_limit = Some(IcmpRateLimit {
+                protocol: Protocol::Udp,
+                observed_per_sec: rate,
+                unresolved,
+                exact: self.plan.udp_exact,
+            });
+        }
         self.done.push_back(r);
     }
 
@@ -1055,6 +1168,18 @@ impl Scan {
         }
         if let Some(&(t, ..)) = self.host_deadlines.front() {
             at(t);
+        }
+        for &(slot, gen) in &self.trickling {
+            if let Some(Some(h)) = self.hosts.get(slot as usize) {
+                if let (true, Some(t)) = (h.gen == gen, &h.trickle) {
+                    if t.phase == Phase::Measuring {
+                        at(t.since + MEASURE);
+                    }
+                    if t.phase != Phase::Closed && !t.queue.is_empty() {
+                        at(t.next_at);
+                    }
+                }
+            }
         }
         // At the outstanding-probe cap only deadlines free room.
         if self.has_work() && self.in_flight.len() < self.in_flight_cap() {
@@ -1155,7 +1280,151 @@ impl Scan {
         self.retransmit.clear();
         self.deferred.clear();
         self.host_deadlines.clear();
+        self.trickling.clear();
     }
+
+    /// A port ran out of attempts unanswered: it takes its no-reply state,
+    /// unless its host's ICMP rate limit is (or is about to be) measured
+    /// or paced, which queues it for one more probe.
+    fn exhausted(&mut self, slot: u32, idx: u32, sent: u8, now: Instant) {
+        let (tech, _) = self.port_map[idx as usize];
+        let cap = self.plan.timing.max_retries.saturating_add(1);
+        if !self.stopped && sent < cap && error_signalled(&self.plan, tech) {
+            if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
+                match &mut h.trickle {
+                    Some(t) if t.phase == Phase::Closed => {}
+                    Some(t) => {
+                        if t.phase == Phase::Exact {
+                            // Unanswered at the current pace: slow down.
+                            t.interval = t.interval.mul_f64(1.25).min(EXACT_SLOWEST);
+                        }
+                        t.queue.push_back(idx);
+                        return;
+                    }
+                    None => {
+                        h.silent_exhausted += 1;
+                        if h.icmp_errors > 0 && h.silent_exhausted >= SUSPECT_SILENT {
+                            // The ports that ran out before suspicion
+                            // arose are reopened and queued too.
+                            let mut queue = VecDeque::from([idx]);
+                            for (i, p) in h.ports.iter_mut().enumerate() {
+                                let (t, _) = self.port_map[i];
+                                if p.reason == Reason::NoResponse
+                                    && p.state.is_some()
+                                    && p.sent < cap
+                                    && error_signalled(&self.plan, t)
+                                {
+                                    p.state = None;
+                                    queue.push_back(i as u32);
+                                }
+                            }
+                            let reopened = queue.len() as u32 - 1;
+                            h.left += reopened;
+                            self.resolved -= u64::from(reopened);
+                            self.silent_resolved -= u64::from(reopened);
+                            h.trickle = Some(Trickle {
+                                phase: Phase::Measuring,
+                                since: now,
+                                replies: 0,
+                                next_at: now,
+                                interval: MEASURE_INTERVAL,
+                                base: MEASURE_INTERVAL,
+                                queue,
+                            });
+                            let gen = h.gen;
+                            self.trickling.push((slot, gen));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        self.resolve_silent(slot, idx, now);
+    }
+
+    /// Ends the measurements due by `now`: records the rate of hosts that
+    /// sent ICMP errors during it, then either resolves their queued ports
+    /// or (`--udp-exact`) paces them.
+    fn end_measurements(&mut self, now: Instant) {
+        let mut closing: Vec<(u32, Vec<u32>)> = Vec::new();
+        let exact = self.plan.udp_exact;
+        for &(slot, gen) in &self.trickling {
+            let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+                continue;
+            };
+            if h.gen != gen {
+                continue;
+            }
+            let Some(t) = &mut h.trickle else { continue };
+            if t.phase != Phase::Measuring || t.since + MEASURE > now {
+                continue;
+            }
+            let secs = now
+                .saturating_duration_since(t.since)
+                .as_secs_f64()
+                .max(1e-3);
+            let rate = f64::from(t.replies) / secs;
+            if t.replies > 0 {
+                h.rate_limit = Some(rate);
+            }
+            if exact && t.replies > 0 {
+                t.phase = Phase::Exact;
+                t.base = Duration::from_secs_f64(1.0 / rate);
+                t.interval = t.base.mul_f64(1.05).min(EXACT_SLOWEST);
+                t.next_at = now;
+            } else {
+                t.phase = Phase::Closed;
+                closing.push((slot, t.queue.drain(..).collect()));
+            }
+        }
+        for (slot, idxs) in closing {
+            for idx in idxs {
+                let live = matches!(
+                    self.hosts.get(slot as usize),
+                    Some(Some(h)) if h.ports[idx as usize].state.is_none()
+                        && !h.ports[idx as usize].in_flight
+                );
+                if live {
+                    self.resolve_silent(slot, idx, now);
+                }
+            }
+        }
+    }
+
+    /// The next due probe of a host being measured or paced.
+    fn poll_trickle(&mut self, now: Instant) -> Option<Probe> {
+        for i in 0..self.trickling.len() {
+            let (slot, gen) = self.trickling[i];
+            let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+                continue;
+            };
+            if h.gen != gen {
+                continue;
+            }
+            let Some(t) = &mut h.trickle else { continue };
+            if t.phase == Phase::Closed || t.next_at > now {
+                continue;
+            }
+            while let Some(idx) = t.queue.pop_front() {
+                let p = h.ports[idx as usize];
+                if p.state.is_some() || p.in_flight {
+                    continue;
+                }
+                t.next_at = now + t.interval;
+                let key = join(slot, idx);
+                return Some(self.launch(now, key, gen));
+            }
+        }
+        None
+    }
+}
+
+/// Whether technique `tech` learns closed ports only from ICMP errors
+/// (silence meaning open|filtered), so its hosts' ICMP rate limits matter.
+fn error_signalled(plan: &ScanPlan, tech: u8) -> bool {
+    plan.techniques
+        .get(usize::from(tech))
+        .is_some_and(|t| t.protocol == Protocol::Udp && t.no_reply.0 == PortState::OpenFiltered)
 }
 
 fn burst_for(rate: Option<f64>) -> f64 {

@@ -430,6 +430,36 @@ impl ProbeModule for SimModule {
     }
 }
 
+/// A UDP-scan-like probe module over the sim's wire format: an answer
+/// is a UDP response (open), an error a port unreachable (closed, subject
+/// to the host's rate limit like Linux's ICMP), silence open|filtered.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimUdpModule;
+
+impl ProbeModule for SimUdpModule {
+    fn scan_type(&self) -> ScanType {
+        ScanType::Udp
+    }
+
+    fn build(&self, ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
+        SimModule.build(ctx, probe, buf)
+    }
+
+    fn classify(&self, ctx: &ProbeContext, p: &[u8]) -> Option<Reply> {
+        let r = SimModule.classify(ctx, p)?;
+        let (state, reason) = match r.state {
+            PortState::Open => (PortState::Open, Reason::UdpResponse),
+            PortState::Closed => (PortState::Closed, Reason::PortUnreach),
+            s => (s, r.reason),
+        };
+        Some(Reply { state, reason, ..r })
+    }
+
+    fn no_reply(&self) -> (PortState, Reason) {
+        (PortState::OpenFiltered, Reason::NoResponse)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,9 @@ mod port;
 mod ranges;
 mod run;
 
-pub use host::{HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortSummary};
+pub use host::{
+    HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress, PortSummary,
+};
 pub use port::{ExtraPorts, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod};
 pub use ranges::format_ranges;
 pub use run::{RunStats, ScanInfo, ScanType, ScanTypeInfo};
