@@ -1,7 +1,9 @@
 //! Small pieces every format shares: making untrusted text safe to print,
 //! compact port ranges, and the ordering and wording of nmap's summaries.
 
-use portolan_model::{HostResult, PortResult, PortState, PortSummary, Protocol, Reason};
+use portolan_model::{
+    HostResult, IcmpRateLimit, PortResult, PortState, PortSummary, Protocol, Reason,
+};
 use std::fmt::Write as _;
 
 /// Makes text that came off the network (banners, names) safe to print:
@@ -30,6 +32,37 @@ pub(crate) fn clean(text: &str) -> std::borrow::Cow<'_, str> {
 pub(crate) use portolan_model::format_ranges as port_ranges;
 
 /// The ports of `host` in one summarised group that had `reason`.
+/// The rate of an ICMP limit in words: `1`, `0.5`, `12`.
+pub(crate) fn rate_words(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        "0".to_string()
+    } else if per_sec >= 1.0 {
+        format!("{}", per_sec.round() as u64)
+    } else {
+        format!("{:.1}", per_sec.max(0.1))
+    }
+}
+
+/// The normal output's line about a host's ICMP rate limit.
+pub(crate) fn rate_limit_note(rl: &IcmpRateLimit) -> String {
+    let proto = rl.protocol.as_str().to_uppercase();
+    let rate = rate_words(rl.observed_per_sec);
+    let ports = if rl.unresolved == 1 { "port" } else { "ports" };
+    if rl.exact {
+        format!(
+            "Note: the host rate-limits ICMP port unreachables (about {rate} per second); \
+             --udp-exact retried at that pace, {} {proto} {ports} never answered (open|filtered).",
+            rl.unresolved
+        )
+    } else {
+        format!(
+            "Note: {} {proto} {ports} left open|filtered: the host rate-limits ICMP port \
+             unreachables (about {rate} per second); --udp-exact names every closed port (slow).",
+            rl.unresolved
+        )
+    }
+}
+
 pub(crate) fn group_ports(
     host: &HostResult,
     state: PortState,

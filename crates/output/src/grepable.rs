@@ -262,4 +262,23 @@ Host: 2001:2::1 (bench6.example)\tPorts: 443/open/tcp//https///\tIgnored State: 
         assert_eq!(entry.matches('/').count(), 7, "{entry:?}");
         assert!(!text.contains('\u{1b}') && !text.contains('\0'));
     }
+
+    #[test]
+    fn icmp_rate_limit_leaves_grepable_lines_alone() {
+        let mut plain = udp_rate_limited();
+        plain.icmp_rate_limit = None;
+        let with = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[udp_rate_limited()],
+            &stats(false),
+        );
+        let without = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[plain],
+            &stats(false),
+        );
+        assert_eq!(with, without);
+    }
 }

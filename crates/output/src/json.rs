@@ -75,6 +75,16 @@ struct HostLine<'a> {
     mac: Option<Mac<'a>>,
     ports: Vec<Port<'a>>,
     extraports: Vec<Extra>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icmp_rate_limit: Option<RateLimit>,
+}
+
+#[derive(Serialize)]
+struct RateLimit {
+    protocol: &'static str,
+    observed_per_sec: f64,
+    unresolved: u32,
+    exact: bool,
 }
 
 #[derive(Serialize)]
@@ -235,6 +245,12 @@ fn host_line<'a>(host: &'a HostResult, opts: &OutputOptions) -> HostLine<'a> {
         }),
         ports: s.shown.iter().map(|p| port(p)).collect(),
         extraports,
+        icmp_rate_limit: host.icmp_rate_limit.map(|r| RateLimit {
+            protocol: r.protocol.as_str(),
+            observed_per_sec: r.observed_per_sec,
+            unresolved: r.unresolved,
+            exact: r.exact,
+        }),
     }
 }
 
@@ -516,5 +532,22 @@ mod tests {
         let end = lines.last().unwrap();
         assert_eq!(end["interrupted"], true);
         assert_eq!(end["error"], "send failed");
+    }
+
+    #[test]
+    fn icmp_rate_limit_is_an_optional_host_field() {
+        let lines = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[udp_rate_limited(), one_open_999_closed()],
+            &stats(false),
+        );
+        check_lines(&lines);
+        let rl = &lines[1]["icmp_rate_limit"];
+        assert_eq!(rl["protocol"], "udp");
+        assert_eq!(rl["observed_per_sec"], 1.0);
+        assert_eq!(rl["unresolved"], 992);
+        assert_eq!(rl["exact"], false);
+        assert!(lines[2].get("icmp_rate_limit").is_none());
     }
 }

@@ -2,8 +2,8 @@
 //! `-oN` files, kept line for line so habits and screen-scrapers carry over.
 
 use crate::common::{
-    clean, hidden_by_open, hosts_phrase, name_ip, reason_with_ttl, reasons_phrase, service_column,
-    service_info_line, summary, version_column,
+    clean, hidden_by_open, hosts_phrase, name_ip, rate_limit_note, reason_with_ttl, reasons_phrase,
+    service_column, service_info_line, summary, version_column,
 };
 use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
 use crate::{OutputFormat, OutputOptions};
@@ -177,6 +177,9 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
         }
         if let Some(line) = service_info_line(&s.shown) {
             let _ = writeln!(out, "{line}");
+        }
+        if let Some(rl) = &host.icmp_rate_limit {
+            let _ = writeln!(out, "{}", rate_limit_note(rl));
         }
     } else if let Some(mac) = &host.mac {
         let vendor = mac.vendor.as_deref().map(clean);
@@ -470,6 +473,42 @@ Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
 Failed to resolve \"nohost.invalid\".
 # Portolan done at Sun Nov 22 10:15:00 2026 -- 1 IP address (1 host up) scanned in 0.05 seconds
 "
+        );
+    }
+
+    #[test]
+    fn icmp_rate_limit_note_follows_the_port_table() {
+        let text = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[udp_rate_limited()],
+            &stats(false),
+        );
+        assert!(
+            text.contains(
+                "Note: 992 UDP ports left open|filtered: the host rate-limits ICMP port \
+                 unreachables (about 1 per second); --udp-exact names every closed port (slow).\n\n"
+            ),
+            "{text}"
+        );
+        let mut exact = udp_rate_limited();
+        if let Some(rl) = &mut exact.icmp_rate_limit {
+            rl.exact = true;
+            rl.unresolved = 3;
+            rl.observed_per_sec = 0.5;
+        }
+        let text = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[exact],
+            &stats(false),
+        );
+        assert!(
+            text.contains(
+                "Note: the host rate-limits ICMP port unreachables (about 0.5 per second); \
+                 --udp-exact retried at that pace, 3 UDP ports never answered (open|filtered).\n"
+            ),
+            "{text}"
         );
     }
 }

@@ -295,6 +295,27 @@ pub fn timed_out_host() -> HostResult {
     h
 }
 
+/// A Linux host scanned with `-sU -p1-1000`: 3 answering services, the
+/// ICMP burst's 5 closed ports, the rest unresolved by the rate limit.
+pub fn udp_rate_limited() -> HostResult {
+    let mut h = up("198.18.0.9", Reason::UdpResponse);
+    for p in 1..=1000u16 {
+        let (state, reason) = match p {
+            53 | 123 | 161 => (PortState::Open, Reason::UdpResponse),
+            1..=5 => (PortState::Closed, Reason::PortUnreach),
+            _ => (PortState::OpenFiltered, Reason::NoResponse),
+        };
+        h.ports.push(port(p, Protocol::Udp, state, reason, 64));
+    }
+    h.icmp_rate_limit = Some(portolan_model::IcmpRateLimit {
+        protocol: Protocol::Udp,
+        observed_per_sec: 1.0,
+        unresolved: 992,
+        exact: false,
+    });
+    h
+}
+
 /// localhost with all 1000 ports closed.
 pub fn all_closed() -> HostResult {
     let mut h = one_open_999_closed();

@@ -220,6 +220,22 @@ impl Xml {
         if host.status == HostStatus::Up && !host.timed_out && !host.ports.is_empty() {
             self.ports(host)?;
         }
+        if let Some(rl) = &host.icmp_rate_limit {
+            // Portolan's own element: nmap-XML readers skip unknown ones.
+            let rate = format!("{:.2}", rl.observed_per_sec);
+            let unresolved = rl.unresolved.to_string();
+            self.empty(
+                "ratelimit",
+                &[
+                    ("proto", rl.protocol.as_str()),
+                    ("reply", "icmp-port-unreach"),
+                    ("persec", &rate),
+                    ("unresolved", &unresolved),
+                    ("exact", if rl.exact { "true" } else { "false" }),
+                ],
+            )?;
+            self.nl()?;
+        }
         if let Some(lat) = host.latency {
             // Only the smoothed RTT is measured; rttvar takes RFC 6298's
             // first-sample value (srtt / 2) and `to` nmap's rule
@@ -691,5 +707,24 @@ mod tests {
         );
         assert!(text.ends_with("</host>\n"), "{text}");
         assert_eq!(text.matches("</host>").count(), 2);
+    }
+
+    #[test]
+    fn icmp_rate_limit_is_a_portolan_element_inside_host() {
+        let text = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[udp_rate_limited(), one_open_999_closed()],
+            Some(&stats(false)),
+        );
+        let doc = parse(&text).unwrap();
+        let hosts = children(doc.root_element(), "host");
+        let rl = child(hosts[0], "ratelimit");
+        assert_eq!(rl.attribute("proto"), Some("udp"));
+        assert_eq!(rl.attribute("reply"), Some("icmp-port-unreach"));
+        assert_eq!(rl.attribute("persec"), Some("1.00"));
+        assert_eq!(rl.attribute("unresolved"), Some("992"));
+        assert_eq!(rl.attribute("exact"), Some("false"));
+        assert!(children(hosts[1], "ratelimit").is_empty());
     }
 }
