@@ -116,6 +116,9 @@ impl Plan {
             })
             .collect();
         let techniques = drop_portless(techniques, opts, &mut warnings)?;
+        if opts.timing.udp_exact && !techniques.iter().any(|t| t.protocol == Protocol::Udp) {
+            warnings.push("--udp-exact has no effect without a UDP scan (-sU).".to_string());
+        }
 
         let (targets, mut resolve_warnings) = build_targets(opts)?;
         warnings.append(&mut resolve_warnings);

@@ -131,6 +131,7 @@ fn new_scan(plan: &Plan, opts: &Options) -> Scan {
     }
     sp.shard = opts.shard;
     sp.sequential_ports = opts.sequential_ports;
+    sp.udp_exact = opts.timing.udp_exact;
     Scan::new(sp, Box::new(Hosts(plan.targets.clone())), Instant::now())
 }
 

@@ -424,6 +424,9 @@ static FLAGS: &[Flag] = &[
             b.opts.timing.max_retries = Some(values::uint(f, required(f, v)?, "a number of retries")?);
             Ok(())
         }),
+    flag(None, Some("udp-exact"), V::Switch, G::Timing, true,
+        "UDP: on hosts that rate-limit ICMP, retry at their pace to name every closed port (slow: ~ports/rate s)",
+        |b, _, _| { b.opts.timing.udp_exact = true; Ok(()) }),
     flag(None, Some("host-timeout"), TIME, G::Timing, true,
         "Give up on target after this long",
         |b, f, v| { b.opts.timing.host_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),

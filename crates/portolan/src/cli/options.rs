@@ -99,6 +99,9 @@ pub struct TimingOptions {
     pub min_hostgroup: Option<u32>,
     /// `--max-hostgroup` (>= 1).
     pub max_hostgroup: Option<u32>,
+    /// `--udp-exact`: on hosts that rate-limit ICMP, retry unanswered UDP
+    /// ports at the host's pace until every closed port is named (slow).
+    pub udp_exact: bool,
 }
 
 /// OUTPUT flags. A path of `-` means standard output.

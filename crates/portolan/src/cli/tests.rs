@@ -695,3 +695,16 @@ proptest! {
         let _ = parse(args.into_iter().map(OsString::from_vec));
     }
 }
+
+#[test]
+fn udp_exact_is_a_timing_switch() {
+    assert!(!opts(&["-sU", "198.18.0.1"]).timing.udp_exact);
+    let o = opts(&["-sU", "--udp-exact", "-p1-1000", "198.18.0.1"]);
+    assert!(o.timing.udp_exact);
+    assert_eq!(
+        err(&["--udp-exact=yes", "198.18.0.1"]),
+        "--udp-exact takes no value (got \"yes\")"
+    );
+    let help = help_text();
+    assert!(help.contains("--udp-exact"), "{help}");
+}
