@@ -32,11 +32,12 @@ pub(crate) fn clean(text: &str) -> std::borrow::Cow<'_, str> {
 pub(crate) use portolan_model::format_ranges as port_ranges;
 
 /// The ports of `host` in one summarised group that had `reason`.
-/// The rate of an ICMP limit in words: `1`, `0.5`, `12`.
+/// The rate of an ICMP limit in words: `1`, `0.5`, `12` (a measured
+/// 0.98 is "1": the figure is an estimate).
 pub(crate) fn rate_words(per_sec: f64) -> String {
     if !per_sec.is_finite() || per_sec <= 0.0 {
         "0".to_string()
-    } else if per_sec >= 1.0 {
+    } else if per_sec >= 0.95 {
         format!("{}", per_sec.round() as u64)
     } else {
         format!("{:.1}", per_sec.max(0.1))

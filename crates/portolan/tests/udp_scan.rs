@@ -1,6 +1,6 @@
 //! `-sU` against a namespace testbed: a responder, a closed port, a
 //! silently dropped port and an ICMP-rejected one, then TCP and UDP in
-//! one scan.
+//! one scan, then a target that keeps Linux's default ICMP rate limit.
 
 use portolan_testbed::{require_root, IcmpKind, Testbed};
 use std::net::IpAddr;
@@ -91,4 +91,59 @@ fn tcp_and_udp_in_one_scan() {
     ] {
         assert!(text.contains(want), "no {want} in {text}");
     }
+}
+
+/// A Linux target as it comes: 3 UDP responders, 3 dropped ports, every
+/// other port closed, and the default ICMP rate limit (about one port
+/// unreachable per second after a burst).
+fn rate_limited_testbed() -> Testbed {
+    let mut tb = Testbed::new("udprl").expect("testbed");
+    let target = tb.target(0).unwrap();
+    target
+        .udp_echo(&[53, 123, 161])
+        .unwrap()
+        .nft_drop_udp(&[500, 600, 700])
+        .unwrap();
+    let mut cmd = target.command("sysctl");
+    cmd.args(["-qw", "net.ipv4.icmp_ratelimit=1000"]);
+    assert!(target.run(&mut cmd).unwrap().status.success());
+    tb
+}
+
+#[test]
+fn rate_limited_host_finishes_fast_honestly_and_says_why() {
+    if !require_root() {
+        return;
+    }
+    let tb = rate_limited_testbed();
+    let target = tb.target_addr(0).to_string();
+    let normal = std::env::temp_dir().join(format!("portolan-udprl-{}.nmap", std::process::id()));
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-Pn", "-n", "-sU", "-p1-1000", "-oG", "-", "-oN"])
+        .arg(&normal)
+        .arg(&target);
+    let start = std::time::Instant::now();
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    let took = start.elapsed();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let report = std::fs::read_to_string(&normal).unwrap_or_default();
+    let _ = std::fs::remove_file(&normal);
+    eprintln!("{took:?}\n{report}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in ["53/open/udp/", "123/open/udp/", "161/open/udp/"] {
+        assert!(text.contains(want), "no {want} in {text}");
+    }
+    for dropped in ["500/closed/", "600/closed/", "700/closed/"] {
+        assert!(!text.contains(dropped), "{dropped} in {text}");
+    }
+    assert!(
+        report
+            .contains("UDP ports left open|filtered: the host rate-limits ICMP port unreachables"),
+        "no note in {report}"
+    );
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
 }
