@@ -1320,8 +1320,9 @@ impl Scan {
                             }
                             let reopened = queue.len() as u32 - 1;
                             h.left += reopened;
-                            self.resolved -= u64::from(reopened);
-                            self.silent_resolved -= u64::from(reopened);
+                            self.resolved = self.resolved.saturating_sub(u64::from(reopened));
+                            self.silent_resolved =
+                                self.silent_resolved.saturating_sub(u64::from(reopened));
                             h.trickle = Some(Trickle {
                                 phase: Phase::Measuring,
                                 since: now,

@@ -210,6 +210,11 @@ pub enum Scenario {
     Sweep16,
     /// Memory of a top-1000-ports SYN scan of 198.18.0.0/15, stopped after 10 s.
     Mem15,
+    /// `-sU -p1-1000` of a Linux target with 3 UDP responders, 3 dropped
+    /// ports and the default ICMP rate limit (about 1 port unreachable/s).
+    Udp1000,
+    /// The same over a /24 of such addresses on one target namespace.
+    Udp24,
 }
 
 /// A scenario ready to run: its testbed and what to expect.
@@ -252,15 +257,43 @@ fn expect(host: impl ToString, ports: &[u16]) -> BTreeSet<HostPort> {
     ports.iter().map(|p| (h.clone(), *p)).collect()
 }
 
+/// The UDP services of the `udp-*` scenarios' target.
+const UDP_RESPONDERS: [u16; 3] = [53, 123, 161];
+/// Its dropped UDP ports.
+const UDP_DROPPED: [u16; 3] = [500, 600, 700];
+/// The /24 of `udp-24`, local on the target.
+const UDP24_NET: &str = "198.19.1.0/24";
+
+/// A target as Linux comes: UDP responders, dropped ports, the rest closed,
+/// and the default ICMP rate limit (set explicitly, in case the namespace
+/// inherited another value).
+fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
+    let mut tb = Testbed::new(hint)?;
+    let t = tb.target(0)?;
+    t.udp_echo(&UDP_RESPONDERS)?.nft_drop_udp(&UDP_DROPPED)?;
+    let mut cmd = Command::new("sysctl");
+    cmd.args(["-qw", "net.ipv4.icmp_ratelimit=1000"]);
+    let out = t.run(&mut cmd)?;
+    if !out.status.success() {
+        return Err(TestbedError::io(
+            "sysctl net.ipv4.icmp_ratelimit",
+            std::io::Error::other(String::from_utf8_lossy(&out.stderr).into_owned()),
+        ));
+    }
+    Ok(tb)
+}
+
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
         Scenario::SynLossy,
         Scenario::Sweep16,
         Scenario::Mem15,
+        Scenario::Udp1000,
+        Scenario::Udp24,
     ];
 
     /// The scenario's command-line name.
@@ -272,6 +305,8 @@ impl Scenario {
             Scenario::SynLossy => "syn-lossy",
             Scenario::Sweep16 => "sweep16",
             Scenario::Mem15 => "mem15",
+            Scenario::Udp1000 => "udp-1000",
+            Scenario::Udp24 => "udp-24",
         }
     }
 
@@ -287,6 +322,8 @@ impl Scenario {
             Scenario::SynVeth => Some(0.5),
             Scenario::SynLossy => Some(2.0),
             Scenario::Sweep16 => Some(1.0),
+            Scenario::Udp1000 => Some(15.0),
+            Scenario::Udp24 => Some(60.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
         }
     }
@@ -349,6 +386,39 @@ impl Scenario {
                     testbed: tb,
                     args: args(&["-sS", "-p80", "-n", "-Pn", "198.19.0.0/16"]),
                     expected: Some(up.iter().map(|a| (a.to_string(), 80)).collect()),
+                    stop_after: None,
+                }
+            }
+            Scenario::Udp1000 => {
+                let tb = udp_rate_limited_testbed("udp1k")?;
+                let addr = tb.target_addr(0);
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sU", "-p1-1000", "-n", "-Pn", &addr.to_string()]),
+                    expected: Some(expect(addr, &UDP_RESPONDERS)),
+                    stop_after: None,
+                }
+            }
+            Scenario::Udp24 => {
+                let mut tb = udp_rate_limited_testbed("udp24")?;
+                let t = tb.target(0)?;
+                let mut cmd = Command::new("ip");
+                cmd.args(["route", "add", "local", UDP24_NET, "dev", "lo"]);
+                let out = t.run(&mut cmd)?;
+                if !out.status.success() {
+                    return Err(TestbedError::io(
+                        format!("ip route add local {UDP24_NET}"),
+                        std::io::Error::other(String::from_utf8_lossy(&out.stderr).into_owned()),
+                    ));
+                }
+                tb.route_via_target(0, UDP24_NET)?;
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sU", "-p1-1000", "-n", "-Pn", UDP24_NET]),
+                    // The responders answer from the target's own address,
+                    // not the local-route one probed (no IP_PKTINFO), so only
+                    // time is checked here; states are tested by udp-1000.
+                    expected: None,
                     stop_after: None,
                 }
             }
