@@ -49,7 +49,12 @@ pub(crate) fn rate_limit_note(rl: &IcmpRateLimit) -> String {
     let proto = rl.protocol.as_str().to_uppercase();
     let rate = rate_words(rl.observed_per_sec);
     let ports = if rl.unresolved == 1 { "port" } else { "ports" };
-    if rl.exact {
+    if rl.exact && rl.unresolved == 0 {
+        format!(
+            "Note: the host rate-limits ICMP port unreachables (about {rate} per second); \
+             --udp-exact retried at that pace until every {proto} port answered."
+        )
+    } else if rl.exact {
         format!(
             "Note: the host rate-limits ICMP port unreachables (about {rate} per second); \
              --udp-exact retried at that pace, {} {proto} {ports} never answered (open|filtered).",
