@@ -9,6 +9,7 @@
 use crate::cli::Options;
 use crate::plan::{unix_now, Driver, Plan, PlanError};
 use crate::progress::Reporter;
+use crate::version::{detect, load_database, VersionOptions};
 use portolan_connect::ConnectOptions;
 use portolan_engine::{
     HostSource, HostTarget, Observer, ProbeContext, ProbeModule, Progress, Scan, ScanPlan,
@@ -53,6 +54,9 @@ pub enum RunError {
     /// Anything else from the operating system.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The service probe database (built-in or `--service-db`) is wrong.
+    #[error(transparent)]
+    ServiceDb(#[from] portolan_service::DbError),
 }
 
 /// Runs the scan `opts` asks for and returns the exit code.
@@ -62,6 +66,9 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         .privileged
         .unwrap_or_else(portolan_netio::has_raw_privilege);
     let plan = Plan::build(&opts, privileged)?;
+    let version = version_options(&opts);
+    // Loaded before scanning, so a bad --service-db fails at once.
+    let service_db = version.as_ref().map(load_database).transpose()?;
     let mut outputs = open_outputs(&opts)?;
     let stop = install_signal_handlers()?;
 
@@ -83,6 +90,7 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         hosts_up: 0,
         error: None,
         reverse_dns: opts.always_dns,
+        held: version.is_some().then(Vec::new),
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
     };
     let mut scan = new_scan(&plan, &opts);
@@ -92,6 +100,17 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     };
     sink.reporter.clear();
     let interrupted = stop.load(Ordering::Relaxed);
+    if let Some(mut hosts) = sink.held.take() {
+        if let (Some(v), Some(db), false) = (&version, service_db, interrupted) {
+            let parallelism = plan.timing.max_parallelism.min(1024) as usize;
+            if let Err(e) = detect(&mut hosts, db, v, parallelism) {
+                eprintln!("portolan: service detection failed: {e}");
+            }
+        }
+        for h in &hosts {
+            sink.write(h);
+        }
+    }
     let hosts_up = sink.hosts_up;
     let write_error = sink.error.take();
     let stats = RunStats {
@@ -241,6 +260,8 @@ struct Sink<'a> {
     hosts_up: u64,
     error: Option<io::Error>,
     reverse_dns: bool,
+    /// With -sV, finished hosts wait here for service detection.
+    held: Option<Vec<HostResult>>,
     reporter: Reporter,
 }
 
@@ -261,11 +282,29 @@ impl Sink<'_> {
             add_reverse_name(&mut host);
         }
         self.hosts_up += 1;
+        match &mut self.held {
+            Some(held) => held.push(host),
+            None => self.write(&host),
+        }
+    }
+
+    fn write(&mut self, host: &HostResult) {
         self.reporter.clear();
-        if let Err(e) = self.outputs.host(&host) {
+        if let Err(e) = self.outputs.host(host) {
             self.error.get_or_insert(e);
         }
     }
+}
+
+/// The version flags, when -sV is on.
+fn version_options(opts: &Options) -> Option<VersionOptions> {
+    let v = &opts.version;
+    v.enabled.then(|| VersionOptions {
+        intensity: v.intensity.unwrap_or(7),
+        all_ports: v.all_ports,
+        trace: v.trace,
+        db_file: v.db_file.clone(),
+    })
 }
 
 impl Observer for Sink<'_> {

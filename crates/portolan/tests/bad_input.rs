@@ -37,7 +37,7 @@ fn malformed_values_name_their_token() {
 
 #[test]
 fn later_features_are_refused_not_ignored() {
-    assert_one_line_error(&["-sV", "127.0.0.1"], "-sV");
+    assert_one_line_error(&["-PE", "127.0.0.1"], "-PE");
     assert_one_line_error(&["-sn", "127.0.0.1"], "-sn");
 }
 
@@ -95,4 +95,15 @@ fn a_port_list_with_nothing_to_scan_is_an_error() {
 #[test]
 fn connect_and_udp_together_are_refused() {
     assert_one_line_error(&["-sT", "-sU", "-p80", "127.0.0.1"], "-sT");
+}
+
+#[test]
+fn a_malformed_service_database_names_file_and_line() {
+    let path = std::env::temp_dir().join(format!("portolan-bad-{}.db", std::process::id()));
+    std::fs::write(&path, "# comment\nnonsense here\n").unwrap();
+    let p = path.to_str().unwrap();
+    assert_one_line_error(
+        &["-sT", "-sV", "--service-db", p, "-p80", "127.0.0.1"],
+        &format!("{p}:2"),
+    );
 }

@@ -219,3 +219,35 @@ fn stats_every_reports_progress_on_stderr() {
         "{err}"
     );
 }
+
+#[test]
+fn version_detection_names_a_banner_service() {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let _ = c.write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    let out = run(&[
+        "-sT",
+        "-sV",
+        "-Pn",
+        "-n",
+        "-p",
+        &port.to_string(),
+        "-oX",
+        "-",
+        "127.0.0.1",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let xml = stdout(&out);
+    assert!(xml.contains("product=\"OpenSSH\""), "{xml}");
+    assert!(
+        xml.contains("version=\"9.2p1 Debian 2+deb12u3\"") || xml.contains("version=\"9.2p1"),
+        "{xml}"
+    );
+    assert!(xml.contains("method=\"probed\""), "{xml}");
+}

@@ -365,18 +365,35 @@ static FLAGS: &[Flag] = &[
             Ok(())
         }),
     // SERVICE/VERSION DETECTION
-    flag(Some("sV"), None, V::ScanLetter, G::Service, false,
-        "Probe open ports to determine service/version info", unsupported),
-    flag(None, Some("version-intensity"), V::Required("<level>"), G::Service, false,
-        "Set from 0 (light) to 9 (try all probes)", unsupported),
-    flag(None, Some("version-light"), V::Switch, G::Service, false,
-        "Limit to most likely probes (intensity 2)", unsupported),
-    flag(None, Some("version-all"), V::Switch, G::Service, false,
-        "Try every single probe (intensity 9)", unsupported),
-    flag(None, Some("version-trace"), V::Switch, G::Service, false,
-        "Show detailed version scan activity (for debugging)", unsupported),
-    flag(None, Some("allports"), V::Switch, G::Service, false,
-        "Don't exclude any ports from version detection", unsupported),
+    flag(Some("sV"), None, V::ScanLetter, G::Service, true,
+        "Probe open ports to determine service/version info",
+        |b, _, _| { b.opts.version.enabled = true; Ok(()) }),
+    flag(None, Some("version-intensity"), V::Required("<level>"), G::Service, true,
+        "Set from 0 (light) to 9 (try all probes)",
+        |b, f, v| {
+            let v = required(f, v)?;
+            let level: u8 = values::uint(f, v, "a level from 0 to 9")?;
+            if level > 9 {
+                return Err(CliError::invalid(f, v, "a level from 0 to 9"));
+            }
+            b.opts.version.intensity = Some(level);
+            Ok(())
+        }),
+    flag(None, Some("version-light"), V::Switch, G::Service, true,
+        "Limit to most likely probes (intensity 2)",
+        |b, _, _| { b.opts.version.intensity = Some(2); Ok(()) }),
+    flag(None, Some("version-all"), V::Switch, G::Service, true,
+        "Try every single probe (intensity 9)",
+        |b, _, _| { b.opts.version.intensity = Some(9); Ok(()) }),
+    flag(None, Some("version-trace"), V::Switch, G::Service, true,
+        "Show detailed version scan activity (for debugging)",
+        |b, _, _| { b.opts.version.trace = true; Ok(()) }),
+    flag(None, Some("allports"), V::Switch, G::Service, true,
+        "Don't exclude any ports from version detection",
+        |b, _, _| { b.opts.version.all_ports = true; Ok(()) }),
+    flag(None, Some("service-db"), V::Required("<file>"), G::Service, true,
+        "Add the probes and matches of <file> (format: docs/service-db.md) to the built-in database",
+        |b, f, v| { b.opts.version.db_file = Some(path(f, v)?); Ok(()) }),
     // TIMING AND PERFORMANCE
     flag(Some("T"), None, V::Required("<0-5>"), G::Timing, true,
         "Set timing template (higher is faster; or paranoid, sneaky, polite, normal, \

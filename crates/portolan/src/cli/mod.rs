@@ -31,7 +31,7 @@ mod tests;
 
 pub use error::CliError;
 pub use help::{help_text, version_text};
-pub use options::{NetOptions, Options, OutputOptions, TimingOptions};
+pub use options::{NetOptions, Options, OutputOptions, TimingOptions, VersionFlags};
 pub use parse::parse;
 pub use portolan_model::ScanType;
 

@@ -66,6 +66,24 @@ pub struct Options {
     pub privileged: Option<bool>,
     /// `--noninteractive`: no keyboard interaction.
     pub noninteractive: bool,
+    /// SERVICE/VERSION DETECTION.
+    pub version: VersionFlags,
+}
+
+/// SERVICE/VERSION DETECTION flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VersionFlags {
+    /// `-sV`: probe open ports.
+    pub enabled: bool,
+    /// `--version-intensity` (`--version-light` = 2, `--version-all` = 9);
+    /// `None` = 7, nmap's default.
+    pub intensity: Option<u8>,
+    /// `--version-trace`.
+    pub trace: bool,
+    /// `--allports`.
+    pub all_ports: bool,
+    /// `--service-db FILE`: probes and matches merged with the built-in ones.
+    pub db_file: Option<PathBuf>,
 }
 
 /// TIMING AND PERFORMANCE flags; `None` means "as the template says".

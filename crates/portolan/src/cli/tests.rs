@@ -106,9 +106,6 @@ fn scan_types_single_and_combined() {
 
 #[test]
 fn unavailable_scan_letters_are_rejected_by_name() {
-    assert_eq!(err(&["-sSV"]), "-sV: not yet supported");
-    assert_eq!(err(&["-sUV"]), "-sV: not yet supported");
-    assert_eq!(err(&["-sV"]), "-sV: not yet supported");
     assert_eq!(err(&["-sn"]), "-sn: not yet supported");
     assert_eq!(err(&["-sL"]), "-sL: not yet supported");
     assert_eq!(err(&["-sZ"]), "unrecognized option \"-sZ\"");
@@ -146,10 +143,24 @@ fn every_unavailable_flag_is_rejected_with_its_name() {
         );
     }
     assert_eq!(err(&["-PS22,80"]), "-PS: not yet supported");
+}
+
+#[test]
+fn version_detection_flags() {
+    let o = opts(&["-sSV"]);
+    assert!(o.version.enabled && o.scans == [ScanType::Syn]);
+    assert!(opts(&["-sV"]).version.intensity.is_none());
     assert_eq!(
-        err(&["-version-intensity", "5"]),
-        "--version-intensity: not yet supported"
+        opts(&["-version-intensity", "5"]).version.intensity,
+        Some(5)
     );
+    assert_eq!(opts(&["--version-light"]).version.intensity, Some(2));
+    assert_eq!(opts(&["--version-all"]).version.intensity, Some(9));
+    let o = opts(&["--version-trace", "--allports", "--service-db", "my.db"]);
+    assert!(o.version.trace && o.version.all_ports);
+    assert_eq!(o.version.db_file, p("my.db"));
+    assert!(err(&["--version-intensity", "10"]).contains("\"10\""));
+    assert!(err(&["--version-intensity", "x"]).contains("--version-intensity"));
 }
 
 #[test]
