@@ -9,6 +9,9 @@ use crate::cli::Options;
 use portolan_engine::ProbeModule;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
+use portolan_probes::discovery::{
+    ping_module, PingKind, DEFAULT_PRIVILEGED, DEFAULT_TCP_PING_PORT, DEFAULT_UDP_PING_PORT,
+};
 use portolan_probes::TcpScanKind;
 use portolan_targets::{
     format_ranges, read_list_file, resolve_ports, PortError, ServiceTable, SystemResolver,
@@ -67,11 +70,43 @@ pub struct Technique {
     pub ports: Vec<u16>,
 }
 
+/// What happens before (or instead of) the port scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Discovery {
+    /// `-Pn`: every target is taken as up.
+    Skip,
+    /// `-sL`: targets are listed, nothing is sent.
+    List,
+    /// Raw-packet pings (privileged): one engine scan whose techniques are
+    /// these probe modules.
+    Raw(Vec<Ping>),
+    /// Unprivileged: TCP connect to these ports; connected or refused
+    /// shows the host up.
+    Connect(Vec<u16>),
+}
+
+/// One raw discovery technique and its ports (`[0]` for the ICMP pings,
+/// which have none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ping {
+    /// The probe.
+    pub kind: PingKind,
+    /// Its ports.
+    pub ports: Vec<u16>,
+}
+
+/// The ports of nmap's unprivileged discovery: TCP connect to 80 and 443.
+pub const CONNECT_PING_PORTS: [u16; 2] = [80, 443];
+
 /// A scan ready to run.
 pub struct Plan {
     /// How probes are sent.
     pub driver: Driver,
-    /// The techniques, all of the same driver.
+    /// Host discovery.
+    pub discovery: Discovery,
+    /// False for `-sL` and `-sn`: no port scan after discovery.
+    pub port_scan: bool,
+    /// The techniques, all of the same driver (empty without a port scan).
     pub techniques: Vec<Technique>,
     /// `--scanflags`.
     pub scanflags: Option<u8>,
@@ -89,7 +124,17 @@ impl Plan {
     /// Resolves `opts`; `privileged` says whether raw sockets can be opened.
     pub fn build(opts: &Options, privileged: bool) -> Result<Plan, PlanError> {
         let mut warnings = Vec::new();
-        let (driver, techniques) = choose_techniques(opts, privileged, &mut warnings)?;
+        let port_scan = !opts.list_scan && !opts.ping_scan;
+        let discovery = discovery(opts, privileged, &mut warnings);
+        let (driver, techniques) = if port_scan {
+            choose_techniques(opts, privileged, &mut warnings)?
+        } else {
+            let d = match discovery {
+                Discovery::Raw(_) => Driver::Raw,
+                _ => Driver::Connect,
+            };
+            (d, Vec::new())
+        };
         let table = ServiceTable::builtin();
         let protocols: Vec<Protocol> = techniques.iter().map(|t| t.protocol()).collect();
         let top = if opts.fast { Some(100) } else { opts.top_ports };
@@ -115,7 +160,11 @@ impl Plan {
                 }
             })
             .collect();
-        let techniques = drop_portless(techniques, opts, &mut warnings)?;
+        let techniques = if port_scan {
+            drop_portless(techniques, opts, &mut warnings)?
+        } else {
+            techniques
+        };
         if opts.timing.udp_exact && !techniques.iter().any(|t| t.protocol == Protocol::Udp) {
             warnings.push("--udp-exact has no effect without a UDP scan (-sU).".to_string());
         }
@@ -141,6 +190,8 @@ impl Plan {
         };
         Ok(Plan {
             driver,
+            discovery,
+            port_scan,
             techniques,
             scanflags: opts.scanflags,
             targets,
@@ -148,6 +199,91 @@ impl Plan {
             warnings,
             info,
         })
+    }
+}
+
+/// The discovery the options ask for: `-sL`, `-Pn`, the user's pings or
+/// nmap's default. Without raw-socket privileges only TCP connect pings
+/// exist; ICMP and UDP pings asked for are dropped with a notice.
+fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Discovery {
+    if opts.list_scan {
+        return Discovery::List;
+    }
+    if opts.skip_discovery {
+        return Discovery::Skip;
+    }
+    let chosen: Vec<Ping> = if opts.pings.is_empty() {
+        DEFAULT_PRIVILEGED
+            .iter()
+            .map(|&(kind, port)| Ping {
+                kind,
+                ports: vec![port],
+            })
+            .collect()
+    } else {
+        opts.pings
+            .iter()
+            .map(|p| Ping {
+                kind: p.kind,
+                ports: match (p.kind.uses_ports(), p.ports.is_empty()) {
+                    (false, _) => vec![0],
+                    (true, false) => p.ports.clone(),
+                    (true, true) => vec![default_port(p.kind)],
+                },
+            })
+            .collect()
+    };
+    if privileged {
+        return Discovery::Raw(chosen);
+    }
+    if opts.pings.is_empty() {
+        return Discovery::Connect(CONNECT_PING_PORTS.to_vec());
+    }
+    let mut ports = Vec::new();
+    for p in &chosen {
+        if matches!(p.kind, PingKind::TcpSyn | PingKind::TcpAck) {
+            for &port in &p.ports {
+                if !ports.contains(&port) {
+                    ports.push(port);
+                }
+            }
+        } else {
+            warnings.push(format!(
+                "{} needs raw-socket privileges (CAP_NET_RAW); skipped",
+                p.kind.flag()
+            ));
+        }
+    }
+    if ports.is_empty() {
+        warnings.push(
+            "no discovery probe works without privileges; using TCP connect to ports 80 and 443"
+                .to_string(),
+        );
+        ports = CONNECT_PING_PORTS.to_vec();
+    }
+    Discovery::Connect(ports)
+}
+
+fn default_port(kind: PingKind) -> u16 {
+    match kind {
+        PingKind::Udp => DEFAULT_UDP_PING_PORT,
+        _ => DEFAULT_TCP_PING_PORT,
+    }
+}
+
+impl Ping {
+    /// Its probe module.
+    pub fn module(&self) -> Box<dyn ProbeModule> {
+        ping_module(self.kind)
+    }
+
+    /// The engine protocol its ports are counted under (ICMP pings borrow
+    /// TCP's, with port 0: results are host states, not port rows).
+    pub fn protocol(&self) -> Protocol {
+        match self.kind {
+            PingKind::Udp => Protocol::Udp,
+            _ => Protocol::Tcp,
+        }
     }
 }
 

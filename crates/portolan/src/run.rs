@@ -7,13 +7,14 @@
 //! second Ctrl-C exits at once.
 
 use crate::cli::Options;
-use crate::plan::{unix_now, Driver, Plan, PlanError};
+use crate::discovery::{self, Found};
+use crate::plan::{unix_now, Discovery, Driver, Plan, PlanError};
 use crate::progress::Reporter;
 use crate::version::{detect, load_database, VersionOptions};
 use portolan_connect::ConnectOptions;
 use portolan_engine::{
     HostSource, HostTarget, Observer, ProbeContext, ProbeModule, Progress, Scan, ScanPlan,
-    SystemClock, TechniquePlan, ValidationKey,
+    SystemClock, TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason, RunStats, ServiceInfo,
@@ -21,6 +22,7 @@ use portolan_model::{
 use portolan_netio::{route_to, NetError, RawConfig, RawIo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
 use portolan_targets::{ServiceTable, TargetList};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
@@ -28,7 +30,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// Why a scan failed.
@@ -80,10 +82,13 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     }
     outputs.begin(&plan.info).map_err(RunError::Output)?;
 
-    let title = plan
-        .techniques
-        .first()
-        .map_or("Scan", |t| t.scan_type.title());
+    let title = if plan.port_scan {
+        plan.techniques
+            .first()
+            .map_or("Scan", |t| t.scan_type.title())
+    } else {
+        "Ping Scan"
+    };
     let mut sink = Sink {
         outputs: &mut outputs,
         table: ServiceTable::builtin(),
@@ -92,11 +97,36 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         reverse_dns: opts.always_dns,
         held: version.is_some().then(Vec::new),
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
+        discovered: None,
     };
-    let mut scan = new_scan(&plan, &opts);
-    let result = match plan.driver {
-        Driver::Connect => run_connect(&mut scan, &opts, &stop, &mut sink),
-        Driver::Raw => run_raw(&mut scan, &plan, &opts, &stop, &mut sink),
+    let mut hosts_down = 0;
+    let result = match &plan.discovery {
+        Discovery::List => {
+            list_scan(&plan, &opts, &mut sink);
+            hosts_down = plan.targets.len();
+            Ok(())
+        }
+        Discovery::Skip if !plan.port_scan => {
+            // -sn -Pn: every target is reported up, nothing is sent.
+            for t in plan.targets.iter() {
+                let mut h = HostResult::new(t.addr, HostStatus::Up, Reason::UserSet);
+                if let Some(name) = &t.name {
+                    h.hostnames.push(Hostname {
+                        name: name.to_string(),
+                        kind: HostnameKind::User,
+                    });
+                }
+                sink.finished(h);
+            }
+            Ok(())
+        }
+        Discovery::Skip => {
+            let hosts = Box::new(Hosts(plan.targets.clone()));
+            port_scan(hosts, &plan, &opts, &stop, &mut sink)
+        }
+        Discovery::Raw(_) | Discovery::Connect(_) => {
+            discover_then_scan(&plan, &opts, &stop, &mut sink, &mut hosts_down)
+        }
     };
     sink.reporter.clear();
     let interrupted = stop.load(Ordering::Relaxed);
@@ -112,12 +142,20 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         }
     }
     let hosts_up = sink.hosts_up;
+    let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
+    if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {
+        let note =
+            "Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn";
+        if let Err(e) = sink.outputs.warning(note) {
+            sink.error.get_or_insert(e);
+        }
+    }
     let write_error = sink.error.take();
     let stats = RunStats {
         end_time: unix_now(),
         elapsed: started.elapsed().as_secs_f64(),
         hosts_up,
-        hosts_down: 0,
+        hosts_down,
         interrupted,
         error: result.as_ref().err().map(|e| e.to_string()),
     };
@@ -134,7 +172,30 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
 }
 
 /// The engine, planned: techniques, timing, order and shard.
-fn new_scan(plan: &Plan, opts: &Options) -> Scan {
+fn new_scan(
+    techniques: Vec<TechniquePlan>,
+    hosts: Box<dyn HostSource>,
+    timing: Timing,
+    opts: &Options,
+) -> Scan {
+    let mut sp = ScanPlan::new(techniques, timing);
+    if let Some(seed) = opts.seed {
+        sp.seed = seed;
+    }
+    sp.shard = opts.shard;
+    sp.sequential_ports = opts.sequential_ports;
+    sp.udp_exact = opts.timing.udp_exact;
+    Scan::new(sp, hosts, Instant::now())
+}
+
+/// The port scan over `hosts` with the plan's techniques and driver.
+fn port_scan(
+    hosts: Box<dyn HostSource>,
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+) -> Result<(), RunError> {
     let techniques = plan
         .techniques
         .iter()
@@ -144,14 +205,101 @@ fn new_scan(plan: &Plan, opts: &Options) -> Scan {
             no_reply: no_reply(plan, t),
         })
         .collect();
-    let mut sp = ScanPlan::new(techniques, plan.timing.clone());
-    if let Some(seed) = opts.seed {
-        sp.seed = seed;
+    let mut scan = new_scan(techniques, hosts, plan.timing.clone(), opts);
+    match plan.driver {
+        Driver::Connect => run_connect(&mut scan, opts, stop, sink),
+        Driver::Raw => {
+            let modules: Vec<Box<dyn ProbeModule>> = plan
+                .techniques
+                .iter()
+                .filter_map(|t| t.module(plan.scanflags))
+                .collect();
+            run_raw(&mut scan, &modules, plan, opts, stop, sink)
+        }
     }
-    sp.shard = opts.shard;
-    sp.sequential_ports = opts.sequential_ports;
-    sp.udp_exact = opts.timing.udp_exact;
-    Scan::new(sp, Box::new(Hosts(plan.targets.clone())), Instant::now())
+}
+
+/// Discovery over every target, then (unless `-sn`) the port scan over
+/// the hosts found up. Down hosts are written (the outputs show them only
+/// with `-v`) and counted in `hosts_down`.
+fn discover_then_scan(
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+    hosts_down: &mut u64,
+) -> Result<(), RunError> {
+    let mut found = Found::default();
+    let hosts = Box::new(Hosts(plan.targets.clone()));
+    let mut timing_plan: Timing = plan.timing.clone();
+    if opts.timing.max_retries.is_none() {
+        // A silent host is the common case in discovery; a couple of
+        // retransmissions tell loss from silence, as nmap's ping scan does.
+        timing_plan.max_retries = timing_plan.max_retries.min(2);
+    }
+    let result = match &plan.discovery {
+        Discovery::Raw(pings) => {
+            let techniques = pings
+                .iter()
+                .map(|p| discovery::technique(p.protocol(), p.ports.clone()))
+                .collect();
+            let modules: Vec<Box<dyn ProbeModule>> = pings.iter().map(|p| p.module()).collect();
+            let mut scan = new_scan(techniques, hosts, timing_plan.clone(), opts);
+            let mut collect = |h: HostResult| found.add(h, false);
+            run_raw(&mut scan, &modules, plan, opts, stop, &mut collect)
+        }
+        Discovery::Connect(ports) => {
+            let techniques = vec![discovery::technique(
+                portolan_model::Protocol::Tcp,
+                ports.clone(),
+            )];
+            let mut scan = new_scan(techniques, hosts, timing_plan.clone(), opts);
+            let mut collect = |h: HostResult| found.add(h, true);
+            run_connect(&mut scan, opts, stop, &mut collect)
+        }
+        Discovery::Skip | Discovery::List => Ok(()),
+    };
+    *hosts_down = found.down.len() as u64;
+    for h in &found.down {
+        sink.write(h);
+    }
+    result?;
+    if !plan.port_scan {
+        for h in std::mem::take(&mut found.up) {
+            sink.finished(h);
+        }
+        return Ok(());
+    }
+    if stop.load(Ordering::Relaxed) || found.up.is_empty() {
+        return Ok(());
+    }
+    let targets = found.targets();
+    sink.discovered = Some(
+        found
+            .up
+            .iter()
+            .map(|h| (h.addr, (h.reason, h.reason_ttl, h.latency)))
+            .collect(),
+    );
+    port_scan(Box::new(targets), plan, opts, stop, sink)
+}
+
+/// `-sL`: every target with status unknown, its typed name and (unless
+/// `-n`) its reverse name; nothing is sent.
+fn list_scan(plan: &Plan, opts: &Options, sink: &mut Sink<'_>) {
+    for t in plan.targets.iter() {
+        let mut h = HostResult::new(t.addr, HostStatus::Unknown, Reason::Unknown);
+        if let Some(name) = &t.name {
+            h.hostnames.push(Hostname {
+                name: name.to_string(),
+                kind: HostnameKind::User,
+            });
+        }
+        if !opts.no_dns {
+            add_reverse_name(&mut h);
+        }
+        sink.write(&h);
+    }
 }
 
 /// What silence means for a technique: the probe module knows for raw
@@ -167,7 +315,7 @@ fn run_connect(
     scan: &mut Scan,
     opts: &Options,
     stop: &AtomicBool,
-    sink: &mut Sink<'_>,
+    sink: &mut dyn Observer,
 ) -> Result<(), RunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -182,10 +330,11 @@ fn run_connect(
 
 fn run_raw(
     scan: &mut Scan,
+    modules: &[Box<dyn ProbeModule>],
     plan: &Plan,
     opts: &Options,
     stop: &AtomicBool,
-    sink: &mut Sink<'_>,
+    sink: &mut dyn Observer,
 ) -> Result<(), RunError> {
     let (first_v4, first_v6) = first_of_each_family(&plan.targets);
     let Some(first) = first_v4.or(first_v6) else {
@@ -209,11 +358,6 @@ fn run_raw(
         key: ValidationKey::new(rand::random()),
         ttl: opts.net.ttl.unwrap_or(64),
     };
-    let modules: Vec<Box<dyn ProbeModule>> = plan
-        .techniques
-        .iter()
-        .filter_map(|t| t.module(plan.scanflags))
-        .collect();
     let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
     portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
     Ok(())
@@ -253,6 +397,9 @@ impl HostSource for Hosts {
     }
 }
 
+/// What discovery saw of an up host: reason, its TTL, latency.
+type Answer = (Reason, u8, Option<Duration>);
+
 /// Where finished hosts go: service names added, outputs written.
 struct Sink<'a> {
     outputs: &'a mut Outputs,
@@ -263,15 +410,35 @@ struct Sink<'a> {
     /// With -sV, finished hosts wait here for service detection.
     held: Option<Vec<HostResult>>,
     reporter: Reporter,
+    /// What discovery found for each up host (reason, TTL, latency);
+    /// `None` with `-Pn`, where every host is up by the user's word.
+    discovered: Option<HashMap<IpAddr, Answer>>,
 }
 
 impl Sink<'_> {
+    /// A host the port scan finished: up, for the reason discovery found
+    /// (or `user-set` with `-Pn`).
     fn host(&mut self, mut host: HostResult) {
-        // Until host discovery exists every target is treated as up, as
-        // with nmap's -Pn.
         host.status = HostStatus::Up;
-        host.reason = Reason::UserSet;
-        host.reason_ttl = 0;
+        match self.discovered.as_ref().and_then(|d| d.get(&host.addr)) {
+            Some(&(reason, ttl, latency)) => {
+                host.reason = reason;
+                host.reason_ttl = ttl;
+                if host.latency.is_none() {
+                    host.latency = latency;
+                }
+            }
+            None => {
+                host.reason = Reason::UserSet;
+                host.reason_ttl = 0;
+            }
+        }
+        self.finished(host);
+    }
+
+    /// An up host, ready: service names added, reverse name looked up,
+    /// then written (or held for service detection).
+    fn finished(&mut self, mut host: HostResult) {
         for p in &mut host.ports {
             if p.service.is_none() {
                 let name = self.table.name(p.port, p.protocol).unwrap_or("unknown");

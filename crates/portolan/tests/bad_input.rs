@@ -37,8 +37,20 @@ fn malformed_values_name_their_token() {
 
 #[test]
 fn later_features_are_refused_not_ignored() {
-    assert_one_line_error(&["-PE", "127.0.0.1"], "-PE");
-    assert_one_line_error(&["-sn", "127.0.0.1"], "-sn");
+    assert_one_line_error(&["-PR", "127.0.0.1"], "-PR");
+    assert_one_line_error(&["--disable-arp-ping", "127.0.0.1"], "--disable-arp-ping");
+    assert_one_line_error(
+        &["--dns-servers", "198.18.0.53", "127.0.0.1"],
+        "--dns-servers",
+    );
+}
+
+#[test]
+fn discovery_flags_name_their_token() {
+    assert_one_line_error(&["-PS22,x", "127.0.0.1"], "22,x");
+    assert_one_line_error(&["-PU99999", "127.0.0.1"], "99999");
+    assert_one_line_error(&["-sn", "-sS", "127.0.0.1"], "-sS");
+    assert_one_line_error(&["-sL", "-sn", "127.0.0.1"], "-sL");
 }
 
 #[test]

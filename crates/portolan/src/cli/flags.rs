@@ -9,7 +9,7 @@
 //! than ignoring it.
 
 use super::values::{self, required};
-use super::{CliError, Command, Options, ScanType};
+use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
 
 /// How a flag takes its value.
@@ -201,6 +201,31 @@ fn unsupported(_: &mut Builder, flag: &str, _: Option<&str>) -> Result<(), CliEr
     Err(CliError::NotSupported(flag.to_owned()))
 }
 
+/// Adds a discovery probe (or more ports to one already chosen).
+fn ping(b: &mut Builder, kind: PingKind, flag: &str, v: Option<&str>) -> Result<(), CliError> {
+    let ports = match v {
+        Some(list) => values::port_list(flag, list)?,
+        None => Vec::new(),
+    };
+    let pings = &mut b.opts.pings;
+    let entry = match pings.iter().position(|p| p.kind == kind) {
+        Some(i) => &mut pings[i],
+        None => {
+            pings.push(PingOption {
+                kind,
+                ports: Vec::new(),
+            });
+            pings.last_mut().expect("just pushed")
+        }
+    };
+    for p in ports {
+        if !entry.ports.contains(&p) {
+            entry.ports.push(p);
+        }
+    }
+    Ok(())
+}
+
 /// Adds a scan technique unless already chosen.
 fn scan(b: &mut Builder, t: ScanType) -> Result<(), CliError> {
     if !b.opts.scans.contains(&t) {
@@ -284,28 +309,29 @@ static FLAGS: &[Flag] = &[
         "Enable IPv6 scanning",
         |b, _, _| { b.opts.ipv6 = true; Ok(()) }),
     // HOST DISCOVERY
-    flag(Some("sL"), None, V::ScanLetter, G::HostDiscovery, false,
-        "List Scan - simply list targets to scan", unsupported),
-    flag(Some("sn"), None, V::ScanLetter, G::HostDiscovery, false,
-        "Ping Scan - disable port scan", unsupported),
+    flag(Some("sL"), None, V::ScanLetter, G::HostDiscovery, true,
+        "List Scan - simply list targets to scan",
+        |b, _, _| { b.opts.list_scan = true; Ok(()) }),
+    flag(Some("sn"), None, V::ScanLetter, G::HostDiscovery, true,
+        "Ping Scan - disable port scan",
+        |b, _, _| { b.opts.ping_scan = true; Ok(()) }),
     flag(Some("Pn"), None, V::Switch, G::HostDiscovery, true,
-        "Treat all hosts as online -- skip host discovery (until host discovery lands, \
-         every target is treated as up anyway)",
+        "Treat all hosts as online -- skip host discovery",
         |b, _, _| { b.opts.skip_discovery = true; Ok(()) }),
-    flag(Some("PS"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
-        "TCP SYN discovery to given ports", unsupported),
-    flag(Some("PA"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
-        "TCP ACK discovery to given ports", unsupported),
-    flag(Some("PU"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
-        "UDP discovery to given ports", unsupported),
+    flag(Some("PS"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+        "TCP SYN discovery to given ports", |b, f, v| ping(b, PingKind::TcpSyn, f, v)),
+    flag(Some("PA"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+        "TCP ACK discovery to given ports", |b, f, v| ping(b, PingKind::TcpAck, f, v)),
+    flag(Some("PU"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+        "UDP discovery to given ports", |b, f, v| ping(b, PingKind::Udp, f, v)),
     flag(Some("PY"), None, V::Attached("[portlist]"), G::HostDiscovery, false,
         "SCTP discovery to given ports", unsupported),
-    flag(Some("PE"), None, V::Switch, G::HostDiscovery, false,
-        "ICMP echo request discovery probe", unsupported),
-    flag(Some("PP"), None, V::Switch, G::HostDiscovery, false,
-        "ICMP timestamp request discovery probe", unsupported),
-    flag(Some("PM"), None, V::Switch, G::HostDiscovery, false,
-        "ICMP netmask request discovery probe", unsupported),
+    flag(Some("PE"), None, V::Switch, G::HostDiscovery, true,
+        "ICMP echo request discovery probe", |b, f, v| ping(b, PingKind::Echo, f, v)),
+    flag(Some("PP"), None, V::Switch, G::HostDiscovery, true,
+        "ICMP timestamp request discovery probe", |b, f, v| ping(b, PingKind::Timestamp, f, v)),
+    flag(Some("PM"), None, V::Switch, G::HostDiscovery, true,
+        "ICMP netmask request discovery probe", |b, f, v| ping(b, PingKind::AddressMask, f, v)),
     flag(Some("PR"), None, V::Switch, G::HostDiscovery, false,
         "ARP ping discovery on the local network", unsupported),
     flag(None, Some("disable-arp-ping"), V::Switch, G::HostDiscovery, false,

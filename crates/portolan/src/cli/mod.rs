@@ -31,7 +31,9 @@ mod tests;
 
 pub use error::CliError;
 pub use help::{help_text, version_text};
-pub use options::{NetOptions, Options, OutputOptions, TimingOptions, VersionFlags};
+pub use options::{
+    NetOptions, Options, OutputOptions, PingKind, PingOption, TimingOptions, VersionFlags,
+};
 pub use parse::parse;
 pub use portolan_model::ScanType;
 

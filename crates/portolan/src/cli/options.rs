@@ -6,6 +6,7 @@
 //! belong to the scanner, not to argument parsing.
 
 use portolan_model::ScanType;
+pub use portolan_probes::discovery::PingKind;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,13 @@ pub struct Options {
     pub resolve_all: bool,
     /// `-Pn`: skip host discovery.
     pub skip_discovery: bool,
+    /// `-sL`: list the targets; send nothing.
+    pub list_scan: bool,
+    /// `-sn`: host discovery only, no port scan.
+    pub ping_scan: bool,
+    /// `-PE -PP -PM -PS -PA -PU`: discovery probes in the order first
+    /// given; empty means the default discovery.
+    pub pings: Vec<PingOption>,
     /// Techniques in the order given, without repeats; empty means the
     /// default (SYN when privileged, else connect).
     pub scans: Vec<ScanType>,
@@ -68,6 +76,16 @@ pub struct Options {
     pub noninteractive: bool,
     /// SERVICE/VERSION DETECTION.
     pub version: VersionFlags,
+}
+
+/// One discovery technique the user asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PingOption {
+    /// Which probe.
+    pub kind: PingKind,
+    /// Its ports (port-based kinds; empty means the kind's default port),
+    /// in the order given, without repeats.
+    pub ports: Vec<u16>,
 }
 
 /// SERVICE/VERSION DETECTION flags.

@@ -207,6 +207,16 @@ fn validate(o: &Options) -> Result<(), CliError> {
             second.flag()
         ));
     }
+    if o.list_scan && o.ping_scan {
+        return conflict("-sL (list scan) and -sn (ping scan) cannot be combined".into());
+    }
+    let only = if o.list_scan { "-sL" } else { "-sn" };
+    if (o.list_scan || o.ping_scan) && (!o.scans.is_empty() || o.version.enabled) {
+        let other = o.scans.first().map_or("-sV", |s| s.flag());
+        return conflict(format!(
+            "{only} cannot be combined with a port scan ({other}): it scans no ports"
+        ));
+    }
     if o.scanflags.is_some() && tcp == [ScanType::Connect] {
         return conflict(
             "--scanflags cannot be used with -sT (it needs a raw-packet TCP scan)".into(),

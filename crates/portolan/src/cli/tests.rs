@@ -105,9 +105,7 @@ fn scan_types_single_and_combined() {
 }
 
 #[test]
-fn unavailable_scan_letters_are_rejected_by_name() {
-    assert_eq!(err(&["-sn"]), "-sn: not yet supported");
-    assert_eq!(err(&["-sL"]), "-sL: not yet supported");
+fn unknown_scan_letters_are_rejected_by_name() {
     assert_eq!(err(&["-sZ"]), "unrecognized option \"-sZ\"");
     assert_eq!(err(&["-sSZ"]), "unrecognized option \"-sSZ\"");
     assert_eq!(err(&["-s"]), "unrecognized option \"-s\"");
@@ -142,7 +140,46 @@ fn every_unavailable_flag_is_rejected_with_its_name() {
             "{args:?}"
         );
     }
-    assert_eq!(err(&["-PS22,80"]), "-PS: not yet supported");
+    assert_eq!(err(&["-PR"]), "-PR: not yet supported");
+}
+
+#[test]
+fn list_and_ping_scans() {
+    assert!(opts(&["-sL"]).list_scan);
+    assert!(opts(&["-sn"]).ping_scan);
+    let o = opts(&["-sL", "-n"]);
+    assert!(o.list_scan && !o.ping_scan && o.scans.is_empty());
+    assert!(err(&["-sL", "-sn"]).contains("-sL"));
+    let e = err(&["-sn", "-sS"]);
+    assert!(e.contains("-sn") && e.contains("-sS"), "{e}");
+    let e = err(&["-sL", "-sV"]);
+    assert!(e.contains("-sL") && e.contains("-sV"), "{e}");
+}
+
+#[test]
+fn discovery_probes_keep_order_and_merge_ports() {
+    let o = opts(&["-PE", "-PS22,80", "-PA", "-PS80-82", "-PU53", "-PP", "-PM"]);
+    let got: Vec<(PingKind, Vec<u16>)> =
+        o.pings.iter().map(|p| (p.kind, p.ports.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (PingKind::Echo, vec![]),
+            (PingKind::TcpSyn, vec![22, 80, 81, 82]),
+            (PingKind::TcpAck, vec![]),
+            (PingKind::Udp, vec![53]),
+            (PingKind::Timestamp, vec![]),
+            (PingKind::AddressMask, vec![]),
+        ]
+    );
+    assert_eq!(opts(&["-PS0-65535"]).pings[0].ports.len(), 65_536);
+    for bad in ["-PS22,", "-PSx", "-PS80-22", "-PS70000", "-PA-"] {
+        let e = err(&[bad]);
+        assert!(
+            e.starts_with("invalid value") && e.contains(&bad[3..]),
+            "{bad}: {e}"
+        );
+    }
 }
 
 #[test]
@@ -613,7 +650,7 @@ fn help_lists_every_group_and_flag() {
     }
     assert!(help.contains("README"));
     let pn = help.lines().find(|l| l.starts_with("  -Pn:")).unwrap();
-    assert!(pn.contains("treated as up anyway"), "{pn}");
+    assert!(pn.ends_with("skip host discovery"), "{pn}");
     assert!(help.contains("  -T<0-5>: "));
     assert!(help.contains("  -g/--source-port <portnum>: "));
     assert!(help.contains("  -PS[portlist]: "));

@@ -187,6 +187,32 @@ pub(crate) fn shard(flag: &str, value: &str) -> Result<(u32, u32), CliError> {
     Ok((k, n))
 }
 
+/// A discovery port list as nmap's `-PS22,80,8000-8010` takes it: ports
+/// and ranges separated by commas, each 0-65535 (`0` is allowed, as
+/// nmap does for these probes); repeats dropped, order kept.
+pub(crate) fn port_list(flag: &str, value: &str) -> Result<Vec<u16>, CliError> {
+    const EXPECTED: &str = "ports or ranges 0-65535 separated by commas (e.g. 22,80,8000-8010)";
+    let bad = || CliError::invalid(flag, value, EXPECTED);
+    let port = |s: &str| s.parse::<u16>().map_err(|_| bad());
+    let mut out: Vec<u16> = Vec::new();
+    let mut seen = vec![false; 65_536];
+    for item in value.split(',') {
+        let (lo, hi) = match item.split_once('-') {
+            Some((lo, hi)) => (port(lo)?, port(hi)?),
+            None => (port(item)?, port(item)?),
+        };
+        if lo > hi {
+            return Err(bad());
+        }
+        for p in lo..=hi {
+            if !std::mem::replace(&mut seen[usize::from(p)], true) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,157 @@
+//! Host discovery: which targets are up, before any port is scanned.
+//!
+//! Why it is a scan of its own: the ping probes are probe modules like the
+//! port scans, so one engine [`Scan`] whose techniques are the chosen pings
+//! gets rate control, retransmission, validation and permutation for free.
+//! A host is up when any of its probes got an answer; the port scan then
+//! runs over the up hosts only, so a down host costs no port probes.
+//!
+//! The engine has no way yet to stop probing a host once one of its probes
+//! was answered, so an up host still receives every ping technique (a
+//! handful of packets per host; nmap stops at the first answer).
+
+use portolan_engine::{HostTarget, TechniquePlan};
+use portolan_model::{HostResult, HostStatus, PortState, Reason};
+
+/// Hosts sorted by what discovery found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Hosts that answered, each with status up, the reason and TTL of the
+    /// answer and the measured latency; no port rows.
+    pub up: Vec<HostResult>,
+    /// Hosts that did not, with status down (`no-response`).
+    pub down: Vec<HostResult>,
+}
+
+impl Found {
+    /// Sorts one host that the discovery scan finished. `refusal_counts`
+    /// is true for connect pings, where a refused connection (a closed
+    /// port) proves the host up as much as an accepted one.
+    pub fn add(&mut self, host: HostResult, refusal_counts: bool) {
+        let h = classify(host, refusal_counts);
+        match h.status {
+            HostStatus::Up => self.up.push(h),
+            _ => self.down.push(h),
+        }
+    }
+
+    /// The up hosts as the port scan's host source, with their names.
+    pub fn targets(&self) -> Vec<HostTarget> {
+        self.up
+            .iter()
+            .map(|h| HostTarget {
+                addr: h.addr,
+                name: h
+                    .hostnames
+                    .iter()
+                    .find(|n| n.kind == portolan_model::HostnameKind::User)
+                    .map(|n| n.name.as_str().into()),
+            })
+            .collect()
+    }
+}
+
+/// Up or down from the discovery probes' rows: up when a probe got an
+/// answer (a port row `open`, or `closed` for connect pings), with the
+/// reason of the first answer the engine saw.
+pub fn classify(mut host: HostResult, refusal_counts: bool) -> HostResult {
+    let answered = host
+        .ports
+        .iter()
+        .find(|p| p.state == PortState::Open || (refusal_counts && p.state == PortState::Closed));
+    match answered {
+        Some(p) => {
+            host.status = HostStatus::Up;
+            if host.reason == Reason::UserSet || host.reason == Reason::NoResponse {
+                host.reason = p.reason;
+                host.reason_ttl = p.reason_ttl;
+            }
+        }
+        None => {
+            host.status = HostStatus::Down;
+            host.reason = Reason::NoResponse;
+            host.reason_ttl = 0;
+            host.latency = None;
+        }
+    }
+    host.ports.clear();
+    host.icmp_rate_limit = None;
+    host
+}
+
+/// The engine technique of a group of discovery probes: silence is
+/// `filtered (no-response)`, i.e. "did not show the host up".
+pub fn technique(protocol: portolan_model::Protocol, ports: Vec<u16>) -> TechniquePlan {
+    TechniquePlan {
+        protocol,
+        ports,
+        no_reply: (PortState::Filtered, Reason::NoResponse),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portolan_model::{PortResult, Protocol};
+    use std::time::Duration;
+
+    fn host(rows: &[(PortState, Reason)], reason: Reason) -> HostResult {
+        let mut h = HostResult::new("198.18.0.1".parse().unwrap(), HostStatus::Up, reason);
+        h.latency = Some(Duration::from_millis(1));
+        h.ports = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(state, reason))| PortResult {
+                port: i as u16,
+                protocol: Protocol::Tcp,
+                state,
+                reason,
+                reason_ttl: 64,
+                service: None,
+            })
+            .collect();
+        h
+    }
+
+    #[test]
+    fn any_answer_is_up_silence_is_down() {
+        let silent = (PortState::Filtered, Reason::NoResponse);
+        let echo = (PortState::Open, Reason::EchoReply);
+        let refused = (PortState::Closed, Reason::ConnRefused);
+
+        let h = classify(host(&[silent, echo], Reason::UserSet), false);
+        assert_eq!(
+            (h.status, h.reason, h.reason_ttl),
+            (HostStatus::Up, Reason::EchoReply, 64)
+        );
+        assert!(h.ports.is_empty());
+        // The engine's first answer wins over the row order.
+        let h = classify(host(&[echo, silent], Reason::Reset), false);
+        assert_eq!(h.reason, Reason::Reset);
+
+        let h = classify(host(&[silent, silent], Reason::UserSet), false);
+        assert_eq!((h.status, h.reason), (HostStatus::Down, Reason::NoResponse));
+        assert_eq!(h.latency, None);
+
+        // A refusal counts for connect pings only.
+        let h = classify(host(&[refused], Reason::UserSet), true);
+        assert_eq!((h.status, h.reason), (HostStatus::Up, Reason::ConnRefused));
+        let h = classify(host(&[refused], Reason::UserSet), false);
+        assert_eq!(h.status, HostStatus::Down);
+    }
+
+    #[test]
+    fn found_splits_and_keeps_names() {
+        let mut f = Found::default();
+        let mut up = host(&[(PortState::Open, Reason::SynAck)], Reason::SynAck);
+        up.hostnames.push(portolan_model::Hostname {
+            name: "a.example".into(),
+            kind: portolan_model::HostnameKind::User,
+        });
+        f.add(up, false);
+        f.add(host(&[], Reason::UserSet), false);
+        assert_eq!((f.up.len(), f.down.len()), (1, 1));
+        let t = f.targets();
+        assert_eq!(t[0].name.as_deref(), Some("a.example"));
+    }
+}
