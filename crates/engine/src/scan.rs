@@ -52,6 +52,33 @@
 //! retries. Probes go out in the permuted order across hosts, so many
 //! hosts' limits run in parallel.
 //!
+//! **TCP reset rate limits.** A firewall may rate-limit the resets a
+//! host sends (`limit rate over N/second drop`): a SYN scan then sees a
+//! burst of closed ports and silence, and retransmission rounds, each far
+//! faster than the limit, name only about `N` more ports per second, so
+//! the rest would end up filtered. Three cases look alike at first and are
+//! told apart per host (`RstEvidence`): a reset limit leaves most *first*
+//! transmissions unanswered and keeps answering retries at its rate round
+//! after round; random loss answers most first transmissions, and its
+//! late answers thin out geometrically (a reset for a third try needs two
+//! losses); a firewall that drops most ports answers retries only for the
+//! few lost answers. A host with more first transmissions lost than
+//! answered, at least [`RST_SUSPECT`] resets answering third or later
+//! tries, and those at least a quarter as many as the resets answering
+//! second tries, is *reset-paced*: its TCP ports that ran out unanswered
+//! are reopened, and all its unresolved TCP ports are sent one at a time
+//! at the host's rate, first estimated from the late resets per second,
+//! then measured by half-second windows (a window that sent 15 % more
+//! probes than resets came back ran above the limit and its reset rate is
+//! the limit; two calmer windows in a row probe 25 % faster). Each port
+//! may get up to [`RST_PACE_EXTRA`] transmissions beyond `max_retries + 1`,
+//! so a closed port gets its reset unless the pace overshoots that many
+//! times; a port silent after them is filtered. Resets of a paced host
+//! are no loss evidence, so the host does not raise other hosts' retries.
+//! Such a host costs about `ports / rate` seconds (other hosts go on at
+//! full speed meanwhile), and its result records the rate
+//! ([`IcmpRateLimit`] with protocol TCP).
+//!
 //! **Window.** Probes to hosts that answered are limited by the congestion
 //! window (see [`crate::congestion`]); probes to hosts not heard from yet
 //! by four times the window, since their silence carries no congestion
@@ -229,6 +256,59 @@ struct HostState {
     silent_exhausted: u32,
     trickle: Option<Trickle>,
     rate_limit: Option<f64>,
+    /// TCP reset evidence (see [`RstEvidence`]).
+    rst: RstEvidence,
+}
+
+/// What a host's TCP resets say about a reset rate limit (module docs,
+/// "TCP reset rate limits").
+#[derive(Clone, Copy, Debug, Default)]
+struct RstEvidence {
+    /// First transmissions of TCP techniques answered / timed out.
+    first_answered: u32,
+    first_lost: u32,
+    /// Resets answering attempt 1 / attempts 2 and later.
+    late1: u32,
+    late2: u32,
+    /// When the first and the latest late reset arrived.
+    first_late: Option<Instant>,
+    last_late: Option<Instant>,
+    /// Whether the host's unresolved TCP ports are paced at its rate.
+    paced: bool,
+    /// The limit measured by a saturated pacing window, resets per second.
+    measured: Option<f64>,
+    /// Whether the last pacing window was saturated (the next one then
+    /// holds the pace instead of probing faster).
+    held: bool,
+}
+
+impl RstEvidence {
+    /// Whether the evidence says "reset rate limit" rather than random
+    /// loss or a firewall that drops most ports.
+    fn rate_limited(&self) -> bool {
+        // Loss hits first transmissions as often as retries and thins out
+        // geometrically (a reset for a third try needs two losses); a
+        // partial firewall's silent ports never answer a retry; a rate
+        // limit leaves most first tries unanswered and keeps answering
+        // retries at its rate, round after round.
+        self.late2 >= RST_SUSPECT
+            && self.first_answered < self.first_lost
+            && u64::from(self.late2) * 4 >= u64::from(self.late1)
+            && self.rate().is_some()
+    }
+
+    /// Late resets per second between the first and the latest one.
+    fn rate(&self) -> Option<f64> {
+        let span = self
+            .last_late?
+            .saturating_duration_since(self.first_late?)
+            .as_secs_f64();
+        let n = self.late1.saturating_add(self.late2);
+        if span < 0.01 || n < 2 {
+            return None;
+        }
+        Some(f64::from(n - 1) / span)
+    }
 }
 
 /// Where a host's rate-limit handling stands (see the module docs).
@@ -252,6 +332,9 @@ struct Trickle {
     /// than twice it).
     base: Duration,
     queue: VecDeque<u32>,
+    /// Reset pacing: start, probes sent and resets received of the
+    /// current one-second window (see [`rst_window`]).
+    window: (Instant, u32, u32),
 }
 
 struct InFlight {
@@ -333,6 +416,19 @@ pub const MEASURE: Duration = Duration::from_secs(2);
 pub const MEASURE_INTERVAL: Duration = Duration::from_millis(50);
 /// Slowest pace of `--udp-exact` retries to one host.
 const EXACT_SLOWEST: Duration = Duration::from_secs(5);
+
+/// Resets answering a third or later transmission before a host whose
+/// first transmissions mostly go unanswered is deemed to rate-limit its
+/// resets.
+pub const RST_SUSPECT: u32 = 8;
+/// Length of a reset-paced host's pacing window (at least 20 probes).
+const RST_WINDOW: Duration = Duration::from_millis(500);
+/// Probes per answer in a pacing window above which the pace exceeded the
+/// host's limit (random loss up to about 7 % per round trip stays below).
+const RST_SATURATED: f64 = 1.15;
+/// Transmissions beyond `max_retries + 1` a port of a reset-limited host
+/// may get at the host's pace (see the module docs).
+pub const RST_PACE_EXTRA: u8 = 4;
 
 /// Probes to silent hosts parked while their window is full.
 const DEFER_CAP: usize = 4096;
@@ -592,6 +688,7 @@ impl Scan {
                         self.deferred.push_front((key, gen));
                         break;
                     }
+                    Some(_) if self.divert(key, gen) => continue,
                     Some(_) => return Some(self.launch(now, key, gen)),
                 }
             }
@@ -613,6 +710,10 @@ impl Scan {
                 consume(self);
                 continue;
             };
+            if self.divert(key, gen) {
+                consume(self);
+                continue;
+            }
             if (known && known_open) || (!known && unknown_open) {
                 consume(self);
                 return Some(self.launch(now, key, gen));
@@ -830,6 +931,7 @@ impl Scan {
             silent_exhausted: 0,
             trickle: None,
             rate_limit: None,
+            rst: RstEvidence::default(),
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -928,7 +1030,30 @@ impl Scan {
         self.answers += 1;
         let (tech, _) = self.port_map[idx as usize];
         let icmp_error = reply.state == PortState::Closed && error_signalled(&self.plan, tech);
-        if icmp_error {
+        let tcp = is_tcp(&self.plan, tech);
+        let reset = tcp && reply.reason == Reason::Reset;
+        let mut suspect = false;
+        if tcp && answered_attempt == 0 {
+            h.rst.first_answered = h.rst.first_answered.saturating_add(1);
+        } else if reset && !h.rst.paced {
+            let e = &mut h.rst;
+            if answered_attempt == 1 {
+                e.late1 = e.late1.saturating_add(1);
+            } else {
+                e.late2 = e.late2.saturating_add(1);
+            }
+            e.first_late.get_or_insert(now);
+            e.last_late = Some(now);
+            suspect = h.trickle.is_none() && e.rate_limited();
+        }
+        if reset && h.rst.paced {
+            // Paced at the host's reset rate: a retry it answers proves
+            // no loss, and an answer lets the pace quicken a little.
+            if let Some(t) = &mut h.trickle {
+                t.replies += 1;
+                t.window.2 += 1;
+            }
+        } else if icmp_error {
             // Rate-limited by nature: a retry it answers proves no loss.
             h.icmp_errors += 1;
             if let Some(t) = &mut h.trickle {
@@ -948,7 +1073,11 @@ impl Scan {
         p.state = Some(reply.state);
         p.reason = reply.reason;
         p.ttl = reply.ttl;
+        let gen = h.gen;
         self.port_resolved(slot, now);
+        if suspect {
+            self.start_rst_pace(slot, gen, now);
+        }
         if first_sample {
             self.shorten_deadlines();
         }
@@ -1053,11 +1182,20 @@ impl Scan {
             };
             self.cc.on_loss(f.epoch, f.known);
             let (slot, idx) = split(key);
-            let sent = match self.hosts.get(slot as usize) {
-                Some(Some(h)) => h.ports[idx as usize].sent,
+            let (tech, _) = self.port_map[idx as usize];
+            let tcp = is_tcp(&self.plan, tech);
+            let (sent, paced) = match self.hosts.get_mut(slot as usize) {
+                Some(Some(h)) => {
+                    if tcp && f.attempt == 0 {
+                        h.rst.first_lost = h.rst.first_lost.saturating_add(1);
+                    }
+                    (h.ports[idx as usize].sent, tcp && h.rst.paced)
+                }
                 _ => continue,
             };
-            if sent < allowed && !self.stopped {
+            if paced {
+                self.exhausted(slot, idx, sent, now);
+            } else if sent < allowed && !self.stopped {
                 self.retransmit.push_back((key, gen));
             } else {
                 self.exhausted(slot, idx, sent, now);
@@ -1077,7 +1215,7 @@ impl Scan {
     }
 
     fn finish(&mut self, slot: u32, now: Instant, timed_out: bool) {
-        let Some(h) = self.hosts.get_mut(slot as usize).and_then(Option::take) else {
+        let Some(mut h) = self.hosts.get_mut(slot as usize).and_then(Option::take) else {
             return;
         };
         self.free.push(slot);
@@ -1128,23 +1266,37 @@ impl Scan {
             })
             .collect();
         r.ports.sort_by_key(|p| (p.port, p.protocol));
+        if let (true, Some(t)) = (h.rst.paced, &h.trickle) {
+            // The limit as a saturated window measured it, else the resets
+            // per second while paced (a little under the limit).
+            let secs = now.saturating_duration_since(t.since).as_secs_f64();
+            if let Some(m) = h.rst.measured {
+                h.rate_limit = Some(m);
+            } else if secs >= 1.0 && t.replies > 0 {
+                h.rate_limit = Some(f64::from(t.replies) / secs);
+            }
+        }
         if let Some(rate) = h.rate_limit {
+            let tcp = h.rst.paced;
             let unresolved = h
                 .ports
                 .iter()
                 .enumerate()
                 .filter(|(idx, p)| {
                     let (tech, _) = self.port_map[*idx];
-                    error_signalled(&self.plan, tech)
-                        && p.state.is_some()
-                        && p.reason == Reason::NoResponse
+                    let affected = if tcp {
+                        is_tcp(&self.plan, tech)
+                    } else {
+                        error_signalled(&self.plan, tech)
+                    };
+                    affected && p.state.is_some() && p.reason == Reason::NoResponse
                 })
                 .count() as u32;
             r.icmp_rate_limit = Some(IcmpRateLimit {
-                protocol: Protocol::Udp,
+                protocol: if tcp { Protocol::Tcp } else { Protocol::Udp },
                 observed_per_sec: rate,
                 unresolved,
-                exact: self.plan.udp_exact,
+                exact: tcp || self.plan.udp_exact,
             });
         }
         self.done.push_back(r);
@@ -1289,6 +1441,16 @@ impl Scan {
     fn exhausted(&mut self, slot: u32, idx: u32, sent: u8, now: Instant) {
         let (tech, _) = self.port_map[idx as usize];
         let cap = self.plan.timing.max_retries.saturating_add(1);
+        if !self.stopped && is_tcp(&self.plan, tech) {
+            if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
+                if let (true, Some(t)) = (h.rst.paced, &mut h.trickle) {
+                    if sent < cap.saturating_add(RST_PACE_EXTRA) {
+                        t.queue.push_back(idx);
+                        return;
+                    }
+                }
+            }
+        }
         if !self.stopped && sent < cap && error_signalled(&self.plan, tech) {
             if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {
                 match &mut h.trickle {
@@ -1331,6 +1493,7 @@ impl Scan {
                                 interval: MEASURE_INTERVAL,
                                 base: MEASURE_INTERVAL,
                                 queue,
+                                window: (now, 0, 0),
                             });
                             let gen = h.gen;
                             self.trickling.push((slot, gen));
@@ -1392,6 +1555,66 @@ impl Scan {
         }
     }
 
+    /// Starts pacing a host that rate-limits its TCP resets: its TCP ports
+    /// that already ran out unanswered are reopened, and every unresolved
+    /// one is from now on sent only by [`poll_trickle`](Self::poll_trickle)
+    /// at the measured reset rate.
+    fn start_rst_pace(&mut self, slot: u32, gen: u32, now: Instant) {
+        let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+            return;
+        };
+        if h.gen != gen || h.trickle.is_some() || h.rst.paced {
+            return;
+        }
+        let Some(rate) = h.rst.rate() else { return };
+        let mut queue = VecDeque::new();
+        for (i, p) in h.ports.iter_mut().enumerate() {
+            let (t, _) = self.port_map[i];
+            if p.reason == Reason::NoResponse && p.state.is_some() && is_tcp(&self.plan, t) {
+                p.state = None;
+                queue.push_back(i as u32);
+            }
+        }
+        let reopened = queue.len() as u32;
+        h.left += reopened;
+        self.resolved = self.resolved.saturating_sub(u64::from(reopened));
+        self.silent_resolved = self.silent_resolved.saturating_sub(u64::from(reopened));
+        let base = Duration::from_secs_f64(1.0 / rate.max(0.2));
+        h.rst.paced = true;
+        h.rate_limit = Some(rate);
+        h.trickle = Some(Trickle {
+            phase: Phase::Exact,
+            since: now,
+            replies: 0,
+            next_at: now,
+            interval: base,
+            base,
+            queue,
+            window: (now, 0, 0),
+        });
+        self.trickling.push((slot, gen));
+    }
+
+    /// Hands a pending TCP port of a reset-paced host to its pacing queue;
+    /// returns whether it did.
+    fn divert(&mut self, key: u64, gen: u32) -> bool {
+        let (slot, idx) = split(key);
+        let (tech, _) = self.port_map[idx as usize];
+        if !is_tcp(&self.plan, tech) {
+            return false;
+        }
+        match self.hosts.get_mut(slot as usize) {
+            Some(Some(h)) if h.gen == gen && h.rst.paced => match &mut h.trickle {
+                Some(t) => {
+                    t.queue.push_back(idx);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
     /// The next due probe of a host being measured or paced.
     fn poll_trickle(&mut self, now: Instant) -> Option<Probe> {
         for i in 0..self.trickling.len() {
@@ -1406,18 +1629,66 @@ impl Scan {
             if t.phase == Phase::Closed || t.next_at > now {
                 continue;
             }
+            if h.rst.paced {
+                rst_window(t, &mut h.rst, now);
+            }
             while let Some(idx) = t.queue.pop_front() {
                 let p = h.ports[idx as usize];
                 if p.state.is_some() || p.in_flight {
                     continue;
                 }
-                t.next_at = now + t.interval;
+                t.window.1 += 1;
+                // On schedule, without a catch-up burst after a late poll.
+                t.next_at = (t.next_at + t.interval).max(now);
                 let key = join(slot, idx);
                 return Some(self.launch(now, key, gen));
             }
         }
         None
     }
+}
+
+/// Closes a reset-paced host's pacing window when due and adjusts the
+/// pace. A window that sent clearly more probes than resets came back
+/// ([`RST_SATURATED`]) ran above the host's limit, so its resets per
+/// second are the limit itself: the pace drops to just under it and holds
+/// for a window. Two unsaturated windows in a row mean the pace may be
+/// under the limit (the first estimate, from retransmission rounds, is
+/// rough): it probes 25 % faster.
+fn rst_window(t: &mut Trickle, ev: &mut RstEvidence, now: Instant) {
+    let (start, sent, replies) = t.window;
+    let secs = now.saturating_duration_since(start).as_secs_f64();
+    if secs
+        < RST_WINDOW
+            .as_secs_f64()
+            .max(20.0 * t.interval.as_secs_f64())
+    {
+        return;
+    }
+    t.window = (now, 0, 0);
+    if sent < 8 {
+        return;
+    }
+    if f64::from(sent) >= f64::from(replies) * RST_SATURATED {
+        let rate = (f64::from(replies) / secs).max(0.2);
+        ev.measured = Some(rate);
+        ev.held = true;
+        t.interval = Duration::from_secs_f64(1.0 / (rate * 0.97));
+    } else if ev.held {
+        ev.held = false;
+    } else if t.queue.len() as u32 > sent {
+        // Enough left to be worth a faster pace.
+        t.interval = t.interval.div_f64(1.25);
+    }
+    t.base = t.interval;
+}
+
+/// Whether technique `tech` scans TCP ports (and so may be answered by
+/// rate-limited resets).
+fn is_tcp(plan: &ScanPlan, tech: u8) -> bool {
+    plan.techniques
+        .get(usize::from(tech))
+        .is_some_and(|t| t.protocol == Protocol::Tcp)
 }
 
 /// Whether technique `tech` learns closed ports only from ICMP errors
