@@ -49,6 +49,21 @@ pub(crate) fn rate_limit_note(rl: &IcmpRateLimit) -> String {
     let proto = rl.protocol.as_str().to_uppercase();
     let rate = rate_words(rl.observed_per_sec);
     let ports = if rl.unresolved == 1 { "port" } else { "ports" };
+    if rl.protocol == Protocol::Tcp {
+        // The engine always paces a host that rate-limits its resets.
+        return if rl.unresolved == 0 {
+            format!(
+                "Note: the host rate-limits TCP resets (about {rate} per second); \
+                 probes were paced to it until every {proto} port answered."
+            )
+        } else {
+            format!(
+                "Note: the host rate-limits TCP resets (about {rate} per second); \
+                 probes were paced to it, {} {proto} {ports} never answered (filtered).",
+                rl.unresolved
+            )
+        };
+    }
     if rl.exact && rl.unresolved == 0 {
         format!(
             "Note: the host rate-limits ICMP port unreachables (about {rate} per second); \
@@ -223,6 +238,30 @@ pub(crate) fn service_info_line(shown: &[&PortResult]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tcp_limit(unresolved: u32) -> IcmpRateLimit {
+        IcmpRateLimit {
+            protocol: Protocol::Tcp,
+            observed_per_sec: 199.6,
+            unresolved,
+            exact: true,
+        }
+    }
+
+    #[test]
+    fn tcp_reset_limit_note_names_resets_and_pacing() {
+        assert_eq!(
+            rate_limit_note(&tcp_limit(0)),
+            "Note: the host rate-limits TCP resets (about 200 per second); \
+             probes were paced to it until every TCP port answered."
+        );
+        assert_eq!(
+            rate_limit_note(&tcp_limit(3)),
+            "Note: the host rate-limits TCP resets (about 200 per second); \
+             probes were paced to it, 3 TCP ports never answered (filtered)."
+        );
+        assert!(rate_limit_note(&tcp_limit(1)).contains("1 TCP port never"));
+    }
 
     #[test]
     fn control_characters_are_escaped_and_plain_text_is_borrowed() {

@@ -13,7 +13,7 @@ use crate::common::{clean, group_ports, hidden_by_open, hosts_phrase, port_range
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, RunStats, ScanInfo, ServiceInfo,
+    HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo, ServiceInfo,
 };
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -228,7 +228,7 @@ impl Xml {
                 "ratelimit",
                 &[
                     ("proto", rl.protocol.as_str()),
-                    ("reply", "icmp-port-unreach"),
+                    ("reply", rate_limited_reply(rl.protocol)),
                     ("persec", &rate),
                     ("unresolved", &unresolved),
                     ("exact", if rl.exact { "true" } else { "false" }),
@@ -355,11 +355,20 @@ impl OutputFormat for Xml {
     }
 }
 
+/// The reply a host's rate limit throttles, as `<ratelimit reply=...>`
+/// names it: resets for TCP, ICMP port unreachables otherwise (UDP).
+fn rate_limited_reply(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Tcp => "reset",
+        _ => "icmp-port-unreach",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::testdata::*;
     use crate::{xml, OutputOptions};
-    use portolan_model::{HostResult, RunStats, ScanInfo};
+    use portolan_model::{HostResult, Protocol, RunStats, ScanInfo};
     use roxmltree::{Document, Node};
 
     fn run(
@@ -707,6 +716,30 @@ mod tests {
         );
         assert!(text.ends_with("</host>\n"), "{text}");
         assert_eq!(text.matches("</host>").count(), 2);
+    }
+
+    #[test]
+    fn tcp_reset_limit_says_reset() {
+        let mut h = one_open_999_closed();
+        h.icmp_rate_limit = Some(portolan_model::IcmpRateLimit {
+            protocol: Protocol::Tcp,
+            observed_per_sec: 200.0,
+            unresolved: 0,
+            exact: true,
+        });
+        let text = run(
+            OutputOptions::default(),
+            &mixed_scan_info(),
+            &[h],
+            Some(&stats(false)),
+        );
+        let doc = parse(&text).unwrap();
+        let hosts = children(doc.root_element(), "host");
+        let rl = child(hosts[0], "ratelimit");
+        assert_eq!(rl.attribute("proto"), Some("tcp"));
+        assert_eq!(rl.attribute("reply"), Some("reset"));
+        assert_eq!(rl.attribute("persec"), Some("200.00"));
+        assert_eq!(rl.attribute("exact"), Some("true"));
     }
 
     #[test]
