@@ -110,29 +110,32 @@ pub struct HostResult {
     /// Every port scanned on this host, sorted by port then protocol.
     #[serde(default)]
     pub ports: Vec<PortResult>,
-    /// Set when the host rate-limited its ICMP errors during the scan,
-    /// so some ports could not be told closed from filtered in time.
+    /// Set when the host rate-limited the answers that tell port states
+    /// (ICMP errors for UDP, resets for TCP) during the scan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icmp_rate_limit: Option<IcmpRateLimit>,
 }
 
-/// A host that sends its ICMP errors (port unreachables for UDP) at a
-/// steady trickle, as Linux does by default (about one per second per
-/// destination), and what that cost the scan.
+/// A host that sends the answers telling its port states at a steady
+/// trickle: ICMP port unreachables for UDP (Linux sends about one per
+/// second per destination by default), or TCP resets behind a firewall's
+/// rate limit. Also what that cost the scan.
 ///
 /// It is data, not prose, so every output format can word it its own way.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IcmpRateLimit {
-    /// The protocol whose ports were affected (UDP).
+    /// The protocol whose ports were affected: UDP (ICMP errors limited)
+    /// or TCP (resets limited).
     pub protocol: Protocol,
-    /// The ICMP error rate observed after the host's initial burst,
-    /// errors per second.
+    /// The answer rate observed after the host's initial burst, per
+    /// second.
     pub observed_per_sec: f64,
     /// Ports of `protocol` left without an answer (reported with the
     /// technique's no-reply state, open|filtered for UDP).
     pub unresolved: u32,
-    /// Whether `--udp-exact` retried the unresolved ports at the host's
-    /// pace (then `unresolved` are ports that never answered at all).
+    /// Whether the unresolved ports were retried at the host's pace
+    /// (`--udp-exact` for UDP; always for TCP): then `unresolved` are ports
+    /// that never answered at all.
     #[serde(default)]
     pub exact: bool,
 }
