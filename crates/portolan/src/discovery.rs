@@ -13,42 +13,19 @@
 use portolan_engine::{HostTarget, TechniquePlan};
 use portolan_model::{HostResult, HostStatus, PortState, Reason};
 
-/// Hosts sorted by what discovery found.
-#[derive(Debug, Default)]
-pub struct Found {
-    /// Hosts that answered, each with status up, the reason and TTL of the
-    /// answer and the measured latency; no port rows.
-    pub up: Vec<HostResult>,
-    /// Hosts that did not, with status down (`no-response`).
-    pub down: Vec<HostResult>,
-}
-
-impl Found {
-    /// Sorts one host that the discovery scan finished. `refusal_counts`
-    /// is true for connect pings, where a refused connection (a closed
-    /// port) proves the host up as much as an accepted one.
-    pub fn add(&mut self, host: HostResult, refusal_counts: bool) {
-        let h = classify(host, refusal_counts);
-        match h.status {
-            HostStatus::Up => self.up.push(h),
-            _ => self.down.push(h),
-        }
-    }
-
-    /// The up hosts as the port scan's host source, with their names.
-    pub fn targets(&self) -> Vec<HostTarget> {
-        self.up
-            .iter()
-            .map(|h| HostTarget {
-                addr: h.addr,
-                name: h
-                    .hostnames
-                    .iter()
-                    .find(|n| n.kind == portolan_model::HostnameKind::User)
-                    .map(|n| n.name.as_str().into()),
-            })
-            .collect()
-    }
+/// The up hosts as the port scan's host source, with the names the user
+/// typed.
+pub fn targets(up: &[HostResult]) -> Vec<HostTarget> {
+    up.iter()
+        .map(|h| HostTarget {
+            addr: h.addr,
+            name: h
+                .hostnames
+                .iter()
+                .find(|n| n.kind == portolan_model::HostnameKind::User)
+                .map(|n| n.name.as_str().into()),
+        })
+        .collect()
 }
 
 /// Up or down from the discovery probes' rows: up when a probe got an
@@ -141,17 +118,14 @@ mod tests {
     }
 
     #[test]
-    fn found_splits_and_keeps_names() {
-        let mut f = Found::default();
+    fn targets_keep_typed_names() {
         let mut up = host(&[(PortState::Open, Reason::SynAck)], Reason::SynAck);
         up.hostnames.push(portolan_model::Hostname {
             name: "a.example".into(),
             kind: portolan_model::HostnameKind::User,
         });
-        f.add(up, false);
-        f.add(host(&[], Reason::UserSet), false);
-        assert_eq!((f.up.len(), f.down.len()), (1, 1));
-        let t = f.targets();
+        let t = targets(&[classify(up, false)]);
+        assert_eq!(t[0].addr, "198.18.0.1".parse::<std::net::IpAddr>().unwrap());
         assert_eq!(t[0].name.as_deref(), Some("a.example"));
     }
 }

@@ -7,7 +7,7 @@
 //! second Ctrl-C exits at once.
 
 use crate::cli::Options;
-use crate::discovery::{self, Found};
+use crate::discovery;
 use crate::plan::{unix_now, Discovery, Driver, Plan, PlanError};
 use crate::progress::Reporter;
 use crate::version::{detect, load_database, VersionOptions};
@@ -229,7 +229,6 @@ fn discover_then_scan(
     sink: &mut Sink<'_>,
     hosts_down: &mut u64,
 ) -> Result<(), RunError> {
-    let mut found = Found::default();
     let hosts = Box::new(Hosts(plan.targets.clone()));
     let mut timing_plan: Timing = plan.timing.clone();
     if opts.timing.max_retries.is_none() {
@@ -237,6 +236,13 @@ fn discover_then_scan(
         // retransmissions tell loss from silence, as nmap's ping scan does.
         timing_plan.max_retries = timing_plan.max_retries.min(2);
     }
+    let mut found = Discoverer {
+        sink,
+        refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
+        keep_up: plan.port_scan,
+        up: Vec::new(),
+        down: 0,
+    };
     let result = match &plan.discovery {
         Discovery::Raw(pings) => {
             let techniques = pings
@@ -244,44 +250,62 @@ fn discover_then_scan(
                 .map(|p| discovery::technique(p.protocol(), p.ports.clone()))
                 .collect();
             let modules: Vec<Box<dyn ProbeModule>> = pings.iter().map(|p| p.module()).collect();
-            let mut scan = new_scan(techniques, hosts, timing_plan.clone(), opts);
-            let mut collect = |h: HostResult| found.add(h, false);
-            run_raw(&mut scan, &modules, plan, opts, stop, &mut collect)
+            let mut scan = new_scan(techniques, hosts, timing_plan, opts);
+            run_raw(&mut scan, &modules, plan, opts, stop, &mut found)
         }
         Discovery::Connect(ports) => {
             let techniques = vec![discovery::technique(
                 portolan_model::Protocol::Tcp,
                 ports.clone(),
             )];
-            let mut scan = new_scan(techniques, hosts, timing_plan.clone(), opts);
-            let mut collect = |h: HostResult| found.add(h, true);
-            run_connect(&mut scan, opts, stop, &mut collect)
+            let mut scan = new_scan(techniques, hosts, timing_plan, opts);
+            run_connect(&mut scan, opts, stop, &mut found)
         }
         Discovery::Skip | Discovery::List => Ok(()),
     };
-    *hosts_down = found.down.len() as u64;
-    for h in &found.down {
-        sink.write(h);
-    }
+    *hosts_down = found.down;
+    let up = found.up;
     result?;
-    if !plan.port_scan {
-        for h in std::mem::take(&mut found.up) {
-            sink.finished(h);
-        }
+    if stop.load(Ordering::Relaxed) || up.is_empty() {
         return Ok(());
     }
-    if stop.load(Ordering::Relaxed) || found.up.is_empty() {
-        return Ok(());
-    }
-    let targets = found.targets();
     sink.discovered = Some(
-        found
-            .up
-            .iter()
+        up.iter()
             .map(|h| (h.addr, (h.reason, h.reason_ttl, h.latency)))
             .collect(),
     );
-    port_scan(Box::new(targets), plan, opts, stop, sink)
+    port_scan(Box::new(discovery::targets(&up)), plan, opts, stop, sink)
+}
+
+/// Discovery's observer. Down hosts are written (the outputs show them
+/// only with `-v`) and counted as they finish; up hosts are written at
+/// once with `-sn`, or kept for the port scan.
+struct Discoverer<'s, 'o> {
+    sink: &'s mut Sink<'o>,
+    /// Connect pings: a refusal proves the host up.
+    refusal_counts: bool,
+    /// True when a port scan follows.
+    keep_up: bool,
+    up: Vec<HostResult>,
+    down: u64,
+}
+
+impl Observer for Discoverer<'_, '_> {
+    fn host(&mut self, host: HostResult) {
+        let host = discovery::classify(host, self.refusal_counts);
+        match host.status {
+            HostStatus::Up if self.keep_up => self.up.push(host),
+            HostStatus::Up => self.sink.finished(host),
+            _ => {
+                self.down += 1;
+                self.sink.write(&host);
+            }
+        }
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        self.sink.reporter.update(progress);
+    }
 }
 
 /// `-sL`: every target with status unknown, its typed name and (unless
