@@ -5,6 +5,8 @@
 //! gets rate control, retransmission, validation and permutation for free.
 //! A host is up when any of its probes got an answer; the port scan then
 //! runs over the up hosts only, so a down host costs no port probes.
+//! `-PR` is the exception: ARP and ND are link-layer sweeps, not probe
+//! modules, and run on a frame socket (see `run.rs`).
 //!
 //! The engine has no way yet to stop probing a host once one of its probes
 //! was answered, so an up host still receives every ping technique (a

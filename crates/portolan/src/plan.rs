@@ -83,6 +83,9 @@ pub enum Discovery {
     /// Unprivileged: TCP connect to these ports; connected or refused
     /// shows the host up.
     Connect(Vec<u16>),
+    /// `-PR`: ARP (IPv4) and Neighbor Discovery (IPv6) on the targets'
+    /// Ethernet segment; the answer also gives the MAC address.
+    Neighbor,
 }
 
 /// One raw discovery technique and its ports (`[0]` for the ICMP pings,
@@ -126,11 +129,17 @@ impl Plan {
         let mut warnings = Vec::new();
         let port_scan = !opts.list_scan && !opts.ping_scan;
         let discovery = discovery(opts, privileged, &mut warnings);
+        if discovery == Discovery::Neighbor && !privileged {
+            return Err(PlanError::Privilege {
+                flag: "-PR",
+                hint: portolan_netio::PRIVILEGE_HINT,
+            });
+        }
         let (driver, techniques) = if port_scan {
             choose_techniques(opts, privileged, &mut warnings)?
         } else {
             let d = match discovery {
-                Discovery::Raw(_) => Driver::Raw,
+                Discovery::Raw(_) | Discovery::Neighbor => Driver::Raw,
                 _ => Driver::Connect,
             };
             (d, Vec::new())
@@ -211,6 +220,9 @@ fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Di
     }
     if opts.skip_discovery {
         return Discovery::Skip;
+    }
+    if opts.arp_ping {
+        return Discovery::Neighbor;
     }
     let chosen: Vec<Ping> = if opts.pings.is_empty() {
         DEFAULT_PRIVILEGED

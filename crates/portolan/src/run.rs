@@ -17,10 +17,13 @@ use portolan_engine::{
     SystemClock, TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{
-    HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason, RunStats, ServiceInfo,
+    HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortState, Reason, RunStats,
+    ServiceInfo,
 };
-use portolan_netio::{route_to, NetError, RawConfig, RawIo};
+use portolan_netio::{route_to, FrameFilter, FrameIo, NetError, RawConfig, RawIo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
+use portolan_probes::discovery::neighbor::{sweep, Neighbor, NeighborProbe};
+use portolan_probes::discovery::{ArpSweep, FrameLink, NdSweep};
 use portolan_targets::{ServiceTable, TargetList};
 use std::collections::HashMap;
 use std::fs::File;
@@ -124,7 +127,7 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
             let hosts = Box::new(Hosts(plan.targets.clone()));
             port_scan(hosts, &plan, &opts, &stop, &mut sink)
         }
-        Discovery::Raw(_) | Discovery::Connect(_) => {
+        Discovery::Raw(_) | Discovery::Connect(_) | Discovery::Neighbor => {
             discover_then_scan(&plan, &opts, &stop, &mut sink, &mut hosts_down)
         }
     };
@@ -261,6 +264,7 @@ fn discover_then_scan(
             let mut scan = new_scan(techniques, hosts, timing_plan, opts);
             run_connect(&mut scan, opts, stop, &mut found)
         }
+        Discovery::Neighbor => neighbor_sweep(plan, opts, stop, &mut found),
         Discovery::Skip | Discovery::List => Ok(()),
     };
     *hosts_down = found.down;
@@ -271,7 +275,15 @@ fn discover_then_scan(
     }
     sink.discovered = Some(
         up.iter()
-            .map(|h| (h.addr, (h.reason, h.reason_ttl, h.latency)))
+            .map(|h| {
+                let answer = Answer {
+                    reason: h.reason,
+                    ttl: h.reason_ttl,
+                    latency: h.latency,
+                    mac: h.mac.clone(),
+                };
+                (h.addr, answer)
+            })
             .collect(),
     );
     port_scan(Box::new(discovery::targets(&up)), plan, opts, stop, sink)
@@ -290,9 +302,9 @@ struct Discoverer<'s, 'o> {
     down: u64,
 }
 
-impl Observer for Discoverer<'_, '_> {
-    fn host(&mut self, host: HostResult) {
-        let host = discovery::classify(host, self.refusal_counts);
+impl Discoverer<'_, '_> {
+    /// A host whose status is decided.
+    fn decided(&mut self, host: HostResult) {
         match host.status {
             HostStatus::Up if self.keep_up => self.up.push(host),
             HostStatus::Up => self.sink.finished(host),
@@ -302,9 +314,127 @@ impl Observer for Discoverer<'_, '_> {
             }
         }
     }
+}
+
+impl Observer for Discoverer<'_, '_> {
+    fn host(&mut self, host: HostResult) {
+        self.decided(discovery::classify(host, self.refusal_counts));
+    }
 
     fn progress(&mut self, progress: &Progress) {
         self.sink.reporter.update(progress);
+    }
+}
+
+/// How many targets one ARP / ND sweep asks at most, so a huge target
+/// list is never held in memory.
+const SWEEP_CHUNK: usize = 4096;
+
+/// `-PR`: ARP (IPv4) and Neighbor Discovery (IPv6) sweeps over each
+/// family's targets, on the interface of the route to that family's first
+/// target. A neighbour that answers is up (`arp-response` /
+/// `nd-response`) with its MAC address and vendor; the others are down.
+fn neighbor_sweep(
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    found: &mut Discoverer<'_, '_>,
+) -> Result<(), RunError> {
+    let (first_v4, first_v6) = first_of_each_family(&plan.targets);
+    let iface = opts.net.interface.as_deref();
+    let tries = opts
+        .timing
+        .max_retries
+        .map_or(2, |r| r.saturating_add(1).min(10)) as u8;
+    let wait = plan
+        .timing
+        .initial_rtt_timeout
+        .min(Duration::from_millis(300));
+    for first in [first_v4, first_v6].into_iter().flatten() {
+        let source = opts
+            .net
+            .source_addr
+            .filter(|s| s.is_ipv4() == first.is_ipv4());
+        let route = route_to(first, iface, source)?;
+        let (filter, v4) = match route.src {
+            IpAddr::V4(a) => (
+                FrameFilter {
+                    arp_for: Some(a),
+                    nd_for: None,
+                },
+                true,
+            ),
+            IpAddr::V6(a) => (
+                FrameFilter {
+                    arp_for: None,
+                    nd_for: Some(a),
+                },
+                false,
+            ),
+        };
+        let io = FrameIo::open(&route.interface, &filter)?;
+        let probe: Box<dyn NeighborProbe> = match route.src {
+            IpAddr::V4(a) => Box::new(ArpSweep::new(io.mac(), a)),
+            IpAddr::V6(a) => Box::new(NdSweep::new(io.mac(), a)),
+        };
+        let mut link = Link(io);
+        let mut chunk = Vec::with_capacity(SWEEP_CHUNK);
+        let mut family = plan.targets.iter().filter(|t| t.addr.is_ipv4() == v4);
+        loop {
+            chunk.clear();
+            chunk.extend(family.by_ref().take(SWEEP_CHUNK).map(|t| (t.addr, t.name)));
+            if chunk.is_empty() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let addrs: Vec<IpAddr> = chunk.iter().map(|(a, _)| *a).collect();
+            let started = unix_now();
+            let answers: HashMap<IpAddr, Neighbor> =
+                sweep(probe.as_ref(), &mut link, &addrs, tries, wait)?
+                    .into_iter()
+                    .map(|n| (n.reply.ip, n))
+                    .collect();
+            for (addr, name) in chunk.drain(..) {
+                let mut h = match answers.get(&addr) {
+                    Some(n) => {
+                        let mut h = HostResult::new(addr, HostStatus::Up, n.reply.reason);
+                        h.latency = Some(n.rtt);
+                        h.mac = Some(MacAddress {
+                            octets: n.reply.mac,
+                            vendor: portolan_oui::vendor(n.reply.mac).map(str::to_string),
+                        });
+                        h
+                    }
+                    None => HostResult::new(addr, HostStatus::Down, Reason::NoResponse),
+                };
+                if let Some(name) = name {
+                    h.hostnames.push(Hostname {
+                        name: name.to_string(),
+                        kind: HostnameKind::User,
+                    });
+                }
+                h.start_time = started;
+                h.end_time = unix_now();
+                found.decided(h);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// netio's frame socket as the sweep's link.
+struct Link(FrameIo);
+
+impl FrameLink for Link {
+    fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        self.0.send(frames)
+    }
+
+    fn recv_frames(
+        &mut self,
+        timeout: Duration,
+        on_frame: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<usize> {
+        self.0.recv(timeout, on_frame)
     }
 }
 
@@ -421,8 +551,13 @@ impl HostSource for Hosts {
     }
 }
 
-/// What discovery saw of an up host: reason, its TTL, latency.
-type Answer = (Reason, u8, Option<Duration>);
+/// What discovery saw of an up host.
+struct Answer {
+    reason: Reason,
+    ttl: u8,
+    latency: Option<Duration>,
+    mac: Option<MacAddress>,
+}
 
 /// Where finished hosts go: service names added, outputs written.
 struct Sink<'a> {
@@ -445,11 +580,14 @@ impl Sink<'_> {
     fn host(&mut self, mut host: HostResult) {
         host.status = HostStatus::Up;
         match self.discovered.as_ref().and_then(|d| d.get(&host.addr)) {
-            Some(&(reason, ttl, latency)) => {
-                host.reason = reason;
-                host.reason_ttl = ttl;
+            Some(a) => {
+                host.reason = a.reason;
+                host.reason_ttl = a.ttl;
                 if host.latency.is_none() {
-                    host.latency = latency;
+                    host.latency = a.latency;
+                }
+                if host.mac.is_none() {
+                    host.mac = a.mac.clone();
                 }
             }
             None => {

@@ -37,7 +37,7 @@ fn malformed_values_name_their_token() {
 
 #[test]
 fn later_features_are_refused_not_ignored() {
-    assert_one_line_error(&["-PR", "127.0.0.1"], "-PR");
+    assert_one_line_error(&["-PY", "127.0.0.1"], "-PY");
     assert_one_line_error(&["--disable-arp-ping", "127.0.0.1"], "--disable-arp-ping");
     assert_one_line_error(
         &["--dns-servers", "198.18.0.53", "127.0.0.1"],

@@ -336,3 +336,54 @@ fn unprivileged_discovery_connects_to_80_and_443() {
         "{text}"
     );
 }
+
+#[test]
+fn arp_ping_finds_neighbours_with_their_mac() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    let t = targets(&tb);
+    let o = tb.target_addr(ICMP_ONLY).octets();
+    // On the scanner's link to target 0, owned by nobody.
+    let absent = std::net::Ipv4Addr::new(o[0], o[1], o[2], 250).to_string();
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-PR", "-sn", "-v", "-oX", "-", &t[ICMP_ONLY], &absent]);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let got = statuses(&xml);
+    // ARP is not IP: the target's TCP drop does not stop it answering.
+    assert_eq!(got[&t[ICMP_ONLY]], ("up".into(), "arp-response".into()));
+    assert_eq!(got[&absent], ("down".into(), "no-response".into()));
+    assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
+
+    // The MAC stays on the host through the port scan.
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-PR", "-p", "443", "--reason", &t[TCP_443_ONLY]]);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Host is up, received arp-response ("),
+        "{text}"
+    );
+    assert!(text.contains("443/tcp open"), "{text}");
+    assert!(text.contains("MAC Address: "), "{text}");
+
+    // IPv6: Neighbor Discovery.
+    let t6 = tb.target_addr6(ICMP_ONLY).to_string();
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-6", "-PR", "-sn", "-oX", "-", &t6]);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        statuses(&xml)[&t6],
+        ("up".into(), "nd-response".into()),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
+}

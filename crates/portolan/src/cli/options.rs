@@ -44,6 +44,8 @@ pub struct Options {
     /// `-PE -PP -PM -PS -PA -PU`: discovery probes in the order first
     /// given; empty means the default discovery.
     pub pings: Vec<PingOption>,
+    /// `-PR`: ARP (IPv4) / Neighbor Discovery (IPv6) ping.
+    pub arp_ping: bool,
     /// Techniques in the order given, without repeats; empty means the
     /// default (SYN when privileged, else connect).
     pub scans: Vec<ScanType>,

@@ -217,6 +217,12 @@ fn validate(o: &Options) -> Result<(), CliError> {
             "{only} cannot be combined with a port scan ({other}): it scans no ports"
         ));
     }
+    if let (true, Some(p)) = (o.arp_ping, o.pings.first()) {
+        return conflict(format!(
+            "-PR cannot yet be combined with other discovery probes ({})",
+            p.kind.flag()
+        ));
+    }
     if o.scanflags.is_some() && tcp == [ScanType::Connect] {
         return conflict(
             "--scanflags cannot be used with -sT (it needs a raw-packet TCP scan)".into(),

@@ -140,7 +140,7 @@ fn every_unavailable_flag_is_rejected_with_its_name() {
             "{args:?}"
         );
     }
-    assert_eq!(err(&["-PR"]), "-PR: not yet supported");
+    assert_eq!(err(&["-PY"]), "-PY: not yet supported");
 }
 
 #[test]
@@ -173,6 +173,9 @@ fn discovery_probes_keep_order_and_merge_ports() {
         ]
     );
     assert_eq!(opts(&["-PS0-65535"]).pings[0].ports.len(), 65_536);
+    assert!(opts(&["-PR"]).arp_ping);
+    let e = err(&["-PR", "-PE"]);
+    assert!(e.contains("-PR") && e.contains("-PE"), "{e}");
     for bad in ["-PS22,", "-PSx", "-PS80-22", "-PS70000", "-PA-"] {
         let e = err(&[bad]);
         assert!(
