@@ -254,7 +254,9 @@ struct HostState {
     icmp_errors: u32,
     /// Ports of such techniques that ran out of attempts unanswered.
     silent_exhausted: u32,
-    trickle: Option<Trickle>,
+    /// Boxed: only rate-limited hosts have one, and every live host of a
+    /// sweep (up to two groups of 65536) carries the field.
+    trickle: Option<Box<Trickle>>,
     rate_limit: Option<f64>,
     /// TCP reset evidence (see [`RstEvidence`]).
     rst: RstEvidence,
@@ -1485,7 +1487,7 @@ impl Scan {
                             self.resolved = self.resolved.saturating_sub(u64::from(reopened));
                             self.silent_resolved =
                                 self.silent_resolved.saturating_sub(u64::from(reopened));
-                            h.trickle = Some(Trickle {
+                            h.trickle = Some(Box::new(Trickle {
                                 phase: Phase::Measuring,
                                 since: now,
                                 replies: 0,
@@ -1494,7 +1496,7 @@ impl Scan {
                                 base: MEASURE_INTERVAL,
                                 queue,
                                 window: (now, 0, 0),
-                            });
+                            }));
                             let gen = h.gen;
                             self.trickling.push((slot, gen));
                             return;
@@ -1582,7 +1584,7 @@ impl Scan {
         let base = Duration::from_secs_f64(1.0 / rate.max(0.2));
         h.rst.paced = true;
         h.rate_limit = Some(rate);
-        h.trickle = Some(Trickle {
+        h.trickle = Some(Box::new(Trickle {
             phase: Phase::Exact,
             since: now,
             replies: 0,
@@ -1591,7 +1593,7 @@ impl Scan {
             base,
             queue,
             window: (now, 0, 0),
-        });
+        }));
         self.trickling.push((slot, gen));
     }
 
