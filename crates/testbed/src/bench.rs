@@ -415,10 +415,14 @@ impl Scenario {
                 Prepared {
                     testbed: tb,
                     args: args(&["-sU", "-p1-1000", "-n", "-Pn", UDP24_NET]),
-                    // The responders answer from the target's own address,
-                    // not the local-route one probed (no IP_PKTINFO), so only
-                    // time is checked here; states are tested by udp-1000.
-                    expected: None,
+                    // The responders answer from the address probed
+                    // (IPV6_PKTINFO), so every host of the /24 must show
+                    // all three open.
+                    expected: Some(
+                        (0..=255u8)
+                            .flat_map(|i| expect(Ipv4Addr::new(198, 19, 1, i), &UDP_RESPONDERS))
+                            .collect(),
+                    ),
                     stop_after: None,
                 }
             }

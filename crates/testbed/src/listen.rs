@@ -7,12 +7,16 @@
 
 use std::io::ErrorKind;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, UdpSocket};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::socket::{
+    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockaddrIn6,
+};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::error::{Result, TestbedError};
@@ -60,6 +64,10 @@ impl Listeners {
             for &port in udp {
                 let s = bind_dual(Type::DGRAM, Protocol::UDP, port)
                     .map_err(|e| TestbedError::io(format!("udp bind on port {port} in {ns}"), e))?;
+                // Learn each datagram's destination, to answer from it.
+                setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true).map_err(|e| {
+                    TestbedError::io(format!("IPV6_RECVPKTINFO on port {port} in {ns}"), e.into())
+                })?;
                 out.push(Served::Udp(s.into()));
             }
             Ok(out)
@@ -107,14 +115,51 @@ fn serve(sockets: Vec<Served>, stop: &AtomicBool) {
                         Err(_) => break,
                     }
                 },
-                Served::Udp(u) => {
-                    while let Ok((n, from)) = u.recv_from(&mut buf) {
-                        let _ = u.send_to(&buf[..n], from);
-                    }
-                }
+                Served::Udp(u) => while echo_once(u, &mut buf) {},
             }
         }
     }
+}
+
+/// Echoes one datagram back from the address it was sent to, as a real
+/// host does: a wildcard socket would answer from the interface's primary
+/// address, which a scanner rightly refuses when the datagram went to
+/// another local address (the /24 of `udp-24` is local through a route).
+/// Returns false when nothing is waiting.
+fn echo_once(u: &UdpSocket, buf: &mut [u8]) -> bool {
+    let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo);
+    let (n, from, info) = {
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let Ok(msg) = recvmsg::<SockaddrIn6>(
+            u.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_DONTWAIT,
+        ) else {
+            return false;
+        };
+        let info = msg.cmsgs().ok().and_then(|mut c| {
+            c.find_map(|m| match m {
+                ControlMessageOwned::Ipv6PacketInfo(i) => Some(i),
+                _ => None,
+            })
+        });
+        (msg.bytes, msg.address, info)
+    };
+    let Some(from) = from else { return true };
+    let iov = [std::io::IoSlice::new(&buf[..n])];
+    let sent = match &info {
+        Some(i) => sendmsg(
+            u.as_raw_fd(),
+            &iov,
+            &[ControlMessage::Ipv6PacketInfo(i)],
+            MsgFlags::empty(),
+            Some(&from),
+        ),
+        None => sendmsg(u.as_raw_fd(), &iov, &[], MsgFlags::empty(), Some(&from)),
+    };
+    let _ = sent;
+    true
 }
 
 impl Drop for Listeners {
