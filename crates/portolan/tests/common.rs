@@ -69,3 +69,36 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Parses portolan's XML with an independent parser; nmap's
+/// `<!DOCTYPE nmaprun>` needs DTDs allowed.
+pub fn parse_xml(xml: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
+        xml,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .expect("well-formed XML")
+}
+
+/// Every listed `<port>`'s number with its state and reason.
+pub fn port_states(
+    doc: &roxmltree::Document<'_>,
+) -> std::collections::BTreeMap<u16, (String, String)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("port"))
+        .map(|port| {
+            let id: u16 = port.attribute("portid").unwrap().parse().unwrap();
+            let st = port.children().find(|n| n.has_tag_name("state")).unwrap();
+            (
+                id,
+                (
+                    st.attribute("state").unwrap().to_string(),
+                    st.attribute("reason").unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}

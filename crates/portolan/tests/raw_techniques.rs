@@ -7,6 +7,8 @@
 //! listening ports too, so Maimon reads them closed and ACK unfiltered, and
 //! its RSTs carry a zero window, so the window scan reads every port closed.
 
+mod common;
+
 use portolan_testbed::{require_root, IcmpKind, Testbed};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -73,27 +75,8 @@ fn scan(tb: &Testbed, flag: &str, target: IpAddr) -> States {
         String::from_utf8_lossy(&out.stderr)
     );
     let xml = String::from_utf8(out.stdout).unwrap();
-    let doc = roxmltree::Document::parse_with_options(
-        &xml,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .expect("well-formed XML");
-    let mut states = States::new();
-    for port in doc.descendants().filter(|n| n.has_tag_name("port")) {
-        let id: u16 = port.attribute("portid").unwrap().parse().unwrap();
-        let st = port.children().find(|n| n.has_tag_name("state")).unwrap();
-        states.insert(
-            id,
-            (
-                st.attribute("state").unwrap().to_string(),
-                st.attribute("reason").unwrap().to_string(),
-            ),
-        );
-    }
-    states
+    let doc = common::parse_xml(&xml);
+    common::port_states(&doc)
 }
 
 fn expect(rows: &[(u16, &str, &str)]) -> States {

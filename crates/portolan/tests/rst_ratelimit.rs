@@ -3,8 +3,9 @@
 //! closed port closed, in about ports / rate seconds, and say why it was
 //! slow (`<ratelimit proto="tcp" reply="reset">`).
 
+mod common;
+
 use portolan_testbed::{require_root, Testbed};
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -38,26 +39,8 @@ fn reset_rate_limited_target_gets_every_port_exactly() {
         String::from_utf8_lossy(&out.stderr)
     );
     let xml = String::from_utf8(out.stdout).unwrap();
-    let doc = roxmltree::Document::parse_with_options(
-        &xml,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .expect("well-formed XML");
-    let mut states: BTreeMap<u16, (String, String)> = BTreeMap::new();
-    for port in doc.descendants().filter(|n| n.has_tag_name("port")) {
-        let id: u16 = port.attribute("portid").unwrap().parse().unwrap();
-        let st = port.children().find(|n| n.has_tag_name("state")).unwrap();
-        states.insert(
-            id,
-            (
-                st.attribute("state").unwrap().to_string(),
-                st.attribute("reason").unwrap().to_string(),
-            ),
-        );
-    }
+    let doc = common::parse_xml(&xml);
+    let states = common::port_states(&doc);
     // Closed ports may also be summarised in <extraports>; count them there.
     let extra_closed: u32 = doc
         .descendants()
