@@ -28,15 +28,6 @@ impl UdpPing {
     pub fn new() -> Self {
         UdpPing
     }
-
-    /// The attempt a reply to our port `port` answers: `Some(None)` when
-    /// valid but untellable (`-g`), `None` when not ours.
-    fn attempt(ctx: &ProbeContext, n: &ProbeNumbers, port: u16) -> Option<Option<u8>> {
-        match ctx.source_port {
-            Some(p) => (port == p).then_some(None),
-            None => n.attempt_of(port).map(Some),
-        }
-    }
 }
 
 impl ProbeModule for UdpPing {
@@ -53,8 +44,8 @@ impl ProbeModule for UdpPing {
             src,
             dst: probe.dst,
             ttl: ctx.ttl,
-            ip_id: n.ip_id.wrapping_add(u16::from(probe.attempt)),
-            sport: ctx.source_port.unwrap_or_else(|| n.sport(probe.attempt)),
+            ip_id: n.ip_id_of(probe.attempt),
+            sport: n.source_port(ctx, probe.attempt),
             dport: probe.dport,
             payload: &[],
         }
@@ -76,7 +67,7 @@ impl ProbeModule for UdpPing {
                     return None;
                 }
                 let n = ProbeNumbers::from_hash(ctx.key.hash(dst, src, sport));
-                let attempt = Self::attempt(ctx, &n, dport)?;
+                let attempt = n.reply_attempt(ctx, dport)?;
                 Some(host_up(src, sport, attempt, Reason::UdpResponse, ttl))
             }
             Parsed::IcmpError {
@@ -99,7 +90,7 @@ impl ProbeModule for UdpPing {
                 }
                 let reason = unreach_reason(sender.is_ipv6(), code)?;
                 let n = ProbeNumbers::from_hash(ctx.key.hash(quoted.src, quoted.dst, dport));
-                let attempt = Self::attempt(ctx, &n, sport)?;
+                let attempt = n.reply_attempt(ctx, sport)?;
                 if quoted.dst.is_ipv4() {
                     // The quoted IP ID is ours plus the attempt (any attempt
                     // with `-g`, where the port cannot tell it).

@@ -181,6 +181,26 @@ impl ProbeNumbers {
         let off = port.wrapping_sub(self.sport_base);
         (off < ATTEMPT_SLOTS).then_some(off as u8)
     }
+
+    /// The source port a probe's `attempt` goes out from: the user's `-g`
+    /// port, else this probe's slot for the attempt.
+    pub fn source_port(&self, ctx: &ProbeContext, attempt: u8) -> u16 {
+        ctx.source_port.unwrap_or_else(|| self.sport(attempt))
+    }
+
+    /// The IP ID of a probe's `attempt`.
+    pub fn ip_id_of(&self, attempt: u8) -> u16 {
+        self.ip_id.wrapping_add(u16::from(attempt))
+    }
+
+    /// The attempt a reply addressed to our port `port` answers: `Some(None)`
+    /// when valid but untellable (`-g`), `None` when not ours.
+    pub fn reply_attempt(&self, ctx: &ProbeContext, port: u16) -> Option<Option<u8>> {
+        match ctx.source_port {
+            Some(p) => (port == p).then_some(None),
+            None => self.attempt_of(port).map(Some),
+        }
+    }
 }
 
 /// Any TCP flag scan: a technique's flags (or custom ones) and its rules.
@@ -223,15 +243,6 @@ impl TcpFlagScan {
             n.ack
         } else {
             0
-        }
-    }
-
-    /// The attempt a reply addressed to our port `port` answers: `Some(None)`
-    /// when valid but untellable (`-g`), `None` when not ours.
-    fn attempt(&self, ctx: &ProbeContext, n: &ProbeNumbers, port: u16) -> Option<Option<u8>> {
-        match ctx.source_port {
-            Some(p) => (port == p).then_some(None),
-            None => n.attempt_of(port).map(Some),
         }
     }
 
@@ -306,8 +317,8 @@ impl ProbeModule for TcpFlagScan {
             src,
             dst: probe.dst,
             ttl: ctx.ttl,
-            ip_id: n.ip_id.wrapping_add(u16::from(probe.attempt)),
-            sport: ctx.source_port.unwrap_or_else(|| n.sport(probe.attempt)),
+            ip_id: n.ip_id_of(probe.attempt),
+            sport: n.source_port(ctx, probe.attempt),
             dport: probe.dport,
             seq: n.seq,
             ack: self.probe_ack(&n),
@@ -336,7 +347,7 @@ impl ProbeModule for TcpFlagScan {
                     return None;
                 }
                 let n = ProbeNumbers::from_hash(ctx.key.hash(dst, src, sport));
-                let attempt = self.attempt(ctx, &n, dport)?;
+                let attempt = n.reply_attempt(ctx, dport)?;
                 let observed = self.tcp_observed(&n, seq, ack, flags, window)?;
                 self.reply(src, sport, attempt, observed, ttl)
             }
@@ -368,7 +379,7 @@ impl ProbeModule for TcpFlagScan {
                     return None;
                 }
                 let n = ProbeNumbers::from_hash(ctx.key.hash(quoted.src, quoted.dst, dport));
-                let attempt = self.attempt(ctx, &n, sport)?;
+                let attempt = n.reply_attempt(ctx, sport)?;
                 if seq.is_some_and(|s| s != n.seq) || ack.is_some_and(|a| a != self.probe_ack(&n)) {
                     return None;
                 }

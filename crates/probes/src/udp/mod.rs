@@ -98,22 +98,12 @@ impl UdpScan {
         RULES
     }
 
-    /// The attempt a datagram to our port `port` answers for the probe with
-    /// numbers `n`: `Some(None)` when valid but untellable (`-g`), `None`
-    /// when not ours.
-    fn attempt(ctx: &ProbeContext, n: &ProbeNumbers, port: u16) -> Option<Option<u8>> {
-        match ctx.source_port {
-            Some(p) => (port == p).then_some(None),
-            None => n.attempt_of(port).map(Some),
-        }
-    }
-
     /// Whether a datagram from `src:sport` to `dst:dport` is one of our
     /// probes (or, read the other way, whether a quoted datagram is).
     fn is_probe(ctx: &ProbeContext, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> bool {
         ctx.src_for(dst) == Some(src) && {
             let n = numbers(ctx, src, dst, dport);
-            Self::attempt(ctx, &n, sport).is_some()
+            n.reply_attempt(ctx, sport).is_some()
         }
     }
 
@@ -128,7 +118,7 @@ impl UdpScan {
         dport: u16,
     ) -> Option<(u16, Option<u8>)> {
         let n = numbers(ctx, us, target, sport);
-        if let Some(a) = Self::attempt(ctx, &n, dport) {
+        if let Some(a) = n.reply_attempt(ctx, dport) {
             return Some((sport, a));
         }
         if ctx.source_port.is_some() {
@@ -182,8 +172,8 @@ impl ProbeModule for UdpScan {
             src,
             dst: probe.dst,
             ttl: ctx.ttl,
-            ip_id: n.ip_id.wrapping_add(u16::from(probe.attempt)),
-            sport: ctx.source_port.unwrap_or_else(|| n.sport(probe.attempt)),
+            ip_id: n.ip_id_of(probe.attempt),
+            sport: n.source_port(ctx, probe.attempt),
             dport: probe.dport,
             payload: self.payloads.bytes_for(probe.dport, probe.attempt),
         }
@@ -230,7 +220,7 @@ impl ProbeModule for UdpScan {
                     return None;
                 }
                 let n = numbers(ctx, quoted.src, quoted.dst, dport);
-                let attempt = Self::attempt(ctx, &n, sport)?;
+                let attempt = n.reply_attempt(ctx, sport)?;
                 let observed = match reason {
                     Reason::PortUnreach if sender != quoted.dst => Observed::ForeignPortUnreachable,
                     r => Observed::IcmpUnreachable(r),
