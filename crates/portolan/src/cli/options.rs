@@ -33,6 +33,12 @@ pub struct Options {
     pub no_dns: bool,
     /// `-R`: always reverse-resolve.
     pub always_dns: bool,
+    /// `--dns-servers`: name servers for reverse lookups, instead of
+    /// those in `/etc/resolv.conf`.
+    pub dns_servers: Vec<std::net::IpAddr>,
+    /// `--system-dns`: reverse lookups through the system resolver
+    /// (getnameinfo), one worker thread per lookup in flight.
+    pub system_dns: bool,
     /// `--resolve-all`: scan every address a name resolves to.
     pub resolve_all: bool,
     /// `-Pn`: skip host discovery.
@@ -46,6 +52,9 @@ pub struct Options {
     pub pings: Vec<PingOption>,
     /// `-PR`: ARP (IPv4) / Neighbor Discovery (IPv6) ping.
     pub arp_ping: bool,
+    /// `--disable-arp-ping`: no ARP / ND discovery, even on a directly
+    /// connected Ethernet segment.
+    pub disable_arp_ping: bool,
     /// Techniques in the order given, without repeats; empty means the
     /// default (SYN when privileged, else connect).
     pub scans: Vec<ScanType>,

@@ -506,6 +506,14 @@ fn host_discovery_and_dns_flags() {
     assert!(opts(&["--Pn"]).skip_discovery);
     let e = err(&["-n", "-R"]);
     assert!(e.contains("-n") && e.contains("-R"), "{e}");
+    let o = opts(&["--dns-servers", "198.18.0.53,2001:2::53", "--system-dns"]);
+    assert_eq!(o.dns_servers.len(), 2);
+    assert!(o.system_dns);
+    assert_eq!(
+        err(&["--dns-servers", "198.18.0.53,ns1"]),
+        "invalid value \"ns1\" for --dns-servers: expected IP addresses separated by commas (e.g. 198.18.0.53,2001:2::53)"
+    );
+    assert!(opts(&["--disable-arp-ping"]).disable_arp_ping);
 }
 
 #[test]

@@ -187,6 +187,20 @@ pub(crate) fn shard(flag: &str, value: &str) -> Result<(u32, u32), CliError> {
     Ok((k, n))
 }
 
+/// `--dns-servers`: IP addresses separated by commas (nmap takes no
+/// port; servers are asked on port 53).
+pub(crate) fn addr_list(flag: &str, value: &str) -> Result<Vec<std::net::IpAddr>, CliError> {
+    const EXPECTED: &str = "IP addresses separated by commas (e.g. 198.18.0.53,2001:2::53)";
+    value
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map_err(|_| CliError::invalid(flag, s, EXPECTED))
+        })
+        .collect()
+}
+
 /// A discovery port list as nmap's `-PS22,80,8000-8010` takes it: ports
 /// and ranges separated by commas, each 0-65535 (`0` is allowed, as
 /// nmap does for these probes); repeats dropped, order kept.
