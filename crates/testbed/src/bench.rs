@@ -18,17 +18,28 @@ use nix::unistd::Pid;
 
 use crate::error::{Result, TestbedError};
 use crate::sys::describe;
-use crate::testbed::Testbed;
+use crate::testbed::{Testbed, SEGMENT_NET};
 
 /// An open port as reported or expected: (host address text, TCP port).
 pub type HostPort = (String, u16);
 
+/// The port that stands for "host up" in a [`HostPort`] of a discovery-only
+/// (`-sn`) scan, whose output names no ports.
+pub const HOST_UP: u16 = 0;
+
 /// Open TCP/UDP ports in portolan's grepable output (`-oG`).
 ///
 /// Reads `Host: ADDR (NAME)\tPorts: 22/open/tcp//ssh///, ...` lines; any
-/// other line, and any port entry that does not parse, is ignored.
+/// other line, and any port entry that does not parse, is ignored. When the
+/// header line (`# ... as: ARGS`) shows a `-sn` scan, each
+/// `Host: ADDR (NAME)\tStatus: Up` line gives `(ADDR, HOST_UP)` instead:
+/// the up hosts are what such a scan finds.
 pub fn parse_grepable(text: &str) -> BTreeSet<HostPort> {
     let mut open = BTreeSet::new();
+    let discovery_only = text.lines().take_while(|l| l.starts_with('#')).any(|l| {
+        l.split_once(" as: ")
+            .is_some_and(|(_, args)| args.split_whitespace().any(|a| a == "-sn"))
+    });
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("Host: ") else {
             continue;
@@ -36,6 +47,12 @@ pub fn parse_grepable(text: &str) -> BTreeSet<HostPort> {
         let Some(host) = rest.split_whitespace().next() else {
             continue;
         };
+        if discovery_only {
+            if rest.split('\t').any(|f| f.trim() == "Status: Up") {
+                open.insert((host.to_string(), HOST_UP));
+            }
+            continue;
+        }
         for field in rest.split('\t') {
             let Some(ports) = field.trim().strip_prefix("Ports: ") else {
                 continue;
@@ -215,6 +232,10 @@ pub enum Scenario {
     Udp1000,
     /// The same over a /24 of such addresses on one target namespace.
     Udp24,
+    /// `-sn` (default pings) of the `sweep16` /16: one host in 13 up.
+    Ping16,
+    /// `-sn -PR` of a /24 on the scanner's Ethernet segment, 20 hosts up.
+    Arp24,
 }
 
 /// A scenario ready to run: its testbed and what to expect.
@@ -285,7 +306,7 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
@@ -294,6 +315,8 @@ impl Scenario {
         Scenario::Mem15,
         Scenario::Udp1000,
         Scenario::Udp24,
+        Scenario::Ping16,
+        Scenario::Arp24,
     ];
 
     /// The scenario's command-line name.
@@ -307,6 +330,8 @@ impl Scenario {
             Scenario::Mem15 => "mem15",
             Scenario::Udp1000 => "udp-1000",
             Scenario::Udp24 => "udp-24",
+            Scenario::Ping16 => "ping16",
+            Scenario::Arp24 => "arp24",
         }
     }
 
@@ -324,6 +349,8 @@ impl Scenario {
             Scenario::Sweep16 => Some(1.0),
             Scenario::Udp1000 => Some(15.0),
             Scenario::Udp24 => Some(60.0),
+            Scenario::Ping16 => Some(2.0),
+            Scenario::Arp24 => Some(0.5),
             Scenario::ConnectMem | Scenario::Mem15 => None,
         }
     }
@@ -426,6 +453,30 @@ impl Scenario {
                     stop_after: None,
                 }
             }
+            Scenario::Ping16 => {
+                let mut tb = Testbed::new("ping16")?;
+                // The up hosts are local addresses of the target, so its
+                // kernel answers echo, timestamp, SYN and ACK alike; the
+                // OnlyUp rule keeps every other address silent.
+                let up = tb.sweep16(0)?;
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sn", "-n", "198.19.0.0/16"]),
+                    expected: Some(up.iter().map(|a| (a.to_string(), HOST_UP)).collect()),
+                    stop_after: None,
+                }
+            }
+            Scenario::Arp24 => {
+                let mut tb = Testbed::new("arp24")?;
+                let up = tb.segment24(0)?;
+                let net = format!("{SEGMENT_NET}/24");
+                Prepared {
+                    testbed: tb,
+                    args: args(&["-sn", "-n", "-PR", &net]),
+                    expected: Some(up.iter().map(|a| (a.to_string(), HOST_UP)).collect()),
+                    stop_after: None,
+                }
+            }
             Scenario::Mem15 => {
                 let tb = Testbed::new("mem15")?;
                 tb.route_via_target(0, "198.18.0.0/15")?;
@@ -465,6 +516,26 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn up_hosts_of_a_discovery_only_scan() {
+        let text = "# Portolan 0.1 scan initiated Sun Nov 22 12:00:00 2026 as: portolan -sn -n 198.19.0.0/16\n\
+            Host: 198.19.0.1 ()\tStatus: Up\n\
+            Host: 198.19.0.2 ()\tStatus: Down\n\
+            Host: 198.19.0.14 ()\tStatus: Up\n\
+            # done\n";
+        let got = parse_grepable(text);
+        let want: BTreeSet<HostPort> = [
+            ("198.19.0.1".to_string(), HOST_UP),
+            ("198.19.0.14".to_string(), HOST_UP),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(got, want);
+        // A port scan's status lines are not findings.
+        let scan = text.replace(" -sn ", " -Pn ");
+        assert!(parse_grepable(&scan).is_empty());
     }
 
     #[test]

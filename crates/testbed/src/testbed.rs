@@ -29,6 +29,8 @@ pub const NS_PREFIX: &str = "ptb";
 pub const SWEEP_NET: Ipv4Addr = Ipv4Addr::new(198, 19, 0, 0);
 /// One address in this many of [`SWEEP_NET`] answers.
 const SWEEP_EVERY: u32 = 13;
+/// The /24 served by [`Testbed::segment24`], on the scanner's Ethernet segment.
+pub const SEGMENT_NET: Ipv4Addr = Ipv4Addr::new(198, 19, 2, 0);
 /// Most targets one testbed can have (64 /30 links in a /24).
 const MAX_TARGETS: usize = 64;
 
@@ -460,6 +462,23 @@ impl Testbed {
         Ok(up)
     }
 
+    /// Puts [`SEGMENT_NET`]/24 on the veth to target `i` as one Ethernet
+    /// segment without a router: the scanner reaches the /24 on-link (a
+    /// device route, no address of its own in it) and target `i` holds one
+    /// address in 13 of it (host numbers ≡ 1 mod 13, 20 addresses), so
+    /// those answer ARP and the others nothing. Returns the held addresses.
+    pub fn segment24(&mut self, i: usize) -> Result<Vec<Ipv4Addr>> {
+        let net = format!("{SEGMENT_NET}/24");
+        let held = segment_up_hosts();
+        let sif = format!("t{i}");
+        let t = self.target(i)?;
+        for a in &held {
+            ip(&["-n", &t.ns, "addr", "add", &format!("{a}/32"), "dev", "s0"])?;
+        }
+        ip(&["-n", &self.scanner.ns, "route", "add", &net, "dev", &sif])?;
+        Ok(held)
+    }
+
     /// The answering addresses set up by [`Testbed::sweep16`] (empty before).
     pub fn up_hosts(&self) -> &[Ipv4Addr] {
         &self.sweep_up
@@ -506,6 +525,16 @@ impl Testbed {
 pub fn sweep_up_hosts() -> Vec<Ipv4Addr> {
     let base = u32::from(SWEEP_NET);
     (0..65536u32)
+        .filter(|h| h % SWEEP_EVERY == 1)
+        .map(|h| Ipv4Addr::from(base + h))
+        .collect()
+}
+
+/// The addresses of [`SEGMENT_NET`] that [`Testbed::segment24`] puts on
+/// its target: host numbers 1..=254 that are ≡ 1 (mod 13).
+pub fn segment_up_hosts() -> Vec<Ipv4Addr> {
+    let base = u32::from(SEGMENT_NET);
+    (1..255u32)
         .filter(|h| h % SWEEP_EVERY == 1)
         .map(|h| Ipv4Addr::from(base + h))
         .collect()
