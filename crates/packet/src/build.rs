@@ -17,7 +17,7 @@ use crate::icmp::{self, IcmpErrorKind};
 use crate::ipv4::{self, Ipv4Repr};
 use crate::ipv6::{self, Ipv6Repr};
 use crate::tcp::{TcpFlags, TcpRepr};
-use crate::{udp, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::{sctp, udp, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
 
 /// The 4-byte TCP maximum-segment-size option (kind 2, length 4).
@@ -182,6 +182,47 @@ impl UdpProbe<'_> {
             buf, self.src, self.dst, PROTO_UDP, self.ttl, self.ip_id, len,
         )?;
         let n = udp::emit(&mut buf[hl..], self.sport, self.dport, self.payload, pseudo)?;
+        Ok(hl + n)
+    }
+}
+
+/// An SCTP packet: the common header and whole chunks (an INIT probe, or,
+/// in tests and simulations, an INIT ACK or ABORT reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SctpProbe<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address (same family as `src`).
+    pub dst: IpAddr,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub ttl: u8,
+    /// IPv4 identification; IPv6 flow label.
+    pub ip_id: u16,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Verification tag (0 in a packet carrying INIT).
+    pub vtag: u32,
+    /// The chunks, each padded to a multiple of 4 bytes
+    /// ([`sctp::InitChunk::to_bytes`] makes an INIT).
+    pub chunks: &'a [u8],
+}
+
+impl SctpProbe<'_> {
+    /// Writes the packet into `buf` (with its CRC32c) and returns its length.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let len = sctp::HEADER_LEN + self.chunks.len();
+        let (hl, _) = ip_header(
+            buf, self.src, self.dst, PROTO_SCTP, self.ttl, self.ip_id, len,
+        )?;
+        let n = sctp::emit(
+            &mut buf[hl..],
+            self.sport,
+            self.dport,
+            self.vtag,
+            self.chunks,
+        )?;
         Ok(hl + n)
     }
 }

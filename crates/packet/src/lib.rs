@@ -2,8 +2,8 @@
 //!
 //! Everything a raw-packet scan puts on the wire or takes off it passes
 //! through this crate: zero-copy views over byte buffers for IPv4, IPv6,
-//! TCP, UDP, ICMPv4 and ICMPv6 ([`ipv4`], [`ipv6`], [`tcp`], [`udp`],
-//! [`icmp`]), the internet checksum ([`checksum`]), builders that write a
+//! TCP, UDP, SCTP, ICMPv4 and ICMPv6 ([`ipv4`], [`ipv6`], [`tcp`], [`udp`],
+//! [`sctp`], [`icmp`]), the internet checksum ([`checksum`]), builders that write a
 //! whole probe packet into a buffer ([`build`]) and one function that turns
 //! a received IP packet into a small [`Parsed`] value ([`parse()`]).
 //!
@@ -37,16 +37,18 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ndp;
 pub mod parse;
+pub mod sctp;
 pub mod tcp;
 pub mod udp;
 
 pub use addrmask::AddressMask;
 pub use arp::{ArpFrame, ArpOp, ArpRepr};
-pub use build::{mss_option, IcmpEcho, IcmpError, IcmpTimestamp, TcpProbe, UdpProbe};
+pub use build::{mss_option, IcmpEcho, IcmpError, IcmpTimestamp, SctpProbe, TcpProbe, UdpProbe};
 pub use error::Error;
 pub use icmp::IcmpErrorKind;
 pub use ndp::{AdvertFlags, NdpFrame, NdpMessage, NdpRepr};
 pub use parse::{parse, Parsed, Quoted, QuotedTransport};
+pub use sctp::{InitChunk, SctpPacket};
 pub use tcp::TcpFlags;
 
 /// IANA protocol number of ICMP.
@@ -55,6 +57,8 @@ pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
 /// IANA protocol number of UDP.
 pub const PROTO_UDP: u8 = 17;
+/// IANA protocol number of SCTP.
+pub const PROTO_SCTP: u8 = 132;
 /// IANA protocol number of ICMPv6.
 pub const PROTO_ICMPV6: u8 = 58;
 

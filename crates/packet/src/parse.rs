@@ -2,11 +2,12 @@
 //!
 //! [`parse`] turns bytes from the wire into one small [`Parsed`] value:
 //! a TCP segment's ports, numbers, flags and window; a UDP datagram; an
-//! ICMP echo or timestamp; or an ICMP error with the fields of the packet
+//! SCTP packet's ports, tag and first chunk; an ICMP echo or timestamp; or an ICMP error with the fields of the packet
 //! it quotes. Probe modules then only compare numbers.
 //!
 //! The IPv4 header checksum is verified (it is always computed in
-//! software). Transport checksums are not: packets captured on loopback
+//! software). Transport checksums (SCTP's CRC32c too) are not: packets
+//! captured on loopback
 //! carry partial checksums left for offload, and every reply a probe
 //! module accepts must echo a keyed hash anyway, which corruption or
 //! forgery would not match.
@@ -15,9 +16,10 @@ use crate::error::Error;
 use crate::icmp::{self, IcmpErrorKind, IcmpPacket};
 use crate::ipv4::Ipv4Packet;
 use crate::ipv6::Ipv6Packet;
+use crate::sctp::SctpPacket;
 use crate::tcp::{TcpFlags, TcpPacket};
 use crate::udp::UdpPacket;
-use crate::{be16, be32, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::{be16, be32, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP};
 use std::net::IpAddr;
 
 /// A received IP packet, parsed.
@@ -58,6 +60,27 @@ pub enum Parsed<'a> {
         dport: u16,
         /// Data.
         payload: &'a [u8],
+    },
+    /// An SCTP packet, read up to its first chunk.
+    Sctp {
+        /// Sender.
+        src: IpAddr,
+        /// Receiver.
+        dst: IpAddr,
+        /// IPv4 TTL or IPv6 hop limit.
+        ttl: u8,
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// Verification tag.
+        vtag: u32,
+        /// The first chunk's type ([`crate::sctp::chunk`]).
+        chunk: u8,
+        /// The first chunk's flags.
+        chunk_flags: u8,
+        /// The initiate tag of a first chunk that is an INIT or INIT ACK.
+        initiate_tag: Option<u32>,
     },
     /// An ICMP or ICMPv6 echo request or reply.
     IcmpEcho {
@@ -153,6 +176,18 @@ pub enum QuotedTransport {
         /// Destination port.
         dport: u16,
     },
+    /// SCTP: ports always; the rest when quoted.
+    Sctp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// Verification tag (bytes 4-7).
+        vtag: Option<u32>,
+        /// The initiate tag of a first chunk that is an INIT (bytes 16-19),
+        /// when quoted that far.
+        initiate_tag: Option<u32>,
+    },
     /// An ICMP or ICMPv6 echo request's identifier and sequence.
     IcmpEcho {
         /// Identifier.
@@ -240,6 +275,20 @@ fn transport<'a>(
                 sport: u.src_port(),
                 dport: u.dst_port(),
                 payload: u.payload(),
+            })
+        }
+        PROTO_SCTP => {
+            let p = SctpPacket::new_checked(payload)?;
+            Ok(Parsed::Sctp {
+                src,
+                dst,
+                ttl,
+                sport: p.src_port(),
+                dport: p.dst_port(),
+                vtag: p.vtag(),
+                chunk: p.chunk_type(),
+                chunk_flags: p.chunk_flags(),
+                initiate_tag: p.initiate_tag(),
             })
         }
         PROTO_ICMP if !v6 => icmp_v4(src, dst, ttl, IcmpPacket::new_checked(payload)?),
@@ -379,6 +428,15 @@ fn quoted_transport(proto: u8, t: &[u8], icmp_proto: u8, echo_request: u8) -> Qu
             flags: t.get(13).map(|&f| TcpFlags(f)),
         },
         (PROTO_UDP, Some((sport, dport))) => QuotedTransport::Udp { sport, dport },
+        (PROTO_SCTP, Some((sport, dport))) => QuotedTransport::Sctp {
+            sport,
+            dport,
+            vtag: be32(t, 4),
+            initiate_tag: match t.get(12) {
+                Some(&crate::sctp::chunk::INIT) => be32(t, 16),
+                _ => None,
+            },
+        },
         (p, _) if p == icmp_proto && t.first() == Some(&echo_request) => {
             match (be16(t, 4), be16(t, 6)) {
                 (Some(ident), Some(seq)) => QuotedTransport::IcmpEcho { ident, seq },

@@ -1,7 +1,10 @@
 //! Hostile input: parsing arbitrary bytes, and every truncation or
 //! corruption of valid packets, returns a value and never panics.
 
-use portolan_packet::{mss_option, parse, IcmpError, IcmpErrorKind, TcpFlags, TcpProbe, UdpProbe};
+use portolan_packet::sctp::{chunk, InitChunk};
+use portolan_packet::{
+    mss_option, parse, IcmpError, IcmpErrorKind, SctpProbe, TcpFlags, TcpProbe, UdpProbe,
+};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -49,7 +52,28 @@ fn valid_packets(v6: bool, a: u32, b: u32, flags: u8, payload: &[u8]) -> Vec<Vec
     .emit(&mut buf)
     .unwrap();
     out.push(buf[..n].to_vec());
-    for quote in [&tcp[..], &buf[..n].to_vec()[..]] {
+    let udp = buf[..n].to_vec();
+    let init = InitChunk {
+        initiate_tag: a | 1,
+        a_rwnd: b,
+        outbound_streams: 10,
+        inbound_streams: 10,
+        initial_tsn: a,
+    };
+    let n = SctpProbe {
+        src,
+        dst,
+        ttl: 64,
+        ip_id: 2,
+        sport: a as u16,
+        dport: b as u16,
+        vtag: 0,
+        chunks: &init.to_bytes(chunk::INIT),
+    }
+    .emit(&mut buf)
+    .unwrap();
+    out.push(buf[..n].to_vec());
+    for quote in [&tcp[..], &udp[..], &buf[..n].to_vec()[..]] {
         let mut e = [0u8; 1500];
         let m = IcmpError {
             src: dst,
