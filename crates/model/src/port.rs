@@ -144,6 +144,10 @@ pub enum Reason {
     IcmpUnreach,
     /// ICMP time exceeded.
     TimeExceeded,
+    /// SCTP INIT ACK.
+    InitAck,
+    /// SCTP ABORT.
+    Abort,
     /// No reply and no scan: state carried over or unknown.
     Unknown,
 }
@@ -174,6 +178,8 @@ impl Reason {
             Reason::UserSet => "user-set",
             Reason::IcmpUnreach => "icmp-unreach",
             Reason::TimeExceeded => "time-exceeded",
+            Reason::InitAck => "init-ack",
+            Reason::Abort => "abort",
             Reason::Unknown => "unknown-response",
         }
     }

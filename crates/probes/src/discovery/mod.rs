@@ -14,12 +14,13 @@
 //! | `-PS` | [`TcpPing::syn`] | TCP SYN | SYN/ACK (`syn-ack`), RST (`reset`) |
 //! | `-PA` | [`TcpPing::ack`] | TCP ACK | RST (`reset`) |
 //! | `-PU` | [`UdpPing`] | empty UDP datagram | any UDP reply (`udp-response`), an ICMP unreachable *from the target* (`port-unreach`: a closed port proves the host up) |
+//! | `-PY` | [`SctpPing`] | SCTP INIT | INIT ACK (`init-ack`), ABORT (`abort`), ICMP protocol unreachable *from the target* (`proto-unreach`: no SCTP there, but a host) |
 //! | `-PR` | [`neighbor::ArpSweep`] | ARP request | ARP reply (`arp-response`) |
 //! | (IPv6 `-PR`) | [`neighbor::NdSweep`] | Neighbor Solicitation | Neighbor Advertisement (`nd-response`) |
 //!
 //! # The host-as-port convention
 //! [`ProbeModule`] speaks of ports, so discovery maps onto it like this:
-//! - a probe's `dport` is the TCP or UDP port of a port-based ping, and
+//! - a probe's `dport` is the TCP, UDP or SCTP port of a port-based ping, and
 //!   **0 for the ICMP pings** (which ignore it);
 //! - a [`Reply`] with state [`PortState::Open`]
 //!   means **"the host answered"**; its `reason` is the one nmap prints
@@ -31,13 +32,13 @@
 //!
 //! ICMP errors from routers ("host unreachable") are ignored: they do not
 //! show the host up, and silence already counts as down. Only the UDP ping
-//! takes an ICMP unreachable as an answer, and only when the target itself
-//! sent it.
+//! (port unreachable) and the SCTP ping (protocol unreachable) take an
+//! ICMP error as an answer, and only when the target itself sent it.
 //!
 //! # Scan type
 //! The model has no discovery technique, yet [`ProbeModule::scan_type`]
 //! must name one: the TCP pings report `ScanType::Syn` / `ScanType::Ack`,
-//! the UDP ping `ScanType::Udp`, and the ICMP pings `ScanType::Syn`
+//! the UDP ping `ScanType::Udp`, and the ICMP and SCTP pings `ScanType::Syn`
 //! (meaningless; a `ScanType::Ping` variant in the model would fix it).
 //! Discovery results are host states, not port rows, so output should not
 //! rely on it.
@@ -51,6 +52,10 @@
 //!   against them.
 //! - The UDP ping's source port comes from the hash like TCP's, and a
 //!   quoted IPv4 probe's IP ID must match too.
+//! - The SCTP ping's INIT carries the hash in its initiate tag (which
+//!   every answer from an SCTP stack must carry as its verification tag)
+//!   and initial TSN, with the TCP scans' source port and IP ID
+//!   ([`sctp`] has the details).
 //! - ICMP pings hash with the request's type in the port's place (8 echo,
 //!   128 ICMPv6 echo, 13 timestamp, 17 address mask): the identifier is
 //!   the hash's low 16 bits, the sequence number its next 16 bits plus the
@@ -60,11 +65,13 @@
 
 pub mod icmp;
 pub mod neighbor;
+pub mod sctp;
 pub mod tcp;
 pub mod udp;
 
 pub use icmp::{IcmpPing, IcmpPingKind};
 pub use neighbor::{ArpSweep, FrameLink, NdSweep, NeighborReply};
+pub use sctp::SctpPing;
 pub use tcp::TcpPing;
 pub use udp::UdpPing;
 
@@ -74,6 +81,8 @@ use std::net::IpAddr;
 
 /// nmap's default port of `-PS` and `-PA` without a port list.
 pub const DEFAULT_TCP_PING_PORT: u16 = 80;
+/// nmap's default port of `-PY` without a port list.
+pub const DEFAULT_SCTP_PING_PORT: u16 = 80;
 /// The port of the default discovery's TCP SYN ping.
 pub const DEFAULT_SYN_PING_PORT: u16 = 443;
 /// nmap's default port of `-PU` without a port list (one unlikely to be
@@ -107,17 +116,20 @@ pub enum PingKind {
     TcpAck,
     /// `-PU`.
     Udp,
+    /// `-PY`.
+    SctpInit,
 }
 
 impl PingKind {
     /// Every kind.
-    pub const ALL: [PingKind; 6] = [
+    pub const ALL: [PingKind; 7] = [
         PingKind::Echo,
         PingKind::Timestamp,
         PingKind::AddressMask,
         PingKind::TcpSyn,
         PingKind::TcpAck,
         PingKind::Udp,
+        PingKind::SctpInit,
     ];
 
     /// The nmap flag that selects it.
@@ -129,12 +141,16 @@ impl PingKind {
             PingKind::TcpSyn => "-PS",
             PingKind::TcpAck => "-PA",
             PingKind::Udp => "-PU",
+            PingKind::SctpInit => "-PY",
         }
     }
 
     /// Whether its probes go to ports (and so take a port list).
     pub fn uses_ports(self) -> bool {
-        matches!(self, PingKind::TcpSyn | PingKind::TcpAck | PingKind::Udp)
+        matches!(
+            self,
+            PingKind::TcpSyn | PingKind::TcpAck | PingKind::Udp | PingKind::SctpInit
+        )
     }
 
     /// Whether it can probe IPv6 targets (timestamp and address mask
@@ -154,6 +170,7 @@ pub fn ping_module(kind: PingKind) -> Box<dyn ProbeModule> {
         PingKind::TcpSyn => Box::new(TcpPing::syn()),
         PingKind::TcpAck => Box::new(TcpPing::ack()),
         PingKind::Udp => Box::new(UdpPing::new()),
+        PingKind::SctpInit => Box::new(SctpPing::new()),
     }
 }
 
