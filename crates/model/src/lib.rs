@@ -17,6 +17,9 @@ mod run;
 pub use host::{
     HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress, PortSummary,
 };
-pub use port::{ExtraPorts, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod};
+pub use port::{
+    Certificate, ExtraPorts, NameAttribute, PortResult, PortState, Protocol, Reason, ServiceInfo,
+    ServiceMethod,
+};
 pub use ranges::format_ranges;
 pub use run::{RunStats, ScanInfo, ScanType, ScanTypeInfo};

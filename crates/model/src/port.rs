@@ -256,6 +256,49 @@ pub struct ServiceInfo {
     /// CPE names (`cpe:/a:openbsd:openssh:9.2p1`).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub cpe: Vec<String>,
+    /// The TLS certificate the service presented (`-sV` of a TLS service):
+    /// nmap shows it as the `ssl-cert` script.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub certificate: Option<Box<Certificate>>,
+}
+
+/// One attribute of a distinguished name (`commonName` = `example`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameAttribute {
+    /// The attribute's long name as nmap writes it (`commonName`,
+    /// `organizationName`, `countryName`), or its dotted OID when unknown.
+    pub key: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// What a service's TLS certificate says of itself: enough to see whom it
+/// names and whether it has expired, as nmap's `ssl-cert` script shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// Subject distinguished name, in certificate order.
+    pub subject: Vec<NameAttribute>,
+    /// Issuer distinguished name, in certificate order.
+    pub issuer: Vec<NameAttribute>,
+    /// Start of validity, seconds since the Unix epoch (UTC).
+    pub not_before: i64,
+    /// End of validity, seconds since the Unix epoch (UTC).
+    pub not_after: i64,
+    /// Subject alternative names as nmap writes them (`DNS:example.com`,
+    /// `IP Address:198.18.0.1`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub alt_names: Vec<String>,
+}
+
+impl Certificate {
+    /// A distinguished name as nmap's `ssl-cert` writes it:
+    /// `commonName=example/organizationName=Example`.
+    pub fn name_text(name: &[NameAttribute]) -> String {
+        name.iter()
+            .map(|a| format!("{}={}", a.key, a.value))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
 
 impl ServiceInfo {
@@ -273,6 +316,7 @@ impl ServiceInfo {
             conf: 3,
             tunnel: None,
             cpe: Vec::new(),
+            certificate: None,
         }
     }
 

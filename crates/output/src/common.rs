@@ -2,7 +2,7 @@
 //! compact port ranges, and the ordering and wording of nmap's summaries.
 
 use portolan_model::{
-    HostResult, IcmpRateLimit, PortResult, PortState, PortSummary, Protocol, Reason,
+    Certificate, HostResult, IcmpRateLimit, PortResult, PortState, PortSummary, Protocol, Reason,
 };
 use std::fmt::Write as _;
 
@@ -184,6 +184,38 @@ pub(crate) fn version_column(port: &PortResult) -> String {
         .as_ref()
         .map(|s| clean(&s.version_text()).into_owned())
         .unwrap_or_default()
+}
+
+/// A certificate time as nmap's `ssl-cert` writes it:
+/// `2026-11-22T10:15:00` (UTC; times before 1970 clamp to the epoch).
+pub(crate) fn cert_time(unix: i64) -> String {
+    let c = crate::timefmt::civil(u64::try_from(unix).unwrap_or(0));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
+/// The lines of nmap's `ssl-cert` script output for a certificate
+/// (subject, alternative names, issuer, validity), cleaned for printing.
+pub(crate) fn ssl_cert_lines(c: &Certificate) -> Vec<String> {
+    let mut lines = vec![format!(
+        "Subject: {}",
+        clean(&Certificate::name_text(&c.subject))
+    )];
+    if !c.alt_names.is_empty() {
+        lines.push(format!(
+            "Subject Alternative Name: {}",
+            clean(&c.alt_names.join(", "))
+        ));
+    }
+    lines.push(format!(
+        "Issuer: {}",
+        clean(&Certificate::name_text(&c.issuer))
+    ));
+    lines.push(format!("Not valid before: {}", cert_time(c.not_before)));
+    lines.push(format!("Not valid after:  {}", cert_time(c.not_after)));
+    lines
 }
 
 /// nmap's "Service Info:" facts from the open ports: host names, OS types,

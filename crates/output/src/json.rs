@@ -12,7 +12,9 @@
 use crate::common::{group_ports, port_ranges, summary};
 use crate::timefmt::rfc3339;
 use crate::{OutputFormat, OutputOptions};
-use portolan_model::{HostResult, PortResult, RunStats, ScanInfo, ServiceInfo};
+use portolan_model::{
+    Certificate, HostResult, NameAttribute, PortResult, RunStats, ScanInfo, ServiceInfo,
+};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -129,6 +131,34 @@ struct Service<'a> {
     method: &'static str,
     conf: u8,
     cpe: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<Cert<'a>>,
+}
+
+/// A TLS certificate (nmap's `ssl-cert`): times both as RFC 3339 text and
+/// as Unix seconds, like the run's `end` and `end_time`.
+#[derive(Serialize)]
+struct Cert<'a> {
+    subject: &'a [NameAttribute],
+    issuer: &'a [NameAttribute],
+    not_before: String,
+    not_before_time: i64,
+    not_after: String,
+    not_after_time: i64,
+    alt_names: &'a [String],
+}
+
+fn cert(c: &Certificate) -> Cert<'_> {
+    let text = |t: i64| rfc3339(u64::try_from(t).unwrap_or(0));
+    Cert {
+        subject: &c.subject,
+        issuer: &c.issuer,
+        not_before: text(c.not_before),
+        not_before_time: c.not_before,
+        not_after: text(c.not_after),
+        not_after_time: c.not_after,
+        alt_names: &c.alt_names,
+    }
 }
 
 #[derive(Serialize)]
@@ -187,6 +217,7 @@ fn service(s: &ServiceInfo) -> Service<'_> {
         method: s.method.as_str(),
         conf: s.conf,
         cpe: &s.cpe,
+        certificate: s.certificate.as_deref().map(cert),
     }
 }
 
@@ -549,5 +580,23 @@ mod tests {
         assert_eq!(rl["unresolved"], 992);
         assert_eq!(rl["exact"], false);
         assert!(lines[2].get("icmp_rate_limit").is_none());
+    }
+
+    #[test]
+    fn tls_certificate_is_an_object_of_the_service() {
+        let lines = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[tls_host()],
+            &stats(false),
+        );
+        let host = lines.iter().find(|l| l["type"] == "host").unwrap();
+        let c = &host["ports"][0]["service"]["certificate"];
+        assert_eq!(c["subject"][0]["key"], "commonName");
+        assert_eq!(c["subject"][0]["value"], "portolan-test");
+        assert_eq!(c["issuer"][0]["value"], "Portolan CA");
+        assert_eq!(c["not_before"], "2026-11-22T10:15:00Z");
+        assert_eq!(c["not_after_time"], T0 + 2 * 86_400);
+        assert_eq!(c["alt_names"][0], "DNS:portolan.test");
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::common::{
     clean, hidden_by_open, hosts_phrase, name_ip, rate_limit_note, reason_with_ttl, reasons_phrase,
-    service_column, service_info_line, summary, version_column,
+    service_column, service_info_line, ssl_cert_lines, summary, version_column,
 };
 use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
 use crate::{OutputFormat, OutputOptions};
@@ -247,12 +247,33 @@ fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in &rows {
+    for (i, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (cell, w) in row.iter().zip(&widths) {
             let _ = write!(line, "{cell:<w$} ", w = *w);
         }
         let _ = writeln!(out, "{}", line.trim_end_matches(' '));
+        let cert = i
+            .checked_sub(1)
+            .and_then(|i| s.shown.get(i))
+            .and_then(|p| p.service.as_ref()?.certificate.as_deref());
+        if let Some(c) = cert {
+            script_lines(out, "ssl-cert", &ssl_cert_lines(c));
+        }
+    }
+}
+
+/// Script output under a port, as nmap draws it: `| id: first`, `| more`,
+/// `|_last`.
+fn script_lines(out: &mut String, id: &str, lines: &[String]) {
+    let n = lines.len();
+    for (i, l) in lines.iter().enumerate() {
+        let lead = if i + 1 == n { "|_" } else { "| " };
+        if i == 0 {
+            let _ = writeln!(out, "{lead}{id}: {l}");
+        } else {
+            let _ = writeln!(out, "{lead}{l}");
+        }
     }
 }
 
@@ -510,5 +531,24 @@ Failed to resolve \"nohost.invalid\".
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn tls_certificate_is_shown_as_nmaps_ssl_cert_script() {
+        let text = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[tls_host()],
+            &stats(false),
+        );
+        let want = "PORT    STATE SERVICE  VERSION
+443/tcp open  ssl/http nginx
+| ssl-cert: Subject: commonName=portolan-test/organizationName=Portolan
+| Subject Alternative Name: DNS:portolan.test
+| Issuer: commonName=Portolan CA
+| Not valid before: 2026-11-22T10:15:00
+|_Not valid after:  2026-11-24T10:15:00
+";
+        assert!(text.contains(want), "{text}");
     }
 }

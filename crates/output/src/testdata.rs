@@ -269,6 +269,19 @@ pub fn hostile_host() -> HostResult {
         conf: 10,
         tunnel: Some("ssl".into()),
         cpe: vec![format!("cpe:/o:{HOSTILE}")],
+        certificate: Some(Box::new(portolan_model::Certificate {
+            subject: vec![portolan_model::NameAttribute {
+                key: "commonName".into(),
+                value: HOSTILE.into(),
+            }],
+            issuer: vec![portolan_model::NameAttribute {
+                key: HOSTILE.into(),
+                value: HOSTILE.into(),
+            }],
+            not_before: 0,
+            not_after: 4_102_444_800,
+            alt_names: vec![format!("DNS:{HOSTILE}")],
+        })),
     }));
     h.ports.push(p);
     h
@@ -320,5 +333,40 @@ pub fn udp_rate_limited() -> HostResult {
 pub fn all_closed() -> HostResult {
     let mut h = one_open_999_closed();
     h.ports[21] = port(22, Protocol::Tcp, PortState::Closed, Reason::ConnRefused, 0);
+    h
+}
+
+/// A host with one TLS web server (`-sV` found nginx inside TLS) and its
+/// certificate: commonName/organizationName, one alternative name, valid
+/// from T0 for two days.
+pub fn tls_host() -> HostResult {
+    let mut h = HostResult::new(
+        "198.18.0.1".parse().unwrap(),
+        HostStatus::Up,
+        Reason::SynAck,
+    );
+    let mut p = port(443, Protocol::Tcp, PortState::Open, Reason::SynAck, 64);
+    let attr = |key: &str, value: &str| portolan_model::NameAttribute {
+        key: key.into(),
+        value: value.into(),
+    };
+    p.service = Some(Box::new(ServiceInfo {
+        product: Some("nginx".into()),
+        method: ServiceMethod::Probed,
+        conf: 10,
+        tunnel: Some("ssl".into()),
+        certificate: Some(Box::new(portolan_model::Certificate {
+            subject: vec![
+                attr("commonName", "portolan-test"),
+                attr("organizationName", "Portolan"),
+            ],
+            issuer: vec![attr("commonName", "Portolan CA")],
+            not_before: T0 as i64,
+            not_after: T0 as i64 + 2 * 86_400,
+            alt_names: vec!["DNS:portolan.test".into()],
+        })),
+        ..ServiceInfo::from_table("http")
+    }));
+    h.ports.push(p);
     h
 }

@@ -9,12 +9,17 @@
 //! whole and flushed, and `end` closes `<nmaprun>`, so an interrupted scan
 //! still leaves a well-formed document.
 
-use crate::common::{clean, group_ports, hidden_by_open, hosts_phrase, port_ranges, summary};
+use crate::common::{
+    cert_time, clean, group_ports, hidden_by_open, hosts_phrase, port_ranges, ssl_cert_lines,
+    summary,
+};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo, ServiceInfo,
+    Certificate, HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo,
+    ServiceInfo,
 };
+use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use std::io::{self, Write};
@@ -116,6 +121,50 @@ impl Xml {
         self.close("service")
     }
 
+    /// nmap's `ssl-cert` script element: the text output, then the
+    /// subject, issuer, validity and alternative names as tables.
+    fn ssl_cert(&mut self, c: &Certificate) -> io::Result<()> {
+        // nmap keeps the output's line breaks as `&#xa;`: a raw newline in
+        // an attribute would be read back as a space. The lines are
+        // cleaned already, so escaping is all that is left to do.
+        let output = ssl_cert_lines(c)
+            .iter()
+            .map(|l| quick_xml::escape::escape(l.as_str()).into_owned())
+            .collect::<Vec<_>>()
+            .join("&#xa;");
+        let mut start = BytesStart::new("script");
+        start.push_attribute(("id", "ssl-cert"));
+        start.push_attribute(Attribute::from((&b"output"[..], output.as_bytes())));
+        self.w.write_event(Event::Start(start))?;
+        for (key, name) in [("subject", &c.subject), ("issuer", &c.issuer)] {
+            self.open("table", &[("key", key)])?;
+            for a in name {
+                self.elem(&a.key, &a.value)?;
+            }
+            self.close("table")?;
+        }
+        self.open("table", &[("key", "validity")])?;
+        self.elem("notBefore", &cert_time(c.not_before))?;
+        self.elem("notAfter", &cert_time(c.not_after))?;
+        self.close("table")?;
+        if !c.alt_names.is_empty() {
+            self.open("table", &[("key", "extensions")])?;
+            self.open("table", &[])?;
+            self.elem("name", "X509v3 Subject Alternative Name")?;
+            self.elem("value", &c.alt_names.join(", "))?;
+            self.close("table")?;
+            self.close("table")?;
+        }
+        self.close("script")
+    }
+
+    /// `<elem key="k">v</elem>`.
+    fn elem(&mut self, key: &str, value: &str) -> io::Result<()> {
+        self.open("elem", &[("key", key)])?;
+        self.text(value)?;
+        self.close("elem")
+    }
+
     fn port(&mut self, p: &PortResult) -> io::Result<()> {
         let portid = p.port.to_string();
         let ttl = p.reason_ttl.to_string();
@@ -133,6 +182,9 @@ impl Xml {
         )?;
         if let Some(s) = &p.service {
             self.service(s)?;
+            if let Some(c) = &s.certificate {
+                self.ssl_cert(c)?;
+            }
         }
         self.close("port")?;
         self.nl()
@@ -759,5 +811,70 @@ mod tests {
         assert_eq!(rl.attribute("unresolved"), Some("992"));
         assert_eq!(rl.attribute("exact"), Some("false"));
         assert!(children(hosts[1], "ratelimit").is_empty());
+    }
+
+    #[test]
+    fn tls_certificate_is_an_ssl_cert_script_element() {
+        let text = run(
+            OutputOptions::default(),
+            &scan_info(),
+            &[tls_host()],
+            Some(&stats(false)),
+        );
+        let doc = parse(&text).unwrap();
+        let port = doc
+            .descendants()
+            .find(|n| n.has_tag_name("port"))
+            .expect("port");
+        let script = child(port, "script");
+        assert_eq!(script.attribute("id"), Some("ssl-cert"));
+        assert_eq!(
+            script.attribute("output"),
+            Some(
+                "Subject: commonName=portolan-test/organizationName=Portolan\n\
+                 Subject Alternative Name: DNS:portolan.test\n\
+                 Issuer: commonName=Portolan CA\n\
+                 Not valid before: 2026-11-22T10:15:00\n\
+                 Not valid after:  2026-11-24T10:15:00"
+            )
+        );
+        let table = |key: &str| {
+            children(script, "table")
+                .into_iter()
+                .find(|t| t.attribute("key") == Some(key))
+                .unwrap_or_else(|| panic!("no table {key}"))
+        };
+        let elems = |t: Node<'_, '_>| -> Vec<(String, String)> {
+            children(t, "elem")
+                .iter()
+                .map(|e| {
+                    (
+                        e.attribute("key").unwrap_or("").to_string(),
+                        e.text().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            elems(table("subject")),
+            [
+                ("commonName".into(), "portolan-test".into()),
+                ("organizationName".into(), "Portolan".into())
+            ]
+        );
+        assert_eq!(
+            elems(table("validity")),
+            [
+                ("notBefore".into(), "2026-11-22T10:15:00".into()),
+                ("notAfter".into(), "2026-11-24T10:15:00".into())
+            ]
+        );
+        // The script follows <service> inside <port>, as in nmap's files.
+        let names: Vec<&str> = port
+            .children()
+            .filter(|c| c.is_element())
+            .map(|c| c.tag_name().name())
+            .collect();
+        assert_eq!(names, ["state", "service", "script"]);
     }
 }

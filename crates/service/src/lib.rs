@@ -35,4 +35,4 @@ pub use prober::{
     detect_blocking, Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn, CONF_HARD,
     CONF_SOFT,
 };
-pub use tls::CertInfo;
+pub use tls::{parse_certificate, CertInfo};

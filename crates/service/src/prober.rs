@@ -65,6 +65,9 @@ pub struct ProbeOptions {
     /// (1 = one after another, as nmap does). A few in flight keep a silent
     /// service from costing the sum of all probe waits.
     pub probes_in_flight: usize,
+    /// New TCP connections plus UDP probes per second, all services
+    /// together (the scan's `--max-rate`); `None` for no limit.
+    pub max_rate: Option<f64>,
 }
 
 impl Default for ProbeOptions {
@@ -77,6 +80,7 @@ impl Default for ProbeOptions {
             service_timeout: Duration::from_secs(30),
             tls: true,
             probes_in_flight: 4,
+            max_rate: None,
         }
     }
 }
@@ -146,6 +150,9 @@ pub struct Detection {
     pub certificate: Option<CertInfo>,
     /// The first non-empty reply, for reporting unknown services.
     pub banner: Option<Vec<u8>>,
+    /// Whether the service sent anything at all: for UDP, proof that the
+    /// port is open (nmap's reason `udp-response`).
+    pub answered: bool,
 }
 
 /// Identifies services with a probe database.
@@ -159,6 +166,37 @@ struct Inner {
     opts: ProbeOptions,
     trace: Option<TraceFn>,
     tls: Option<Tls>,
+    /// Services probed at once, shared by every call on this prober.
+    services: Arc<Semaphore>,
+    pacer: Option<Arc<Pacer>>,
+}
+
+/// Spaces new connections and UDP probes `interval` apart.
+struct Pacer {
+    interval: Duration,
+    next: std::sync::Mutex<Instant>,
+}
+
+impl Pacer {
+    fn new(rate: f64) -> Option<Self> {
+        (rate.is_finite() && rate > 0.0).then(|| Pacer {
+            interval: Duration::from_secs_f64((1.0 / rate).min(60.0)),
+            next: std::sync::Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Waits for this caller's turn.
+    async fn wait(&self) {
+        let at = {
+            let Ok(mut next) = self.next.lock() else {
+                return;
+            };
+            let at = (*next).max(Instant::now());
+            *next = at + self.interval;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -186,12 +224,16 @@ impl Prober {
     /// A prober over `db` with `opts`.
     pub fn new(db: Arc<Database>, opts: ProbeOptions) -> Self {
         let tls = if opts.tls { Tls::new() } else { None };
+        let services = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+        let pacer = opts.max_rate.and_then(Pacer::new).map(Arc::new);
         Prober {
             inner: Arc::new(Inner {
                 db,
                 opts,
                 trace: None,
                 tls,
+                services,
+                pacer,
             }),
         }
     }
@@ -205,6 +247,8 @@ impl Prober {
                 opts: i.opts.clone(),
                 trace: Some(trace),
                 tls: i.tls.clone(),
+                services: i.services.clone(),
+                pacer: i.pacer.clone(),
             }),
         }
     }
@@ -212,15 +256,10 @@ impl Prober {
     /// Identifies all `targets` concurrently (at most `parallelism` at
     /// once); results are in the order of `targets`.
     pub async fn detect(&self, targets: &[Target]) -> Vec<Detection> {
-        let sem = Arc::new(Semaphore::new(self.inner.opts.parallelism.max(1)));
         let mut set = tokio::task::JoinSet::new();
         for (i, &t) in targets.iter().enumerate() {
             let me = self.clone();
-            let sem = sem.clone();
-            set.spawn(async move {
-                let _permit = sem.acquire_owned().await.ok();
-                (i, me.detect_one(t).await)
-            });
+            set.spawn(async move { (i, me.detect_one(t).await) });
         }
         let mut out: Vec<Option<Detection>> = vec![None; targets.len()];
         while let Some(r) = set.join_next().await {
@@ -236,13 +275,20 @@ impl Prober {
                     service: None,
                     certificate: None,
                     banner: None,
+                    answered: false,
                 })
             })
             .collect()
     }
 
-    /// Identifies one service.
+    /// Identifies one service, waiting for a turn when `parallelism`
+    /// services of this prober are already being probed.
     pub async fn detect_one(&self, target: Target) -> Detection {
+        let _permit = self.inner.services.clone().acquire_owned().await.ok();
+        self.probe_service(target).await
+    }
+
+    async fn probe_service(&self, target: Target) -> Detection {
         let deadline = Instant::now() + self.inner.opts.service_timeout;
         let mut st = State::default();
         let hard = match target.protocol {
@@ -254,7 +300,7 @@ impl Prober {
         };
         let id = hard.or_else(|| st.soft.take());
         let tunnel = st.tunnel.then(|| "ssl".to_string());
-        let service = match id {
+        let mut service = match id {
             Some(id) => Some(to_service(id, tunnel)),
             None if st.tunnel => Some(ServiceInfo {
                 conf: CONF_SOFT,
@@ -269,11 +315,15 @@ impl Prober {
             }),
             None => None,
         };
+        if let (Some(s), Some(c)) = (service.as_mut(), st.cert.as_ref()) {
+            s.certificate = Some(Box::new(c.clone()));
+        }
         Detection {
             target,
             service,
             certificate: st.cert,
             banner: st.banner,
+            answered: st.replies > 0,
         }
     }
 
@@ -334,7 +384,15 @@ impl Prober {
         soft
     }
 
+    /// Waits for the rate limit's next turn, if there is a limit.
+    async fn pace(&self) {
+        if let Some(p) = &self.inner.pacer {
+            p.wait().await;
+        }
+    }
+
     async fn connect(&self, t: &Target, deadline: Instant) -> Option<TcpStream> {
+        self.pace().await;
         let wait = self.inner.opts.connect_timeout.min(left(deadline));
         let r = timeout(wait, TcpStream::connect(SocketAddr::new(t.addr, t.port))).await;
         match r {
@@ -386,7 +444,21 @@ impl Prober {
     }
 
     async fn tcp(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Identity> {
-        match self.tcp_phase(t, deadline, st, None).await {
+        let step = match self.tcp_phase(t, deadline, st, None).await {
+            // Closed without a word on every probe: perhaps a TLS server
+            // that drops plain text without an alert. One handshake tells.
+            Step::Done if st.replies == 0 && st.silent_closes > 0 && !left(deadline).is_zero() => {
+                match self.connect_tls(t, deadline).await {
+                    Some((c, cert)) => {
+                        st.cert = st.cert.take().or(cert);
+                        Step::Tls(Some(c))
+                    }
+                    None => Step::Done,
+                }
+            }
+            step => step,
+        };
+        match step {
             Step::Hard(id) => Some(*id),
             Step::Done => None,
             Step::Tls(first) => {
@@ -691,59 +763,88 @@ impl Prober {
         (reply, eof)
     }
 
+    /// UDP: the probes in order, a few at once each from its own socket,
+    /// judged as replies arrive. An ICMP port unreachable (a refused
+    /// receive) ends probing: the port is closed.
     async fn udp(&self, t: &Target, deadline: Instant, st: &mut State) -> Option<Identity> {
+        let db = self.inner.db.clone();
+        let order = self.order(t.port, Transport::Udp, false);
+        let in_flight = self.inner.opts.probes_in_flight.max(1);
+        let mut next = 0;
+        while next < order.len() && !left(deadline).is_zero() {
+            let mut set = tokio::task::JoinSet::new();
+            while set.len() < in_flight && next < order.len() {
+                let idx = order[next];
+                next += 1;
+                let useful = st.soft.as_ref().is_none_or(|soft| {
+                    db.probes()[idx]
+                        .rules
+                        .iter()
+                        .any(|r| r.service == soft.service)
+                });
+                if useful {
+                    let me = self.clone();
+                    let target = *t;
+                    set.spawn(async move { me.udp_attempt(target, idx, deadline).await });
+                }
+            }
+            if set.is_empty() {
+                break;
+            }
+            match self.collect(&mut set, t, st, false).await {
+                (Some(Step::Hard(id)), _) => return Some(*id),
+                (_, 0) => break,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Sends UDP probe `idx` and waits for one reply. Returns the probe,
+    /// the reply, `false` (UDP has no close) and whether the port was not
+    /// refused.
+    async fn udp_attempt(
+        self,
+        t: Target,
+        idx: usize,
+        deadline: Instant,
+    ) -> (usize, Vec<u8>, bool, bool) {
+        let db = self.inner.db.clone();
+        let probe = &db.probes()[idx];
         let bind: IpAddr = match t.addr {
             IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
             IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
         };
-        let db = self.inner.db.clone();
-        for idx in self.order(t.port, Transport::Udp, false) {
-            let probe = &db.probes()[idx];
-            if left(deadline).is_zero() {
-                break;
-            }
-            if let Some(soft) = &st.soft {
-                if !probe.rules.iter().any(|r| r.service == soft.service) {
-                    continue;
-                }
-            }
-            let Ok(sock) = UdpSocket::bind(SocketAddr::new(bind, 0)).await else {
-                break;
-            };
-            if sock.connect(SocketAddr::new(t.addr, t.port)).await.is_err() {
-                break;
-            }
-            self.trace(TraceEvent::Sent {
-                target: t,
-                probe: &probe.name,
-                tunnel: false,
-                bytes: &probe.payload,
-            });
-            if sock.send(&probe.payload).await.is_err() {
-                continue;
-            }
-            let mut buf = vec![0u8; 65536];
-            let wait = probe.wait.min(left(deadline));
-            let reply = match timeout(wait, sock.recv(&mut buf)).await {
-                Ok(Ok(n)) => buf[..n].to_vec(),
-                _ => Vec::new(),
-            };
-            self.trace(TraceEvent::Received {
-                target: t,
-                probe: &probe.name,
-                tunnel: false,
-                bytes: &reply,
-            });
-            if reply.is_empty() {
-                continue;
-            }
-            st.replies += 1;
-            st.banner.get_or_insert_with(|| reply.clone());
-            if let Some(Step::Hard(id)) = self.judge(t, probe, &reply, st, false) {
-                return Some(*id);
-            }
+        let Ok(sock) = UdpSocket::bind(SocketAddr::new(bind, 0)).await else {
+            return (idx, Vec::new(), false, false);
+        };
+        if sock.connect(SocketAddr::new(t.addr, t.port)).await.is_err() {
+            return (idx, Vec::new(), false, false);
         }
-        None
+        self.pace().await;
+        self.trace(TraceEvent::Sent {
+            target: &t,
+            probe: &probe.name,
+            tunnel: false,
+            bytes: &probe.payload,
+        });
+        if sock.send(&probe.payload).await.is_err() {
+            return (idx, Vec::new(), false, false);
+        }
+        let mut buf = vec![0u8; 65536];
+        let wait = probe.wait.min(left(deadline));
+        let (reply, ok) = match timeout(wait, sock.recv(&mut buf)).await {
+            Ok(Ok(n)) => (buf[..n].to_vec(), true),
+            Ok(Err(_)) => (Vec::new(), false),
+            Err(_) => (Vec::new(), true),
+        };
+        self.trace(TraceEvent::Received {
+            target: &t,
+            probe: &probe.name,
+            tunnel: false,
+            bytes: &reply,
+        });
+        (idx, reply, false, ok)
     }
 }
 
@@ -764,6 +865,7 @@ fn to_service(id: Identity, tunnel: Option<String>) -> ServiceInfo {
         conf: if id.soft { CONF_SOFT } else { CONF_HARD },
         tunnel,
         cpe: id.cpe,
+        certificate: None,
     }
 }
 

@@ -456,3 +456,14 @@ fn zz_every_rule_is_tested() {
         missing.join("\n")
     );
 }
+
+/// A DNS server (dnsmasq) answers the NBNS node-status query with a DNS
+/// error that echoes the question; that is not NetBIOS (it once was taken
+/// for it when UDP probes went out together).
+#[test]
+fn dns_error_echoing_the_question_is_not_netbios() {
+    let db = Database::builtin().unwrap();
+    let mut reply = b"\x70\x72\x81\x05\0\x01\0\0\0\0\0\0\x20".to_vec();
+    reply.extend_from_slice(b"CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0\0\x21\0\x01");
+    assert!(identify(&db, "NbnsStat", &reply).is_none());
+}
