@@ -1,16 +1,33 @@
-//! Service and version detection (`-sV`) after the port scan.
+//! Service and version detection (`-sV`) as a [`HostStage`].
 //!
-//! Every open port of every finished host is handed to
-//! [`portolan_service::Prober`] in one pass, so probing is concurrent across
-//! all services of all hosts (bounded by the scan's parallelism), and each
-//! identification replaces the port-table guess in the host's results.
-//! Hosts are kept until the port scan ends; probing them as they finish is
-//! a later refinement.
+//! A host's open ports are probed as soon as the port scan hands the host
+//! over, while the scan goes on with other hosts: probing is the slow part
+//! of `-sV` (banner waits of a second or more), so it should overlap the
+//! scan instead of following it. Every service of every submitted host is
+//! probed concurrently by one [`portolan_service::Prober`] on its own tokio
+//! runtime, bounded by the scan's parallelism and paced by its
+//! `--max-rate`; a host comes back when all its ports are done.
+//!
+//! UDP ports the scan left `open|filtered` are probed too, as nmap does: a
+//! reply to any probe proves the port open (reason `udp-response`).
+//!
+//! Each host's task owns the host through a guard that hands it back when
+//! the task ends for any reason (done, cancelled, panicked, or dropped with
+//! the runtime), so an interrupted scan still gets every host to write.
 
-use portolan_model::{HostResult, PortState, Protocol};
-use portolan_service::{Database, DbError, ProbeOptions, Prober, Target, TraceEvent, TraceFn};
+use crate::stage::HostStage;
+use portolan_model::{HostResult, PortResult, PortState, Protocol, Reason};
+use portolan_service::{
+    Database, DbError, Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn,
+};
+use std::collections::VecDeque;
+use std::io;
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
 
 /// What the version flags asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,54 +52,235 @@ pub fn load_database(opts: &VersionOptions) -> Result<Arc<Database>, DbError> {
     Ok(Arc::new(db))
 }
 
-/// Probes every open port of `hosts` and records what answered.
+/// How long an interrupted [`VersionStage::finish`] waits for probing
+/// tasks to notice before dropping them.
+const CANCEL_GRACE: Duration = Duration::from_millis(500);
+
+/// Service detection on hosts as they finish (see the module docs).
+pub struct VersionStage {
+    rt: Option<Runtime>,
+    prober: Prober,
+    done_tx: mpsc::Sender<HostResult>,
+    done_rx: mpsc::Receiver<HostResult>,
+    /// Hosts with nothing to probe, returned without a trip to the runtime.
+    ready: VecDeque<HostResult>,
+    /// Hosts submitted to the runtime and not yet returned by the stage.
+    pending: usize,
+    cancel: watch::Sender<bool>,
+}
+
+impl VersionStage {
+    /// Starts the stage's runtime. `parallelism` bounds the services probed
+    /// at once; `max_rate` (the scan's `--max-rate`) bounds new connections
+    /// and UDP probes per second.
+    pub fn start(
+        db: Arc<Database>,
+        opts: &VersionOptions,
+        parallelism: usize,
+        max_rate: Option<f64>,
+    ) -> io::Result<VersionStage> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("portolan-sv")
+            .enable_all()
+            .build()?;
+        let popts = ProbeOptions {
+            intensity: opts.intensity,
+            all_ports: opts.all_ports,
+            parallelism: parallelism.max(1),
+            max_rate,
+            ..ProbeOptions::default()
+        };
+        let mut prober = Prober::new(db, popts);
+        if opts.trace {
+            prober = prober.with_trace(trace_to_stderr());
+        }
+        let (done_tx, done_rx) = mpsc::channel();
+        let (cancel, _) = watch::channel(false);
+        Ok(VersionStage {
+            rt: Some(rt),
+            prober,
+            done_tx,
+            done_rx,
+            ready: VecDeque::new(),
+            pending: 0,
+            cancel,
+        })
+    }
+
+    /// Hosts submitted and not yet handed back.
+    pub fn in_progress(&self) -> usize {
+        self.pending + self.ready.len()
+    }
+}
+
+impl HostStage for VersionStage {
+    fn submit(&mut self, host: HostResult) {
+        let targets = targets(&host);
+        let Some(rt) = self.rt.as_ref().filter(|_| !targets.is_empty()) else {
+            self.ready.push_back(host);
+            return;
+        };
+        self.pending += 1;
+        let guard = HostGuard {
+            host: Some(host),
+            tx: self.done_tx.clone(),
+        };
+        let prober = self.prober.clone();
+        let cancel = self.cancel.subscribe();
+        rt.spawn(probe_host(prober, guard, targets, cancel));
+    }
+
+    fn try_next(&mut self) -> Option<HostResult> {
+        if let Some(h) = self.ready.pop_front() {
+            return Some(h);
+        }
+        let h = self.done_rx.try_recv().ok()?;
+        self.pending = self.pending.saturating_sub(1);
+        Some(h)
+    }
+
+    fn finish(&mut self, interrupted: bool) -> Vec<HostResult> {
+        let mut out: Vec<HostResult> = self.ready.drain(..).collect();
+        if interrupted {
+            let _ = self.cancel.send(true);
+        }
+        while self.pending > 0 {
+            let got = if interrupted {
+                self.done_rx.recv_timeout(CANCEL_GRACE).ok()
+            } else {
+                self.done_rx.recv().ok()
+            };
+            let Some(h) = got else { break };
+            self.pending -= 1;
+            out.push(h);
+        }
+        // Dropping the runtime drops any task left, and its guard hands
+        // the host back.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(CANCEL_GRACE);
+        }
+        while let Ok(h) = self.done_rx.try_recv() {
+            self.pending = self.pending.saturating_sub(1);
+            out.push(h);
+        }
+        out
+    }
+}
+
+impl Drop for VersionStage {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Hands its host back when dropped, however the task holding it ends.
+struct HostGuard {
+    host: Option<HostResult>,
+    tx: mpsc::Sender<HostResult>,
+}
+
+impl Drop for HostGuard {
+    fn drop(&mut self) {
+        if let Some(h) = self.host.take() {
+            let _ = self.tx.send(h);
+        }
+    }
+}
+
+/// Probes `targets` of the guarded host concurrently, recording each
+/// result as it comes, until all are done or the stage is cancelled.
+async fn probe_host(
+    prober: Prober,
+    mut guard: HostGuard,
+    targets: Vec<Target>,
+    mut cancel: watch::Receiver<bool>,
+) {
+    let mut set = tokio::task::JoinSet::new();
+    for t in targets {
+        let p = prober.clone();
+        set.spawn(async move { p.detect_one(t).await });
+    }
+    loop {
+        tokio::select! {
+            biased;
+            _ = cancel.wait_for(|c| *c) => break,
+            r = set.join_next() => match r {
+                None => break,
+                Some(Ok(d)) => {
+                    if let Some(h) = guard.host.as_mut() {
+                        record(h, d);
+                    }
+                }
+                Some(Err(_)) => {}
+            },
+        }
+    }
+}
+
+/// The ports of `host` worth probing: open TCP and UDP ports, and UDP
+/// ports without a reply (`open|filtered`).
+fn targets(host: &HostResult) -> Vec<Target> {
+    host.ports
+        .iter()
+        .filter(|p| probed(p))
+        .map(|p| Target {
+            addr: host.addr,
+            port: p.port,
+            protocol: p.protocol,
+        })
+        .collect()
+}
+
+fn probed(p: &PortResult) -> bool {
+    match p.protocol {
+        Protocol::Tcp => p.state == PortState::Open,
+        Protocol::Udp => matches!(p.state, PortState::Open | PortState::OpenFiltered),
+        _ => false,
+    }
+}
+
+/// Writes what probing learned into the host's port: the identification
+/// replaces the port-table guess, and an answering UDP port is open.
+fn record(host: &mut HostResult, d: Detection) {
+    let Some(p) = host
+        .ports
+        .iter_mut()
+        .find(|p| p.port == d.target.port && p.protocol == d.target.protocol)
+    else {
+        return;
+    };
+    if p.protocol == Protocol::Udp && p.state == PortState::OpenFiltered && d.answered {
+        p.state = PortState::Open;
+        p.reason = Reason::UdpResponse;
+        p.reason_ttl = 0;
+    }
+    if let Some(service) = d.service {
+        p.service = Some(Box::new(service));
+    }
+}
+
+/// Probes every open port of `hosts` and records what answered, all at
+/// once (for callers that hold every host until the scan ends).
 pub fn detect(
     hosts: &mut [HostResult],
     db: Arc<Database>,
     opts: &VersionOptions,
     parallelism: usize,
-) -> std::io::Result<()> {
-    let targets: Vec<Target> = hosts
-        .iter()
-        .flat_map(|h| {
-            h.ports
-                .iter()
-                .filter(|p| p.state == PortState::Open && p.protocol != Protocol::Sctp)
-                .map(|p| Target {
-                    addr: h.addr,
-                    port: p.port,
-                    protocol: p.protocol,
-                })
-        })
-        .collect();
-    if targets.is_empty() {
-        return Ok(());
+) -> io::Result<()> {
+    let mut stage = VersionStage::start(db, opts, parallelism, None)?;
+    for h in hosts.iter() {
+        stage.submit(h.clone());
     }
-    let popts = ProbeOptions {
-        intensity: opts.intensity,
-        all_ports: opts.all_ports,
-        parallelism: parallelism.max(1),
-        ..ProbeOptions::default()
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut prober = Prober::new(db, popts);
-    if opts.trace {
-        prober = prober.with_trace(trace_to_stderr());
-    }
-    let detections = rt.block_on(prober.detect(&targets));
-    for d in detections {
-        let Some(service) = d.service else { continue };
-        let Some(host) = hosts.iter_mut().find(|h| h.addr == d.target.addr) else {
-            continue;
-        };
-        if let Some(p) = host
-            .ports
-            .iter_mut()
-            .find(|p| p.port == d.target.port && p.protocol == d.target.protocol)
-        {
-            p.service = Some(Box::new(service));
+    // Hosts come back in any order: put each in the first unfilled slot
+    // of its address.
+    let mut filled = vec![false; hosts.len()];
+    for h in stage.finish(false) {
+        if let Some(i) = (0..hosts.len()).find(|&i| !filled[i] && hosts[i].addr == h.addr) {
+            hosts[i] = h;
+            filled[i] = true;
         }
     }
     Ok(())
