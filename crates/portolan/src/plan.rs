@@ -10,7 +10,8 @@ use portolan_engine::ProbeModule;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
 use portolan_probes::discovery::{
-    ping_module, PingKind, DEFAULT_PRIVILEGED, DEFAULT_TCP_PING_PORT, DEFAULT_UDP_PING_PORT,
+    ping_module, PingKind, DEFAULT_PRIVILEGED, DEFAULT_SCTP_PING_PORT, DEFAULT_TCP_PING_PORT,
+    DEFAULT_UDP_PING_PORT,
 };
 use portolan_probes::TcpScanKind;
 use portolan_targets::{
@@ -279,6 +280,7 @@ fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Di
 fn default_port(kind: PingKind) -> u16 {
     match kind {
         PingKind::Udp => DEFAULT_UDP_PING_PORT,
+        PingKind::SctpInit => DEFAULT_SCTP_PING_PORT,
         _ => DEFAULT_TCP_PING_PORT,
     }
 }

@@ -140,7 +140,6 @@ fn every_unavailable_flag_is_rejected_with_its_name() {
             "{args:?}"
         );
     }
-    assert_eq!(err(&["-PY"]), "-PY: not yet supported");
 }
 
 #[test]
@@ -158,7 +157,9 @@ fn list_and_ping_scans() {
 
 #[test]
 fn discovery_probes_keep_order_and_merge_ports() {
-    let o = opts(&["-PE", "-PS22,80", "-PA", "-PS80-82", "-PU53", "-PP", "-PM"]);
+    let o = opts(&[
+        "-PE", "-PS22,80", "-PA", "-PS80-82", "-PU53", "-PP", "-PM", "-PY", "-PY2905",
+    ]);
     let got: Vec<(PingKind, Vec<u16>)> =
         o.pings.iter().map(|p| (p.kind, p.ports.clone())).collect();
     assert_eq!(
@@ -170,6 +171,7 @@ fn discovery_probes_keep_order_and_merge_ports() {
             (PingKind::Udp, vec![53]),
             (PingKind::Timestamp, vec![]),
             (PingKind::AddressMask, vec![]),
+            (PingKind::SctpInit, vec![2905]),
         ]
     );
     assert_eq!(opts(&["-PS0-65535"]).pings[0].ports.len(), 65_536);
