@@ -119,8 +119,9 @@ impl ReverseResolver {
         })
     }
 
-    /// Asks for the name of `addr`; returns at once.
-    pub fn submit(&mut self, addr: IpAddr) {
+    /// Asks for the name of `addr`; returns at once. False when the
+    /// resolver has stopped, so `addr` will never be answered.
+    pub fn submit(&mut self, addr: IpAddr) -> bool {
         self.pending += 1;
         let sent = match &self.backend {
             Backend::Mass {
@@ -142,6 +143,7 @@ impl ReverseResolver {
             // The worker is gone; nothing will ever answer.
             self.pending -= 1;
         }
+        sent
     }
 
     /// Lookups submitted and not yet received.

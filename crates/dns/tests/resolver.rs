@@ -124,7 +124,7 @@ fn resolve_all(
     limit: Duration,
 ) -> HashMap<IpAddr, Option<String>> {
     for &a in addrs {
-        r.submit(a);
+        assert!(r.submit(a));
     }
     let end = Instant::now() + limit;
     let mut out = HashMap::new();

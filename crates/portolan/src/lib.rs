@@ -12,6 +12,7 @@ pub mod cli;
 pub mod discovery;
 pub mod plan;
 pub mod progress;
+pub mod rdns;
 pub mod run;
 pub mod stage;
 pub mod version;
