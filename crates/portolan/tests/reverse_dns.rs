@@ -373,3 +373,35 @@ fn no_dns_flag_sends_no_query() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.queries(), 0);
 }
+
+#[test]
+fn unroutable_server_fails_fast() {
+    if !require_root() {
+        return;
+    }
+    // Inside the scanner namespace only the testbed's own /30 links are
+    // routed: connecting to this server fails (ENETUNREACH), nothing is
+    // sent, and every host comes back unnamed at once.
+    let tb = dns_testbed();
+    let server: SocketAddr = "198.18.255.53:53".parse().unwrap();
+    let cfg = ResolverConfig {
+        servers: vec![server],
+        ..ResolverConfig::default()
+    };
+    let resolver = in_netns(tb.scanner_ns(), || ReverseResolver::new(cfg))
+        .expect("enter the scanner namespace")
+        .expect("resolver starts");
+    let mut stage = ReverseDnsStage::with_resolver(resolver);
+    for i in 1..=50 {
+        stage.submit(host(&format!("198.18.3.{i}")));
+    }
+    let t0 = Instant::now();
+    let got = stage.finish(false);
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().all(|h| h.hostnames.is_empty()));
+    assert!(
+        t0.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        t0.elapsed()
+    );
+}

@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -256,4 +257,101 @@ fn the_window_grows_with_answers_up_to_the_limit() {
     assert_eq!(c.inflight.len(), 128);
     c.advance(t1);
     assert_eq!(c.window, 64);
+}
+
+/// One thing that can happen to the resolver.
+#[derive(Debug, Clone)]
+enum Event {
+    Submit(u8),
+    Wait(u16),
+    /// Answer the n-th transmit so far (name or not), from its server or
+    /// another, possibly mangled.
+    Reply {
+        which: usize,
+        name: bool,
+        other_server: bool,
+        mangle: Option<(usize, u8)>,
+    },
+    Garbage(Vec<u8>, usize),
+    Fail(usize),
+}
+
+fn event() -> impl proptest::strategy::Strategy<Value = Event> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<u8>().prop_map(Event::Submit),
+        (0u16..3000).prop_map(Event::Wait),
+        (
+            any::<usize>(),
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of((any::<usize>(), any::<u8>()))
+        )
+            .prop_map(|(which, name, other_server, mangle)| Event::Reply {
+                which,
+                name,
+                other_server,
+                mangle
+            }),
+        (proptest::collection::vec(any::<u8>(), 0..80), 0usize..4)
+            .prop_map(|(b, s)| Event::Garbage(b, s)),
+        (0usize..4).prop_map(Event::Fail),
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever happens, nothing panics, the window is respected, and
+    /// every submitted address is answered exactly once in the end.
+    #[test]
+    fn every_lookup_is_answered_exactly_once(
+        servers in 0usize..4,
+        events in proptest::collection::vec(event(), 0..200),
+    ) {
+        let mut c = core(servers);
+        let mut now = Instant::now();
+        let mut sent: Vec<Transmit> = Vec::new();
+        let mut submitted: HashMap<IpAddr, usize> = HashMap::new();
+        let mut answered: HashMap<IpAddr, usize> = HashMap::new();
+        let mut collect = |c: &mut Core, sent: &mut Vec<Transmit>, now: Instant| {
+            c.advance(now);
+            sent.extend(transmits(c));
+            proptest::prop_assert!(c.inflight.len() <= c.cfg.max_outstanding);
+            for (a, _) in answers(c) {
+                *answered.entry(a).or_default() += 1;
+            }
+            Ok(())
+        };
+        for e in events {
+            match e {
+                Event::Submit(b) => {
+                    let a = IpAddr::from([198, 18, 0, b]);
+                    *submitted.entry(a).or_default() += 1;
+                    c.submit(a);
+                }
+                Event::Wait(ms) => now += Duration::from_millis(u64::from(ms)),
+                Event::Reply { which, name, other_server, mangle } => {
+                    if !sent.is_empty() {
+                        let t = &sent[which % sent.len()];
+                        let mut r = reply(t, name.then_some("x.test"));
+                        if let Some((at, b)) = mangle {
+                            let n = r.len();
+                            r[at % n] = b;
+                        }
+                        let server = if other_server { t.server + 1 } else { t.server };
+                        c.on_datagram(server, &r, now);
+                    }
+                }
+                Event::Garbage(b, s) => c.on_datagram(s, &b, now),
+                Event::Fail(s) => c.server_failed(s, now),
+            }
+            collect(&mut c, &mut sent, now)?;
+        }
+        // Time passes with no more answers: everything ends.
+        for _ in 0..(submitted.values().sum::<usize>() + 10) {
+            now += Duration::from_secs(3);
+            collect(&mut c, &mut sent, now)?;
+        }
+        proptest::prop_assert_eq!(c.pending(), 0);
+        proptest::prop_assert_eq!(submitted, answered);
+    }
 }
