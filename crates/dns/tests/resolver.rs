@@ -245,7 +245,8 @@ fn silent_server_costs_one_timeout() {
     let got = resolve_all(&mut r, &addrs(1000), Duration::from_secs(5));
     assert!(got.values().all(Option::is_none));
     let took = t0.elapsed();
-    assert!(took < Duration::from_millis(800), "took {took:?}");
+    // Without giving up on the server: about 30 s (1000 lookups, 0.9 s each).
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
 }
 
 #[test]
