@@ -17,7 +17,7 @@ pub use limits::socket_budget;
 pub use outcome::{classify, Outcome};
 
 pub use portolan_engine::Observer;
-use portolan_engine::{Probe, Reply, Scan, SendError};
+use portolan_engine::{Engine, Probe, Reply, SendError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ struct Done {
 /// Runs `scan` to completion, or until `stop` is set, with every technique
 /// of the plan scanned by connect(). Must be called inside a tokio runtime.
 pub async fn run(
-    scan: &mut Scan,
+    scan: &mut dyn Engine,
     opts: &ConnectOptions,
     stop: &AtomicBool,
     observer: &mut dyn Observer,
@@ -154,7 +154,7 @@ fn launch(
 }
 
 /// Hands one attempt's outcome to the engine.
-fn deliver(scan: &mut Scan, now: Instant, probe: &Probe, outcome: Outcome) {
+fn deliver(scan: &mut dyn Engine, now: Instant, probe: &Probe, outcome: Outcome) {
     match outcome {
         Outcome::State(state, reason) => scan.on_reply(
             now,

@@ -1,4 +1,5 @@
-//! The raw-packet driver: a [`Scan`] over a [`PacketIo`].
+//! The raw-packet driver: an [`Engine`] (a [`crate::Scan`] or a
+//! [`crate::Pipeline`]) over a [`PacketIo`].
 //!
 //! One thread, one loop: send a batch of the probes the engine allows,
 //! receive until the engine's next wakeup (not at all when more probes are
@@ -7,7 +8,8 @@
 
 use crate::io::{Clock, PacketIo};
 use crate::module::{ProbeContext, ProbeModule};
-use crate::scan::{Probe, Progress, Scan, SendError};
+use crate::pipeline::Engine;
+use crate::scan::{Probe, Progress, SendError};
 use portolan_model::HostResult;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +47,7 @@ impl<F: FnMut(HostResult)> Observer for F {
 /// ignored; a technique without a module has its probes resolved as
 /// unsendable.
 pub fn run_raw<I: PacketIo, C: Clock>(
-    scan: &mut Scan,
+    scan: &mut dyn Engine,
     modules: &[&dyn ProbeModule],
     ctx: &ProbeContext,
     io: &mut I,

@@ -11,6 +11,7 @@ pub mod driver;
 pub mod io;
 pub mod module;
 pub mod permutation;
+pub mod pipeline;
 pub mod rtt;
 pub mod scan;
 pub mod sim;
@@ -20,8 +21,9 @@ pub mod validate;
 
 pub use driver::{run_raw, Observer};
 pub use io::{Clock, PacketIo, SystemClock};
-pub use module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
+pub use module::{ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
+pub use pipeline::{Classify, Engine, Pipeline};
 pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, TechniquePlan};
 pub use target::{HostSource, HostTarget, Ipv4Range};
 pub use timing::{BadTemplate, Timing};

@@ -86,3 +86,48 @@ pub trait ProbeModule: Send + Sync {
     /// The state and reason of a port that never answered any attempt.
     fn no_reply(&self) -> (PortState, Reason);
 }
+
+/// A module whose probes carry a validation key of their own, so two
+/// modules that send the same packets in one driver (a SYN ping to 443 and
+/// a SYN scan of 443 in a [`crate::Pipeline`]) never take each other's
+/// replies: each validates only its own.
+pub struct Rekeyed {
+    inner: Box<dyn ProbeModule>,
+    key: ValidationKey,
+}
+
+impl Rekeyed {
+    /// `inner`, validated with `key` instead of the context's.
+    pub fn new(inner: Box<dyn ProbeModule>, key: ValidationKey) -> Self {
+        Rekeyed { inner, key }
+    }
+
+    fn ctx(&self, ctx: &ProbeContext) -> ProbeContext {
+        ProbeContext {
+            key: self.key,
+            ..ctx.clone()
+        }
+    }
+}
+
+impl ProbeModule for Rekeyed {
+    fn scan_type(&self) -> ScanType {
+        self.inner.scan_type()
+    }
+
+    fn protocol(&self) -> Protocol {
+        self.inner.protocol()
+    }
+
+    fn build(&self, ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
+        self.inner.build(&self.ctx(ctx), probe, buf)
+    }
+
+    fn classify(&self, ctx: &ProbeContext, packet: &[u8]) -> Option<Reply> {
+        self.inner.classify(&self.ctx(ctx), packet)
+    }
+
+    fn no_reply(&self) -> (PortState, Reason) {
+        self.inner.no_reply()
+    }
+}

@@ -87,6 +87,11 @@
 //! probes are parked (up to 4096) while their window is full, so they
 //! never hold up probes to hosts that answer. `--max-rate` is a token bucket, `--min-rate` lets probes past a
 //! full window while the scan is behind its floor rate.
+//!
+//! **Discovery.** With [`ScanPlan::decide_on_answer`] (host discovery) a
+//! host is finished by its first answer whose state differs from its
+//! technique's no-reply state: its other probes are cancelled, so an up
+//! host costs one answered probe, as in nmap's ping scan.
 
 use crate::congestion::Congestion;
 use crate::module::{ProbeSpec, Reply};
@@ -135,6 +140,9 @@ pub struct ScanPlan {
     /// rate-limit ICMP at their pace until every closed port is named
     /// (slow: about ports / rate seconds per host).
     pub udp_exact: bool,
+    /// Host discovery: a host is finished by its first answer (see the
+    /// module docs).
+    pub decide_on_answer: bool,
 }
 
 impl ScanPlan {
@@ -150,6 +158,7 @@ impl ScanPlan {
             sequential_ports: false,
             start_wall: SystemTime::now(),
             udp_exact: false,
+            decide_on_answer: false,
         }
     }
 }
@@ -166,6 +175,8 @@ pub struct Probe {
     pub deadline: Instant,
     key: u64,
     gen: u32,
+    /// The [`Scan::id`] of the scan that launched it.
+    scan: u32,
 }
 
 /// Why a probe could not be sent.
@@ -357,6 +368,8 @@ struct Group {
 /// One scan's whole state: see the module documentation.
 pub struct Scan {
     plan: ScanPlan,
+    /// Tells this scan's probes from another's (see [`Scan::set_id`]).
+    id: u32,
     hosts_src: Box<dyn HostSource>,
     /// `(technique, port)` of each port index.
     port_map: Vec<(u8, u16)>,
@@ -480,6 +493,7 @@ impl Scan {
         let cc = Congestion::new(t.min_parallelism, t.max_parallelism, initial);
         let burst = burst_for(t.max_rate);
         Scan {
+            id: 0,
             host_perm: Permutation::new(n, plan.seed),
             hosts_src: hosts,
             port_map,
@@ -526,6 +540,18 @@ impl Scan {
             trickling: Vec::new(),
             plan,
         }
+    }
+
+    /// Numbers the scan, so probes of another scan driven through the
+    /// same driver (a [`crate::Pipeline`]'s next batch) are never taken for
+    /// this one's: send errors of such probes are ignored.
+    pub fn set_id(&mut self, id: u32) {
+        self.id = id;
+    }
+
+    /// The number given by [`Scan::set_id`] (0 by default).
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     /// The plan the scan runs.
@@ -837,6 +863,7 @@ impl Scan {
             deadline,
             key,
             gen,
+            scan: self.id,
         }
     }
 
@@ -1076,6 +1103,14 @@ impl Scan {
         p.reason = reply.reason;
         p.ttl = reply.ttl;
         let gen = h.gen;
+        let decided = self.plan.decide_on_answer
+            && reply.state != self.plan.techniques[usize::from(tech)].no_reply.0;
+        if decided {
+            // Discovery: the host is up; its other probes are moot.
+            self.resolved += u64::from(h.left);
+            self.finish(slot, now, false);
+            return;
+        }
         self.port_resolved(slot, now);
         if suspect {
             self.start_rst_pace(slot, gen, now);
@@ -1113,6 +1148,9 @@ impl Scan {
 
     /// Reports that `probe` could not be sent.
     pub fn on_send_error(&mut self, now: Instant, probe: &Probe, err: SendError) {
+        if probe.scan != self.id {
+            return;
+        }
         let Some(f) = self.in_flight.get(&probe.key) else {
             return;
         };
@@ -1226,7 +1264,7 @@ impl Scan {
         if h.trickle.is_some() {
             self.trickling.retain(|&(s, _)| s != slot);
         }
-        if timed_out {
+        if timed_out || h.left > 0 {
             for (idx, p) in h.ports.iter().enumerate() {
                 if p.in_flight {
                     let key = join(slot, idx as u32);
@@ -1360,6 +1398,14 @@ impl Scan {
             }
         }
         w
+    }
+
+    /// Whether every port has had its first transmission (the scan only
+    /// retransmits and waits from here on).
+    pub fn is_draining(&self) -> bool {
+        self.stopped
+            || (self.group.as_ref().is_none_or(|g| g.next >= g.perm.len())
+                && self.next_host >= self.shard_hosts)
     }
 
     fn has_work(&self) -> bool {

@@ -1,0 +1,410 @@
+//! Host discovery and the port scan as one pipeline.
+//!
+//! nmap users expect a down host to cost no port probes, and an up host's
+//! ports to be scanned while the discovery of other hosts goes on. A
+//! [`Pipeline`] drives two kinds of [`Scan`] through one driver: the
+//! discovery scan over every target (with
+//! [`ScanPlan::decide_on_answer`], so an up host costs one answered ping),
+//! and port-scan *batches* over the hosts found up so far. A batch starts
+//! as soon as a host is up and no batch is running, or when every running
+//! batch has sent all its first transmissions (at most [`MAX_BATCHES`] at a
+//! time, as the engine keeps at most two host groups live); hosts found up
+//! meanwhile wait for the next batch. Each scan keeps its own congestion
+//! control and RTT estimate; `--max-rate` is enforced across all of them by
+//! the pipeline's own token bucket.
+//!
+//! Techniques are numbered discovery first, then the port scan's: a driver
+//! is given the discovery modules followed by the port-scan modules, and
+//! the pipeline routes each probe's send error and each reply to the scan
+//! it belongs to. Replies carry no batch number, but a host is in one batch
+//! only, so the batches that do not hold the address ignore it; stale send
+//! errors are told apart by [`Scan::id`].
+//!
+//! [`Engine`] is what drivers need of the engine; [`Scan`] and
+//! [`Pipeline`] both implement it.
+
+use crate::module::Reply;
+use crate::scan::{Probe, Progress, Scan, ScanPlan, SendError};
+use crate::target::{HostSource, HostTarget};
+use portolan_model::{HostResult, HostStatus};
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// What a driver needs of the engine (see [`Scan`]'s methods of the same
+/// names for the contract).
+pub trait Engine {
+    /// The next probe allowed now, if any.
+    fn poll_probe(&mut self, now: Instant) -> Option<Probe>;
+    /// A validated reply of technique `technique`.
+    fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply);
+    /// `probe` could not be sent.
+    fn on_send_error(&mut self, now: Instant, probe: &Probe, err: SendError);
+    /// Expires what is due.
+    fn handle_timeouts(&mut self, now: Instant);
+    /// The earliest instant something will be due.
+    fn next_wakeup(&self) -> Option<Instant>;
+    /// The next finished host, if any.
+    fn poll_host(&mut self) -> Option<HostResult>;
+    /// Whether nothing is left to send or wait for.
+    fn is_done(&self) -> bool;
+    /// Progress figures.
+    fn progress(&self) -> Progress;
+    /// Stops: nothing more is sent.
+    fn stop(&mut self);
+}
+
+impl Engine for Scan {
+    fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
+        Scan::poll_probe(self, now)
+    }
+    fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply) {
+        Scan::on_reply(self, now, technique, reply)
+    }
+    fn on_send_error(&mut self, now: Instant, probe: &Probe, err: SendError) {
+        Scan::on_send_error(self, now, probe, err)
+    }
+    fn handle_timeouts(&mut self, now: Instant) {
+        Scan::handle_timeouts(self, now)
+    }
+    fn next_wakeup(&self) -> Option<Instant> {
+        Scan::next_wakeup(self)
+    }
+    fn poll_host(&mut self) -> Option<HostResult> {
+        Scan::poll_host(self)
+    }
+    fn is_done(&self) -> bool {
+        Scan::is_done(self)
+    }
+    fn progress(&self) -> Progress {
+        Scan::progress(self)
+    }
+    fn stop(&mut self) {
+        Scan::stop(self)
+    }
+}
+
+/// Port-scan batches running at once at most.
+pub const MAX_BATCHES: usize = 2;
+
+/// Decides a discovery result: sets its status (up or down) and reason and
+/// clears its probe rows.
+pub type Classify = Box<dyn FnMut(HostResult) -> HostResult + Send>;
+
+/// Discovery feeding the port scan (see the module docs).
+pub struct Pipeline {
+    discovery: Scan,
+    classify: Classify,
+    /// The port scan's plan; `None` for discovery only (`-sn`).
+    port_plan: Option<ScanPlan>,
+    /// Techniques of the discovery scan; port-scan techniques follow.
+    offset: usize,
+    batches: Vec<Scan>,
+    next_id: u32,
+    /// Up hosts waiting for a batch.
+    waiting: Vec<HostResult>,
+    /// What discovery found of the hosts in running batches.
+    found: HashMap<IpAddr, HostResult>,
+    done: VecDeque<HostResult>,
+    /// Progress of the batches already finished.
+    past: Progress,
+    /// Global `--max-rate` bucket: tokens, last refill, rate.
+    bucket: Option<(f64, Instant, f64)>,
+    /// Alternates which kind of scan is asked for a probe first.
+    ports_first: bool,
+    stopped: bool,
+    /// The latest instant a call passed.
+    last_now: Instant,
+}
+
+impl Pipeline {
+    /// Discovery of `hosts` per `discovery` (with
+    /// [`ScanPlan::decide_on_answer`] set), each finished host decided by
+    /// `classify`; up hosts then port-scanned per `port_plan` (its shard
+    /// is ignored: discovery already took only this shard's hosts).
+    /// `--max-rate` (either plan's) is enforced by the pipeline over both.
+    pub fn new(
+        discovery: ScanPlan,
+        hosts: Box<dyn HostSource>,
+        classify: Classify,
+        port_plan: Option<ScanPlan>,
+        now: Instant,
+    ) -> Self {
+        let offset = discovery.techniques.len();
+        let rate = port_plan
+            .as_ref()
+            .and_then(|p| p.timing.max_rate)
+            .or(discovery.timing.max_rate)
+            .filter(|r| *r > 0.0);
+        let mut discovery = discovery;
+        discovery.decide_on_answer = true;
+        // The pipeline's bucket limits the rate; a scan's own bucket would
+        // ask to be woken while the pipeline holds its probes back.
+        discovery.timing.max_rate = None;
+        let port_plan = port_plan.map(|mut p| {
+            p.shard = None;
+            p.timing.max_rate = None;
+            p
+        });
+        Pipeline {
+            discovery: Scan::new(discovery, hosts, now),
+            classify,
+            port_plan,
+            offset,
+            batches: Vec::new(),
+            next_id: 1,
+            waiting: Vec::new(),
+            found: HashMap::new(),
+            done: VecDeque::new(),
+            past: Progress::default(),
+            bucket: rate.map(|r| (burst(r), now, r)),
+            ports_first: false,
+            stopped: false,
+            last_now: now,
+        }
+    }
+
+    /// Number of discovery techniques: port-scan technique `i` is
+    /// driver technique `offset() + i`.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Moves finished hosts out of the scans: discovery results are
+    /// decided (down ones are done, up ones wait for a batch or, without
+    /// a port scan, are done); port-scan results get what discovery found.
+    fn collect(&mut self) {
+        while let Some(h) = self.discovery.poll_host() {
+            let h = (self.classify)(h);
+            if h.status == HostStatus::Up && self.port_plan.is_some() && !self.stopped {
+                self.waiting.push(h);
+            } else {
+                self.done.push_back(h);
+            }
+        }
+        for b in &mut self.batches {
+            while let Some(mut h) = b.poll_host() {
+                if let Some(d) = self.found.remove(&h.addr) {
+                    h.status = HostStatus::Up;
+                    h.reason = d.reason;
+                    h.reason_ttl = d.reason_ttl;
+                    h.start_time = d.start_time.min(h.start_time);
+                    if h.latency.is_none() {
+                        h.latency = d.latency;
+                    }
+                    if h.mac.is_none() {
+                        h.mac = d.mac;
+                    }
+                }
+                self.done.push_back(h);
+            }
+        }
+        let past = &mut self.past;
+        self.batches.retain(|b| {
+            if b.is_done() {
+                let p = b.progress();
+                past.probes_sent += p.probes_sent;
+                past.retransmits += p.retransmits;
+                past.ports_resolved += p.ports_resolved;
+                past.ports_total += p.ports_total;
+                false
+            } else {
+                true
+            }
+        });
+        self.start_batch(self.last_now);
+    }
+
+    /// Starts a batch over the waiting hosts when the running ones allow.
+    fn start_batch(&mut self, now: Instant) {
+        if self.stopped || self.waiting.is_empty() {
+            return;
+        }
+        let Some(plan) = &self.port_plan else { return };
+        let room = self.batches.len() < MAX_BATCHES && self.batches.iter().all(Scan::is_draining);
+        if !room {
+            return;
+        }
+        let hosts: Vec<HostTarget> = self
+            .waiting
+            .iter()
+            .map(|h| HostTarget {
+                addr: h.addr,
+                name: h
+                    .hostnames
+                    .iter()
+                    .find(|n| n.kind == portolan_model::HostnameKind::User)
+                    .map(|n| n.name.as_str().into()),
+            })
+            .collect();
+        for h in self.waiting.drain(..) {
+            self.found.insert(h.addr, h);
+        }
+        let mut plan = plan.clone();
+        plan.seed = crate::permutation::mix64(plan.seed ^ u64::from(self.next_id));
+        let mut scan = Scan::new(plan, Box::new(hosts), now);
+        scan.set_id(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.batches.push(scan);
+    }
+
+    fn refill(&mut self, now: Instant) {
+        if let Some((tokens, last, rate)) = &mut self.bucket {
+            let dt = now.saturating_duration_since(*last).as_secs_f64();
+            *tokens = (*tokens + dt * *rate).min(burst(*rate));
+            *last = now;
+        }
+    }
+
+    fn poll_batches(&mut self, now: Instant) -> Option<Probe> {
+        for b in &mut self.batches {
+            if let Some(mut p) = b.poll_probe(now) {
+                p.technique += self.offset;
+                return Some(p);
+            }
+        }
+        None
+    }
+}
+
+/// Burst of the global rate bucket: a tenth of a second's worth, at
+/// least one probe.
+fn burst(rate: f64) -> f64 {
+    (rate / 10.0).max(1.0)
+}
+
+impl Engine for Pipeline {
+    fn poll_probe(&mut self, now: Instant) -> Option<Probe> {
+        if self.stopped {
+            return None;
+        }
+        self.last_now = now;
+        self.refill(now);
+        if matches!(self.bucket, Some((t, ..)) if t < 1.0 - 1e-9) {
+            return None;
+        }
+        self.ports_first = !self.ports_first;
+        let p = if self.ports_first {
+            self.poll_batches(now)
+                .or_else(|| self.discovery.poll_probe(now))
+        } else {
+            self.discovery
+                .poll_probe(now)
+                .or_else(|| self.poll_batches(now))
+        }?;
+        if let Some((tokens, ..)) = &mut self.bucket {
+            *tokens -= 1.0;
+        }
+        Some(p)
+    }
+
+    fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply) {
+        if technique < self.offset {
+            self.discovery.on_reply(now, technique, reply);
+        } else {
+            for b in &mut self.batches {
+                b.on_reply(now, technique - self.offset, reply);
+            }
+        }
+    }
+
+    fn on_send_error(&mut self, now: Instant, probe: &Probe, err: SendError) {
+        if probe.technique < self.offset {
+            self.discovery.on_send_error(now, probe, err);
+        } else {
+            let mut p = *probe;
+            p.technique -= self.offset;
+            for b in &mut self.batches {
+                b.on_send_error(now, &p, err);
+            }
+        }
+    }
+
+    fn handle_timeouts(&mut self, now: Instant) {
+        self.last_now = now;
+        self.discovery.handle_timeouts(now);
+        for b in &mut self.batches {
+            b.handle_timeouts(now);
+        }
+        self.collect();
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        if self.stopped {
+            return None;
+        }
+        let mut w = self.discovery.next_wakeup();
+        let mut at = |t: Instant| w = Some(w.map_or(t, |x: Instant| x.min(t)));
+        for b in &self.batches {
+            if let Some(t) = b.next_wakeup() {
+                at(t);
+            }
+        }
+        if let Some((tokens, last, rate)) = self.bucket {
+            if tokens < 1.0 {
+                at(last
+                    + Duration::from_secs_f64((1.0 - tokens) / rate)
+                    + Duration::from_micros(1));
+            }
+        }
+        w
+    }
+
+    fn poll_host(&mut self) -> Option<HostResult> {
+        if self.done.is_empty() {
+            self.collect();
+        }
+        self.done.pop_front()
+    }
+
+    fn is_done(&self) -> bool {
+        self.stopped
+            || (self.discovery.is_done()
+                && self.batches.is_empty()
+                && self.waiting.is_empty()
+                && self.done.is_empty())
+    }
+
+    fn progress(&self) -> Progress {
+        let d = self.discovery.progress();
+        let mut p = Progress {
+            probes_sent: d.probes_sent + self.past.probes_sent,
+            retransmits: d.retransmits + self.past.retransmits,
+            ports_resolved: self.past.ports_resolved,
+            ports_total: self.past.ports_total,
+            hosts_done: d.hosts_done,
+            hosts_total: d.hosts_total,
+            rate: d.rate,
+            eta: d.eta,
+            cwnd: d.cwnd,
+            in_flight: d.in_flight,
+        };
+        let mut busy = 0;
+        for b in &self.batches {
+            let bp = b.progress();
+            p.probes_sent += bp.probes_sent;
+            p.retransmits += bp.retransmits;
+            p.ports_resolved += bp.ports_resolved;
+            p.ports_total += bp.ports_total;
+            p.rate += bp.rate;
+            p.in_flight += bp.in_flight;
+            p.cwnd = p.cwnd.max(bp.cwnd);
+            busy += bp.hosts_total.saturating_sub(bp.hosts_done);
+        }
+        // A host counts as done once its port scan is done too.
+        p.hosts_done = p
+            .hosts_done
+            .saturating_sub(busy + self.waiting.len() as u64);
+        p
+    }
+
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.discovery.stop();
+        for b in &mut self.batches {
+            b.stop();
+        }
+        self.waiting.clear();
+        self.found.clear();
+    }
+}

@@ -1,0 +1,194 @@
+//! Discovery feeding the port scan, over the simulated network
+//! (deterministic: assertions are on simulated time and packet counts).
+
+use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimModule, SimNet};
+use portolan_engine::{
+    run_raw, Engine, Pipeline, ProbeContext, ProbeModule, Rekeyed, ScanPlan, TechniquePlan, Timing,
+    ValidationKey,
+};
+use portolan_model::{HostResult, HostStatus, PortState, Protocol, Reason};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// The "ping" ports: a host is up when one of them answers.
+const PING_A: u16 = 7;
+const PING_B: u16 = 9;
+
+fn ctx() -> ProbeContext {
+    ProbeContext {
+        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
+        src_v6: None,
+        source_port: None,
+        key: ValidationKey::from_seed(7),
+        ttl: 64,
+    }
+}
+
+fn tech(ports: Vec<u16>) -> TechniquePlan {
+    TechniquePlan {
+        protocol: Protocol::Tcp,
+        ports,
+        no_reply: SimModule.no_reply(),
+    }
+}
+
+fn addr(i: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 8, 0)) + i))
+}
+
+/// Up when any probe was answered open, as the binary's classifier does.
+fn classify(mut h: HostResult) -> HostResult {
+    let up = h.ports.iter().any(|p| p.state == PortState::Open);
+    h.status = if up { HostStatus::Up } else { HostStatus::Down };
+    if !up {
+        h.reason = Reason::NoResponse;
+    }
+    h.ports.clear();
+    h
+}
+
+struct Run {
+    hosts: Vec<HostResult>,
+    net: SimNet,
+    progress: portolan_engine::Progress,
+}
+
+/// 200 targets; every 13th is up with ports 22 and 80 open (and the ping
+/// port PING_A), the rest silent. `ports`: the port scan, `None` for -sn.
+fn run(ports: Option<Vec<u16>>, max_rate: Option<f64>) -> Run {
+    let t0 = Instant::now();
+    let mut cfg = SimConfig {
+        delay: Duration::from_millis(2),
+        ..SimConfig::default()
+    };
+    let targets: Vec<IpAddr> = (0..200).map(addr).collect();
+    for i in (0..200).step_by(13) {
+        let mut h = SimHost::with_open(&[PING_A, 22, 80]);
+        h.ports.insert(PING_B, PortBehavior::Filtered);
+        cfg.hosts.insert(addr(i), h);
+    }
+    let mut net = SimNet::new(cfg, t0);
+    let clock = net.clock();
+    let timing = Timing {
+        max_rate,
+        ..Timing::default()
+    };
+    let mut dplan = ScanPlan::new(vec![tech(vec![PING_A]), tech(vec![PING_B])], timing.clone());
+    dplan.seed = 3;
+    let port_plan = ports.map(|p| {
+        let mut pp = ScanPlan::new(vec![tech(p)], timing);
+        pp.seed = 4;
+        pp
+    });
+    let mut pipe = Pipeline::new(dplan, Box::new(targets), Box::new(classify), port_plan, t0);
+    let ping: &dyn ProbeModule = &SimModule;
+    let scan = Rekeyed::new(Box::new(SimModule), ValidationKey::from_seed(8));
+    let modules: [&dyn ProbeModule; 3] = [ping, ping, &scan];
+    let stop = AtomicBool::new(false);
+    let mut hosts = Vec::new();
+    run_raw(
+        &mut pipe,
+        &modules,
+        &ctx(),
+        &mut net,
+        &clock,
+        &stop,
+        &mut |h| hosts.push(h),
+    )
+    .unwrap();
+    Run {
+        hosts,
+        progress: pipe.progress(),
+        net,
+    }
+}
+
+fn probes_to(r: &Run) -> HashMap<IpAddr, Vec<(u16, u32)>> {
+    let mut m: HashMap<IpAddr, Vec<(u16, u32)>> = HashMap::new();
+    for (&(a, p), &n) in &r.net.stats().per_port {
+        m.entry(a).or_default().push((p, n));
+    }
+    m
+}
+
+#[test]
+fn down_hosts_cost_no_port_probes_and_up_hosts_are_scanned() {
+    let r = run(Some((1..=100).collect()), None);
+    assert_eq!(r.hosts.len(), 200);
+    let up: Vec<&HostResult> = r
+        .hosts
+        .iter()
+        .filter(|h| h.status == HostStatus::Up)
+        .collect();
+    assert_eq!(up.len(), 16);
+    for h in &up {
+        // Every port scanned, states right, the reason from discovery.
+        assert_eq!(h.ports.len(), 100, "{}", h.addr);
+        assert_eq!(h.ports_in(PortState::Open, Protocol::Tcp), vec![7, 22, 80]);
+        assert_eq!(h.reason, Reason::SynAck);
+    }
+    let sent = probes_to(&r);
+    for h in r.hosts.iter().filter(|h| h.status == HostStatus::Down) {
+        assert_eq!(h.reason, Reason::NoResponse);
+        assert!(h.ports.is_empty());
+        // Only the two pings, with their retries.
+        for &(p, _) in &sent[&h.addr] {
+            assert!(p == PING_A || p == PING_B, "{} got a probe on {p}", h.addr);
+        }
+    }
+    // Pipelined: up hosts' port scans finish while discovery still waits
+    // for the silent hosts' ping timeouts.
+    let first_up = r.hosts.iter().position(|h| h.status == HostStatus::Up);
+    let last_down = r.hosts.iter().rposition(|h| h.status == HostStatus::Down);
+    assert!(first_up < last_down, "{first_up:?} {last_down:?}");
+    assert_eq!(r.progress.ports_total, 16 * 100);
+    assert_eq!(r.progress.ports_resolved, 16 * 100);
+}
+
+#[test]
+fn a_host_is_decided_by_its_first_answer() {
+    let r = run(None, None);
+    let sent = probes_to(&r);
+    let up: Vec<&HostResult> = r
+        .hosts
+        .iter()
+        .filter(|h| h.status == HostStatus::Up)
+        .collect();
+    assert_eq!(up.len(), 16);
+    for h in up {
+        // The filtered ping is never retransmitted once the other answered.
+        let n = |port| {
+            sent[&h.addr]
+                .iter()
+                .find(|&&(p, _)| p == port)
+                .map_or(0, |&(_, n)| n)
+        };
+        assert_eq!(n(PING_A), 1, "{}", h.addr);
+        assert!(n(PING_B) <= 1, "{}: {}", h.addr, n(PING_B));
+        assert!(h.ports.is_empty());
+        assert!(h.latency.is_some());
+    }
+}
+
+#[test]
+fn max_rate_holds_across_discovery_and_port_batches() {
+    let rate = 2000.0;
+    let r = run(Some((1..=100).collect()), Some(rate));
+    let sent = r.net.stats().sent as f64;
+    let secs = r.net.elapsed().as_secs_f64();
+    // Bursts of a tenth of a second are allowed; the average may not
+    // exceed the rate by more than that.
+    assert!(
+        sent <= rate * secs + rate / 10.0 + 1.0,
+        "{sent} probes in {secs:.3} s"
+    );
+    assert_eq!(
+        r.hosts
+            .iter()
+            .filter(|h| h.status == HostStatus::Up && h.ports.len() == 100)
+            .count(),
+        16
+    );
+}
