@@ -6,7 +6,9 @@
 //! servers itself: hundreds of PTR queries in flight over one connected
 //! UDP socket per server, retransmitted after a timeout to the next server
 //! in rotation, with `/etc/hosts` answering first and servers that cannot
-//! be reached dropped at once so they never stall a scan.
+//! be reached dropped at once so they never stall a scan. Loopback
+//! addresses are named by the hosts file only (RFC 6303 zones), so
+//! scanning the local machine sends nothing to a name server.
 //!
 //! [`wire`] is the message format, [`config`] reads `/etc/resolv.conf`
 //! and `/etc/hosts`, [`state`] is the resolver's logic without I/O, and

@@ -7,6 +7,7 @@
 //! other. Both kinds share one type so the caller does not care which it
 //! has.
 
+use std::collections::HashSet;
 use std::io::{self, ErrorKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
@@ -19,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::config::ResolverConfig;
-use crate::state::{Answer, Core};
+use crate::config::{parse_hosts, ResolverConfig};
+use crate::state::{answered_locally, Answer, Core};
 
 /// Reverse lookups in the background (see the module docs). Every
 /// submitted address comes back exactly once, with its name or `None`.
@@ -42,6 +43,10 @@ enum Backend {
     System {
         jobs: Option<Sender<IpAddr>>,
         stop: Arc<AtomicBool>,
+        /// Loopback addresses the hosts file lists (the others are
+        /// answered without asking, see [`answered_locally`]).
+        local: HashSet<IpAddr>,
+        answers: Sender<Answer>,
     },
 }
 
@@ -95,8 +100,14 @@ impl ReverseResolver {
     }
 
     /// Starts `threads` workers (at least one) asking the system resolver
-    /// (getnameinfo), for `--system-dns`.
+    /// (getnameinfo), for `--system-dns`. Loopback addresses that
+    /// `/etc/hosts` does not list get no name without a call.
     pub fn system(threads: usize) -> io::Result<Self> {
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        let local = parse_hosts(&hosts)
+            .into_keys()
+            .filter(|&a| answered_locally(a))
+            .collect();
         let (jobs, jobs_rx) = mpsc::channel::<IpAddr>();
         let jobs_rx = Arc::new(Mutex::new(jobs_rx));
         let (answers_tx, answers) = mpsc::channel();
@@ -113,6 +124,8 @@ impl ReverseResolver {
             backend: Backend::System {
                 jobs: Some(jobs),
                 stop,
+                local,
+                answers: answers_tx,
             },
             answers,
             pending: 0,
@@ -136,6 +149,11 @@ impl ReverseResolver {
                     let _ = wake.send(&[1]);
                 }
                 sent
+            }
+            Backend::System { answers, local, .. }
+                if answered_locally(addr) && !local.contains(&addr) =>
+            {
+                answers.send((addr, None)).is_ok()
             }
             Backend::System { jobs, .. } => jobs.as_ref().is_some_and(|j| j.send(addr).is_ok()),
         };
@@ -201,7 +219,7 @@ impl Drop for ReverseResolver {
                     let _ = t.join();
                 }
             }
-            Backend::System { jobs, stop } => {
+            Backend::System { jobs, stop, .. } => {
                 stop.store(true, Ordering::Release);
                 jobs.take();
             }

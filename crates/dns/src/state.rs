@@ -79,6 +79,17 @@ pub struct Core {
     answers: VecDeque<Answer>,
 }
 
+/// Whether `addr`'s name is a local matter never asked of a name server:
+/// loopback addresses, whose reverse zones RFC 6303 has every resolver
+/// serve itself. Only the hosts file names them, so scanning the local
+/// machine never sends its addresses to the network.
+pub fn answered_locally(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => a.is_loopback(),
+        IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
 fn bit(server: usize) -> u64 {
     1u64 << server.min(63)
 }
@@ -107,10 +118,13 @@ impl Core {
     }
 
     /// Asks for the name of `addr`. Addresses of the hosts file are
-    /// answered at once; the rest are queued for [`Core::advance`].
+    /// answered at once, and so are loopback addresses (see
+    /// [`answered_locally`]); the rest are queued for [`Core::advance`].
     pub fn submit(&mut self, addr: IpAddr) {
         if let Some(name) = self.cfg.hosts.get(&addr) {
             self.answers.push_back((addr, Some(name.clone())));
+        } else if answered_locally(addr) {
+            self.answers.push_back((addr, None));
         } else {
             self.queue.push_back(addr);
         }

@@ -320,3 +320,21 @@ fn system_resolver_answers_from_the_hosts_file() {
     let got = resolve_all(&mut r, &[lo], Duration::from_secs(5));
     assert_eq!(got[&lo].as_deref(), Some(want.as_str()));
 }
+
+/// `--system-dns` never asks about a loopback address the hosts file does
+/// not list (it would go to the machine's name servers).
+#[test]
+fn system_resolver_keeps_unlisted_loopback_local() {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let listed = portolan_dns::config::parse_hosts(&hosts);
+    let unlisted: Vec<IpAddr> = ["127.0.0.2", "127.1.2.3", "::1"]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .filter(|a| !listed.contains_key(a))
+        .collect();
+    let mut r = ReverseResolver::system(2).unwrap();
+    let t0 = Instant::now();
+    let got = resolve_all(&mut r, &unlisted, Duration::from_secs(1));
+    assert!(got.values().all(Option::is_none));
+    assert!(t0.elapsed() < Duration::from_millis(200));
+}

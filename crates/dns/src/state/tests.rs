@@ -355,3 +355,27 @@ proptest::proptest! {
         proptest::prop_assert_eq!(submitted, answered);
     }
 }
+
+#[test]
+fn loopback_addresses_are_never_asked() {
+    let mut cfg = ResolverConfig {
+        servers: vec!["127.0.0.1:5300".parse().unwrap()],
+        ..ResolverConfig::default()
+    };
+    cfg.hosts.insert(ip("127.0.0.1"), "localhost".into());
+    let mut c = Core::new(cfg);
+    for a in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.9"] {
+        c.submit(ip(a));
+    }
+    c.advance(Instant::now());
+    assert!(transmits(&mut c).is_empty());
+    assert_eq!(
+        answers(&mut c),
+        vec![
+            (ip("127.0.0.1"), Some("localhost".into())),
+            (ip("127.0.0.2"), None),
+            (ip("::1"), None),
+            (ip("::ffff:127.0.0.9"), None),
+        ]
+    );
+}
