@@ -19,8 +19,14 @@ use nix::unistd::Pid;
 use crate::error::{Result, TestbedError};
 use crate::sys::describe;
 use crate::testbed::{Testbed, SEGMENT_NET};
+pub use services::Services;
 
 /// An open port as reported or expected: (host address text, TCP port).
+///
+/// For a service scan (`-sV`) the text also names what answered, so that a
+/// port only counts as found with the right service, product and version:
+/// `198.18.0.2 tcp/ssh OpenSSH 9.2p1` (the grepable version field without
+/// its parenthesised extra information).
 pub type HostPort = (String, u16);
 
 /// The port that stands for "host up" in a [`HostPort`] of a discovery-only
@@ -36,10 +42,14 @@ pub const HOST_UP: u16 = 0;
 /// the up hosts are what such a scan finds.
 pub fn parse_grepable(text: &str) -> BTreeSet<HostPort> {
     let mut open = BTreeSet::new();
-    let discovery_only = text.lines().take_while(|l| l.starts_with('#')).any(|l| {
-        l.split_once(" as: ")
-            .is_some_and(|(_, args)| args.split_whitespace().any(|a| a == "-sn"))
-    });
+    let header_has = |flag: &str| {
+        text.lines().take_while(|l| l.starts_with('#')).any(|l| {
+            l.split_once(" as: ")
+                .is_some_and(|(_, args)| args.split_whitespace().any(|a| a == flag))
+        })
+    };
+    let discovery_only = header_has("-sn");
+    let versions = header_has("-sV");
     for line in text.lines() {
         let Some(rest) = line.strip_prefix("Host: ") else {
             continue;
@@ -65,13 +75,31 @@ pub fn parse_grepable(text: &str) -> BTreeSet<HostPort> {
                 if state != "open" {
                     continue;
                 }
-                if let Ok(port) = port.parse::<u16>() {
+                let Ok(port) = port.parse::<u16>() else {
+                    continue;
+                };
+                if versions {
+                    // PORT/STATE/PROTO/OWNER/SERVICE/RPC/VERSION/
+                    let f: Vec<&str> = parts.collect();
+                    let field = |i: usize| f.get(i).copied().unwrap_or("");
+                    open.insert((service_text(host, field(0), field(2), field(4)), port));
+                } else {
                     open.insert((host.to_string(), port));
                 }
             }
         }
     }
     open
+}
+
+/// The [`HostPort`] text of a service-scan finding: address, protocol,
+/// service and version (without the parenthesised extra information, which
+/// is all there is of a VNC server's: `(protocol 003.008)`).
+pub fn service_text(host: &str, proto: &str, service: &str, version: &str) -> String {
+    let version = version.split('(').next().unwrap_or("").trim();
+    format!("{host} {proto}/{service} {version}")
+        .trim_end()
+        .to_string()
 }
 
 /// How a run's findings compare with the truth.
@@ -212,6 +240,11 @@ pub fn run_measured(
     })
 }
 
+#[path = "banner.rs"]
+pub mod banner;
+#[path = "bench_services.rs"]
+mod services;
+
 /// The benchmark scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -236,11 +269,18 @@ pub enum Scenario {
     Ping16,
     /// `-sn -PR` of a /24 on the scanner's Ethernet segment, 20 hosts up.
     Arp24,
+    /// `-sV` of one host running 9 real daemons (Debian's packages) on
+    /// their well-known ports: every product and version must be named.
+    Sv9,
+    /// `-sV` of 1000 open ports: 100 hosts with 10 banner services each.
+    Sv1000,
 }
 
 /// A scenario ready to run: its testbed and what to expect.
 #[derive(Debug)]
 pub struct Prepared {
+    /// Services the scenario runs in the testbed (stopped first on drop).
+    pub services: Option<Services>,
     /// The testbed (the command runs in its scanner namespace).
     pub testbed: Testbed,
     /// Arguments for `portolan`.
@@ -306,7 +346,7 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
@@ -317,6 +357,8 @@ impl Scenario {
         Scenario::Udp24,
         Scenario::Ping16,
         Scenario::Arp24,
+        Scenario::Sv9,
+        Scenario::Sv1000,
     ];
 
     /// The scenario's command-line name.
@@ -332,6 +374,8 @@ impl Scenario {
             Scenario::Udp24 => "udp-24",
             Scenario::Ping16 => "ping16",
             Scenario::Arp24 => "arp24",
+            Scenario::Sv9 => "sv9",
+            Scenario::Sv1000 => "sv1000",
         }
     }
 
@@ -351,6 +395,8 @@ impl Scenario {
             Scenario::Udp24 => Some(60.0),
             Scenario::Ping16 => Some(2.0),
             Scenario::Arp24 => Some(0.5),
+            Scenario::Sv9 => Some(3.0),
+            Scenario::Sv1000 => Some(10.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
         }
     }
@@ -372,6 +418,7 @@ impl Scenario {
                 let ports = random_ports(30);
                 tb.scanner().tcp_listen(&ports)?;
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sT", "-p-", "-n", "-Pn", "127.0.0.1"]),
                     expected: Some(expect(Ipv4Addr::LOCALHOST, &ports)),
@@ -379,6 +426,7 @@ impl Scenario {
                 }
             }
             Scenario::ConnectMem => Prepared {
+                services: None,
                 testbed: Testbed::new("cmem")?,
                 args: args(&["-sT", "-p80", "--max-rate", "1", "-n", "-Pn", "127.0.0.0/8"]),
                 expected: None,
@@ -400,6 +448,7 @@ impl Scenario {
                 }
                 let addr = tb.target_addr(0);
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sS", "-p-", "-n", "-Pn", &addr.to_string()]),
                     expected: Some(expect(addr, &ports)),
@@ -410,6 +459,7 @@ impl Scenario {
                 let mut tb = Testbed::new("sw16")?;
                 let up = tb.sweep16(0)?;
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sS", "-p80", "-n", "-Pn", "198.19.0.0/16"]),
                     expected: Some(up.iter().map(|a| (a.to_string(), 80)).collect()),
@@ -420,6 +470,7 @@ impl Scenario {
                 let tb = udp_rate_limited_testbed("udp1k")?;
                 let addr = tb.target_addr(0);
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sU", "-p1-1000", "-n", "-Pn", &addr.to_string()]),
                     expected: Some(expect(addr, &UDP_RESPONDERS)),
@@ -440,6 +491,7 @@ impl Scenario {
                 }
                 tb.route_via_target(0, UDP24_NET)?;
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sU", "-p1-1000", "-n", "-Pn", UDP24_NET]),
                     // The responders answer from the address probed
@@ -460,6 +512,7 @@ impl Scenario {
                 // OnlyUp rule keeps every other address silent.
                 let up = tb.sweep16(0)?;
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sn", "-n", "198.19.0.0/16"]),
                     expected: Some(up.iter().map(|a| (a.to_string(), HOST_UP)).collect()),
@@ -471,16 +524,20 @@ impl Scenario {
                 let up = tb.segment24(0)?;
                 let net = format!("{SEGMENT_NET}/24");
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sn", "-n", "-PR", &net]),
                     expected: Some(up.iter().map(|a| (a.to_string(), HOST_UP)).collect()),
                     stop_after: None,
                 }
             }
+            Scenario::Sv9 => crate::bench::services::sv9()?,
+            Scenario::Sv1000 => crate::bench::services::sv1000()?,
             Scenario::Mem15 => {
                 let tb = Testbed::new("mem15")?;
                 tb.route_via_target(0, "198.18.0.0/15")?;
                 Prepared {
+                    services: None,
                     testbed: tb,
                     args: args(&["-sS", "--top-ports", "1000", "-n", "-Pn", "198.18.0.0/15"]),
                     expected: None,
@@ -536,6 +593,26 @@ mod tests {
         // A port scan's status lines are not findings.
         let scan = text.replace(" -sn ", " -Pn ");
         assert!(parse_grepable(&scan).is_empty());
+    }
+
+    #[test]
+    fn service_scans_name_what_answered() {
+        let text = "# Portolan 0.1 scan initiated Sun Nov 22 12:00:00 2026 as: portolan -sS -sV -n 198.18.0.2\n\
+            Host: 198.18.0.2 ()\tPorts: 22/open/tcp//ssh//OpenSSH 9.2p1 (Debian 2+deb12u3; protocol 2.0)/, 53/open/udp//domain//dnsmasq 2.90/, 5900/open/tcp//vnc///, 5901/open/tcp//rfb//(protocol 003.008)/, 81/closed/tcp//http///\n";
+        let got = parse_grepable(text);
+        let want: BTreeSet<HostPort> = [
+            ("198.18.0.2 tcp/ssh OpenSSH 9.2p1".to_string(), 22),
+            ("198.18.0.2 udp/domain dnsmasq 2.90".to_string(), 53),
+            ("198.18.0.2 tcp/vnc".to_string(), 5900),
+            ("198.18.0.2 tcp/rfb".to_string(), 5901),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            service_text("198.18.0.2", "udp", "domain", "dnsmasq 2.90"),
+            "198.18.0.2 udp/domain dnsmasq 2.90"
+        );
     }
 
     #[test]
