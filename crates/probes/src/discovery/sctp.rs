@@ -18,9 +18,9 @@
 //! A reply must come from the probed address and port to one of the
 //! probe's source ports, and:
 //! - INIT ACK: carry our initiate tag as its verification tag (RFC 9260
-//!   section 8.5.1: every packet to us carries the tag we chose);
-//! - ABORT: carry our initiate tag too (section 8.4: an INIT answered by
-//!   ABORT gets the INIT's initiate tag, T bit clear), or, from stacks
+//!   section 8.5: every packet to us carries the tag we chose);
+//! - ABORT: carry our initiate tag too (section 8.5.1 rule A: an INIT
+//!   answered by ABORT gets the INIT's initiate tag, T bit clear), or, from stacks
 //!   that reflect the tag instead (T bit set), the 0 of our INIT's common
 //!   header. That form carries no secret, so like TCP's bare SYN only
 //!   addresses and ports vouch for it;
