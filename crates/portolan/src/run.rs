@@ -10,11 +10,12 @@ use crate::cli::Options;
 use crate::discovery;
 use crate::plan::{unix_now, Discovery, Driver, Plan, PlanError};
 use crate::progress::Reporter;
+use crate::stage::HostStage;
 use crate::version::{detect, load_database, VersionOptions};
 use portolan_connect::ConnectOptions;
 use portolan_engine::{
-    HostSource, HostTarget, Observer, ProbeContext, ProbeModule, Progress, Scan, ScanPlan,
-    SystemClock, TechniquePlan, Timing, ValidationKey,
+    Classify, Engine, HostSource, HostTarget, Observer, Pipeline, ProbeContext, ProbeModule,
+    Progress, Rekeyed, Scan, ScanPlan, SystemClock, TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortState, Reason, RunStats,
@@ -98,10 +99,19 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         hosts_up: 0,
         error: None,
         reverse_dns: opts.always_dns,
-        held: version.is_some().then(Vec::new),
+        stages: Vec::new(),
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
         discovered: None,
     };
+    if let (Some(v), Some(db)) = (&version, &service_db) {
+        let parallelism = plan.timing.max_parallelism.min(1024) as usize;
+        sink.stages.push(Box::new(HeldVersion {
+            hosts: Vec::new(),
+            db: Arc::clone(db),
+            opts: v.clone(),
+            parallelism,
+        }));
+    }
     let mut hosts_down = 0;
     let result = match &plan.discovery {
         Discovery::List => {
@@ -127,23 +137,19 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
             let hosts = Box::new(Hosts(plan.targets.clone()));
             port_scan(hosts, &plan, &opts, &stop, &mut sink)
         }
+        Discovery::Raw(_) if plan.driver == Driver::Raw => {
+            pipelined(&plan, &opts, &stop, &mut sink, &mut hosts_down)
+        }
+        Discovery::Connect(_) if plan.driver == Driver::Connect => {
+            pipelined(&plan, &opts, &stop, &mut sink, &mut hosts_down)
+        }
         Discovery::Raw(_) | Discovery::Connect(_) | Discovery::Neighbor => {
             discover_then_scan(&plan, &opts, &stop, &mut sink, &mut hosts_down)
         }
     };
     sink.reporter.clear();
     let interrupted = stop.load(Ordering::Relaxed);
-    if let Some(mut hosts) = sink.held.take() {
-        if let (Some(v), Some(db), false) = (&version, service_db, interrupted) {
-            let parallelism = plan.timing.max_parallelism.min(1024) as usize;
-            if let Err(e) = detect(&mut hosts, db, v, parallelism) {
-                eprintln!("portolan: service detection failed: {e}");
-            }
-        }
-        for h in &hosts {
-            sink.write(h);
-        }
-    }
+    sink.drain_stages(interrupted);
     let hosts_up = sink.hosts_up;
     let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
     if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {
@@ -174,13 +180,8 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     })
 }
 
-/// The engine, planned: techniques, timing, order and shard.
-fn new_scan(
-    techniques: Vec<TechniquePlan>,
-    hosts: Box<dyn HostSource>,
-    timing: Timing,
-    opts: &Options,
-) -> Scan {
+/// The engine's plan: techniques, timing, order and shard.
+fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &Options) -> ScanPlan {
     let mut sp = ScanPlan::new(techniques, timing);
     if let Some(seed) = opts.seed {
         sp.seed = seed;
@@ -188,7 +189,132 @@ fn new_scan(
     sp.shard = opts.shard;
     sp.sequential_ports = opts.sequential_ports;
     sp.udp_exact = opts.timing.udp_exact;
-    Scan::new(sp, hosts, Instant::now())
+    sp
+}
+
+/// The engine, planned.
+fn new_scan(
+    techniques: Vec<TechniquePlan>,
+    hosts: Box<dyn HostSource>,
+    timing: Timing,
+    opts: &Options,
+) -> Scan {
+    Scan::new(scan_plan(techniques, timing, opts), hosts, Instant::now())
+}
+
+/// The port scan's techniques for the engine.
+fn port_techniques(plan: &Plan) -> Vec<TechniquePlan> {
+    plan.techniques
+        .iter()
+        .map(|t| TechniquePlan {
+            protocol: t.protocol,
+            ports: t.ports.clone(),
+            no_reply: no_reply(plan, t),
+        })
+        .collect()
+}
+
+/// The port scan's probe modules (raw driver).
+fn port_modules(plan: &Plan) -> Vec<Box<dyn ProbeModule>> {
+    plan.techniques
+        .iter()
+        .filter_map(|t| t.module(plan.scanflags))
+        .collect()
+}
+
+/// Discovery's timing: the scan's, with fewer retries unless the user
+/// set them (a silent host is the common case; a couple of
+/// retransmissions tell loss from silence, as nmap's ping scan does).
+fn discovery_timing(plan: &Plan, opts: &Options) -> Timing {
+    let mut t = plan.timing.clone();
+    if opts.timing.max_retries.is_none() {
+        t.max_retries = t.max_retries.min(2);
+    }
+    t
+}
+
+/// Discovery's engine techniques and (raw pings) probe modules.
+fn discovery_techniques(plan: &Plan) -> (Vec<TechniquePlan>, Vec<Box<dyn ProbeModule>>) {
+    match &plan.discovery {
+        Discovery::Raw(pings) => (
+            pings
+                .iter()
+                .map(|p| discovery::technique(p.protocol(), p.ports.clone()))
+                .collect(),
+            pings.iter().map(|p| p.module()).collect(),
+        ),
+        Discovery::Connect(ports) => (
+            vec![discovery::technique(
+                portolan_model::Protocol::Tcp,
+                ports.clone(),
+            )],
+            Vec::new(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+/// Discovery and the port scan through one driver: hosts found up are
+/// port-scanned while discovery of the others goes on (see
+/// [`portolan_engine::pipeline`]). Down hosts are written (the outputs
+/// show them only with `-v`) and counted in `hosts_down`.
+fn pipelined(
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+    hosts_down: &mut u64,
+) -> Result<(), RunError> {
+    let (techniques, mut modules) = discovery_techniques(plan);
+    let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
+    let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
+    let port_plan = plan
+        .port_scan
+        .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
+    let mut pipe = Pipeline::new(
+        scan_plan(techniques, discovery_timing(plan, opts), opts),
+        Box::new(Hosts(plan.targets.clone())),
+        classify,
+        port_plan,
+        Instant::now(),
+    );
+    let mut piped = Piped { sink, down: 0 };
+    let result = match plan.driver {
+        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut piped),
+        Driver::Raw => {
+            // The port scan's probes carry a key of their own: a SYN ping
+            // to 443 and a SYN scan of 443 must not take each other's
+            // replies.
+            let key = ValidationKey::new(rand::random());
+            for m in port_modules(plan) {
+                modules.push(Box::new(Rekeyed::new(m, key)));
+            }
+            run_raw(&mut pipe, &modules, plan, opts, stop, &mut piped)
+        }
+    };
+    *hosts_down = piped.down;
+    result
+}
+
+/// The pipeline's observer: hosts come out decided.
+struct Piped<'s, 'o> {
+    sink: &'s mut Sink<'o>,
+    down: u64,
+}
+
+impl Observer for Piped<'_, '_> {
+    fn host(&mut self, host: HostResult) {
+        if host.status == HostStatus::Up {
+            self.sink.finished(host);
+        } else {
+            self.down += 1;
+            self.sink.write(&host);
+        }
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        self.sink.progress(progress);
+    }
 }
 
 /// The port scan over `hosts` with the plan's techniques and driver.
@@ -199,31 +325,17 @@ fn port_scan(
     stop: &AtomicBool,
     sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
-    let techniques = plan
-        .techniques
-        .iter()
-        .map(|t| TechniquePlan {
-            protocol: t.protocol,
-            ports: t.ports.clone(),
-            no_reply: no_reply(plan, t),
-        })
-        .collect();
-    let mut scan = new_scan(techniques, hosts, plan.timing.clone(), opts);
+    let mut scan = new_scan(port_techniques(plan), hosts, plan.timing.clone(), opts);
     match plan.driver {
         Driver::Connect => run_connect(&mut scan, opts, stop, sink),
-        Driver::Raw => {
-            let modules: Vec<Box<dyn ProbeModule>> = plan
-                .techniques
-                .iter()
-                .filter_map(|t| t.module(plan.scanflags))
-                .collect();
-            run_raw(&mut scan, &modules, plan, opts, stop, sink)
-        }
+        Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink),
     }
 }
 
 /// Discovery over every target, then (unless `-sn`) the port scan over
-/// the hosts found up. Down hosts are written (the outputs show them only
+/// the hosts found up, one after the other: for `-PR` (a link-layer sweep,
+/// not a probe module) and for raw pings before a connect scan (two
+/// drivers). Down hosts are written (the outputs show them only
 /// with `-v`) and counted in `hosts_down`.
 fn discover_then_scan(
     plan: &Plan,
@@ -233,12 +345,8 @@ fn discover_then_scan(
     hosts_down: &mut u64,
 ) -> Result<(), RunError> {
     let hosts = Box::new(Hosts(plan.targets.clone()));
-    let mut timing_plan: Timing = plan.timing.clone();
-    if opts.timing.max_retries.is_none() {
-        // A silent host is the common case in discovery; a couple of
-        // retransmissions tell loss from silence, as nmap's ping scan does.
-        timing_plan.max_retries = timing_plan.max_retries.min(2);
-    }
+    let mut timing_plan = discovery_timing(plan, opts);
+    timing_plan.max_rate = plan.timing.max_rate;
     let mut found = Discoverer {
         sink,
         refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
@@ -246,22 +354,16 @@ fn discover_then_scan(
         up: Vec::new(),
         down: 0,
     };
+    let (techniques, modules) = discovery_techniques(plan);
+    let mut dplan = scan_plan(techniques, timing_plan, opts);
+    dplan.decide_on_answer = true;
     let result = match &plan.discovery {
-        Discovery::Raw(pings) => {
-            let techniques = pings
-                .iter()
-                .map(|p| discovery::technique(p.protocol(), p.ports.clone()))
-                .collect();
-            let modules: Vec<Box<dyn ProbeModule>> = pings.iter().map(|p| p.module()).collect();
-            let mut scan = new_scan(techniques, hosts, timing_plan, opts);
+        Discovery::Raw(_) => {
+            let mut scan = Scan::new(dplan, hosts, Instant::now());
             run_raw(&mut scan, &modules, plan, opts, stop, &mut found)
         }
-        Discovery::Connect(ports) => {
-            let techniques = vec![discovery::technique(
-                portolan_model::Protocol::Tcp,
-                ports.clone(),
-            )];
-            let mut scan = new_scan(techniques, hosts, timing_plan, opts);
+        Discovery::Connect(_) => {
+            let mut scan = Scan::new(dplan, hosts, Instant::now());
             run_connect(&mut scan, opts, stop, &mut found)
         }
         Discovery::Neighbor => neighbor_sweep(plan, opts, stop, &mut found),
@@ -322,7 +424,7 @@ impl Observer for Discoverer<'_, '_> {
     }
 
     fn progress(&mut self, progress: &Progress) {
-        self.sink.reporter.update(progress);
+        self.sink.progress(progress);
     }
 }
 
@@ -466,7 +568,7 @@ fn no_reply(plan: &Plan, t: &crate::plan::Technique) -> (PortState, Reason) {
 }
 
 fn run_connect(
-    scan: &mut Scan,
+    scan: &mut dyn Engine,
     opts: &Options,
     stop: &AtomicBool,
     sink: &mut dyn Observer,
@@ -483,7 +585,7 @@ fn run_connect(
 }
 
 fn run_raw(
-    scan: &mut Scan,
+    scan: &mut dyn Engine,
     modules: &[Box<dyn ProbeModule>],
     plan: &Plan,
     opts: &Options,
@@ -566,8 +668,9 @@ struct Sink<'a> {
     hosts_up: u64,
     error: Option<io::Error>,
     reverse_dns: bool,
-    /// With -sV, finished hosts wait here for service detection.
-    held: Option<Vec<HostResult>>,
+    /// Background work on up hosts before they are written (service
+    /// detection, reverse DNS), in order.
+    stages: Vec<Box<dyn HostStage>>,
     reporter: Reporter,
     /// What discovery found for each up host (reason, TTL, latency);
     /// `None` with `-Pn`, where every host is up by the user's word.
@@ -611,10 +714,39 @@ impl Sink<'_> {
             add_reverse_name(&mut host);
         }
         self.hosts_up += 1;
-        match &mut self.held {
-            Some(held) => held.push(host),
+        self.pass(0, host);
+    }
+
+    /// Hands `host` to stage `i`, or writes it after the last stage.
+    fn pass(&mut self, i: usize, host: HostResult) {
+        match self.stages.get_mut(i) {
+            Some(stage) => stage.submit(host),
             None => self.write(&host),
         }
+    }
+
+    /// Moves the hosts the stages are done with along; never blocks.
+    fn pump(&mut self) {
+        for i in 0..self.stages.len() {
+            while let Some(h) = self.stages[i].try_next() {
+                self.pass(i + 1, h);
+            }
+        }
+    }
+
+    /// Waits for every stage, first to last, and writes what they hold.
+    fn drain_stages(&mut self, interrupted: bool) {
+        for i in 0..self.stages.len() {
+            self.pump();
+            for h in self.stages[i].finish(interrupted) {
+                self.pass(i + 1, h);
+            }
+        }
+    }
+
+    fn progress(&mut self, progress: &Progress) {
+        self.reporter.update(progress);
+        self.pump();
     }
 
     fn write(&mut self, host: &HostResult) {
@@ -642,7 +774,37 @@ impl Observer for Sink<'_> {
     }
 
     fn progress(&mut self, progress: &Progress) {
-        self.reporter.update(progress);
+        Sink::progress(self, progress);
+    }
+}
+
+/// Service detection over every host at the end of the scan, until the
+/// streaming stage replaces it.
+struct HeldVersion {
+    hosts: Vec<HostResult>,
+    db: Arc<portolan_service::Database>,
+    opts: VersionOptions,
+    parallelism: usize,
+}
+
+impl HostStage for HeldVersion {
+    fn submit(&mut self, host: HostResult) {
+        self.hosts.push(host);
+    }
+
+    fn try_next(&mut self) -> Option<HostResult> {
+        None
+    }
+
+    fn finish(&mut self, interrupted: bool) -> Vec<HostResult> {
+        let mut hosts = std::mem::take(&mut self.hosts);
+        if !interrupted {
+            let db = Arc::clone(&self.db);
+            if let Err(e) = detect(&mut hosts, db, &self.opts, self.parallelism) {
+                eprintln!("portolan: service detection failed: {e}");
+            }
+        }
+        hosts
     }
 }
 
