@@ -13,6 +13,7 @@ use crate::progress::Reporter;
 use crate::stage::HostStage;
 use crate::version::{detect, load_database, VersionOptions};
 use portolan_connect::ConnectOptions;
+use portolan_dns::{ResolverConfig, ReverseResolver};
 use portolan_engine::{
     Classify, Engine, HostSource, HostTarget, Observer, Pipeline, ProbeContext, ProbeModule,
     Progress, Rekeyed, Scan, ScanPlan, SystemClock, TechniquePlan, Timing, ValidationKey,
@@ -98,11 +99,18 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         table: ServiceTable::builtin(),
         hosts_up: 0,
         error: None,
-        reverse_dns: opts.always_dns,
         stages: Vec::new(),
+        name_down: opts.always_dns && !opts.no_dns,
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
         discovered: None,
     };
+    // Reverse DNS first: a name is ready long before service detection.
+    if !opts.no_dns && !matches!(plan.discovery, Discovery::List) {
+        match crate::rdns::ReverseDnsStage::start(&opts.dns_servers, opts.system_dns) {
+            Ok(stage) => sink.stages.push(Box::new(stage)),
+            Err(e) => eprintln!("portolan: reverse DNS unavailable: {e}"),
+        }
+    }
     if let (Some(v), Some(db)) = (&version, &service_db) {
         let parallelism = plan.timing.max_parallelism.min(1024) as usize;
         sink.stages.push(Box::new(HeldVersion {
@@ -308,7 +316,7 @@ impl Observer for Piped<'_, '_> {
             self.sink.finished(host);
         } else {
             self.down += 1;
-            self.sink.write(&host);
+            self.sink.down(host);
         }
     }
 
@@ -412,7 +420,7 @@ impl Discoverer<'_, '_> {
             HostStatus::Up => self.sink.finished(host),
             _ => {
                 self.down += 1;
-                self.sink.write(&host);
+                self.sink.down(host);
             }
         }
     }
@@ -541,22 +549,70 @@ impl FrameLink for Link {
 }
 
 /// `-sL`: every target with status unknown, its typed name and (unless
-/// `-n`) its reverse name; nothing is sent.
+/// `-n`) its reverse name; nothing is sent to the targets. Names are looked
+/// up in parallel, [`LIST_CHUNK`] targets at a time, and written in target
+/// order.
 fn list_scan(plan: &Plan, opts: &Options, sink: &mut Sink<'_>) {
-    for t in plan.targets.iter() {
-        let mut h = HostResult::new(t.addr, HostStatus::Unknown, Reason::Unknown);
-        if let Some(name) = &t.name {
-            h.hostnames.push(Hostname {
-                name: name.to_string(),
-                kind: HostnameKind::User,
-            });
+    let mut resolver = if opts.no_dns {
+        None
+    } else {
+        let r = if opts.system_dns {
+            ReverseResolver::system(crate::rdns::SYSTEM_THREADS)
+        } else if opts.dns_servers.is_empty() {
+            ReverseResolver::new(ResolverConfig::system())
+        } else {
+            ReverseResolver::new(ResolverConfig::with_servers(&opts.dns_servers))
+        };
+        r.map_err(|e| eprintln!("portolan: reverse DNS unavailable: {e}"))
+            .ok()
+    };
+    let mut targets = plan.targets.iter();
+    loop {
+        let chunk: Vec<HostResult> = targets
+            .by_ref()
+            .take(LIST_CHUNK)
+            .map(|t| {
+                let mut h = HostResult::new(t.addr, HostStatus::Unknown, Reason::Unknown);
+                if let Some(name) = &t.name {
+                    h.hostnames.push(Hostname {
+                        name: name.to_string(),
+                        kind: HostnameKind::User,
+                    });
+                }
+                h
+            })
+            .collect();
+        if chunk.is_empty() {
+            break;
         }
-        if !opts.no_dns {
-            add_reverse_name(&mut h);
+        let mut names: HashMap<IpAddr, Option<String>> = HashMap::new();
+        if let Some(r) = &mut resolver {
+            let mut asked = 0;
+            for h in &chunk {
+                if !names.contains_key(&h.addr) && r.submit(h.addr) {
+                    names.insert(h.addr, None);
+                    asked += 1;
+                }
+            }
+            while asked > 0 {
+                let Some((addr, name)) = r.recv_timeout(Duration::from_secs(30)) else {
+                    break;
+                };
+                asked -= 1;
+                names.insert(addr, name);
+            }
         }
-        sink.write(&h);
+        for mut h in chunk {
+            if let Some(Some(name)) = names.get(&h.addr) {
+                crate::rdns::add_ptr_name(&mut h, name);
+            }
+            sink.write(&h);
+        }
     }
 }
+
+/// Targets of `-sL` named per round of parallel lookups.
+const LIST_CHUNK: usize = 4096;
 
 /// What silence means for a technique: the probe module knows for raw
 /// scans; for connect scans it is nmap's "filtered (no-response)".
@@ -667,10 +723,11 @@ struct Sink<'a> {
     table: &'static ServiceTable,
     hosts_up: u64,
     error: Option<io::Error>,
-    reverse_dns: bool,
     /// Background work on up hosts before they are written (service
     /// detection, reverse DNS), in order.
     stages: Vec<Box<dyn HostStage>>,
+    /// `-R`: down hosts are named too.
+    name_down: bool,
     reporter: Reporter,
     /// What discovery found for each up host (reason, TTL, latency);
     /// `None` with `-Pn`, where every host is up by the user's word.
@@ -710,11 +767,18 @@ impl Sink<'_> {
                 p.service = Some(Box::new(ServiceInfo::from_table(name)));
             }
         }
-        if self.reverse_dns {
-            add_reverse_name(&mut host);
-        }
         self.hosts_up += 1;
         self.pass(0, host);
+    }
+
+    /// A host discovery found down: written (the outputs show it only
+    /// with `-v`), after reverse DNS with `-R`.
+    fn down(&mut self, host: HostResult) {
+        if self.name_down {
+            self.pass(0, host);
+        } else {
+            self.write(&host);
+        }
     }
 
     /// Hands `host` to stage `i`, or writes it after the last stage.
@@ -805,21 +869,6 @@ impl HostStage for HeldVersion {
             }
         }
         hosts
-    }
-}
-
-/// `-R`: the host's reverse (PTR) name through the system resolver, after
-/// any name the user typed. Lookups are one at a time for now; parallel
-/// reverse DNS for every up host comes with host discovery.
-fn add_reverse_name(host: &mut HostResult) {
-    if let Ok(name) = dns_lookup::lookup_addr(&host.addr) {
-        let is_literal = name.parse::<IpAddr>().is_ok();
-        if !is_literal && !host.hostnames.iter().any(|h| h.name == name) {
-            host.hostnames.push(Hostname {
-                name,
-                kind: HostnameKind::Ptr,
-            });
-        }
     }
 }
 

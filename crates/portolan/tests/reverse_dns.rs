@@ -292,7 +292,6 @@ fn run_in_scanner(tb: &Testbed, args: &[&str]) -> String {
 }
 
 #[test]
-#[ignore = "needs run.rs wiring"]
 fn list_scan_names_targets_through_dns_servers() {
     if !require_root() {
         return;
@@ -338,7 +337,6 @@ fn list_scan_names_targets_through_dns_servers() {
 }
 
 #[test]
-#[ignore = "needs run.rs wiring"]
 fn ping_scan_names_up_hosts() {
     if !require_root() {
         return;
