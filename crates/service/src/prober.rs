@@ -28,6 +28,13 @@ use tokio::time::{timeout, Instant};
 /// unmatched reply cost seconds.
 const IDLE_GAP: Duration = Duration::from_millis(400);
 
+/// Silence on the NULL probe's connection after which the other probes go
+/// out too (on their own connections; the NULL probe keeps listening).
+/// Banners come within a round trip of connecting; waiting the NULL
+/// probe's full wait before asking a silent service anything is what made
+/// service detection slow.
+const EARLY_PROBES: Duration = Duration::from_millis(300);
+
 /// Confidence of a hard match.
 pub const CONF_HARD: u8 = 10;
 /// Confidence of a soft match (service name only).
@@ -79,7 +86,7 @@ impl Default for ProbeOptions {
             connect_timeout: Duration::from_secs(3),
             service_timeout: Duration::from_secs(30),
             tls: true,
-            probes_in_flight: 4,
+            probes_in_flight: 6,
             max_rate: None,
         }
     }
@@ -212,6 +219,19 @@ struct State {
     tunnel: bool,
     silent_closes: usize,
     replies: usize,
+}
+
+/// Probes of one service in flight, each on its own connection.
+struct Window {
+    /// Probe indices in sending order.
+    order: Vec<usize>,
+    /// The next of `order` to start.
+    next: usize,
+    /// Most in flight at once.
+    limit: usize,
+    set: tokio::task::JoinSet<(usize, Vec<u8>, bool, bool)>,
+    /// Attempts in a row that got no connection.
+    failures: usize,
 }
 
 enum Step {
@@ -475,6 +495,14 @@ impl Prober {
     }
 
     /// Runs the NULL probe and the ordered probes once, plain or in TLS.
+    ///
+    /// Probes go out on their own connections, up to `probes_in_flight`
+    /// at once, a new one as soon as one finishes: those whose port hints
+    /// fit at once, the rest once the NULL probe has heard nothing for
+    /// [`EARLY_PROBES`]. The NULL connection keeps listening for its full
+    /// wait meanwhile, and every reply is judged as it arrives, so a
+    /// service costs about the time of the probe that names it, not the
+    /// sum of the waits before it.
     async fn tcp_phase(
         &self,
         t: &Target,
@@ -485,23 +513,21 @@ impl Prober {
         let db = self.inner.db.clone();
         let tunnel = st.tunnel;
         let tls_ok = !tunnel && self.inner.tls.is_some();
+        let tls_hint = db.probes().iter().any(|p| p.tls_ports.contains(t.port));
         let mut spare: Option<Conn> = None;
-        let order: Vec<usize> = self.order(t.port, Transport::Tcp, tunnel);
-        let in_flight = self.inner.opts.probes_in_flight.max(1);
-
-        // Probes whose port hints fit go out while NULL listens: on a
-        // well-known port the answer then comes without the banner wait.
-        let hinted = order
+        let mut w = Window {
+            order: self.order(t.port, Transport::Tcp, tunnel),
+            next: 0,
+            limit: self.inner.opts.probes_in_flight.max(1),
+            set: tokio::task::JoinSet::new(),
+            failures: 0,
+        };
+        let hinted = w
+            .order
             .iter()
             .take_while(|&&i| self.hinted(&db.probes()[i], t.port, tunnel))
-            .count()
-            .min(in_flight);
-        let mut early = tokio::task::JoinSet::new();
-        for &idx in &order[..hinted] {
-            let me = self.clone();
-            let target = *t;
-            early.spawn(async move { me.attempt(target, idx, None, deadline, tunnel).await });
-        }
+            .count();
+        self.fill(&mut w, hinted, st, &mut spare, t, deadline, tunnel);
 
         if let Some(null) = db
             .probe(NULL_PROBE)
@@ -519,19 +545,35 @@ impl Prober {
             let Some(mut conn) = conn else {
                 return Step::Done;
             };
-            // Listen for a banner while judging hinted probes' replies as
+            // On a TLS port, a short silence is enough to try TLS.
+            let wait = if tls_ok && tls_hint {
+                EARLY_PROBES
+            } else {
+                null.wait
+            };
+            // Listen for a banner while judging other probes' replies as
             // they come: the first hard match ends it all.
             let (reply, eof) = {
-                let listen = self.exchange(&mut conn, t, null, deadline, tunnel);
+                let listen = self.exchange(&mut conn, t, null, wait, deadline, tunnel);
                 tokio::pin!(listen);
+                let early = tokio::time::sleep(EARLY_PROBES);
+                tokio::pin!(early);
+                let mut early_done = false;
                 loop {
                     tokio::select! {
                         r = &mut listen => break r,
-                        Some(r) = early.join_next(), if !early.is_empty() => {
+                        () = &mut early, if !early_done => {
+                            early_done = true;
+                            let all = w.order.len();
+                            self.fill(&mut w, all, st, &mut None, t, deadline, tunnel);
+                        }
+                        Some(r) = w.set.join_next(), if !w.set.is_empty() => {
                             let Ok(r) = r else { continue };
-                            if let (Some(step), _) = self.take(r, t, st, tls_ok) {
+                            if let Some(step) = self.settle(&mut w, r, t, st, tls_ok) {
                                 return step;
                             }
+                            let all = if early_done { w.order.len() } else { hinted };
+                            self.fill(&mut w, all, st, &mut None, t, deadline, tunnel);
                         }
                     }
                 }
@@ -550,7 +592,6 @@ impl Prober {
             } else {
                 spare = Some(conn);
             }
-            let tls_hint = db.probes().iter().any(|p| p.tls_ports.contains(t.port));
             if tls_ok && reply.is_empty() && tls_hint {
                 drop(spare.take());
                 if let Some((c, cert)) = self.connect_tls(t, deadline).await {
@@ -560,48 +601,76 @@ impl Prober {
             }
         }
 
-        if hinted > 0 {
-            let (step, _) = self.collect(&mut early, t, st, tls_ok).await;
-            if let Some(step) = step {
-                return step;
-            }
-        }
-        let mut next = hinted;
-        while next < order.len() && !left(deadline).is_zero() {
-            // The next few probes, skipping those that cannot refine a
-            // soft match.
-            let mut batch = Vec::new();
-            while batch.len() < in_flight && next < order.len() {
-                let idx = order[next];
-                next += 1;
-                let probe = &db.probes()[idx];
-                let useful = st
-                    .soft
-                    .as_ref()
-                    .is_none_or(|soft| probe.rules.iter().any(|r| r.service == soft.service));
-                if useful {
-                    batch.push(idx);
-                }
-            }
-            if batch.is_empty() {
+        loop {
+            let all = w.order.len();
+            self.fill(&mut w, all, st, &mut spare, t, deadline, tunnel);
+            let Some(r) = w.set.join_next().await else {
                 break;
-            }
-            let mut set = tokio::task::JoinSet::new();
-            for &idx in &batch {
-                let me = self.clone();
-                let target = *t;
-                let conn = spare.take();
-                set.spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
-            }
-            let (step, connected) = self.collect(&mut set, t, st, tls_ok).await;
-            if let Some(step) = step {
+            };
+            let Ok(r) = r else { continue };
+            if let Some(step) = self.settle(&mut w, r, t, st, tls_ok) {
                 return step;
-            }
-            if connected == 0 {
-                break;
             }
         }
         Step::Done
+    }
+
+    /// Starts probes from `w.order[w.next..upto]` until `w.limit` are in
+    /// flight, skipping those that cannot refine a soft match; the first
+    /// one gets the `spare` connection, if any. Starts nothing once the
+    /// deadline has passed or connections keep failing.
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &self,
+        w: &mut Window,
+        upto: usize,
+        st: &State,
+        spare: &mut Option<Conn>,
+        t: &Target,
+        deadline: Instant,
+        tunnel: bool,
+    ) {
+        let db = self.inner.db.clone();
+        while w.set.len() < w.limit && w.next < upto.min(w.order.len()) {
+            if left(deadline).is_zero() || w.failures >= w.limit {
+                return;
+            }
+            let idx = w.order[w.next];
+            w.next += 1;
+            let probe = &db.probes()[idx];
+            let useful = st
+                .soft
+                .as_ref()
+                .is_none_or(|soft| probe.rules.iter().any(|r| r.service == soft.service));
+            if !useful {
+                continue;
+            }
+            let me = self.clone();
+            let target = *t;
+            let conn = spare.take();
+            w.set
+                .spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
+        }
+    }
+
+    /// Judges one finished probe of the window and counts connection
+    /// failures (a run of them as long as the window stops probing: the
+    /// port no longer takes connections).
+    fn settle(
+        &self,
+        w: &mut Window,
+        r: (usize, Vec<u8>, bool, bool),
+        t: &Target,
+        st: &mut State,
+        tls_ok: bool,
+    ) -> Option<Step> {
+        let (step, connected) = self.take(r, t, st, tls_ok);
+        if connected {
+            w.failures = 0;
+        } else {
+            w.failures += 1;
+        }
+        step
     }
 
     /// Judges the replies of probes in flight as they arrive; returns the
@@ -670,7 +739,9 @@ impl Prober {
         let Some(mut conn) = conn else {
             return (idx, Vec::new(), false, false);
         };
-        let (reply, eof) = self.exchange(&mut conn, &t, probe, deadline, tunnel).await;
+        let (reply, eof) = self
+            .exchange(&mut conn, &t, probe, probe.wait, deadline, tunnel)
+            .await;
         (idx, reply, eof, true)
     }
 
@@ -709,6 +780,7 @@ impl Prober {
         conn: &mut Conn,
         t: &Target,
         probe: &Probe,
+        wait: Duration,
         deadline: Instant,
         tunnel: bool,
     ) -> (Vec<u8>, bool) {
@@ -723,7 +795,7 @@ impl Prober {
                 return (Vec::new(), true);
             }
         }
-        let end = Instant::now() + probe.wait.min(left(deadline));
+        let end = Instant::now() + wait.min(left(deadline));
         let mut reply = Vec::new();
         let mut buf = vec![0u8; 16 * 1024];
         let mut eof = false;

@@ -186,3 +186,58 @@ async fn closed_port_gives_nothing() {
     assert_eq!(r[0].service, None);
     assert_eq!(r[0].banner, None);
 }
+
+/// Services that wait to be asked, on ports no probe hints: the probes go
+/// out 0.3 s into the NULL probe's 1.5 s wait, a few at once, so each is
+/// named well before the banner wait alone would end (it once took the
+/// NULL wait plus every earlier probe's wait).
+#[tokio::test]
+async fn silent_services_are_asked_before_the_banner_wait_ends() {
+    let db = Arc::new(Database::builtin().unwrap());
+    let http = server(b"", false, |req| {
+        req.starts_with(b"GET ")
+            .then(|| b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n\r\n".to_vec())
+    })
+    .await;
+    // Answers only memcached's `version` (rarity 2) and ignores the rest.
+    let mc = server(b"", false, |req| {
+        (req == b"version\r\n").then(|| b"VERSION 1.6.18\r\n".to_vec())
+    })
+    .await;
+    // A banner late enough that other probes are already out.
+    let late = {
+        let l = TcpListener::bind((LO, 0)).await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                    let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+                    let mut buf = [0u8; 1024];
+                    while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+                });
+            }
+        });
+        port
+    };
+    let prober = Prober::new(db, opts());
+    let t0 = Instant::now();
+    let r = prober.detect(&[tcp(http), tcp(mc), tcp(late)]).await;
+    let took = t0.elapsed();
+    let got: Vec<_> = r
+        .iter()
+        .map(|d| {
+            let s = d.service.as_ref().expect("identified");
+            (s.name.clone(), s.version.clone())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("http".to_string(), Some("1.22.1".to_string())),
+            ("memcached".to_string(), Some("1.6.18".to_string())),
+            ("ssh".to_string(), Some("9.6".to_string())),
+        ]
+    );
+    assert!(took < Duration::from_millis(1200), "took {took:?}");
+}
