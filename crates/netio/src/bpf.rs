@@ -5,7 +5,7 @@
 //! all of it into user space would cost more than the scan itself, so the
 //! kernel runs this filter on every packet and queues only those that can be
 //! replies: incoming IPv4 or IPv6 packets addressed to one of the scan's
-//! source addresses, carrying TCP, UDP, ICMP or ICMPv6. The engine still
+//! source addresses, carrying TCP, UDP, SCTP, ICMP or ICMPv6. The engine still
 //! validates every packet it gets; the filter only saves work.
 //!
 //! The packet socket is `SOCK_DGRAM`, so offset 0 is the first byte of the
@@ -141,6 +141,7 @@ pub(crate) fn reply_filter(
         Stmt(ld_b, 9),
         Jeq(6, Accept, Next),
         Jeq(17, Accept, Next),
+        Jeq(132, Accept, Next),
         Jeq(1, Accept, Drop),
         Mark(V6),
     ]);
@@ -167,6 +168,7 @@ pub(crate) fn reply_filter(
         Stmt(ld_b, 6),
         Jeq(6, Accept, Next),
         Jeq(17, Accept, Next),
+        Jeq(132, Accept, Next),
         Jeq(58, Accept, Drop),
         Mark(Accept),
         Stmt(BPF_RET | BPF_K, snaplen),
@@ -297,7 +299,7 @@ mod tests {
         let s4 = Ipv4Addr::new(198, 18, 0, 1);
         let s6: Ipv6Addr = "2001:2::1".parse().unwrap();
         let prog = reply_filter(&[s4], &[s6], 1500).unwrap();
-        for proto in [6, 17, 1] {
+        for proto in [6, 17, 132, 1] {
             assert_eq!(run(&prog, &v4(s4.octets(), proto), 0x0800, HOST), 1500);
         }
         assert_eq!(run(&prog, &v4(s4.octets(), 47), 0x0800, HOST), 0, "GRE");
@@ -313,7 +315,7 @@ mod tests {
             0,
             "truncated"
         );
-        for nh in [6, 17, 58] {
+        for nh in [6, 17, 132, 58] {
             assert_eq!(run(&prog, &v6(s6, nh), 0x86dd, HOST), 1500);
         }
         assert_eq!(run(&prog, &v6(s6, 0), 0x86dd, HOST), 0, "hop-by-hop");

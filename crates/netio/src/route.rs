@@ -32,25 +32,73 @@ pub struct Route {
     pub src: IpAddr,
     /// Whether the interface is a loopback interface.
     pub is_loopback: bool,
+    /// When the target is on a directly connected Ethernet segment (veth
+    /// counts): that segment's network and prefix length, from the
+    /// interface's address that contains the target. nmap asks such
+    /// targets by ARP / Neighbor Discovery instead of IP pings.
+    pub link_net: Option<(IpAddr, u8)>,
+}
+
+impl Route {
+    /// Whether `addr` is on the same Ethernet segment as this route's
+    /// target.
+    pub fn on_link(&self, addr: IpAddr) -> bool {
+        self.link_net
+            .is_some_and(|(net, len)| in_prefix(addr, net, len))
+    }
+}
+
+/// Whether `addr` is in `net/len`.
+fn in_prefix(addr: IpAddr, net: IpAddr, len: u8) -> bool {
+    match (addr, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let len = u32::from(len.min(32));
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let len = u32::from(len.min(128));
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
 }
 
 /// One address of one local interface.
 struct IfAddr {
     name: String,
     addr: IpAddr,
+    /// Prefix length of the address's network.
+    prefix: u8,
 }
 
-/// The IP addresses of all local interfaces, and the names of the loopback
-/// interfaces (which may have no address).
-fn local_addrs() -> Result<(Vec<IfAddr>, Vec<String>), NetError> {
+/// Interface names.
+type Names = Vec<String>;
+
+/// The IP addresses of all local interfaces, the names of the loopback
+/// interfaces (which may have no address) and those of the Ethernet ones.
+fn local_addrs() -> Result<(Vec<IfAddr>, Names, Names), NetError> {
     let addrs = getifaddrs().map_err(|e| NetError::os("getifaddrs", e.into()))?;
     let mut out = Vec::new();
     let mut loopbacks = Vec::new();
+    let mut ethernet = Vec::new();
     for ifa in addrs {
         if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK)
             && !loopbacks.contains(&ifa.interface_name)
         {
             loopbacks.push(ifa.interface_name.clone());
+        }
+        if let Some(link) = ifa.address.as_ref().and_then(|a| a.as_link_addr()) {
+            // ARPHRD_ETHER
+            if link.hatype() == 1 && !ethernet.contains(&ifa.interface_name) {
+                ethernet.push(ifa.interface_name.clone());
+            }
+            continue;
         }
         let Some(sa) = ifa.address else { continue };
         let addr = if let Some(v4) = sa.as_sockaddr_in() {
@@ -60,12 +108,22 @@ fn local_addrs() -> Result<(Vec<IfAddr>, Vec<String>), NetError> {
         } else {
             continue;
         };
+        let prefix = ifa.netmask.as_ref().map_or(0, |m| {
+            if let Some(v4) = m.as_sockaddr_in() {
+                u32::from(v4.ip()).count_ones() as u8
+            } else if let Some(v6) = m.as_sockaddr_in6() {
+                u128::from(v6.ip()).count_ones() as u8
+            } else {
+                0
+            }
+        });
         out.push(IfAddr {
             name: ifa.interface_name,
             addr,
+            prefix,
         });
     }
-    Ok((out, loopbacks))
+    Ok((out, loopbacks, ethernet))
 }
 
 fn family(a: IpAddr) -> &'static str {
@@ -133,7 +191,7 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>, src: Option<IpAddr>) -> Result
             return Err(NetError::FamilyMismatch { src: s, dst });
         }
     }
-    let (addrs, loopbacks) = local_addrs()?;
+    let (addrs, loopbacks, ethernet) = local_addrs()?;
     let forced = match iface {
         Some(name) => Some((name, index_of(name)?)),
         None => None,
@@ -181,11 +239,21 @@ pub fn route_to(dst: IpAddr, iface: Option<&str>, src: Option<IpAddr>) -> Result
     };
     let ifindex = index_of(&interface)?;
     let is_loopback = loopbacks.contains(&interface);
+    let link_net = if is_loopback || !ethernet.contains(&interface) {
+        None
+    } else {
+        addrs
+            .iter()
+            .filter(|a| a.name == interface && a.prefix > 0)
+            .find(|a| in_prefix(dst, a.addr, a.prefix))
+            .map(|a| (a.addr, a.prefix))
+    };
     Ok(Route {
         interface,
         ifindex,
         src,
         is_loopback,
+        link_net,
     })
 }
 
@@ -207,6 +275,20 @@ mod tests {
             (r.interface.as_str(), r.src),
             ("lo", IpAddr::V4(Ipv4Addr::LOCALHOST))
         );
+    }
+
+    #[test]
+    fn prefixes() {
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(in_prefix(a("198.18.0.77"), a("198.18.0.1"), 24));
+        assert!(!in_prefix(a("198.18.1.77"), a("198.18.0.1"), 24));
+        assert!(in_prefix(a("198.19.5.5"), a("198.18.0.1"), 15));
+        assert!(in_prefix(a("2001:2::99"), a("2001:2::1"), 64));
+        assert!(!in_prefix(a("2001:3::99"), a("2001:2::1"), 64));
+        assert!(!in_prefix(a("198.18.0.1"), a("2001:2::1"), 0));
+        assert!(in_prefix(a("203.0.113.9"), a("198.18.0.1"), 0));
+        let r = route_to(IpAddr::V4(Ipv4Addr::LOCALHOST), None, None).unwrap();
+        assert_eq!(r.link_net, None, "loopback is no Ethernet segment");
     }
 
     #[test]
