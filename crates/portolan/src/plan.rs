@@ -129,7 +129,19 @@ impl Plan {
     pub fn build(opts: &Options, privileged: bool) -> Result<Plan, PlanError> {
         let mut warnings = Vec::new();
         let port_scan = !opts.list_scan && !opts.ping_scan;
-        let discovery = discovery(opts, privileged, &mut warnings);
+        let (targets, mut resolve_warnings) = build_targets(opts)?;
+        warnings.append(&mut resolve_warnings);
+        let mut discovery = discovery(opts, privileged, &mut warnings);
+        if matches!(discovery, Discovery::Raw(_))
+            && !opts.disable_arp_ping
+            && all_on_link(&targets, opts)
+        {
+            // As nmap: on a directly connected Ethernet segment, ARP / ND
+            // replace the IP pings (even ones the user chose), since a
+            // neighbour that answers them is certainly up and one that
+            // does not cannot be reached by IP either.
+            discovery = Discovery::Neighbor;
+        }
         if discovery == Discovery::Neighbor && !privileged {
             return Err(PlanError::Privilege {
                 flag: "-PR",
@@ -179,8 +191,6 @@ impl Plan {
             warnings.push("--udp-exact has no effect without a UDP scan (-sU).".to_string());
         }
 
-        let (targets, mut resolve_warnings) = build_targets(opts)?;
-        warnings.append(&mut resolve_warnings);
         let timing = timing(opts)?;
         let info = ScanInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -275,6 +285,38 @@ fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Di
         ports = CONNECT_PING_PORTS.to_vec();
     }
     Discovery::Connect(ports)
+}
+
+/// Targets looked at most to decide on ARP / ND by default; a longer list
+/// is not one Ethernet segment in practice, and is pinged by IP.
+const ON_LINK_CHECK_MAX: u64 = 1 << 16;
+
+/// Whether every target is on a directly connected Ethernet segment (the
+/// segment of the route to the first target of its family).
+fn all_on_link(targets: &TargetList, opts: &Options) -> bool {
+    let n = targets.len();
+    if n == 0 || n > ON_LINK_CHECK_MAX {
+        return false;
+    }
+    let iface = opts.net.interface.as_deref();
+    let mut routes: [Option<portolan_netio::Route>; 2] = [None, None];
+    for t in targets.iter() {
+        let family = usize::from(t.addr.is_ipv6());
+        if routes[family].is_none() {
+            let source = opts
+                .net
+                .source_addr
+                .filter(|s| s.is_ipv4() == t.addr.is_ipv4());
+            match portolan_netio::route_to(t.addr, iface, source) {
+                Ok(r) if r.link_net.is_some() => routes[family] = Some(r),
+                _ => return false,
+            }
+        }
+        if !routes[family].as_ref().is_some_and(|r| r.on_link(t.addr)) {
+            return false;
+        }
+    }
+    true
 }
 
 fn default_port(kind: PingKind) -> u16 {

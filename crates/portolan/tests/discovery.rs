@@ -53,9 +53,12 @@ fn targets(tb: &Testbed) -> Vec<String> {
     (0..3).map(|i| tb.target_addr(i).to_string()).collect()
 }
 
+/// A run with IP pings: every target is on the scanner's Ethernet
+/// segment, where ARP would otherwise replace them.
 fn portolan(tb: &Testbed, args: &[&str], target: usize) -> Output {
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(["-n", "-T4", "--max-retries", "1"]).args(args);
+    cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
+        .args(args);
     cmd.arg(tb.target_addr(target).to_string());
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
     assert!(
@@ -155,6 +158,41 @@ fn up_and_down_with_each_technique() {
 }
 
 #[test]
+fn default_discovery_on_a_segment_is_arp() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    let t = targets(&tb);
+    // Every target is a neighbour: ARP replaces the IP pings, so even the
+    // host that drops all IP is up (it answers ARP), with its MAC address.
+    for i in [ICMP_ONLY, TCP_443_ONLY, SILENT] {
+        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        cmd.args(["-n", "-T4", "-sn", "-oX", "-", &t[i]]);
+        let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+        let xml = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            statuses(&xml)[&t[i]],
+            ("up".to_string(), "arp-response".to_string()),
+            "target {i}: {xml}"
+        );
+        assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
+    }
+    // The user's IP pings give way to ARP too, as in nmap...
+    let out = {
+        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        cmd.args(["-n", "-T4", "-sn", "-v", "-PE", "-oX", "-", &t[SILENT]]);
+        tb.run_in_scanner(&mut cmd).expect("portolan runs")
+    };
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(statuses(&xml)[&t[SILENT]].1, "arp-response", "{xml}");
+    // ...unless --disable-arp-ping.
+    let out = portolan(&tb, &["-sn", "-v", "-PE", "-oX", "-"], SILENT);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(statuses(&xml)[&t[SILENT]].0, "down", "{xml}");
+}
+
+#[test]
 fn ping_scan_and_port_scan_output() {
     if !require_root() {
         return;
@@ -221,7 +259,7 @@ fn every_host_down_prints_the_hint() {
     let silent = tb.target_addr(SILENT).to_string();
     for extra in [&["-sn"][..], &["-p", "22"][..]] {
         let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-        cmd.args(["-n", "-T4", "--max-retries", "1"])
+        cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
             .args(extra)
             .arg(&silent);
         let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");

@@ -33,7 +33,7 @@ fn testbed() -> Testbed {
 
 fn portolan(tb: &Testbed, args: &[&str], target: &str) -> Output {
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(["-n", "-T4", "--max-retries", "1"])
+    cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
         .args(args)
         .arg(target);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");

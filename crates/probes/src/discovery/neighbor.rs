@@ -159,8 +159,14 @@ impl NeighborProbe for NdSweep {
     }
 }
 
+/// Listening after a round lasts this many times the slowest answer so
+/// far...
+const ADAPTIVE_FACTOR: u32 = 8;
+/// ...and at least this long.
+const ADAPTIVE_FLOOR: Duration = Duration::from_millis(25);
+
 /// Asks every target (`tries` rounds at most, each followed by up to
-/// `wait` of listening) and returns the neighbours that answered, in the
+/// `wait` of listening, less once answers show how quick the segment is) and returns the neighbours that answered, in the
 /// order of `targets`. Targets of the probe's other family are skipped.
 pub fn sweep(
     probe: &dyn NeighborProbe,
@@ -204,7 +210,16 @@ pub fn sweep(
             sent_at.insert(t, Some(Instant::now()));
             collect(probe, link, Duration::ZERO, &sent_at, &mut found)?;
         }
-        let end = Instant::now() + wait;
+        // Once neighbours have answered, the others are given several
+        // times the slowest answer (at least ADAPTIVE_FLOOR), not the whole
+        // `wait`: a segment answers within a millisecond or not at all, and
+        // the silent ones get another round.
+        let slowest = found.values().map(|n| n.rtt).max();
+        let patience = match slowest {
+            Some(rtt) => (rtt * ADAPTIVE_FACTOR).max(ADAPTIVE_FLOOR).min(wait),
+            None => wait,
+        };
+        let end = Instant::now() + patience;
         while found.len() < sent_at.len() {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
