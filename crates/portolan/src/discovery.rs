@@ -1,16 +1,15 @@
 //! Host discovery: which targets are up, before any port is scanned.
 //!
 //! Why it is a scan of its own: the ping probes are probe modules like the
-//! port scans, so one engine [`Scan`] whose techniques are the chosen pings
+//! port scans, so one engine scan whose techniques are the chosen pings
 //! gets rate control, retransmission, validation and permutation for free.
-//! A host is up when any of its probes got an answer; the port scan then
-//! runs over the up hosts only, so a down host costs no port probes.
-//! `-PR` is the exception: ARP and ND are link-layer sweeps, not probe
-//! modules, and run on a frame socket (see `run.rs`).
-//!
-//! The engine has no way yet to stop probing a host once one of its probes
-//! was answered, so an up host still receives every ping technique (a
-//! handful of packets per host; nmap stops at the first answer).
+//! A host is up when any of its probes got an answer, and the engine stops
+//! pinging it at that answer (`ScanPlan::decide_on_answer`). The port scan
+//! runs over up hosts only, pipelined with discovery through
+//! [`portolan_engine::Pipeline`], so a down host costs no port probes.
+//! ARP and ND (`-PR`, and the default on a directly connected Ethernet
+//! segment) are link-layer sweeps, not probe modules, and run on a frame
+//! socket before the port scan (see `run.rs`).
 
 use portolan_engine::{HostTarget, TechniquePlan};
 use portolan_model::{HostResult, HostStatus, PortState, Reason};
