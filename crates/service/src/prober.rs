@@ -5,11 +5,16 @@
 //! and the slowest (silent) ones cost one wait each, not one wait in a
 //! queue. Per service the order is nmap's: the NULL probe (connect and
 //! listen for a banner), then probes whose port hints fit, then the rest by
-//! rarity up to the version intensity. A reply is matched as it arrives, so
-//! a service that answers at once is identified at once instead of after
-//! the probe's full wait. TLS is detected from a reply (a TLS record), from
-//! a rule naming `ssl`, or from a TLS-port hint, and then all probes are
-//! run again inside the tunnel.
+//! rarity up to the version intensity. Unlike nmap, probes do not wait for
+//! each other: each has its own connection and a few are in flight at
+//! once (hinted ones with the NULL probe, the rest after a short silence),
+//! because serial waits for silent services are where nmap's `-sV` time
+//! goes. A reply is matched as it arrives, so a service that answers at
+//! once is identified at once instead of after the probe's full wait. TLS
+//! is detected from a reply (a TLS record), from a rule naming `ssl`, from
+//! a TLS-port hint, or from a service that silently closes on plain text,
+//! and then all probes are run again inside the tunnel. `--max-rate`
+//! paces new connections and UDP probes across all services.
 
 use crate::db::{Database, Probe, Transport, NULL_PROBE};
 use crate::matcher::{Identity, Subject, MAX_SUBJECT};
