@@ -71,8 +71,9 @@ pub struct VersionStage {
 
 impl VersionStage {
     /// Starts the stage's runtime. `parallelism` bounds the services probed
-    /// at once; `max_rate` (the scan's `--max-rate`) bounds new connections
-    /// and UDP probes per second.
+    /// at once (and the file-descriptor limit, raised to its hard maximum,
+    /// bounds it further); `max_rate` (the scan's `--max-rate`) bounds new
+    /// connections and UDP probes per second.
     pub fn start(
         db: Arc<Database>,
         opts: &VersionOptions,
@@ -84,12 +85,17 @@ impl VersionStage {
             .thread_name("portolan-sv")
             .enable_all()
             .build()?;
+        let defaults = ProbeOptions::default();
+        // Each service may hold its NULL connection and a window of probe
+        // connections; half the descriptors are left to the port scan.
+        let per_service = defaults.probes_in_flight + 1;
+        let budget = portolan_connect::socket_budget(usize::MAX) / 2 / per_service;
         let popts = ProbeOptions {
             intensity: opts.intensity,
             all_ports: opts.all_ports,
-            parallelism: parallelism.max(1),
+            parallelism: parallelism.clamp(1, budget.max(1)),
             max_rate,
-            ..ProbeOptions::default()
+            ..defaults
         };
         let mut prober = Prober::new(db, popts);
         if opts.trace {
