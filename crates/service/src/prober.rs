@@ -222,6 +222,8 @@ struct State {
     banner: Option<Vec<u8>>,
     cert: Option<CertInfo>,
     tunnel: bool,
+    /// The probe whose reply showed TLS: inside the tunnel it goes first.
+    tls_probe: Option<usize>,
     silent_closes: usize,
     replies: usize,
 }
@@ -520,18 +522,27 @@ impl Prober {
         let tls_ok = !tunnel && self.inner.tls.is_some();
         let tls_hint = db.probes().iter().any(|p| p.tls_ports.contains(t.port));
         let mut spare: Option<Conn> = None;
+        let mut order = self.order(t.port, Transport::Tcp, tunnel);
+        let mut hinted = order
+            .iter()
+            .take_while(|&&i| self.hinted(&db.probes()[i], t.port, tunnel))
+            .count();
+        // An HTTP server that said "this is a TLS port" will answer HTTP
+        // inside the tunnel: ask it at once, like a hinted probe.
+        if let Some(p) = st.tls_probe.filter(|_| tunnel) {
+            if let Some(pos) = order.iter().position(|&i| i == p).filter(|&x| x >= hinted) {
+                order.remove(pos);
+                order.insert(hinted, p);
+                hinted += 1;
+            }
+        }
         let mut w = Window {
-            order: self.order(t.port, Transport::Tcp, tunnel),
+            order,
             next: 0,
             limit: self.inner.opts.probes_in_flight.max(1),
             set: tokio::task::JoinSet::new(),
             failures: 0,
         };
-        let hinted = w
-            .order
-            .iter()
-            .take_while(|&&i| self.hinted(&db.probes()[i], t.port, tunnel))
-            .count();
         self.fill(&mut w, hinted, st, &mut spare, t, deadline, tunnel);
 
         if let Some(null) = db
@@ -722,7 +733,11 @@ impl Prober {
             return (Some(Step::Tls(None)), ok);
         }
         let db = self.inner.db.clone();
-        (self.judge(t, &db.probes()[idx], &reply, st, tls_ok), ok)
+        let step = self.judge(t, &db.probes()[idx], &reply, st, tls_ok);
+        if matches!(step, Some(Step::Tls(_))) {
+            st.tls_probe = Some(idx);
+        }
+        (step, ok)
     }
 
     /// Sends probe `idx` on `conn` or a new connection. Returns the probe,
