@@ -11,7 +11,7 @@ use crate::discovery;
 use crate::plan::{unix_now, Discovery, Driver, Plan, PlanError};
 use crate::progress::Reporter;
 use crate::stage::HostStage;
-use crate::version::{detect, load_database, VersionOptions};
+use crate::version::{load_database, VersionOptions, VersionStage};
 use portolan_connect::ConnectOptions;
 use portolan_dns::{ResolverConfig, ReverseResolver};
 use portolan_engine::{
@@ -113,12 +113,8 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     }
     if let (Some(v), Some(db)) = (&version, &service_db) {
         let parallelism = plan.timing.max_parallelism.min(1024) as usize;
-        sink.stages.push(Box::new(HeldVersion {
-            hosts: Vec::new(),
-            db: Arc::clone(db),
-            opts: v.clone(),
-            parallelism,
-        }));
+        let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
+        sink.stages.push(Box::new(stage));
     }
     let mut hosts_down = 0;
     let result = match &plan.discovery {
@@ -839,36 +835,6 @@ impl Observer for Sink<'_> {
 
     fn progress(&mut self, progress: &Progress) {
         Sink::progress(self, progress);
-    }
-}
-
-/// Service detection over every host at the end of the scan, until the
-/// streaming stage replaces it.
-struct HeldVersion {
-    hosts: Vec<HostResult>,
-    db: Arc<portolan_service::Database>,
-    opts: VersionOptions,
-    parallelism: usize,
-}
-
-impl HostStage for HeldVersion {
-    fn submit(&mut self, host: HostResult) {
-        self.hosts.push(host);
-    }
-
-    fn try_next(&mut self) -> Option<HostResult> {
-        None
-    }
-
-    fn finish(&mut self, interrupted: bool) -> Vec<HostResult> {
-        let mut hosts = std::mem::take(&mut self.hosts);
-        if !interrupted {
-            let db = Arc::clone(&self.db);
-            if let Err(e) = detect(&mut hosts, db, &self.opts, self.parallelism) {
-                eprintln!("portolan: service detection failed: {e}");
-            }
-        }
-        hosts
     }
 }
 
