@@ -370,8 +370,10 @@ impl Engine for Pipeline {
         let mut p = Progress {
             probes_sent: d.probes_sent + self.past.probes_sent,
             retransmits: d.retransmits + self.past.retransmits,
-            ports_resolved: self.past.ports_resolved,
-            ports_total: self.past.ports_total,
+            // Discovery's probes count like ports, so -sn shows progress
+            // and a port scan's share grows as hosts come up.
+            ports_resolved: d.ports_resolved + self.past.ports_resolved,
+            ports_total: d.ports_total + self.past.ports_total,
             hosts_done: d.hosts_done,
             hosts_total: d.hosts_total,
             rate: d.rate,

@@ -354,6 +354,10 @@ struct InFlight {
     sent_at: Instant,
     attempt: u8,
     gen: u32,
+    /// Number of this transmission among all the scan's, so a pipe or
+    /// deadline entry of an earlier transmission of the same port (one the
+    /// driver could not send, then sent again) is never taken for it.
+    launch: u32,
     known: bool,
     epoch: u64,
     in_pipe: bool,
@@ -392,8 +396,13 @@ pub struct Scan {
     /// answered) to hosts that answered / that did not.
     pipe_known: usize,
     pipe_silent: usize,
-    pipe: VecDeque<(Instant, u64, u32, u8)>,
-    deadlines: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
+    /// `(sent, key, launch)` of probes in the pipe.
+    pipe: VecDeque<(Instant, u64, u32)>,
+    /// `(deadline, key, launch)` of probes in flight (stale entries are
+    /// skipped when popped, and dropped when they outnumber live ones).
+    deadlines: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    /// Transmissions launched so far (wrapping).
+    launches: u32,
     retransmit: VecDeque<(u64, u32)>,
     deferred: VecDeque<(u64, u32)>,
     host_deadlines: VecDeque<(Instant, u32, u32)>,
@@ -514,6 +523,7 @@ impl Scan {
             pipe_silent: 0,
             pipe: VecDeque::new(),
             deadlines: BinaryHeap::new(),
+            launches: 0,
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),
             host_deadlines: VecDeque::new(),
@@ -595,13 +605,13 @@ impl Scan {
 
     fn drain_pipe(&mut self, now: Instant) {
         let pt = self.pipe_time();
-        while let Some(&(sent, key, gen, attempt)) = self.pipe.front() {
+        while let Some(&(sent, key, launch)) = self.pipe.front() {
             if sent + pt > now {
                 break;
             }
             self.pipe.pop_front();
             if let Some(f) = self.in_flight.get_mut(&key) {
-                if f.gen == gen && f.attempt == attempt && f.in_pipe {
+                if f.launch == launch && f.in_pipe {
                     f.in_pipe = false;
                     self.cc.on_silence();
                     if f.known {
@@ -820,12 +830,15 @@ impl Scan {
         let host = self.hosts[slot as usize].as_ref().expect("live");
         let deadline = now + self.rto(host);
         let epoch = self.cc.on_send(now, self.global_rtt.srtt());
+        self.launches = self.launches.wrapping_add(1);
+        let launch = self.launches;
         self.in_flight.insert(
             key,
             InFlight {
                 sent_at: now,
                 attempt,
                 gen,
+                launch,
                 known,
                 epoch,
                 in_pipe: true,
@@ -836,8 +849,8 @@ impl Scan {
         } else {
             self.pipe_silent += 1;
         }
-        self.pipe.push_back((now, key, gen, attempt));
-        self.deadlines.push(Reverse((deadline, key, gen, attempt)));
+        self.pipe.push_back((now, key, launch));
+        self.deadlines.push(Reverse((deadline, key, launch)));
         self.sent += 1;
         if retrans {
             self.retransmits += 1;
@@ -1109,11 +1122,11 @@ impl Scan {
             // Discovery: the host is up; its other probes are moot.
             self.resolved += u64::from(h.left);
             self.finish(slot, now, false);
-            return;
-        }
-        self.port_resolved(slot, now);
-        if suspect {
-            self.start_rst_pace(slot, gen, now);
+        } else {
+            self.port_resolved(slot, now);
+            if suspect {
+                self.start_rst_pace(slot, gen, now);
+            }
         }
         if first_sample {
             self.shorten_deadlines();
@@ -1131,7 +1144,7 @@ impl Scan {
             .rto(t.min_rtt_timeout, t.max_rtt_timeout, t.initial_rtt_timeout);
         for (&key, f) in &self.in_flight {
             self.deadlines
-                .push(Reverse((f.sent_at + rto, key, f.gen, f.attempt)));
+                .push(Reverse((f.sent_at + rto, key, f.launch)));
         }
     }
 
@@ -1208,13 +1221,13 @@ impl Scan {
         self.drain_pipe(now);
         self.end_measurements(now);
         let allowed = self.allowed_attempts();
-        while let Some(&Reverse((at, key, gen, attempt))) = self.deadlines.peek() {
+        while let Some(&Reverse((at, key, launch))) = self.deadlines.peek() {
             if at > now {
                 break;
             }
             self.deadlines.pop();
             match self.in_flight.get(&key) {
-                Some(f) if f.gen == gen && f.attempt == attempt => {}
+                Some(f) if f.launch == launch => {}
                 _ => continue,
             }
             let Some(f) = self.take_in_flight(key) else {
@@ -1236,7 +1249,7 @@ impl Scan {
             if paced {
                 self.exhausted(slot, idx, sent, now);
             } else if sent < allowed && !self.stopped {
-                self.retransmit.push_back((key, gen));
+                self.retransmit.push_back((key, f.gen));
             } else {
                 self.exhausted(slot, idx, sent, now);
             }
@@ -1246,8 +1259,8 @@ impl Scan {
             let live: Vec<_> = self
                 .deadlines
                 .drain()
-                .filter(|Reverse((_, key, gen, attempt))| {
-                    matches!(self.in_flight.get(key), Some(f) if f.gen == *gen && f.attempt == *attempt)
+                .filter(|Reverse((_, key, launch))| {
+                    matches!(self.in_flight.get(key), Some(f) if f.launch == *launch)
                 })
                 .collect();
             self.deadlines = live.into();

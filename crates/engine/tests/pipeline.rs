@@ -143,8 +143,9 @@ fn down_hosts_cost_no_port_probes_and_up_hosts_are_scanned() {
     let first_up = r.hosts.iter().position(|h| h.status == HostStatus::Up);
     let last_down = r.hosts.iter().rposition(|h| h.status == HostStatus::Down);
     assert!(first_up < last_down, "{first_up:?} {last_down:?}");
-    assert_eq!(r.progress.ports_total, 16 * 100);
-    assert_eq!(r.progress.ports_resolved, 16 * 100);
+    // 200 hosts x 2 pings, then 16 hosts x 100 ports.
+    assert_eq!(r.progress.ports_total, 200 * 2 + 16 * 100);
+    assert_eq!(r.progress.ports_resolved, 200 * 2 + 16 * 100);
 }
 
 #[test]

@@ -303,3 +303,29 @@ fn replies_for_attempts_never_sent_are_ignored() {
     scan.on_reply(now, 0, reply(0));
     assert_eq!(scan.progress().ports_resolved, 1);
 }
+
+#[test]
+fn a_probe_sent_again_after_a_send_error_keeps_its_own_deadline() {
+    // One port, 1 s initial timeout. The first transmission fails to send
+    // half a second in and goes out again: its timeout runs from the
+    // second send, not from the failed one.
+    let t0 = Instant::now();
+    let hosts: Box<dyn HostSource> = Box::new(vec![HostTarget {
+        addr: "198.18.0.9".parse().unwrap(),
+        name: None,
+    }]);
+    let mut scan = Scan::new(plan(vec![tech(vec![80])], 1), hosts, t0);
+    let p = scan.poll_probe(t0).expect("first probe");
+    let t1 = t0 + Duration::from_millis(500);
+    scan.on_send_error(t1, &p, SendError::Transient);
+    let again = scan.poll_probe(t1).expect("sent again");
+    assert_eq!(again.spec.attempt, 0);
+    // A second after the failed send, the real one is 0.5 s old.
+    scan.handle_timeouts(t0 + Duration::from_millis(1100));
+    assert_eq!(scan.poll_probe(t0 + Duration::from_millis(1100)), None);
+    assert_eq!(scan.in_flight(), 1);
+    // Its own deadline passes: retransmitted.
+    let t2 = again.deadline + Duration::from_millis(1);
+    scan.handle_timeouts(t2);
+    assert_eq!(scan.poll_probe(t2).map(|p| p.spec.attempt), Some(1));
+}

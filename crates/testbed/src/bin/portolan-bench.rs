@@ -3,7 +3,8 @@
 //!
 //! Usage: `portolan-bench [--runs N] [--portolan PATH] [--extra-args "..."]
 //! [--timeout SECS] [--list] [scenario...]` (as root). Exits 1 if any
-//! scenario misses its target or has a failed run, 2 on bad usage.
+//! scenario misses its target or has a failed run, 2 on bad usage. With
+//! `PORTOLAN_BENCH_STDERR` set, portolan's standard error is shown.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -123,6 +124,10 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
             }
         };
         let secs = out.wall.as_secs_f64();
+        if std::env::var_os("PORTOLAN_BENCH_STDERR").is_some() {
+            // For diagnosis (e.g. with --extra-args "--stats-every 100ms").
+            eprint!("{}", out.stderr);
+        }
         let rss_text = out.peak_rss_kb.map_or("peak RSS ?".to_string(), |kb| {
             format!("peak RSS {:.1} MiB", mib(kb))
         });
