@@ -516,6 +516,7 @@ fn host_discovery_and_dns_flags() {
         "invalid value \"ns1\" for --dns-servers: expected IP addresses separated by commas (e.g. 198.18.0.53,2001:2::53)"
     );
     assert!(opts(&["--disable-arp-ping"]).disable_arp_ping);
+    assert!(opts(&["--send-ip"]).disable_arp_ping);
 }
 
 #[test]
