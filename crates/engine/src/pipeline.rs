@@ -164,6 +164,17 @@ impl Pipeline {
         }
     }
 
+    /// Adds a host found up by other means (an ARP / ND sweep): it is
+    /// port-scanned like the hosts discovery finds (or, without a port
+    /// scan, handed out as it is).
+    pub fn add_up(&mut self, host: HostResult) {
+        if self.port_plan.is_some() && !self.stopped {
+            self.waiting.push(host);
+        } else {
+            self.done.push_back(host);
+        }
+    }
+
     /// Number of discovery techniques: port-scan technique `i` is
     /// driver technique `offset() + i`.
     pub fn offset(&self) -> usize {

@@ -56,5 +56,5 @@ pub use frame::{interface_mac, is_ethernet, FrameFilter, FrameIo};
 pub use privilege::has_raw_privilege;
 pub use rawio::{IoStats, RawConfig, RawIo};
 pub use ring::RecvStats;
-pub use route::{route_to, Route};
+pub use route::{route_to, LinkNets, Route};
 pub use send::SendStats;

@@ -48,6 +48,45 @@ impl Route {
     }
 }
 
+/// The directly connected Ethernet networks of this host (veth counts),
+/// for choosing ARP / Neighbor Discovery per target as nmap does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkNets {
+    /// `(interface, address, prefix length)` of every address of an
+    /// Ethernet interface.
+    pub nets: Vec<(String, IpAddr, u8)>,
+    /// Every local address (never a neighbour of its own host).
+    pub local: Vec<IpAddr>,
+}
+
+impl LinkNets {
+    /// Reads the interfaces' addresses.
+    pub fn read() -> Result<LinkNets, NetError> {
+        let (addrs, _, ethernet) = local_addrs()?;
+        let nets = addrs
+            .iter()
+            .filter(|a| ethernet.contains(&a.name) && a.prefix > 0 && !is_link_local(a.addr))
+            .map(|a| (a.name.clone(), a.addr, a.prefix))
+            .collect();
+        Ok(LinkNets {
+            nets,
+            local: addrs.iter().map(|a| a.addr).collect(),
+        })
+    }
+
+    /// The Ethernet interface whose segment holds `addr`, with this host's
+    /// address on that segment; `None` when `addr` is not a neighbour.
+    pub fn segment_of(&self, addr: IpAddr) -> Option<(&str, IpAddr)> {
+        if addr.is_loopback() || self.local.contains(&addr) {
+            return None;
+        }
+        self.nets
+            .iter()
+            .find(|(_, net, len)| in_prefix(addr, *net, *len))
+            .map(|(name, ours, _)| (name.as_str(), *ours))
+    }
+}
+
 /// Whether `addr` is in `net/len`.
 fn in_prefix(addr: IpAddr, net: IpAddr, len: u8) -> bool {
     match (addr, net) {

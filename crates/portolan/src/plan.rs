@@ -9,6 +9,7 @@ use crate::cli::Options;
 use portolan_engine::ProbeModule;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
+use portolan_netio::LinkNets;
 use portolan_probes::discovery::{
     ping_module, PingKind, DEFAULT_PRIVILEGED, DEFAULT_SCTP_PING_PORT, DEFAULT_TCP_PING_PORT,
     DEFAULT_UDP_PING_PORT,
@@ -108,6 +109,9 @@ pub struct Plan {
     pub driver: Driver,
     /// Host discovery.
     pub discovery: Discovery,
+    /// With raw pings: this host's Ethernet segments, whose targets are
+    /// asked by ARP / ND instead (`None` with `--disable-arp-ping`).
+    pub neighbors: Option<LinkNets>,
     /// False for `-sL` and `-sn`: no port scan after discovery.
     pub port_scan: bool,
     /// The techniques, all of the same driver (empty without a port scan).
@@ -131,17 +135,16 @@ impl Plan {
         let port_scan = !opts.list_scan && !opts.ping_scan;
         let (targets, mut resolve_warnings) = build_targets(opts)?;
         warnings.append(&mut resolve_warnings);
-        let mut discovery = discovery(opts, privileged, &mut warnings);
-        if matches!(discovery, Discovery::Raw(_))
-            && !opts.disable_arp_ping
-            && all_on_link(&targets, opts)
-        {
-            // As nmap: on a directly connected Ethernet segment, ARP / ND
-            // replace the IP pings (even ones the user chose), since a
-            // neighbour that answers them is certainly up and one that
-            // does not cannot be reached by IP either.
-            discovery = Discovery::Neighbor;
-        }
+        let discovery = discovery(opts, privileged, &mut warnings);
+        // As nmap: targets on a directly connected Ethernet segment are
+        // asked by ARP / ND instead of the IP pings (even ones the user
+        // chose), since a neighbour that answers them is certainly up and
+        // one that does not cannot be reached by IP either.
+        let neighbors = if matches!(discovery, Discovery::Raw(_)) && !opts.disable_arp_ping {
+            LinkNets::read().ok().filter(|n| !n.nets.is_empty())
+        } else {
+            None
+        };
         if discovery == Discovery::Neighbor && !privileged {
             return Err(PlanError::Privilege {
                 flag: "-PR",
@@ -211,6 +214,7 @@ impl Plan {
         Ok(Plan {
             driver,
             discovery,
+            neighbors,
             port_scan,
             techniques,
             scanflags: opts.scanflags,
@@ -285,38 +289,6 @@ fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Di
         ports = CONNECT_PING_PORTS.to_vec();
     }
     Discovery::Connect(ports)
-}
-
-/// Targets looked at most to decide on ARP / ND by default; a longer list
-/// is not one Ethernet segment in practice, and is pinged by IP.
-const ON_LINK_CHECK_MAX: u64 = 1 << 16;
-
-/// Whether every target is on a directly connected Ethernet segment (the
-/// segment of the route to the first target of its family).
-fn all_on_link(targets: &TargetList, opts: &Options) -> bool {
-    let n = targets.len();
-    if n == 0 || n > ON_LINK_CHECK_MAX {
-        return false;
-    }
-    let iface = opts.net.interface.as_deref();
-    let mut routes: [Option<portolan_netio::Route>; 2] = [None, None];
-    for t in targets.iter() {
-        let family = usize::from(t.addr.is_ipv6());
-        if routes[family].is_none() {
-            let source = opts
-                .net
-                .source_addr
-                .filter(|s| s.is_ipv4() == t.addr.is_ipv4());
-            match portolan_netio::route_to(t.addr, iface, source) {
-                Ok(r) if r.link_net.is_some() => routes[family] = Some(r),
-                _ => return false,
-            }
-        }
-        if !routes[family].as_ref().is_some_and(|r| r.on_link(t.addr)) {
-            return false;
-        }
-    }
-    true
 }
 
 fn default_port(kind: PingKind) -> u16 {

@@ -22,7 +22,7 @@ use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortState, Reason, RunStats,
     ServiceInfo,
 };
-use portolan_netio::{route_to, FrameFilter, FrameIo, NetError, RawConfig, RawIo};
+use portolan_netio::{route_to, FrameFilter, FrameIo, LinkNets, NetError, RawConfig, RawIo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
 use portolan_probes::discovery::neighbor::{sweep, Neighbor, NeighborProbe};
 use portolan_probes::discovery::{ArpSweep, FrameLink, NdSweep};
@@ -275,14 +275,33 @@ fn pipelined(
     let port_plan = plan
         .port_scan
         .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
+    // Neighbours first, by ARP / ND; the IP pings skip them.
+    let mut neighbours_up = Vec::new();
+    let mut neighbours_down = 0;
+    if let Some(nets) = &plan.neighbors {
+        sweep_neighbours(plan, opts, nets, stop, &mut |h| {
+            if h.status == HostStatus::Up {
+                neighbours_up.push(h);
+            } else {
+                neighbours_down += 1;
+                sink.down(h);
+            }
+        })?;
+    }
     let mut pipe = Pipeline::new(
         scan_plan(techniques, discovery_timing(plan, opts), opts),
-        Box::new(Hosts(plan.targets.clone())),
+        ip_ping_targets(plan),
         classify,
         port_plan,
         Instant::now(),
     );
-    let mut piped = Piped { sink, down: 0 };
+    for h in neighbours_up {
+        pipe.add_up(h);
+    }
+    let mut piped = Piped {
+        sink,
+        down: neighbours_down,
+    };
     let result = match plan.driver {
         Driver::Connect => run_connect(&mut pipe, opts, stop, &mut piped),
         Driver::Raw => {
@@ -348,7 +367,7 @@ fn discover_then_scan(
     sink: &mut Sink<'_>,
     hosts_down: &mut u64,
 ) -> Result<(), RunError> {
-    let hosts = Box::new(Hosts(plan.targets.clone()));
+    let hosts = ip_ping_targets(plan);
     let mut timing_plan = discovery_timing(plan, opts);
     timing_plan.max_rate = plan.timing.max_rate;
     let mut found = Discoverer {
@@ -358,6 +377,9 @@ fn discover_then_scan(
         up: Vec::new(),
         down: 0,
     };
+    if let Some(nets) = &plan.neighbors {
+        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
+    }
     let (techniques, modules) = discovery_techniques(plan);
     let mut dplan = scan_plan(techniques, timing_plan, opts);
     dplan.decide_on_answer = true;
@@ -436,73 +458,76 @@ impl Observer for Discoverer<'_, '_> {
 /// list is never held in memory.
 const SWEEP_CHUNK: usize = 4096;
 
-/// `-PR`: ARP (IPv4) and Neighbor Discovery (IPv6) sweeps over each
-/// family's targets, on the interface of the route to that family's first
-/// target. A neighbour that answers is up (`arp-response` /
-/// `nd-response`) with its MAC address and vendor; the others are down.
-fn neighbor_sweep(
-    plan: &Plan,
-    opts: &Options,
-    stop: &AtomicBool,
-    found: &mut Discoverer<'_, '_>,
-) -> Result<(), RunError> {
-    let (first_v4, first_v6) = first_of_each_family(&plan.targets);
-    let iface = opts.net.interface.as_deref();
-    let tries = opts
-        .timing
-        .max_retries
-        .map_or(2, |r| r.saturating_add(1).min(10)) as u8;
-    let wait = plan
-        .timing
-        .initial_rtt_timeout
-        .min(Duration::from_millis(300));
-    for first in [first_v4, first_v6].into_iter().flatten() {
-        let source = opts
-            .net
-            .source_addr
-            .filter(|s| s.is_ipv4() == first.is_ipv4());
-        let route = route_to(first, iface, source)?;
-        let (filter, v4) = match route.src {
-            IpAddr::V4(a) => (
-                FrameFilter {
+/// A target's address and the name the user typed for it.
+type Named = (IpAddr, Option<Arc<str>>);
+
+/// ARP (IPv4) and Neighbor Discovery (IPv6) sweeps on frame sockets, one
+/// socket per interface and source address asked from. A neighbour that
+/// answers is up (`arp-response` / `nd-response`) with its MAC address and
+/// vendor; the others are down.
+struct Sweeper {
+    tries: u8,
+    wait: Duration,
+    links: HashMap<(String, IpAddr), (Link, Box<dyn NeighborProbe>)>,
+}
+
+impl Sweeper {
+    fn new(plan: &Plan, opts: &Options) -> Self {
+        Sweeper {
+            tries: opts
+                .timing
+                .max_retries
+                .map_or(2, |r| r.saturating_add(1).min(10)) as u8,
+            wait: plan
+                .timing
+                .initial_rtt_timeout
+                .min(Duration::from_millis(300)),
+            links: HashMap::new(),
+        }
+    }
+
+    /// Asks `targets` (of `src`'s family) from `src` on `iface`; returns
+    /// them all, decided, in order.
+    fn sweep(
+        &mut self,
+        iface: &str,
+        src: IpAddr,
+        targets: &[Named],
+    ) -> Result<Vec<HostResult>, RunError> {
+        let key = (iface.to_string(), src);
+        if !self.links.contains_key(&key) {
+            let filter = match src {
+                IpAddr::V4(a) => FrameFilter {
                     arp_for: Some(a),
                     nd_for: None,
                 },
-                true,
-            ),
-            IpAddr::V6(a) => (
-                FrameFilter {
+                IpAddr::V6(a) => FrameFilter {
                     arp_for: None,
                     nd_for: Some(a),
                 },
-                false,
-            ),
-        };
-        let io = FrameIo::open(&route.interface, &filter)?;
-        let probe: Box<dyn NeighborProbe> = match route.src {
-            IpAddr::V4(a) => Box::new(ArpSweep::new(io.mac(), a)),
-            IpAddr::V6(a) => Box::new(NdSweep::new(io.mac(), a)),
-        };
-        let mut link = Link(io);
-        let mut chunk = Vec::with_capacity(SWEEP_CHUNK);
-        let mut family = plan.targets.iter().filter(|t| t.addr.is_ipv4() == v4);
-        loop {
-            chunk.clear();
-            chunk.extend(family.by_ref().take(SWEEP_CHUNK).map(|t| (t.addr, t.name)));
-            if chunk.is_empty() || stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let addrs: Vec<IpAddr> = chunk.iter().map(|(a, _)| *a).collect();
-            let started = unix_now();
-            let answers: HashMap<IpAddr, Neighbor> =
-                sweep(probe.as_ref(), &mut link, &addrs, tries, wait)?
-                    .into_iter()
-                    .map(|n| (n.reply.ip, n))
-                    .collect();
-            for (addr, name) in chunk.drain(..) {
-                let mut h = match answers.get(&addr) {
+            };
+            let io = FrameIo::open(iface, &filter)?;
+            let probe: Box<dyn NeighborProbe> = match src {
+                IpAddr::V4(a) => Box::new(ArpSweep::new(io.mac(), a)),
+                IpAddr::V6(a) => Box::new(NdSweep::new(io.mac(), a)),
+            };
+            self.links.insert(key.clone(), (Link(io), probe));
+        }
+        let (link, probe) = self.links.get_mut(&key).expect("just opened");
+        let addrs: Vec<IpAddr> = targets.iter().map(|(a, _)| *a).collect();
+        let started = unix_now();
+        let answers: HashMap<IpAddr, Neighbor> =
+            sweep(probe.as_ref(), link, &addrs, self.tries, self.wait)?
+                .into_iter()
+                .map(|n| (n.reply.ip, n))
+                .collect();
+        let ended = unix_now();
+        Ok(targets
+            .iter()
+            .map(|(addr, name)| {
+                let mut h = match answers.get(addr) {
                     Some(n) => {
-                        let mut h = HostResult::new(addr, HostStatus::Up, n.reply.reason);
+                        let mut h = HostResult::new(*addr, HostStatus::Up, n.reply.reason);
                         h.latency = Some(n.rtt);
                         h.mac = Some(MacAddress {
                             octets: n.reply.mac,
@@ -510,7 +535,7 @@ fn neighbor_sweep(
                         });
                         h
                     }
-                    None => HostResult::new(addr, HostStatus::Down, Reason::NoResponse),
+                    None => HostResult::new(*addr, HostStatus::Down, Reason::NoResponse),
                 };
                 if let Some(name) = name {
                     h.hostnames.push(Hostname {
@@ -519,12 +544,124 @@ fn neighbor_sweep(
                     });
                 }
                 h.start_time = started;
-                h.end_time = unix_now();
+                h.end_time = ended;
+                h
+            })
+            .collect())
+    }
+}
+
+/// `-PR`: ARP / ND sweeps over each family's targets, on the interface of
+/// the route to that family's first target (so a segment reached through
+/// an interface without an address in it can be swept too).
+fn neighbor_sweep(
+    plan: &Plan,
+    opts: &Options,
+    stop: &AtomicBool,
+    found: &mut Discoverer<'_, '_>,
+) -> Result<(), RunError> {
+    let (first_v4, first_v6) = first_of_each_family(&plan.targets);
+    let iface = opts.net.interface.as_deref();
+    let mut sweeper = Sweeper::new(plan, opts);
+    for first in [first_v4, first_v6].into_iter().flatten() {
+        let source = opts
+            .net
+            .source_addr
+            .filter(|s| s.is_ipv4() == first.is_ipv4());
+        let route = route_to(first, iface, source)?;
+        let v4 = first.is_ipv4();
+        let mut family = plan.targets.iter().filter(|t| t.addr.is_ipv4() == v4);
+        loop {
+            let chunk: Vec<Named> = family
+                .by_ref()
+                .take(SWEEP_CHUNK)
+                .map(|t| (t.addr, t.name))
+                .collect();
+            if chunk.is_empty() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            for h in sweeper.sweep(&route.interface, route.src, &chunk)? {
                 found.decided(h);
             }
         }
     }
     Ok(())
+}
+
+/// Default discovery's first step, as nmap's: the targets on a directly
+/// connected Ethernet segment are asked by ARP / ND instead of IP pings.
+/// Each decided host goes to `decided`; returns nothing else, so the IP
+/// pings then skip these targets (see [`OffLink`]).
+fn sweep_neighbours(
+    plan: &Plan,
+    opts: &Options,
+    nets: &LinkNets,
+    stop: &AtomicBool,
+    decided: &mut dyn FnMut(HostResult),
+) -> Result<(), RunError> {
+    let mut sweeper = Sweeper::new(plan, opts);
+    let mut targets = plan.targets.iter();
+    loop {
+        // One pass over up to SWEEP_CHUNK targets, neighbours grouped by
+        // interface and source.
+        let mut groups: HashMap<(String, IpAddr), Vec<Named>> = HashMap::new();
+        let mut seen = 0;
+        for t in targets.by_ref() {
+            seen += 1;
+            if let Some((iface, src)) = nets.segment_of(t.addr) {
+                groups
+                    .entry((iface.to_string(), src))
+                    .or_default()
+                    .push((t.addr, t.name));
+            }
+            if seen == SWEEP_CHUNK {
+                break;
+            }
+        }
+        if seen == 0 || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        for ((iface, src), group) in groups {
+            for h in sweeper.sweep(&iface, src, &group)? {
+                decided(h);
+            }
+        }
+    }
+}
+
+/// The targets the IP pings ask: all but the neighbours ARP / ND asked.
+fn ip_ping_targets(plan: &Plan) -> Box<dyn HostSource> {
+    match &plan.neighbors {
+        Some(nets) => Box::new(OffLink {
+            targets: plan.targets.clone(),
+            nets: nets.clone(),
+        }),
+        None => Box::new(Hosts(plan.targets.clone())),
+    }
+}
+
+/// The targets that are not neighbours on an Ethernet segment (those are
+/// asked by ARP / ND): the IP pings' host source.
+struct OffLink {
+    targets: TargetList,
+    nets: LinkNets,
+}
+
+impl HostSource for OffLink {
+    fn len(&self) -> u64 {
+        self.targets.len()
+    }
+
+    fn get(&self, index: u64) -> Option<HostTarget> {
+        let t = self.targets.get(index)?;
+        if self.nets.segment_of(t.addr).is_some() {
+            return None;
+        }
+        Some(HostTarget {
+            addr: t.addr,
+            name: t.name,
+        })
+    }
 }
 
 /// netio's frame socket as the sweep's link.

@@ -178,6 +178,18 @@ fn default_discovery_on_a_segment_is_arp() {
         );
         assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
     }
+    // A neighbour found by ARP is port-scanned like any up host.
+    let out = {
+        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        cmd.args(["-n", "-T4", "-p", "443", "-oX", "-", &t[TCP_443_ONLY]]);
+        tb.run_in_scanner(&mut cmd).expect("portolan runs")
+    };
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(statuses(&xml)[&t[TCP_443_ONLY]].1, "arp-response", "{xml}");
+    assert!(
+        xml.contains(r#"<state state="open" reason="syn-ack""#),
+        "{xml}"
+    );
     // The user's IP pings give way to ARP too, as in nmap...
     let out = {
         let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
@@ -190,6 +202,32 @@ fn default_discovery_on_a_segment_is_arp() {
     let out = portolan(&tb, &["-sn", "-v", "-PE", "-oX", "-"], SILENT);
     let xml = String::from_utf8(out.stdout).unwrap();
     assert_eq!(statuses(&xml)[&t[SILENT]].0, "down", "{xml}");
+}
+
+#[test]
+fn neighbours_by_arp_and_routed_hosts_by_ip_pings_in_one_run() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = testbed();
+    // 198.19.0.0/16 is routed through the ICMP-only target: a router's
+    // far side, not a neighbour. 198.19.0.1 answers, 198.19.0.2 does not.
+    tb.sweep16(ICMP_ONLY).expect("routed /16");
+    let near = tb.target_addr(ICMP_ONLY).to_string();
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-T4", "--max-retries", "1", "-sn", "-v", "-oX", "-"])
+        .args([near.as_str(), "198.19.0.1", "198.19.0.2"]);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let got = statuses(&xml);
+    let up = |r: &str| ("up".to_string(), r.to_string());
+    assert_eq!(got[&near], up("arp-response"), "{xml}");
+    assert_eq!(got["198.19.0.1"], up("echo-reply"), "{xml}");
+    assert_eq!(got["198.19.0.2"].0, "down", "{xml}");
+    assert!(
+        xml.contains(r#"<hosts up="2" down="1" total="3"/>"#),
+        "{xml}"
+    );
 }
 
 #[test]
