@@ -29,7 +29,7 @@ use crate::target::{HostSource, HostTarget};
 use portolan_model::{HostResult, HostStatus};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// What a driver needs of the engine (see [`Scan`]'s methods of the same
 /// names for the contract).
@@ -115,6 +115,10 @@ pub struct Pipeline {
     stopped: bool,
     /// The latest instant a call passed.
     last_now: Instant,
+    /// The pipeline's start, monotonic and wall clock: a batch's plan
+    /// starts on the wall clock when the batch does.
+    t0: Instant,
+    wall0: SystemTime,
 }
 
 impl Pipeline {
@@ -137,6 +141,7 @@ impl Pipeline {
             .or(discovery.timing.max_rate)
             .filter(|r| *r > 0.0);
         let mut discovery = discovery;
+        let discovery_wall = discovery.start_wall;
         discovery.decide_on_answer = true;
         // The pipeline's bucket limits the rate; a scan's own bucket would
         // ask to be woken while the pipeline holds its probes back.
@@ -161,6 +166,8 @@ impl Pipeline {
             ports_first: false,
             stopped: false,
             last_now: now,
+            t0: now,
+            wall0: discovery_wall,
         }
     }
 
@@ -253,6 +260,7 @@ impl Pipeline {
         }
         let mut plan = plan.clone();
         plan.seed = crate::permutation::mix64(plan.seed ^ u64::from(self.next_id));
+        plan.start_wall = self.wall0 + now.saturating_duration_since(self.t0);
         let mut scan = Scan::new(plan, Box::new(hosts), now);
         scan.set_id(self.next_id);
         self.next_id = self.next_id.wrapping_add(1).max(1);
@@ -293,6 +301,9 @@ impl Engine for Pipeline {
         self.refill(now);
         if matches!(self.bucket, Some((t, ..)) if t < 1.0 - 1e-9) {
             return None;
+        }
+        if !self.waiting.is_empty() {
+            self.start_batch(now);
         }
         self.ports_first = !self.ports_first;
         let p = if self.ports_first {
@@ -353,9 +364,13 @@ impl Engine for Pipeline {
         }
         if let Some((tokens, last, rate)) = self.bucket {
             if tokens < 1.0 {
-                at(last
-                    + Duration::from_secs_f64((1.0 - tokens) / rate)
-                    + Duration::from_micros(1));
+                // Nothing can be sent before the next token, so a scan's
+                // wish to send earlier (--min-rate, its window) must not
+                // wake the driver in vain; its deadlines wait at most one
+                // token's time.
+                let token = last + Duration::from_secs_f64((1.0 - tokens) / rate);
+                let token = token + Duration::from_micros(1);
+                w = Some(w.map_or(token, |x: Instant| x.max(token)));
             }
         }
         w
@@ -412,12 +427,16 @@ impl Engine for Pipeline {
     }
 
     fn stop(&mut self) {
+        // Hosts already finished keep what discovery found; hosts known up
+        // but not (fully) port-scanned are handed out up, without ports.
         self.stopped = true;
+        self.collect();
         self.discovery.stop();
         for b in &mut self.batches {
             b.stop();
         }
-        self.waiting.clear();
-        self.found.clear();
+        self.batches.clear();
+        self.done.extend(self.waiting.drain(..));
+        self.done.extend(self.found.drain().map(|(_, h)| h));
     }
 }

@@ -96,6 +96,10 @@ pub fn add_ptr_name(host: &mut HostResult, name: &str) {
 }
 
 impl HostStage for ReverseDnsStage {
+    fn in_progress(&self) -> usize {
+        ReverseDnsStage::in_progress(self)
+    }
+
     fn submit(&mut self, host: HostResult) {
         let addr = host.addr;
         let entry = self.waiting.entry(addr).or_default();

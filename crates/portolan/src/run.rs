@@ -119,13 +119,19 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     let mut hosts_down = 0;
     let result = match &plan.discovery {
         Discovery::List => {
-            list_scan(&plan, &opts, &mut sink);
+            list_scan(&plan, &opts, &stop, &mut sink);
             hosts_down = plan.targets.len();
             Ok(())
         }
         Discovery::Skip if !plan.port_scan => {
             // -sn -Pn: every target is reported up, nothing is sent.
-            for t in plan.targets.iter() {
+            for (i, t) in plan.targets.iter().enumerate() {
+                if i % 256 == 0 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    sink.pump();
+                }
                 let mut h = HostResult::new(t.addr, HostStatus::Up, Reason::UserSet);
                 if let Some(name) = &t.name {
                     h.hostnames.push(Hostname {
@@ -152,8 +158,8 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         }
     };
     sink.reporter.clear();
-    let interrupted = stop.load(Ordering::Relaxed);
-    sink.drain_stages(interrupted);
+    // Ctrl-C while the stages finish their work abandons it too.
+    let interrupted = sink.drain_stages(&stop);
     let hosts_up = sink.hosts_up;
     let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
     if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {
@@ -685,7 +691,7 @@ impl FrameLink for Link {
 /// `-n`) its reverse name; nothing is sent to the targets. Names are looked
 /// up in parallel, [`LIST_CHUNK`] targets at a time, and written in target
 /// order.
-fn list_scan(plan: &Plan, opts: &Options, sink: &mut Sink<'_>) {
+fn list_scan(plan: &Plan, opts: &Options, stop: &AtomicBool, sink: &mut Sink<'_>) {
     let mut resolver = if opts.no_dns {
         None
     } else {
@@ -715,7 +721,7 @@ fn list_scan(plan: &Plan, opts: &Options, sink: &mut Sink<'_>) {
                 h
             })
             .collect();
-        if chunk.is_empty() {
+        if chunk.is_empty() || stop.load(Ordering::Relaxed) {
             break;
         }
         let mut names: HashMap<IpAddr, Option<String>> = HashMap::new();
@@ -727,12 +733,14 @@ fn list_scan(plan: &Plan, opts: &Options, sink: &mut Sink<'_>) {
                     asked += 1;
                 }
             }
-            while asked > 0 {
-                let Some((addr, name)) = r.recv_timeout(Duration::from_secs(30)) else {
-                    break;
-                };
-                asked -= 1;
-                names.insert(addr, name);
+            // Short waits, so Ctrl-C is noticed; the resolver gives every
+            // lookup an answer (a name or none) within its retries.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while asked > 0 && !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Some((addr, name)) = r.recv_timeout(Duration::from_millis(50)) {
+                    asked -= 1;
+                    names.insert(addr, name);
+                }
             }
         }
         for mut h in chunk {
@@ -931,14 +939,25 @@ impl Sink<'_> {
         }
     }
 
-    /// Waits for every stage, first to last, and writes what they hold.
-    fn drain_stages(&mut self, interrupted: bool) {
+    /// Waits for every stage (until `stop` is set, when they give up at
+    /// once) and writes what they hold; returns whether the run was
+    /// interrupted.
+    fn drain_stages(&mut self, stop: &AtomicBool) -> bool {
+        loop {
+            self.pump();
+            if stop.load(Ordering::Relaxed) || self.stages.iter().all(|s| s.in_progress() == 0) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let interrupted = stop.load(Ordering::Relaxed);
         for i in 0..self.stages.len() {
             self.pump();
             for h in self.stages[i].finish(interrupted) {
                 self.pass(i + 1, h);
             }
         }
+        interrupted
     }
 
     fn progress(&mut self, progress: &Progress) {

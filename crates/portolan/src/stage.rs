@@ -17,6 +17,9 @@ pub trait HostStage {
     /// A host the stage is done with, if one is ready; never blocks.
     fn try_next(&mut self) -> Option<HostResult>;
 
+    /// Hosts submitted and not yet taken back.
+    fn in_progress(&self) -> usize;
+
     /// Waits for every submitted host and returns those not yet taken, in
     /// any order. With `interrupted` the stage abandons its work and
     /// returns the hosts as they are.

@@ -121,6 +121,10 @@ impl VersionStage {
 }
 
 impl HostStage for VersionStage {
+    fn in_progress(&self) -> usize {
+        VersionStage::in_progress(self)
+    }
+
     fn submit(&mut self, host: HostResult) {
         let targets = targets(&host);
         let Some(rt) = self.rt.as_ref().filter(|_| !targets.is_empty()) else {

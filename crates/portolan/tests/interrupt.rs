@@ -55,3 +55,46 @@ fn sigint_leaves_complete_xml_and_json() {
     let end: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
     assert_eq!(end["type"], "end");
 }
+
+#[test]
+fn sigint_during_service_detection_stops_it_at_once() {
+    // A service that accepts and never speaks keeps -sV busy for seconds
+    // (every probe waits its full time); Ctrl-C must end the run at once,
+    // with the host written and the run marked interrupted.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().take(64).flatten() {
+            conns.push(c);
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("portolan-int-sv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("scan.xml");
+    let mut child = portolan()
+        .args(["-sT", "-Pn", "-n", "-sV", "--version-all", "-p"])
+        .arg(port.to_string())
+        .args(["-oX", xml.to_str().unwrap(), "127.0.0.1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains(r#"exit="error""#), "{text}");
+    assert!(text.contains(&format!(r#"portid="{port}""#)), "{text}");
+    drop(held);
+}

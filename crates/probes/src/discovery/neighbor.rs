@@ -162,8 +162,10 @@ impl NeighborProbe for NdSweep {
 /// Listening after a round lasts this many times the slowest answer so
 /// far...
 const ADAPTIVE_FACTOR: u32 = 8;
-/// ...and at least this long.
-const ADAPTIVE_FLOOR: Duration = Duration::from_millis(25);
+/// ...and at least this long (nmap's default minimum RTT timeout: slow
+/// neighbours, such as a Wi-Fi client waking from power save, answer
+/// within it).
+const ADAPTIVE_FLOOR: Duration = Duration::from_millis(100);
 
 /// Asks every target (`tries` rounds at most, each followed by up to
 /// `wait` of listening, less once answers show how quick the segment is) and returns the neighbours that answered, in the
@@ -181,7 +183,8 @@ pub fn sweep(
     }
     let mut found: HashMap<IpAddr, Neighbor> = HashMap::new();
     let mut buf = [0u8; 128];
-    for _ in 0..tries.max(1) {
+    let rounds = tries.max(1);
+    for round in 0..rounds {
         let pending: Vec<IpAddr> = targets
             .iter()
             .copied()
@@ -212,12 +215,14 @@ pub fn sweep(
         }
         // Once neighbours have answered, the others are given several
         // times the slowest answer (at least ADAPTIVE_FLOOR), not the whole
-        // `wait`: a segment answers within a millisecond or not at all, and
-        // the silent ones get another round.
+        // `wait`, since the silent ones get another round; the last round
+        // always waits the whole `wait`, so a slow neighbour is not lost.
         let slowest = found.values().map(|n| n.rtt).max();
         let patience = match slowest {
-            Some(rtt) => (rtt * ADAPTIVE_FACTOR).max(ADAPTIVE_FLOOR).min(wait),
-            None => wait,
+            Some(rtt) if round + 1 < rounds => {
+                (rtt * ADAPTIVE_FACTOR).max(ADAPTIVE_FLOOR).min(wait)
+            }
+            _ => wait,
         };
         let end = Instant::now() + patience;
         while found.len() < sent_at.len() {
