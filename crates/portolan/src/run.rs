@@ -104,17 +104,19 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
         discovered: None,
     };
-    // Reverse DNS first: a name is ready long before service detection.
+    // Service detection first, so probing starts the moment a host's ports
+    // are known (a slow name server delays only the writing); then the
+    // host's reverse name.
+    if let (Some(v), Some(db)) = (&version, &service_db) {
+        let parallelism = plan.timing.max_parallelism.min(1024) as usize;
+        let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
+        sink.stages.push(Box::new(stage));
+    }
     if !opts.no_dns && !matches!(plan.discovery, Discovery::List) {
         match crate::rdns::ReverseDnsStage::start(&opts.dns_servers, opts.system_dns) {
             Ok(stage) => sink.stages.push(Box::new(stage)),
             Err(e) => eprintln!("portolan: reverse DNS unavailable: {e}"),
         }
-    }
-    if let (Some(v), Some(db)) = (&version, &service_db) {
-        let parallelism = plan.timing.max_parallelism.min(1024) as usize;
-        let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
-        sink.stages.push(Box::new(stage));
     }
     let mut hosts_down = 0;
     let result = match &plan.discovery {

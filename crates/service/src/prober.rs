@@ -421,7 +421,15 @@ impl Prober {
     async fn connect(&self, t: &Target, deadline: Instant) -> Option<TcpStream> {
         self.pace().await;
         let wait = self.inner.opts.connect_timeout.min(left(deadline));
-        let r = timeout(wait, TcpStream::connect(SocketAddr::new(t.addr, t.port))).await;
+        let addr = SocketAddr::new(t.addr, t.port);
+        let mut r = timeout(wait, TcpStream::connect(addr)).await;
+        // Out of file descriptors (a connect scan runs alongside and holds
+        // many): wait for some to be freed rather than give the service up.
+        while matches!(&r, Ok(Err(e)) if is_out_of_descriptors(e)) && !left(deadline).is_zero() {
+            tokio::time::sleep(FD_RETRY.min(left(deadline))).await;
+            let wait = self.inner.opts.connect_timeout.min(left(deadline));
+            r = timeout(wait, TcpStream::connect(addr)).await;
+        }
         match r {
             Ok(Ok(s)) => {
                 let _ = s.set_nodelay(true);
@@ -940,6 +948,15 @@ impl Prober {
     }
 }
 
+/// How long a connect that ran out of file descriptors waits before trying
+/// again.
+const FD_RETRY: Duration = Duration::from_millis(20);
+
+/// EMFILE / ENFILE: the process or the system has no descriptor free.
+fn is_out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(24) | Some(23))
+}
+
 fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
 }
@@ -977,4 +994,18 @@ pub fn detect_blocking(
         prober = prober.with_trace(f);
     }
     Ok(rt.block_on(prober.detect(targets)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_out_of_descriptors;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn only_descriptor_exhaustion_is_waited_out() {
+        assert!(is_out_of_descriptors(&Error::from_raw_os_error(24)));
+        assert!(is_out_of_descriptors(&Error::from_raw_os_error(23)));
+        assert!(!is_out_of_descriptors(&Error::from_raw_os_error(111)));
+        assert!(!is_out_of_descriptors(&Error::from(ErrorKind::TimedOut)));
+    }
 }
