@@ -243,18 +243,7 @@ impl Pipeline {
         if !room {
             return;
         }
-        let hosts: Vec<HostTarget> = self
-            .waiting
-            .iter()
-            .map(|h| HostTarget {
-                addr: h.addr,
-                name: h
-                    .hostnames
-                    .iter()
-                    .find(|n| n.kind == portolan_model::HostnameKind::User)
-                    .map(|n| n.name.as_str().into()),
-            })
-            .collect();
+        let hosts: Vec<HostTarget> = self.waiting.iter().map(HostTarget::of).collect();
         for h in self.waiting.drain(..) {
             self.found.insert(h.addr, h);
         }

@@ -4,6 +4,7 @@
 //! iterator; the binary adapts its parsed target list (CIDR blocks,
 //! ranges, names) to this trait without materialising it.
 
+use portolan_model::{HostResult, HostnameKind};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -14,6 +15,21 @@ pub struct HostTarget {
     pub addr: IpAddr,
     /// The name the user typed, if any.
     pub name: Option<Arc<str>>,
+}
+
+impl HostTarget {
+    /// The host of a result (a discovery's, say), with the name the user
+    /// typed for it.
+    pub fn of(host: &HostResult) -> Self {
+        HostTarget {
+            addr: host.addr,
+            name: host
+                .hostnames
+                .iter()
+                .find(|n| n.kind == HostnameKind::User)
+                .map(|n| n.name.as_str().into()),
+        }
+    }
 }
 
 /// Random access to the scan's hosts.

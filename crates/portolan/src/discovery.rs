@@ -17,16 +17,7 @@ use portolan_model::{HostResult, HostStatus, PortState, Reason};
 /// The up hosts as the port scan's host source, with the names the user
 /// typed.
 pub fn targets(up: &[HostResult]) -> Vec<HostTarget> {
-    up.iter()
-        .map(|h| HostTarget {
-            addr: h.addr,
-            name: h
-                .hostnames
-                .iter()
-                .find(|n| n.kind == portolan_model::HostnameKind::User)
-                .map(|n| n.name.as_str().into()),
-        })
-        .collect()
+    up.iter().map(HostTarget::of).collect()
 }
 
 /// Up or down from the discovery probes' rows: up when a probe got an

@@ -376,8 +376,7 @@ fn discover_then_scan(
     hosts_down: &mut u64,
 ) -> Result<(), RunError> {
     let hosts = ip_ping_targets(plan);
-    let mut timing_plan = discovery_timing(plan, opts);
-    timing_plan.max_rate = plan.timing.max_rate;
+    let timing_plan = discovery_timing(plan, opts);
     let mut found = Discoverer {
         sink,
         refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
