@@ -91,7 +91,7 @@ impl ProbeModule for SctpPing {
         let Some(src) = ctx.src_for(probe.dst) else {
             return 0;
         };
-        let n = ProbeNumbers::from_hash(ctx.key.hash(src, probe.dst, probe.dport));
+        let n = ProbeNumbers::of(ctx, src, probe.dst, probe.dport);
         SctpProbe {
             src,
             dst: probe.dst,
@@ -122,7 +122,7 @@ impl ProbeModule for SctpPing {
                 if ctx.src_for(src) != Some(dst) {
                     return None;
                 }
-                let n = ProbeNumbers::from_hash(ctx.key.hash(dst, src, sport));
+                let n = ProbeNumbers::of(ctx, dst, src, sport);
                 let attempt = n.reply_attempt(ctx, dport)?;
                 let ours = vtag == initiate_tag(&n);
                 let reason = match c {
@@ -159,7 +159,7 @@ impl ProbeModule for SctpPing {
                 {
                     return None;
                 }
-                let n = ProbeNumbers::from_hash(ctx.key.hash(quoted.src, quoted.dst, dport));
+                let n = ProbeNumbers::of(ctx, quoted.src, quoted.dst, dport);
                 let attempt = n.reply_attempt(ctx, sport)?;
                 if vtag.is_some_and(|t| t != 0) || quoted_tag.is_some_and(|t| t != initiate_tag(&n))
                 {

@@ -39,7 +39,7 @@ impl ProbeModule for UdpPing {
         let Some(src) = ctx.src_for(probe.dst) else {
             return 0;
         };
-        let n = ProbeNumbers::from_hash(ctx.key.hash(src, probe.dst, probe.dport));
+        let n = ProbeNumbers::of(ctx, src, probe.dst, probe.dport);
         UdpProbe {
             src,
             dst: probe.dst,
@@ -66,7 +66,7 @@ impl ProbeModule for UdpPing {
                 if ctx.src_for(src) != Some(dst) {
                     return None;
                 }
-                let n = ProbeNumbers::from_hash(ctx.key.hash(dst, src, sport));
+                let n = ProbeNumbers::of(ctx, dst, src, sport);
                 let attempt = n.reply_attempt(ctx, dport)?;
                 Some(host_up(src, sport, attempt, Reason::UdpResponse, ttl))
             }
@@ -89,7 +89,7 @@ impl ProbeModule for UdpPing {
                     return None;
                 }
                 let reason = unreach_reason(sender.is_ipv6(), code)?;
-                let n = ProbeNumbers::from_hash(ctx.key.hash(quoted.src, quoted.dst, dport));
+                let n = ProbeNumbers::of(ctx, quoted.src, quoted.dst, dport);
                 let attempt = n.reply_attempt(ctx, sport)?;
                 if quoted.dst.is_ipv4() {
                     // The quoted IP ID is ours plus the attempt (any attempt

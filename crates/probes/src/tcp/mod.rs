@@ -170,6 +170,12 @@ impl ProbeNumbers {
         }
     }
 
+    /// The numbers of the probe from `src` to `dst:dport` in this scan
+    /// (replies are checked by recomputing them).
+    pub fn of(ctx: &ProbeContext, src: IpAddr, dst: IpAddr, dport: u16) -> Self {
+        ProbeNumbers::from_hash(ctx.key.hash(src, dst, dport))
+    }
+
     /// The source port of `attempt` (without `-g`).
     pub fn sport(&self, attempt: u8) -> u16 {
         self.sport_base + u16::from(attempt) % ATTEMPT_SLOTS
@@ -306,7 +312,7 @@ impl ProbeModule for TcpFlagScan {
         let Some(src) = ctx.src_for(probe.dst) else {
             return 0;
         };
-        let n = ProbeNumbers::from_hash(ctx.key.hash(src, probe.dst, probe.dport));
+        let n = ProbeNumbers::of(ctx, src, probe.dst, probe.dport);
         let mss = mss_option(if src.is_ipv4() { MSS_V4 } else { MSS_V6 });
         let options: &[u8] = if self.flags.contains(TcpFlags::SYN) {
             &mss
@@ -346,7 +352,7 @@ impl ProbeModule for TcpFlagScan {
                 if ctx.src_for(src) != Some(dst) {
                     return None;
                 }
-                let n = ProbeNumbers::from_hash(ctx.key.hash(dst, src, sport));
+                let n = ProbeNumbers::of(ctx, dst, src, sport);
                 let attempt = n.reply_attempt(ctx, dport)?;
                 let observed = self.tcp_observed(&n, seq, ack, flags, window)?;
                 self.reply(src, sport, attempt, observed, ttl)
@@ -378,7 +384,7 @@ impl ProbeModule for TcpFlagScan {
                 {
                     return None;
                 }
-                let n = ProbeNumbers::from_hash(ctx.key.hash(quoted.src, quoted.dst, dport));
+                let n = ProbeNumbers::of(ctx, quoted.src, quoted.dst, dport);
                 let attempt = n.reply_attempt(ctx, sport)?;
                 if seq.is_some_and(|s| s != n.seq) || ack.is_some_and(|a| a != self.probe_ack(&n)) {
                     return None;

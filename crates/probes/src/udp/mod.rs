@@ -102,7 +102,7 @@ impl UdpScan {
     /// probes (or, read the other way, whether a quoted datagram is).
     fn is_probe(ctx: &ProbeContext, src: IpAddr, dst: IpAddr, sport: u16, dport: u16) -> bool {
         ctx.src_for(dst) == Some(src) && {
-            let n = numbers(ctx, src, dst, dport);
+            let n = ProbeNumbers::of(ctx, src, dst, dport);
             n.reply_attempt(ctx, sport).is_some()
         }
     }
@@ -117,7 +117,7 @@ impl UdpScan {
         sport: u16,
         dport: u16,
     ) -> Option<(u16, Option<u8>)> {
-        let n = numbers(ctx, us, target, sport);
+        let n = ProbeNumbers::of(ctx, us, target, sport);
         if let Some(a) = n.reply_attempt(ctx, dport) {
             return Some((sport, a));
         }
@@ -129,7 +129,7 @@ impl UdpScan {
             .iter()
             .filter(|&&p| p != sport)
             .find_map(|&p| {
-                let n = numbers(ctx, us, target, p);
+                let n = ProbeNumbers::of(ctx, us, target, p);
                 n.attempt_of(dport).map(|a| (p, Some(a)))
             })
     }
@@ -153,11 +153,6 @@ impl UdpScan {
     }
 }
 
-/// The numbers of the probe from `src` to `dst:dport`.
-fn numbers(ctx: &ProbeContext, src: IpAddr, dst: IpAddr, dport: u16) -> ProbeNumbers {
-    ProbeNumbers::from_hash(ctx.key.hash(src, dst, dport))
-}
-
 impl ProbeModule for UdpScan {
     fn scan_type(&self) -> ScanType {
         ScanType::Udp
@@ -167,7 +162,7 @@ impl ProbeModule for UdpScan {
         let Some(src) = ctx.src_for(probe.dst) else {
             return 0;
         };
-        let n = numbers(ctx, src, probe.dst, probe.dport);
+        let n = ProbeNumbers::of(ctx, src, probe.dst, probe.dport);
         UdpProbe {
             src,
             dst: probe.dst,
@@ -219,7 +214,7 @@ impl ProbeModule for UdpScan {
                 {
                     return None;
                 }
-                let n = numbers(ctx, quoted.src, quoted.dst, dport);
+                let n = ProbeNumbers::of(ctx, quoted.src, quoted.dst, dport);
                 let attempt = n.reply_attempt(ctx, sport)?;
                 let observed = match reason {
                     Reason::PortUnreach if sender != quoted.dst => Observed::ForeignPortUnreachable,
