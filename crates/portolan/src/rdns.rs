@@ -56,11 +56,6 @@ impl ReverseDnsStage {
         }
     }
 
-    /// Hosts submitted and not yet taken back.
-    pub fn in_progress(&self) -> usize {
-        self.waiting.values().map(Vec::len).sum::<usize>() + self.ready.len()
-    }
-
     /// Moves a finished lookup's hosts to the ready queue, named.
     fn resolved(&mut self, addr: IpAddr, name: Option<String>) {
         for mut host in self.waiting.remove(&addr).unwrap_or_default() {
@@ -97,7 +92,7 @@ pub fn add_ptr_name(host: &mut HostResult, name: &str) {
 
 impl HostStage for ReverseDnsStage {
     fn in_progress(&self) -> usize {
-        ReverseDnsStage::in_progress(self)
+        self.waiting.values().map(Vec::len).sum::<usize>() + self.ready.len()
     }
 
     fn submit(&mut self, host: HostResult) {

@@ -113,16 +113,11 @@ impl VersionStage {
             cancel,
         })
     }
-
-    /// Hosts submitted and not yet handed back.
-    pub fn in_progress(&self) -> usize {
-        self.pending + self.ready.len()
-    }
 }
 
 impl HostStage for VersionStage {
     fn in_progress(&self) -> usize {
-        VersionStage::in_progress(self)
+        self.pending + self.ready.len()
     }
 
     fn submit(&mut self, host: HostResult) {
