@@ -283,18 +283,18 @@ fn pipelined(
     let port_plan = plan
         .port_scan
         .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
-    // Neighbours first, by ARP / ND; the IP pings skip them.
-    let mut neighbours_up = Vec::new();
-    let mut neighbours_down = 0;
+    // Neighbours first, by ARP / ND; the IP pings skip them. Those found
+    // up wait for the pipeline's port scan.
+    let mut found = Discoverer {
+        sink,
+        refusal_counts,
+        keep_up: true,
+        undecided: true,
+        up: Vec::new(),
+        down: 0,
+    };
     if let Some(nets) = &plan.neighbors {
-        sweep_neighbours(plan, opts, nets, stop, &mut |h| {
-            if h.status == HostStatus::Up {
-                neighbours_up.push(h);
-            } else {
-                neighbours_down += 1;
-                sink.down(h);
-            }
-        })?;
+        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
     }
     let mut pipe = Pipeline::new(
         scan_plan(techniques, discovery_timing(plan, opts), opts),
@@ -303,15 +303,14 @@ fn pipelined(
         port_plan,
         Instant::now(),
     );
-    for h in neighbours_up {
+    for h in found.up.drain(..) {
         pipe.add_up(h);
     }
-    let mut piped = Piped {
-        sink,
-        down: neighbours_down,
-    };
+    // The pipeline hands hosts out decided and port-scanned.
+    found.keep_up = false;
+    found.undecided = false;
     let result = match plan.driver {
-        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut piped),
+        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut found),
         Driver::Raw => {
             // The port scan's probes carry a key of their own: a SYN ping
             // to 443 and a SYN scan of 443 must not take each other's
@@ -320,32 +319,11 @@ fn pipelined(
             for m in port_modules(plan) {
                 modules.push(Box::new(Rekeyed::new(m, key)));
             }
-            run_raw(&mut pipe, &modules, plan, opts, stop, &mut piped)
+            run_raw(&mut pipe, &modules, plan, opts, stop, &mut found)
         }
     };
-    *hosts_down = piped.down;
+    *hosts_down = found.down;
     result
-}
-
-/// The pipeline's observer: hosts come out decided.
-struct Piped<'s, 'o> {
-    sink: &'s mut Sink<'o>,
-    down: u64,
-}
-
-impl Observer for Piped<'_, '_> {
-    fn host(&mut self, host: HostResult) {
-        if host.status == HostStatus::Up {
-            self.sink.finished(host);
-        } else {
-            self.down += 1;
-            self.sink.down(host);
-        }
-    }
-
-    fn progress(&mut self, progress: &Progress) {
-        self.sink.progress(progress);
-    }
 }
 
 /// The port scan over `hosts` with the plan's techniques and driver.
@@ -381,6 +359,7 @@ fn discover_then_scan(
         sink,
         refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
         keep_up: plan.port_scan,
+        undecided: true,
         up: Vec::new(),
         down: 0,
     };
@@ -426,13 +405,17 @@ fn discover_then_scan(
 
 /// Discovery's observer. Down hosts are written (the outputs show them
 /// only with `-v`) and counted as they finish; up hosts are written at
-/// once with `-sn`, or kept for the port scan.
+/// once (with `-sn`, or when they come port-scanned out of a pipeline), or
+/// kept for the port scan.
 struct Discoverer<'s, 'o> {
     sink: &'s mut Sink<'o>,
     /// Connect pings: a refusal proves the host up.
     refusal_counts: bool,
-    /// True when a port scan follows.
+    /// True to keep up hosts for a port scan that follows.
     keep_up: bool,
+    /// True when hosts come from a discovery scan, to be decided from
+    /// their probe rows; false when they come decided (from a pipeline).
+    undecided: bool,
     up: Vec<HostResult>,
     down: u64,
 }
@@ -453,7 +436,12 @@ impl Discoverer<'_, '_> {
 
 impl Observer for Discoverer<'_, '_> {
     fn host(&mut self, host: HostResult) {
-        self.decided(discovery::classify(host, self.refusal_counts));
+        let host = if self.undecided {
+            discovery::classify(host, self.refusal_counts)
+        } else {
+            host
+        };
+        self.decided(host);
     }
 
     fn progress(&mut self, progress: &Progress) {
