@@ -3,14 +3,20 @@
 //! Linux host (nothing listening) and to one that drops everything
 //! (links in 198.18.n.0/24 and 2001:2:0:n::/64, built by portolan-testbed,
 //! deleted on drop, also on panic). Probes go out and replies come back
-//! through portolan-netio's `RawIo`, as in a scan. Needs root; skipped,
-//! saying so, without it.
+//! through portolan-netio's `RawIo`, as in a scan. The SCTP INIT ping: a
+//! target without SCTP in its kernel answers with ICMP protocol
+//! unreachable (IPv6: parameter problem, unrecognised next header), which
+//! shows it up; one whose nftables drop SCTP stays silent (with SCTP in the
+//! kernel the target would answer ABORT instead: that test then skips).
+//! Needs root; skipped, saying so, without it.
 
 use portolan_engine::{PacketIo, ProbeContext, ProbeSpec, ValidationKey};
 use portolan_model::{PortState, Reason};
 use portolan_netio::{RawConfig, RawIo};
-use portolan_probes::discovery::{ping_module, PingKind, DEFAULT_UDP_PING_PORT};
-use portolan_testbed::{in_netns, require_root, Testbed};
+use portolan_probes::discovery::{
+    ping_module, PingKind, DEFAULT_SCTP_PING_PORT, DEFAULT_UDP_PING_PORT,
+};
+use portolan_testbed::{in_netns, require_root, Rule, Testbed};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -47,7 +53,10 @@ fn ping(
         io.recv(left, &mut |p| {
             if got.is_none() {
                 if let Some(r) = m.classify(ctx, p) {
-                    assert_eq!((r.dst, r.state, r.attempt), (dst, PortState::Open, Some(0)));
+                    assert_eq!(
+                        (r.dst, r.dport, r.state, r.attempt),
+                        (dst, dport, PortState::Open, Some(0))
+                    );
                     got = Some(r.reason);
                 }
             }
@@ -135,4 +144,80 @@ fn ip_pings_against_a_default_host_and_a_silent_one() {
         assert_eq!(got, want, "{kind:?} to {dst} port {port}");
     }
     assert_eq!(got_silent, vec![None, None, None], "silent host");
+}
+
+/// Whether this kernel speaks SCTP (then INITs draw ABORTs, not ICMP).
+fn kernel_has_sctp() -> bool {
+    std::path::Path::new("/proc/net/sctp").exists()
+}
+
+#[test]
+fn init_draws_protocol_unreachable_from_a_host_without_sctp() {
+    if !require_root() {
+        return;
+    }
+    if kernel_has_sctp() {
+        eprintln!("SKIP: this kernel speaks SCTP, so targets answer ABORT, not ICMP");
+        return;
+    }
+    let mut tb = Testbed::builder("sctpping")
+        .targets(2)
+        .build()
+        .expect("testbed");
+    tb.target(1)
+        .unwrap()
+        .nft(Rule::Raw {
+            output: false,
+            text: "meta l4proto sctp drop".to_string(),
+        })
+        .expect("drop SCTP on target 1");
+    let ctx = ProbeContext {
+        src_v4: Some(tb.scanner_addr(0)),
+        src_v6: Some(tb.scanner_addr6(0)),
+        source_port: None,
+        key: ValidationKey::from_seed(0x5c7b),
+        ttl: 64,
+    };
+    let ctx1 = ProbeContext {
+        src_v4: Some(tb.scanner_addr(1)),
+        src_v6: Some(tb.scanner_addr6(1)),
+        ..ctx.clone()
+    };
+    let up = [
+        IpAddr::V4(tb.target_addr(0)),
+        IpAddr::V6(tb.target_addr6(0)),
+    ];
+    let dropped = [
+        IpAddr::V4(tb.target_addr(1)),
+        IpAddr::V6(tb.target_addr6(1)),
+    ];
+    const SCTP: PingKind = PingKind::SctpInit;
+    let (wait, quiet) = (Duration::from_millis(500), Duration::from_millis(300));
+    let (got_up, got_dropped) = in_netns(tb.scanner_ns(), || {
+        let open = |dev: &str, c: &ProbeContext| {
+            let mut cfg = RawConfig::new(dev);
+            cfg.add_source(c.src_v4.unwrap().into());
+            cfg.add_source(c.src_v6.unwrap().into());
+            cfg.send_threads = 0;
+            RawIo::open(&cfg).expect("raw sockets")
+        };
+        let mut io = open("t0", &ctx);
+        let got_up: Vec<Option<Reason>> = up
+            .iter()
+            .map(|&d| ping(&mut io, &ctx, SCTP, d, DEFAULT_SCTP_PING_PORT, wait))
+            .collect();
+        let mut io = open("t1", &ctx1);
+        let got_dropped: Vec<Option<Reason>> = dropped
+            .iter()
+            .map(|&d| ping(&mut io, &ctx1, SCTP, d, DEFAULT_SCTP_PING_PORT, quiet))
+            .collect();
+        (got_up, got_dropped)
+    })
+    .expect("join scanner namespace");
+    assert_eq!(
+        got_up,
+        vec![Some(Reason::ProtoUnreach), Some(Reason::ProtoUnreach)],
+        "a host without SCTP"
+    );
+    assert_eq!(got_dropped, vec![None, None], "a host that drops SCTP");
 }
