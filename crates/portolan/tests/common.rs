@@ -1,6 +1,8 @@
 //! Helpers shared by the binary's integration tests.
 #![allow(dead_code)]
 
+use portolan_testbed::Testbed;
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::{Command, Output};
 
@@ -12,6 +14,20 @@ pub fn portolan() -> Command {
 /// Runs portolan with `args` and returns its output.
 pub fn run(args: &[&str]) -> Output {
     portolan().args(args).output().expect("portolan runs")
+}
+
+/// Runs portolan with `args` in the testbed's scanner namespace and
+/// asserts that it succeeded.
+pub fn run_in_scanner(tb: &Testbed, args: &[&str]) -> Output {
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(args);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// Listeners on 127.0.0.1 (kept open while the value lives) and some ports
@@ -81,6 +97,43 @@ pub fn parse_xml(xml: &str) -> roxmltree::Document<'_> {
         },
     )
     .expect("well-formed XML")
+}
+
+/// Each `<host>` of an XML report with its (first) address.
+pub fn xml_hosts<'a, 'i>(
+    doc: &'a roxmltree::Document<'i>,
+) -> impl Iterator<Item = (String, roxmltree::Node<'a, 'i>)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("host"))
+        .map(|h| {
+            let addr = h
+                .children()
+                .find(|n| n.has_tag_name("address"))
+                .and_then(|n| n.attribute("addr"))
+                .expect("address")
+                .to_string();
+            (addr, h)
+        })
+}
+
+/// Address -> (state, reason) of every host in an XML report.
+pub fn host_statuses(xml: &str) -> BTreeMap<String, (String, String)> {
+    let doc = parse_xml(xml);
+    xml_hosts(&doc)
+        .map(|(addr, h)| {
+            let st = h
+                .children()
+                .find(|n| n.has_tag_name("status"))
+                .expect("status");
+            (
+                addr,
+                (
+                    st.attribute("state").unwrap().to_string(),
+                    st.attribute("reason").unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Every listed `<port>`'s number with its state and reason.

@@ -56,17 +56,11 @@ fn targets(tb: &Testbed) -> Vec<String> {
 /// A run with IP pings: every target is on the scanner's Ethernet
 /// segment, where ARP would otherwise replace them.
 fn portolan(tb: &Testbed, args: &[&str], target: usize) -> Output {
-    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
-        .args(args);
-    cmd.arg(tb.target_addr(target).to_string());
-    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    let addr = tb.target_addr(target).to_string();
+    let mut all = vec!["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"];
+    all.extend_from_slice(args);
+    all.push(&addr);
+    common::run_in_scanner(tb, &all)
 }
 
 /// A host's state and reason.
@@ -74,36 +68,7 @@ type Status = (String, String);
 
 /// Address -> (state, reason) of every host in an XML report.
 fn statuses(xml: &str) -> BTreeMap<String, Status> {
-    let doc = roxmltree::Document::parse_with_options(
-        xml,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .expect("well-formed XML");
-    doc.descendants()
-        .filter(|n| n.has_tag_name("host"))
-        .map(|h| {
-            let addr = h
-                .children()
-                .find(|n| n.has_tag_name("address"))
-                .and_then(|n| n.attribute("addr"))
-                .expect("address")
-                .to_string();
-            let st = h
-                .children()
-                .find(|n| n.has_tag_name("status"))
-                .expect("status");
-            (
-                addr,
-                (
-                    st.attribute("state").unwrap().to_string(),
-                    st.attribute("reason").unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
+    common::host_statuses(xml)
 }
 
 #[test]
@@ -167,9 +132,7 @@ fn default_discovery_on_a_segment_is_arp() {
     // Every target is a neighbour: ARP replaces the IP pings, so even the
     // host that drops all IP is up (it answers ARP), with its MAC address.
     for i in [ICMP_ONLY, TCP_443_ONLY, SILENT] {
-        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-        cmd.args(["-n", "-T4", "-sn", "-oX", "-", &t[i]]);
-        let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+        let out = common::run_in_scanner(&tb, &["-n", "-T4", "-sn", "-oX", "-", &t[i]]);
         let xml = String::from_utf8(out.stdout).unwrap();
         assert_eq!(
             statuses(&xml)[&t[i]],
@@ -179,11 +142,10 @@ fn default_discovery_on_a_segment_is_arp() {
         assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
     }
     // A neighbour found by ARP is port-scanned like any up host.
-    let out = {
-        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-        cmd.args(["-n", "-T4", "-p", "443", "-oX", "-", &t[TCP_443_ONLY]]);
-        tb.run_in_scanner(&mut cmd).expect("portolan runs")
-    };
+    let out = common::run_in_scanner(
+        &tb,
+        &["-n", "-T4", "-p", "443", "-oX", "-", &t[TCP_443_ONLY]],
+    );
     let xml = String::from_utf8(out.stdout).unwrap();
     assert_eq!(statuses(&xml)[&t[TCP_443_ONLY]].1, "arp-response", "{xml}");
     assert!(
@@ -191,11 +153,10 @@ fn default_discovery_on_a_segment_is_arp() {
         "{xml}"
     );
     // The user's IP pings give way to ARP too, as in nmap...
-    let out = {
-        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-        cmd.args(["-n", "-T4", "-sn", "-v", "-PE", "-oX", "-", &t[SILENT]]);
-        tb.run_in_scanner(&mut cmd).expect("portolan runs")
-    };
+    let out = common::run_in_scanner(
+        &tb,
+        &["-n", "-T4", "-sn", "-v", "-PE", "-oX", "-", &t[SILENT]],
+    );
     let xml = String::from_utf8(out.stdout).unwrap();
     assert_eq!(statuses(&xml)[&t[SILENT]].1, "arp-response", "{xml}");
     // ...unless --disable-arp-ping.
@@ -214,10 +175,22 @@ fn neighbours_by_arp_and_routed_hosts_by_ip_pings_in_one_run() {
     // far side, not a neighbour. 198.19.0.1 answers, 198.19.0.2 does not.
     tb.sweep16(ICMP_ONLY).expect("routed /16");
     let near = tb.target_addr(ICMP_ONLY).to_string();
-    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(["-n", "-T4", "--max-retries", "1", "-sn", "-v", "-oX", "-"])
-        .args([near.as_str(), "198.19.0.1", "198.19.0.2"]);
-    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    let out = common::run_in_scanner(
+        &tb,
+        &[
+            "-n",
+            "-T4",
+            "--max-retries",
+            "1",
+            "-sn",
+            "-v",
+            "-oX",
+            "-",
+            &near,
+            "198.19.0.1",
+            "198.19.0.2",
+        ],
+    );
     let xml = String::from_utf8(out.stdout).unwrap();
     let got = statuses(&xml);
     let up = |r: &str| ("up".to_string(), r.to_string());

@@ -32,17 +32,10 @@ fn testbed() -> Testbed {
 }
 
 fn portolan(tb: &Testbed, args: &[&str], target: &str) -> Output {
-    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
-        .args(args)
-        .arg(target);
-    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    let mut all = vec!["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"];
+    all.extend_from_slice(args);
+    all.push(target);
+    common::run_in_scanner(tb, &all)
 }
 
 /// The (state, reason) of the one host of an XML report.

@@ -255,15 +255,8 @@ fn dns_server(tb: &mut Testbed, zone: Zone) -> FakeServer {
 /// Address -> hostnames (name, type) of every host in an XML report.
 fn xml_names(xml: &str) -> BTreeMap<String, Vec<(String, String)>> {
     let doc = common::parse_xml(xml);
-    doc.descendants()
-        .filter(|n| n.has_tag_name("host"))
-        .map(|h| {
-            let addr = h
-                .children()
-                .find(|n| n.has_tag_name("address"))
-                .and_then(|n| n.attribute("addr"))
-                .expect("address")
-                .to_string();
+    common::xml_hosts(&doc)
+        .map(|(addr, h)| {
             let names = h
                 .descendants()
                 .filter(|n| n.has_tag_name("hostname"))
@@ -280,15 +273,7 @@ fn xml_names(xml: &str) -> BTreeMap<String, Vec<(String, String)>> {
 }
 
 fn run_in_scanner(tb: &Testbed, args: &[&str]) -> String {
-    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
-    cmd.args(args);
-    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::stdout(&common::run_in_scanner(tb, args))
 }
 
 #[test]
