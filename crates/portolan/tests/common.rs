@@ -33,12 +33,16 @@ pub fn run_in_scanner(tb: &Testbed, args: &[&str]) -> Output {
 /// Listeners on 127.0.0.1 (kept open while the value lives) and some ports
 /// where nothing listens.
 pub struct Loopback {
+    /// The listening sockets.
     pub listeners: Vec<TcpListener>,
+    /// Their ports.
     pub open: Vec<u16>,
+    /// Ports where nothing listens.
     pub closed: Vec<u16>,
 }
 
 impl Loopback {
+    /// `open` listeners on ephemeral ports and `n_closed` ports without one.
     pub fn new(open: usize, n_closed: usize) -> Self {
         let listeners: Vec<TcpListener> = (0..open)
             .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind"))

@@ -29,8 +29,6 @@
 //! The benchmark harness (`portolan-bench`, see [`bench`]) uses the same
 //! testbeds.
 
-#![deny(unsafe_code)]
-
 pub mod bench;
 mod error;
 mod listen;
