@@ -253,7 +253,9 @@ fn unprivileged_processes_get_the_capability_hint() {
     let out = match out {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("SKIPPED capability-drop check: cannot run setpriv: {e}");
+            portolan_testbed::skip(format_args!(
+                "capability-drop check: cannot run setpriv: {e}"
+            ));
             return;
         }
     };

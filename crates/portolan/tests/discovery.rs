@@ -360,7 +360,7 @@ fn unprivileged_discovery_connects_to_80_and_443() {
     let out = match tb.run_in_scanner(&mut cmd) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("SKIP: setpriv unavailable: {e}");
+            portolan_testbed::skip(format_args!("setpriv unavailable: {e}"));
             return;
         }
     };

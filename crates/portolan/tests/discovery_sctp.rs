@@ -57,8 +57,10 @@ fn sctp_ping_finds_a_host_without_sctp_and_not_one_that_drops_it() {
     if !require_root() {
         return;
     }
-    if kernel_has_sctp() {
-        eprintln!("SKIP: this kernel speaks SCTP, so targets answer ABORT, not ICMP");
+    if !portolan_testbed::skip_unless(
+        !kernel_has_sctp(),
+        "this kernel speaks SCTP, so targets answer ABORT, not ICMP",
+    ) {
         return;
     }
     let tb = testbed();
@@ -94,8 +96,7 @@ fn sctp_ping_then_port_scan() {
     if !require_root() {
         return;
     }
-    if kernel_has_sctp() {
-        eprintln!("SKIP: this kernel speaks SCTP");
+    if !portolan_testbed::skip_unless(!kernel_has_sctp(), "this kernel speaks SCTP") {
         return;
     }
     let mut tb = testbed();

@@ -19,8 +19,7 @@ fn hosts(args: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn shards_are_disjoint_and_their_union_is_the_whole_scan() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: a SYN scan needs root");
+    if !portolan_testbed::require_root_only() {
         return;
     }
     let whole = hosts(&[]);

@@ -8,8 +8,7 @@ use std::process::Command;
 /// Runs portolan as user `nobody` with every capability dropped, if this
 /// process may do that (root with setpriv available).
 fn run_unprivileged(args: &[&str]) -> Option<std::process::Output> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: dropping privileges needs root");
+    if !portolan_testbed::require_root_only() {
         return None;
     }
     let out = Command::new("setpriv")
@@ -26,7 +25,7 @@ fn run_unprivileged(args: &[&str]) -> Option<std::process::Output> {
     match out {
         Ok(o) => Some(o),
         Err(e) => {
-            eprintln!("SKIP: setpriv unavailable: {e}");
+            portolan_testbed::skip(format_args!("setpriv unavailable: {e}"));
             None
         }
     }

@@ -8,9 +8,6 @@ mod common;
 use common::{parse_xml, run, stderr, stdout};
 use std::net::UdpSocket;
 
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
 
 /// A DNS server that answers only `version.bind` CHAOS TXT queries, with
 /// "dnsmasq-2.90", and ignores everything else.
@@ -44,8 +41,7 @@ fn version_bind_server() -> u16 {
 
 #[test]
 fn open_filtered_udp_port_that_answers_a_version_probe_is_open() {
-    if !is_root() {
-        eprintln!("NOTICE: skipping -sU -sV test: needs root");
+    if !portolan_testbed::require_root_only() {
         return;
     }
     let port = version_bind_server();

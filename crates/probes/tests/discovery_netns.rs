@@ -156,8 +156,10 @@ fn init_draws_protocol_unreachable_from_a_host_without_sctp() {
     if !require_root() {
         return;
     }
-    if kernel_has_sctp() {
-        eprintln!("SKIP: this kernel speaks SCTP, so targets answer ABORT, not ICMP");
+    if !portolan_testbed::skip_unless(
+        !kernel_has_sctp(),
+        "this kernel speaks SCTP, so targets answer ABORT, not ICMP",
+    ) {
         return;
     }
     let mut tb = Testbed::builder("sctpping")

@@ -317,12 +317,11 @@ fn scan_loopback(lo: IpAddr) {
 
 #[test]
 fn a_real_kernel_and_responder_answer_as_the_rules_expect() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root (network namespaces, raw sockets)");
+    if !portolan_testbed::require_root_only() {
         return;
     }
     let Some(ns) = Netns::create() else {
-        eprintln!("skipped: cannot create a network namespace (`ip netns add`)");
+        portolan_testbed::skip("cannot create a network namespace (`ip netns add`)");
         return;
     };
     ns.run(|| scan_loopback(IpAddr::V4(Ipv4Addr::LOCALHOST)));

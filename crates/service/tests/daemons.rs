@@ -1,7 +1,7 @@
 //! Real daemons on 127.0.0.1 (started by tests/daemons.sh from Debian's
 //! packages): the prober must name each product and the installed
-//! package's upstream version. Skips, with a notice, when the daemons are
-//! not installed or the test is not run as root.
+//! package's upstream version. Skips (see `portolan_testbed::skip`) when
+//! the daemons are not installed or the test is not run as root.
 
 use portolan_model::{Protocol, ServiceInfo};
 use portolan_service::{Database, Detection, ProbeOptions, Prober, Target};
@@ -88,17 +88,34 @@ fn postgres_pkg() -> String {
 
 #[test]
 fn real_daemons_are_identified_with_their_package_versions() {
-    if !nix_is_root() {
-        eprintln!("NOTICE: skipping real-daemon test: needs root to start daemons");
+    if !portolan_testbed::require_root_only() {
         return;
     }
     let Some(d) = Daemons::start() else {
-        eprintln!("NOTICE: skipping real-daemon test: tests/daemons.sh did not run");
+        portolan_testbed::skip("real-daemon test: tests/daemons.sh did not run");
         return;
     };
     if d.ports.is_empty() {
-        eprintln!("NOTICE: skipping real-daemon test: no daemon installed");
+        portolan_testbed::skip("real-daemon test: no daemon installed");
         return;
+    }
+    // Each daemon that is missing or did not start goes unchecked here,
+    // and fails the run where every test must run (CI).
+    for name in [
+        "ssh",
+        "nginx",
+        "vsftpd",
+        "redis",
+        "memcached",
+        "mariadb",
+        "postgres",
+        "dnsmasq",
+        "mosquitto",
+    ] {
+        portolan_testbed::skip_unless(
+            d.ports.contains_key(name),
+            format_args!("daemon {name} is not installed or did not start"),
+        );
     }
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut targets: Vec<Target> = d
@@ -302,12 +319,4 @@ fn real_daemons_are_identified_with_their_package_versions() {
         assert_eq!(a.service, b.service, "{:?}", a.target);
     }
     assert!(took.as_secs_f64() <= 3.0, "with port hints took {took:?}");
-}
-
-fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }

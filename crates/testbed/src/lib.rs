@@ -45,13 +45,60 @@ pub use testbed::{
     cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, SWEEP_NET,
 };
 
+/// The environment variable that turns every skip into a failure.
+///
+/// `.ci/run` sets it, so a root-only test that cannot run there (not root,
+/// no `ip netns`, a daemon missing) fails CI instead of passing silently.
+pub const MUST_RUN_ENV: &str = "PORTOLAN_TESTS_MUST_RUN";
+
+/// The one way a test skips itself: prints `SKIP: why` and returns false,
+/// or, when [`MUST_RUN_ENV`] is set to anything but `0` or empty, panics
+/// with `why` so the test fails.
+///
+/// ```no_run
+/// if !portolan_testbed::skip_unless(false, "needs a kernel with SCTP") {
+///     return;
+/// }
+/// ```
+pub fn skip_unless(can_run: bool, why: impl std::fmt::Display) -> bool {
+    decide(can_run, must_run(), why)
+}
+
+fn decide(can_run: bool, must_run: bool, why: impl std::fmt::Display) -> bool {
+    if can_run {
+        return true;
+    }
+    if must_run {
+        panic!("this test cannot run here ({why}), and {MUST_RUN_ENV} is set");
+    }
+    eprintln!("SKIP: {why}");
+    false
+}
+
+/// [`skip_unless`] for a test that cannot run at all: skips (or fails)
+/// with `why`, and returns false.
+pub fn skip(why: impl std::fmt::Display) -> bool {
+    skip_unless(false, why)
+}
+
+fn must_run() -> bool {
+    std::env::var_os(MUST_RUN_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// True when running as root; otherwise skips (see [`skip`]).
+pub fn require_root_only() -> bool {
+    skip_unless(
+        nix::unistd::geteuid().is_root(),
+        "needs root (network namespaces, raw sockets, daemons)",
+    )
+}
+
 /// True when testbeds can be built here (root and a working `ip netns`).
 ///
-/// Otherwise prints a notice saying why the caller is skipping and returns
-/// false; tests call it first and return early.
+/// Otherwise skips (see [`skip`]): prints why and returns false, or fails
+/// the test under [`MUST_RUN_ENV`]. Tests call it first and return early.
 pub fn require_root() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP: namespace testbed needs root (run the tests as root)");
+    if !require_root_only() {
         return false;
     }
     match std::process::Command::new("ip")
@@ -59,16 +106,32 @@ pub fn require_root() -> bool {
         .output()
     {
         Ok(o) if o.status.success() => true,
-        Ok(o) => {
-            eprintln!(
-                "SKIP: `ip netns list` failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            false
-        }
-        Err(e) => {
-            eprintln!("SKIP: cannot run `ip` (install iproute2): {e}");
-            false
-        }
+        Ok(o) => skip(format_args!(
+            "`ip netns list` failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => skip(format_args!("cannot run `ip` (install iproute2): {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decide;
+
+    #[test]
+    fn a_test_that_can_run_runs() {
+        assert!(decide(true, false, "x"));
+        assert!(decide(true, true, "x"));
+    }
+
+    #[test]
+    fn a_test_that_cannot_run_skips_by_default() {
+        assert!(!decide(false, false, "no root"));
+    }
+
+    #[test]
+    #[should_panic(expected = "PORTOLAN_TESTS_MUST_RUN is set")]
+    fn a_test_that_cannot_run_fails_where_every_test_must_run() {
+        decide(false, true, "no root");
     }
 }

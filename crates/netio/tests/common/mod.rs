@@ -25,12 +25,10 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// True if running as root; otherwise prints why the test is skipped.
 pub fn root_or_skip(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        true
-    } else {
-        eprintln!("SKIPPED {test}: needs root (network namespaces and raw sockets)");
-        false
-    }
+    portolan_testbed::skip_unless(
+        nix::unistd::geteuid().is_root(),
+        format_args!("{test}: needs root (network namespaces and raw sockets)"),
+    )
 }
 
 fn ip(args: &[&str]) {
