@@ -7,7 +7,7 @@
 //! added (`sum(b, sum(a, 0))`) as long as every piece but the last has an
 //! even length: that is how pseudo-headers and headers are combined.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` to the running sum `acc` (unfolded). Every piece summed
 /// before the last must have an even length.
@@ -82,6 +82,33 @@ pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, proto: u8, len: u32) -> u64 {
     sum(&dst.octets(), s) + u64::from(proto) + u64::from(len)
 }
 
+/// The unfolded pseudo-header sum for a segment of `proto` between `src`
+/// and `dst` (of one family), `len` bytes long.
+#[inline]
+pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> u64 {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => pseudo_v4(s, d, proto, len as u16),
+        (IpAddr::V6(s), IpAddr::V6(d)) => pseudo_v6(s, d, proto, len as u32),
+        _ => 0,
+    }
+}
+
+/// Whether a received segment's checksum, at `field` in `segment`, is one
+/// a sender could have left: complete and correct; *partial* (only the
+/// pseudo-header's folded sum, which Linux leaves in packets it loops back
+/// to itself with checksum offload, seen as such by a packet socket); or
+/// absent (0, which UDP allows). A corrupted address, port or length fails
+/// all three, as it would fail the receiving kernel's own check, so a
+/// corrupted reply is never taken for another host's.
+pub fn received_ok(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8], field: usize) -> bool {
+    let Some(stored) = segment.get(field..field + 2) else {
+        return false;
+    };
+    let stored = u16::from_be_bytes([stored[0], stored[1]]);
+    let initial = pseudo(src, dst, proto, segment.len());
+    stored == 0 || verify(segment, initial) || stored == fold(initial)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +162,27 @@ mod tests {
             acc = (acc & 0xffff) + (acc >> 16);
         }
         assert_eq!(u32::from(whole), acc);
+    }
+
+    #[test]
+    fn received_checksums_complete_partial_or_absent() {
+        let (src, dst): (IpAddr, IpAddr) =
+            ("198.18.0.2".parse().unwrap(), "198.18.0.1".parse().unwrap());
+        // A UDP header (ports 53 -> 40000, length 11, checksum 0) and 3 bytes.
+        let mut seg = vec![0, 53, 0x9c, 0x40, 0, 11, 0, 0, b'a', b'b', b'c'];
+        assert!(received_ok(src, dst, 17, &seg, 6), "absent");
+        let initial = pseudo(src, dst, 17, seg.len());
+        let full = checksum(&seg, initial);
+        seg[6..8].copy_from_slice(&full.to_be_bytes());
+        assert!(received_ok(src, dst, 17, &seg, 6), "complete");
+        let other: IpAddr = "198.18.0.3".parse().unwrap();
+        assert!(!received_ok(other, dst, 17, &seg, 6), "another sender");
+        seg[6..8].copy_from_slice(&fold(initial).to_be_bytes());
+        assert!(received_ok(src, dst, 17, &seg, 6), "partial");
+        assert!(
+            !received_ok(other, dst, 17, &seg, 6),
+            "partial, another sender"
+        );
+        assert!(!received_ok(src, dst, 17, &seg[..7], 6), "field cut off");
     }
 }

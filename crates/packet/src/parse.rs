@@ -6,12 +6,16 @@
 //! it quotes. Probe modules then only compare numbers.
 //!
 //! The IPv4 header checksum is verified (it is always computed in
-//! software). Transport checksums (SCTP's CRC32c too) are not: packets
-//! captured on loopback
-//! carry partial checksums left for offload, and every reply a probe
-//! module accepts must echo a keyed hash anyway, which corruption or
-//! forgery would not match.
+//! software), and so are ICMP's (the kernel computes them in software
+//! too). UDP's is checked for being complete, partial or absent
+//! ([`checksum::received_ok`]): packets captured on loopback carry
+//! partial checksums left for offload, and a UDP reply's keyed hash has
+//! only a few bits (it lives in our source port), so without the check a
+//! corrupted address could pass for another host's reply. TCP's and
+//! SCTP's are not checked: their replies echo 32-bit keyed numbers, which
+//! corruption or forgery would not match.
 
+use crate::checksum;
 use crate::error::Error;
 use crate::icmp::{self, IcmpErrorKind, IcmpPacket};
 use crate::ipv4::Ipv4Packet;
@@ -268,6 +272,9 @@ fn transport<'a>(
         }
         PROTO_UDP => {
             let u = UdpPacket::new_checked(payload)?;
+            if !checksum::received_ok(src, dst, PROTO_UDP, payload, 6) {
+                return Err(Error::Checksum { what: "udp" });
+            }
             Ok(Parsed::Udp {
                 src,
                 dst,
@@ -291,8 +298,21 @@ fn transport<'a>(
                 initiate_tag: p.initiate_tag(),
             })
         }
-        PROTO_ICMP if !v6 => icmp_v4(src, dst, ttl, IcmpPacket::new_checked(payload)?),
-        PROTO_ICMPV6 if v6 => icmp_v6(src, dst, ttl, IcmpPacket::new_checked(payload)?),
+        PROTO_ICMP if !v6 => {
+            let m = IcmpPacket::new_checked(payload)?;
+            if !checksum::verify(payload, 0) {
+                return Err(Error::Checksum { what: "icmp" });
+            }
+            icmp_v4(src, dst, ttl, m)
+        }
+        PROTO_ICMPV6 if v6 => {
+            let m = IcmpPacket::new_checked(payload)?;
+            let initial = checksum::pseudo(src, dst, PROTO_ICMPV6, payload.len());
+            if !checksum::verify(payload, initial) {
+                return Err(Error::Checksum { what: "icmpv6" });
+            }
+            icmp_v6(src, dst, ttl, m)
+        }
         _ => Ok(Parsed::Other),
     }
 }
