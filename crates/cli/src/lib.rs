@@ -1,4 +1,6 @@
-//! The `portolan` command line, parsed exactly as nmap users type it.
+//! The `portolan` command line, parsed exactly as nmap users type it, and
+//! converted into the session library's [`ScanConfig`](portolan_session::ScanConfig)
+//! ([`Options::scan_config`]).
 //!
 //! Why a hand parser: nmap's syntax (`-sT`, `-p-`, `-oX out.xml`,
 //! `-oXout.xml`, `-top-ports 100`, `-sSU`, `-vv`) is getopt_long_only's, and
@@ -13,11 +15,13 @@
 //! built yet instead of accepting and ignoring them.
 //!
 //! ```
-//! use portolan::cli::{parse, Command};
+//! use portolan_cli::{parse, Command};
 //! let args = ["-sT", "-p-", "198.18.0.1"].map(std::ffi::OsString::from);
 //! let Ok(Command::Scan(opts)) = parse(args) else { panic!() };
 //! assert_eq!(opts.ports.as_deref(), Some("-"));
 //! ```
+
+#![warn(missing_docs)]
 
 mod error;
 pub mod flags;
