@@ -22,6 +22,10 @@ fn main() -> ExitCode {
             print!("{}", cli::help_text());
             ExitCode::SUCCESS
         }
+        Ok(Command::SubcommandHelp(sub)) => {
+            print!("{}", cli::subcommand_help(sub));
+            ExitCode::SUCCESS
+        }
         Ok(Command::Version) => {
             print!("{}", cli::version_text());
             ExitCode::SUCCESS
