@@ -1,6 +1,19 @@
-//! `portolan`: parse the command line, run the scan, exit.
+//! `portolan`: parse the command line, run the scan, write the outputs,
+//! exit.
+//!
+//! The binary is a thin layer: `portolan_cli` turns argv into a command,
+//! `portolan_session` plans and runs the scan, and [`outputs`] adapts the
+//! output formats and the progress line ([`progress`]) to the session's
+//! observer. Signals are the binary's to take: Ctrl-C and SIGTERM stop the
+//! session (a second one exits at once), and the outputs are still closed
+//! properly.
 
-use portolan::cli::{self, Command};
+mod outputs;
+mod progress;
+
+use portolan_cli::{self as cli, Command, Options};
+use portolan_session::{Session, SessionError};
+use progress::Reporter;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -9,11 +22,15 @@ fn main() -> ExitCode {
             print!("{}", cli::help_text());
             ExitCode::SUCCESS
         }
+        Ok(Command::SubcommandHelp(sub)) => {
+            print!("{}", cli::subcommand_help(sub));
+            ExitCode::SUCCESS
+        }
         Ok(Command::Version) => {
             print!("{}", cli::version_text());
             ExitCode::SUCCESS
         }
-        Ok(Command::Scan(opts)) => match portolan::run::run(*opts) {
+        Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("portolan: {e}");
@@ -25,4 +42,49 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Why a scan command failed.
+#[derive(Debug)]
+enum ScanError {
+    /// Planning or running the scan.
+    Session(SessionError),
+    /// An output file cannot be created.
+    Open(outputs::OpenError),
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Session(e) => e.fmt(f),
+            ScanError::Open(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Runs the scan `opts` asks for and returns the exit code: plan (nothing
+/// is created if the options are wrong), open the outputs, catch signals,
+/// run.
+fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
+    let session = Session::new(opts.scan_config()).map_err(ScanError::Session)?;
+    let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
+    session
+        .stop_handle()
+        .stop_on_signals()
+        .map_err(|e| ScanError::Session(SessionError::Io(e)))?;
+    let plan = session.plan();
+    for w in &plan.warnings {
+        eprintln!("portolan: {w}");
+    }
+    if plan.targets.is_empty() {
+        eprintln!("WARNING: No targets were specified, so 0 hosts scanned.");
+    }
+    let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
+    let mut observer = outputs::Terminal::new(outputs, reporter);
+    let stats = session.run(&mut observer).map_err(ScanError::Session)?;
+    Ok(if stats.interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

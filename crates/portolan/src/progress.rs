@@ -5,7 +5,7 @@
 //! two-line status report is printed at that interval instead, terminal or
 //! not, so logs of long scans show how far they got.
 
-use portolan_engine::Progress;
+use portolan_session::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 

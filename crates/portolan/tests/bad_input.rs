@@ -115,3 +115,15 @@ fn a_malformed_service_database_names_file_and_line() {
         &format!("{p}:2"),
     );
 }
+
+#[test]
+fn reserved_subcommands_are_refused_by_name() {
+    for word in ["diff", "history", "local", "report", "import"] {
+        assert_one_line_error(
+            &[word, "127.0.0.1"],
+            &format!("'{word}' is not yet supported"),
+        );
+    }
+    assert_one_line_error(&["-O", "127.0.0.1"], "-O: not yet supported");
+    assert_one_line_error(&["scan", "--script", "x", "127.0.0.1"], "--script");
+}

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use portolan::rdns::{add_ptr_name, ReverseDnsStage};
-use portolan::stage::HostStage;
 use portolan_dns::{wire, ResolverConfig, ReverseResolver};
 use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, Reason};
+use portolan_session::rdns::{add_ptr_name, ReverseDnsStage};
+use portolan_session::stage::HostStage;
 use portolan_testbed::{in_netns, require_root, Testbed};
 
 /// What the fake server says about an address: a name, NXDOMAIN (`None`),

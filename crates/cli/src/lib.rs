@@ -1,4 +1,6 @@
-//! The `portolan` command line, parsed exactly as nmap users type it.
+//! The `portolan` command line, parsed exactly as nmap users type it, and
+//! converted into the session library's [`ScanConfig`](portolan_session::ScanConfig)
+//! ([`Options::scan_config`]).
 //!
 //! Why a hand parser: nmap's syntax (`-sT`, `-p-`, `-oX out.xml`,
 //! `-oXout.xml`, `-top-ports 100`, `-sSU`, `-vv`) is getopt_long_only's, and
@@ -12,39 +14,51 @@
 //! belongs to the scanner. It rejects, by name, flags whose feature is not
 //! built yet instead of accepting and ignoring them.
 //!
+//! A reserved first word selects a subcommand, as with cargo and git
+//! (see [`Subcommand`]); without one the command line is nmap's.
+//!
 //! ```
-//! use portolan::cli::{parse, Command};
+//! use portolan_cli::{parse, Command};
 //! let args = ["-sT", "-p-", "198.18.0.1"].map(std::ffi::OsString::from);
 //! let Ok(Command::Scan(opts)) = parse(args) else { panic!() };
 //! assert_eq!(opts.ports.as_deref(), Some("-"));
 //! ```
+
+#![warn(missing_docs)]
 
 mod error;
 pub mod flags;
 mod help;
 mod options;
 mod parse;
+mod subcommand;
 mod values;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_subcommands;
 
 pub use error::CliError;
-pub use help::{help_text, version_text};
+pub use help::{help_text, subcommand_help, version_text};
 pub use options::{
     NetOptions, Options, OutputOptions, PingKind, PingOption, TimingOptions, VersionFlags,
 };
 pub use parse::parse;
 pub use portolan_model::ScanType;
+pub use subcommand::Subcommand;
 
 /// What the command line asks `portolan` to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Run a scan with these options.
     Scan(Box<Options>),
-    /// Print [`help_text`] and exit successfully (`-h`, `--help`, or no
-    /// arguments).
+    /// Print [`help_text`] and exit successfully (`-h`, `--help`,
+    /// `help`, `help scan`, or no arguments).
     Help,
+    /// Print [`subcommand_help`] for this subcommand and exit successfully
+    /// (`portolan help diff`).
+    SubcommandHelp(Subcommand),
     /// Print [`version_text`] and exit successfully (`-V`, `--version`).
     Version,
 }

@@ -6,8 +6,8 @@
 //! belong to the scanner, not to argument parsing.
 
 use portolan_model::ScanType;
-pub use portolan_probes::discovery::PingKind;
-use std::net::IpAddr;
+pub use portolan_session::config::{NetOptions, PingKind, PingOption, TimingOptions, VersionFlags};
+use portolan_session::ScanConfig;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,68 +89,6 @@ pub struct Options {
     pub version: VersionFlags,
 }
 
-/// One discovery technique the user asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PingOption {
-    /// Which probe.
-    pub kind: PingKind,
-    /// Its ports (port-based kinds; empty means the kind's default port),
-    /// in the order given, without repeats.
-    pub ports: Vec<u16>,
-}
-
-/// SERVICE/VERSION DETECTION flags.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VersionFlags {
-    /// `-sV`: probe open ports.
-    pub enabled: bool,
-    /// `--version-intensity` (`--version-light` = 2, `--version-all` = 9);
-    /// `None` = 7, nmap's default.
-    pub intensity: Option<u8>,
-    /// `--version-trace`.
-    pub trace: bool,
-    /// `--allports`.
-    pub all_ports: bool,
-    /// `--service-db FILE`: probes and matches merged with the built-in ones.
-    pub db_file: Option<PathBuf>,
-}
-
-/// TIMING AND PERFORMANCE flags; `None` means "as the template says".
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TimingOptions {
-    /// `-T<0-5>`.
-    pub template: Option<u8>,
-    /// `--min-rate` in packets per second (> 0).
-    pub min_rate: Option<f64>,
-    /// `--max-rate` in packets per second (> 0).
-    pub max_rate: Option<f64>,
-    /// `--max-retries`.
-    pub max_retries: Option<u32>,
-    /// `--host-timeout`.
-    pub host_timeout: Option<Duration>,
-    /// `--min-parallelism` (>= 1).
-    pub min_parallelism: Option<u32>,
-    /// `--max-parallelism` (>= 1).
-    pub max_parallelism: Option<u32>,
-    /// `--min-rtt-timeout`.
-    pub min_rtt_timeout: Option<Duration>,
-    /// `--max-rtt-timeout`.
-    pub max_rtt_timeout: Option<Duration>,
-    /// `--initial-rtt-timeout`.
-    pub initial_rtt_timeout: Option<Duration>,
-    /// `--scan-delay`.
-    pub scan_delay: Option<Duration>,
-    /// `--max-scan-delay`.
-    pub max_scan_delay: Option<Duration>,
-    /// `--min-hostgroup` (>= 1).
-    pub min_hostgroup: Option<u32>,
-    /// `--max-hostgroup` (>= 1).
-    pub max_hostgroup: Option<u32>,
-    /// `--udp-exact`: on hosts that rate-limit ICMP, retry unanswered UDP
-    /// ports at the host's pace until every closed port is named (slow).
-    pub udp_exact: bool,
-}
-
 /// OUTPUT flags. A path of `-` means standard output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputOptions {
@@ -174,15 +112,45 @@ pub struct OutputOptions {
     pub stats_every: Option<Duration>,
 }
 
-/// FIREWALL/IDS EVASION AND SPOOFING flags about the packets' origin.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NetOptions {
-    /// `-e`: interface name.
-    pub interface: Option<String>,
-    /// `-S`: source address.
-    pub source_addr: Option<IpAddr>,
-    /// `-g`/`--source-port`.
-    pub source_port: Option<u16>,
-    /// `--ttl`.
-    pub ttl: Option<u8>,
+impl Options {
+    /// The scan these options ask for, as the session library's
+    /// configuration: everything but the output files and the terminal,
+    /// which the binary keeps.
+    pub fn scan_config(&self) -> ScanConfig {
+        ScanConfig {
+            args_line: self.args_line.clone(),
+            targets: self.targets.clone(),
+            input_list: self.input_list.clone(),
+            exclude: self.exclude.clone(),
+            exclude_file: self.exclude_file.clone(),
+            unique: self.unique,
+            ipv6: self.ipv6,
+            no_dns: self.no_dns,
+            always_dns: self.always_dns,
+            dns_servers: self.dns_servers.clone(),
+            system_dns: self.system_dns,
+            resolve_all: self.resolve_all,
+            skip_discovery: self.skip_discovery,
+            list_scan: self.list_scan,
+            ping_scan: self.ping_scan,
+            pings: self.pings.clone(),
+            arp_ping: self.arp_ping,
+            disable_arp_ping: self.disable_arp_ping,
+            scans: self.scans.clone(),
+            scanflags: self.scanflags,
+            ports: self.ports.clone(),
+            exclude_ports: self.exclude_ports.clone(),
+            fast: self.fast,
+            top_ports: self.top_ports,
+            sequential_ports: self.sequential_ports,
+            timing: self.timing.clone(),
+            net: self.net.clone(),
+            seed: self.seed,
+            shard: self.shard,
+            privileged: self.privileged,
+            version: self.version.clone(),
+            verbose: self.output.verbose,
+            debugging: self.output.debug,
+        }
+    }
 }

@@ -14,7 +14,7 @@
 //! files, DNS or interfaces.
 
 use super::flags::{self, Builder, Flag, ValueKind};
-use super::{CliError, Command, Options, ScanType};
+use super::{CliError, Command, Options, ScanType, Subcommand};
 use std::ffi::OsString;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -22,7 +22,9 @@ use std::time::Duration;
 /// Parses a command line (without `argv[0]`) into a [`Command`].
 ///
 /// No arguments at all means [`Command::Help`], as with nmap. `-h` or `-V`
-/// stop parsing where they appear.
+/// stop parsing where they appear. A first word that names a
+/// [`Subcommand`] selects it (`scan` is the nmap-style command; the others
+/// are refused as not yet supported); `help [SUBCOMMAND]` asks for help.
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliError> {
     let args = args
         .into_iter()
@@ -31,9 +33,38 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
                 .map_err(|a| CliError::NotUnicode(a.to_string_lossy().into_owned()))
         })
         .collect::<Result<Vec<String>, _>>()?;
-    if args.is_empty() {
+    let Some(first) = args.first() else {
+        return Ok(Command::Help);
+    };
+    if first == "help" {
+        return help_command(&args[1..]);
+    }
+    let (command, rest) = match Subcommand::from_name(first) {
+        Some(sub) => (sub, &args[1..]),
+        None => (Subcommand::Scan, &args[..]),
+    };
+    command.check_available()?;
+    if rest.is_empty() {
         return Ok(Command::Help);
     }
+    scan(&args, rest)
+}
+
+/// `portolan help`, `portolan help SUBCOMMAND`.
+fn help_command(rest: &[String]) -> Result<Command, CliError> {
+    match rest.first() {
+        None => Ok(Command::Help),
+        Some(word) => match Subcommand::from_name(word) {
+            Some(Subcommand::Scan) => Ok(Command::Help),
+            Some(sub) => Ok(Command::SubcommandHelp(sub)),
+            None => Err(CliError::UnknownSubcommand(word.clone())),
+        },
+    }
+}
+
+/// The nmap-style scan command: `rest` are its arguments (after the
+/// `scan` word, if typed); `args` is the whole line, for output headers.
+fn scan(args: &[String], rest: &[String]) -> Result<Command, CliError> {
     let mut b = Builder {
         opts: Options {
             args_line: std::iter::once("portolan")
@@ -45,7 +76,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
         early: None,
     };
     let mut cursor = Cursor {
-        args: &args,
+        args: rest,
         next: 0,
     };
     let mut options_ended = false;
@@ -187,9 +218,12 @@ fn short_cluster(
     Ok(())
 }
 
-/// Rejects a flag whose feature is not built yet, by name.
+/// Rejects a flag whose feature is not built yet, by name; a row of
+/// another subcommand is no flag of the scan command.
 fn check_available(flag: &Flag, shown: &str) -> Result<(), CliError> {
-    if flag.available {
+    if !flag.commands.contains(&Subcommand::Scan) {
+        Err(CliError::UnknownOption(shown.to_owned()))
+    } else if flag.available {
         Ok(())
     } else {
         Err(CliError::NotSupported(shown.to_owned()))

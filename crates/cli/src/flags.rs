@@ -8,6 +8,7 @@
 //! interface before its feature does: the parser rejects it by name rather
 //! than ignoring it.
 
+use super::subcommand::{Subcommand, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -46,6 +47,10 @@ pub enum Group {
     Ports,
     /// SERVICE/VERSION DETECTION.
     Service,
+    /// SCRIPT SCAN.
+    Script,
+    /// OS DETECTION.
+    Os,
     /// TIMING AND PERFORMANCE.
     Timing,
     /// FIREWALL/IDS EVASION AND SPOOFING.
@@ -58,12 +63,14 @@ pub enum Group {
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 11] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
         Group::Ports,
         Group::Service,
+        Group::Script,
+        Group::Os,
         Group::Timing,
         Group::Evasion,
         Group::Output,
@@ -78,6 +85,8 @@ impl Group {
             Group::ScanTypes => "SCAN TECHNIQUES",
             Group::Ports => "PORT SPECIFICATION AND SCAN ORDER",
             Group::Service => "SERVICE/VERSION DETECTION",
+            Group::Script => "SCRIPT SCAN",
+            Group::Os => "OS DETECTION",
             Group::Timing => "TIMING AND PERFORMANCE",
             Group::Evasion => "FIREWALL/IDS EVASION AND SPOOFING",
             Group::Output => "OUTPUT",
@@ -126,6 +135,9 @@ pub struct Flag {
     pub value: ValueKind,
     /// Help section.
     pub group: Group,
+    /// The subcommands the flag belongs to (every nmap-style flag:
+    /// [`Subcommand::Scan`]).
+    pub commands: &'static [Subcommand],
     /// One-line help text.
     pub help: &'static str,
     /// False for flags whose feature is not built yet; the parser rejects
@@ -141,6 +153,7 @@ impl std::fmt::Debug for Flag {
             .field("short", &self.short)
             .field("long", &self.long)
             .field("value", &self.value)
+            .field("commands", &self.commands)
             .field("available", &self.available)
             .finish_non_exhaustive()
     }
@@ -174,12 +187,14 @@ pub fn table() -> &'static [Flag] {
 }
 
 /// A row, in table order: short name, long name, value kind, group,
-/// available, help, effect.
+/// subcommands, available, help, effect.
+#[allow(clippy::too_many_arguments)]
 const fn flag(
     short: Option<&'static str>,
     long: Option<&'static str>,
     value: ValueKind,
     group: Group,
+    commands: &'static [Subcommand],
     available: bool,
     help: &'static str,
     apply: Apply,
@@ -189,6 +204,7 @@ const fn flag(
         long,
         value,
         group,
+        commands,
         help,
         available,
         apply,
@@ -283,10 +299,10 @@ const TIME: V = V::Required("<time>");
 #[rustfmt::skip]
 static FLAGS: &[Flag] = &[
     // TARGET SPECIFICATION
-    flag(Some("iL"), None, V::Required("<inputfilename>"), G::Target, true,
+    flag(Some("iL"), None, V::Required("<inputfilename>"), G::Target, SCAN, true,
         "Input from list of hosts/networks ('-' for standard input)",
         |b, f, v| { b.opts.input_list = Some(path(f, v)?); Ok(()) }),
-    flag(None, Some("exclude"), V::Required("<host1[,host2][,host3],...>"), G::Target, true,
+    flag(None, Some("exclude"), V::Required("<host1[,host2][,host3],...>"), G::Target, SCAN, true,
         "Exclude hosts/networks",
         |b, f, v| {
             let v = required(f, v)?;
@@ -299,106 +315,106 @@ static FLAGS: &[Flag] = &[
             b.opts.exclude.extend(hosts);
             Ok(())
         }),
-    flag(None, Some("excludefile"), V::Required("<exclude_file>"), G::Target, true,
+    flag(None, Some("excludefile"), V::Required("<exclude_file>"), G::Target, SCAN, true,
         "Exclude list from file",
         |b, f, v| { b.opts.exclude_file = Some(path(f, v)?); Ok(()) }),
-    flag(None, Some("unique"), V::Switch, G::Target, true,
+    flag(None, Some("unique"), V::Switch, G::Target, SCAN, true,
         "Scan each address only once, even if it is given more than once",
         |b, _, _| { b.opts.unique = true; Ok(()) }),
-    flag(Some("6"), None, V::Switch, G::Target, true,
+    flag(Some("6"), None, V::Switch, G::Target, SCAN, true,
         "Enable IPv6 scanning",
         |b, _, _| { b.opts.ipv6 = true; Ok(()) }),
     // HOST DISCOVERY
-    flag(Some("sL"), None, V::ScanLetter, G::HostDiscovery, true,
+    flag(Some("sL"), None, V::ScanLetter, G::HostDiscovery, SCAN, true,
         "List Scan - simply list targets to scan",
         |b, _, _| { b.opts.list_scan = true; Ok(()) }),
-    flag(Some("sn"), None, V::ScanLetter, G::HostDiscovery, true,
+    flag(Some("sn"), None, V::ScanLetter, G::HostDiscovery, SCAN, true,
         "Ping Scan - disable port scan",
         |b, _, _| { b.opts.ping_scan = true; Ok(()) }),
-    flag(Some("Pn"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("Pn"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "Treat all hosts as online -- skip host discovery",
         |b, _, _| { b.opts.skip_discovery = true; Ok(()) }),
-    flag(Some("PS"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+    flag(Some("PS"), None, V::Attached("[portlist]"), G::HostDiscovery, SCAN, true,
         "TCP SYN discovery to given ports", |b, f, v| ping(b, PingKind::TcpSyn, f, v)),
-    flag(Some("PA"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+    flag(Some("PA"), None, V::Attached("[portlist]"), G::HostDiscovery, SCAN, true,
         "TCP ACK discovery to given ports", |b, f, v| ping(b, PingKind::TcpAck, f, v)),
-    flag(Some("PU"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+    flag(Some("PU"), None, V::Attached("[portlist]"), G::HostDiscovery, SCAN, true,
         "UDP discovery to given ports", |b, f, v| ping(b, PingKind::Udp, f, v)),
-    flag(Some("PY"), None, V::Attached("[portlist]"), G::HostDiscovery, true,
+    flag(Some("PY"), None, V::Attached("[portlist]"), G::HostDiscovery, SCAN, true,
         "SCTP discovery to given ports", |b, f, v| ping(b, PingKind::SctpInit, f, v)),
-    flag(Some("PE"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("PE"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "ICMP echo request discovery probe", |b, f, v| ping(b, PingKind::Echo, f, v)),
-    flag(Some("PP"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("PP"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "ICMP timestamp request discovery probe", |b, f, v| ping(b, PingKind::Timestamp, f, v)),
-    flag(Some("PM"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("PM"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "ICMP netmask request discovery probe", |b, f, v| ping(b, PingKind::AddressMask, f, v)),
-    flag(Some("PR"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("PR"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "ARP ping discovery on the local network",
         |b, _, _| { b.opts.arp_ping = true; Ok(()) }),
-    flag(None, Some("disable-arp-ping"), V::Switch, G::HostDiscovery, true,
+    flag(None, Some("disable-arp-ping"), V::Switch, G::HostDiscovery, SCAN, true,
         "No ARP or ND ping discovery",
         |b, _, _| { b.opts.disable_arp_ping = true; Ok(()) }),
-    flag(Some("n"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("n"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "Never do DNS resolution",
         |b, _, _| { b.opts.no_dns = true; Ok(()) }),
-    flag(Some("R"), None, V::Switch, G::HostDiscovery, true,
+    flag(Some("R"), None, V::Switch, G::HostDiscovery, SCAN, true,
         "Always resolve [default: sometimes]",
         |b, _, _| { b.opts.always_dns = true; Ok(()) }),
-    flag(None, Some("resolve-all"), V::Switch, G::HostDiscovery, true,
+    flag(None, Some("resolve-all"), V::Switch, G::HostDiscovery, SCAN, true,
         "If a hostname resolves to several addresses, scan them all",
         |b, _, _| { b.opts.resolve_all = true; Ok(()) }),
-    flag(None, Some("dns-servers"), V::Required("<serv1[,serv2],...>"), G::HostDiscovery, true,
+    flag(None, Some("dns-servers"), V::Required("<serv1[,serv2],...>"), G::HostDiscovery, SCAN, true,
         "Specify custom DNS servers",
         |b, f, v| { b.opts.dns_servers = values::addr_list(f, required(f, v)?)?; Ok(()) }),
-    flag(None, Some("system-dns"), V::Switch, G::HostDiscovery, true,
+    flag(None, Some("system-dns"), V::Switch, G::HostDiscovery, SCAN, true,
         "Use OS's DNS resolver",
         |b, _, _| { b.opts.system_dns = true; Ok(()) }),
     // SCAN TECHNIQUES
-    flag(Some("sS"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sS"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP SYN scan", |b, _, _| scan(b, ScanType::Syn)),
-    flag(Some("sT"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sT"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP connect() scan", |b, _, _| scan(b, ScanType::Connect)),
-    flag(Some("sA"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sA"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP ACK scan", |b, _, _| scan(b, ScanType::Ack)),
-    flag(Some("sW"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sW"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP Window scan", |b, _, _| scan(b, ScanType::Window)),
-    flag(Some("sM"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sM"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP Maimon scan", |b, _, _| scan(b, ScanType::Maimon)),
-    flag(Some("sU"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sU"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "UDP Scan", |b, _, _| scan(b, ScanType::Udp)),
-    flag(Some("sN"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sN"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP Null scan", |b, _, _| scan(b, ScanType::Null)),
-    flag(Some("sF"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sF"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP FIN scan", |b, _, _| scan(b, ScanType::Fin)),
-    flag(Some("sX"), None, V::ScanLetter, G::ScanTypes, true,
+    flag(Some("sX"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
         "TCP Xmas scan", |b, _, _| scan(b, ScanType::Xmas)),
-    flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTypes, true,
+    flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTypes, SCAN, true,
         "Customize TCP scan flags: names (URGACKPSHRSTSYNFIN) in any order or a number 0-255",
         |b, f, v| { b.opts.scanflags = Some(values::scanflags(f, required(f, v)?)?); Ok(()) }),
     // PORT SPECIFICATION AND SCAN ORDER
-    flag(Some("p"), None, PORT_RANGES, G::Ports, true,
+    flag(Some("p"), None, PORT_RANGES, G::Ports, SCAN, true,
         "Only scan specified ports (Ex: -p22; -p1-65535; -p-; -p U:53,T:21-25,80)",
         |b, f, v| once(&mut b.opts.ports, f, nonempty(f, v, "port ranges")?)),
-    flag(None, Some("exclude-ports"), PORT_RANGES, G::Ports, true,
+    flag(None, Some("exclude-ports"), PORT_RANGES, G::Ports, SCAN, true,
         "Exclude the specified ports from scanning",
         |b, f, v| once(&mut b.opts.exclude_ports, f, nonempty(f, v, "port ranges")?)),
-    flag(Some("F"), None, V::Switch, G::Ports, true,
+    flag(Some("F"), None, V::Switch, G::Ports, SCAN, true,
         "Fast mode - Scan fewer ports than the default scan",
         |b, _, _| { b.opts.fast = true; Ok(()) }),
-    flag(Some("r"), None, V::Switch, G::Ports, true,
+    flag(Some("r"), None, V::Switch, G::Ports, SCAN, true,
         "Scan ports sequentially - don't randomize",
         |b, _, _| { b.opts.sequential_ports = true; Ok(()) }),
-    flag(None, Some("top-ports"), V::Required("<number>"), G::Ports, true,
+    flag(None, Some("top-ports"), V::Required("<number>"), G::Ports, SCAN, true,
         "Scan <number> most common ports",
         |b, f, v| {
             b.opts.top_ports = Some(values::positive(f, required(f, v)?, "a positive number")?);
             Ok(())
         }),
     // SERVICE/VERSION DETECTION
-    flag(Some("sV"), None, V::ScanLetter, G::Service, true,
+    flag(Some("sV"), None, V::ScanLetter, G::Service, SCAN, true,
         "Probe open ports to determine service/version info",
         |b, _, _| { b.opts.version.enabled = true; Ok(()) }),
-    flag(None, Some("version-intensity"), V::Required("<level>"), G::Service, true,
+    flag(None, Some("version-intensity"), V::Required("<level>"), G::Service, SCAN, true,
         "Set from 0 (light) to 9 (try all probes)",
         |b, f, v| {
             let v = required(f, v)?;
@@ -409,88 +425,106 @@ static FLAGS: &[Flag] = &[
             b.opts.version.intensity = Some(level);
             Ok(())
         }),
-    flag(None, Some("version-light"), V::Switch, G::Service, true,
+    flag(None, Some("version-light"), V::Switch, G::Service, SCAN, true,
         "Limit to most likely probes (intensity 2)",
         |b, _, _| { b.opts.version.intensity = Some(2); Ok(()) }),
-    flag(None, Some("version-all"), V::Switch, G::Service, true,
+    flag(None, Some("version-all"), V::Switch, G::Service, SCAN, true,
         "Try every single probe (intensity 9)",
         |b, _, _| { b.opts.version.intensity = Some(9); Ok(()) }),
-    flag(None, Some("version-trace"), V::Switch, G::Service, true,
+    flag(None, Some("version-trace"), V::Switch, G::Service, SCAN, true,
         "Show detailed version scan activity (for debugging)",
         |b, _, _| { b.opts.version.trace = true; Ok(()) }),
-    flag(None, Some("allports"), V::Switch, G::Service, true,
+    flag(None, Some("allports"), V::Switch, G::Service, SCAN, true,
         "Don't exclude any ports from version detection",
         |b, _, _| { b.opts.version.all_ports = true; Ok(()) }),
-    flag(None, Some("service-db"), V::Required("<file>"), G::Service, true,
+    flag(None, Some("service-db"), V::Required("<file>"), G::Service, SCAN, true,
         "Add the probes and matches of <file> (format: docs/service-db.md) to the built-in database",
         |b, f, v| { b.opts.version.db_file = Some(path(f, v)?); Ok(()) }),
+    // SCRIPT SCAN (a later issue)
+    flag(Some("sC"), None, V::ScanLetter, G::Script, SCAN, false,
+        "equivalent to --script=default", unsupported),
+    flag(None, Some("script"), V::Required("<scripts>"), G::Script, SCAN, false,
+        "Run these checks (comma-separated names or categories)", unsupported),
+    flag(None, Some("script-args"), V::Required("<n1=v1,[n2=v2,...]>"), G::Script, SCAN, false,
+        "provide arguments to the checks", unsupported),
+    // OS DETECTION (a later issue)
+    flag(Some("O"), None, V::Switch, G::Os, SCAN, false,
+        "Enable OS detection", unsupported),
+    flag(None, Some("osscan-limit"), V::Switch, G::Os, SCAN, false,
+        "Limit OS detection to promising targets", unsupported),
+    flag(None, Some("osscan-guess"), V::Switch, G::Os, SCAN, false,
+        "Guess OS more aggressively", unsupported),
+    flag(None, Some("fuzzy"), V::Switch, G::Os, SCAN, false,
+        "Same as --osscan-guess", unsupported),
+    flag(None, Some("max-os-tries"), V::Required("<num>"), G::Os, SCAN, false,
+        "Most OS detection tries against one target", unsupported),
     // TIMING AND PERFORMANCE
-    flag(Some("T"), None, V::Required("<0-5>"), G::Timing, true,
+    flag(Some("T"), None, V::Required("<0-5>"), G::Timing, SCAN, true,
         "Set timing template (higher is faster; or paranoid, sneaky, polite, normal, \
          aggressive, insane); each template's values are documented in the README",
         |b, f, v| {
             b.opts.timing.template = Some(values::timing_template(f, required(f, v)?)?);
             Ok(())
         }),
-    flag(None, Some("min-hostgroup"), V::Required("<size>"), G::Timing, true,
+    flag(None, Some("min-hostgroup"), V::Required("<size>"), G::Timing, SCAN, true,
         "Parallel host scan group size: at least <size> hosts",
         |b, f, v| {
             b.opts.timing.min_hostgroup = Some(values::positive(f, required(f, v)?, "a positive number")?);
             Ok(())
         }),
-    flag(None, Some("max-hostgroup"), V::Required("<size>"), G::Timing, true,
+    flag(None, Some("max-hostgroup"), V::Required("<size>"), G::Timing, SCAN, true,
         "Parallel host scan group size: at most <size> hosts",
         |b, f, v| {
             b.opts.timing.max_hostgroup = Some(values::positive(f, required(f, v)?, "a positive number")?);
             Ok(())
         }),
-    flag(None, Some("min-parallelism"), V::Required("<numprobes>"), G::Timing, true,
+    flag(None, Some("min-parallelism"), V::Required("<numprobes>"), G::Timing, SCAN, true,
         "Probe parallelization: at least <numprobes> outstanding",
         |b, f, v| {
             b.opts.timing.min_parallelism = Some(values::positive(f, required(f, v)?, "a positive number")?);
             Ok(())
         }),
-    flag(None, Some("max-parallelism"), V::Required("<numprobes>"), G::Timing, true,
+    flag(None, Some("max-parallelism"), V::Required("<numprobes>"), G::Timing, SCAN, true,
         "Probe parallelization: at most <numprobes> outstanding",
         |b, f, v| {
             b.opts.timing.max_parallelism = Some(values::positive(f, required(f, v)?, "a positive number")?);
             Ok(())
         }),
-    flag(None, Some("min-rtt-timeout"), TIME, G::Timing, true,
+    flag(None, Some("min-rtt-timeout"), TIME, G::Timing, SCAN, true,
         "Lower bound of probe round trip time",
         |b, f, v| { b.opts.timing.min_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("max-rtt-timeout"), TIME, G::Timing, true,
+    flag(None, Some("max-rtt-timeout"), TIME, G::Timing, SCAN, true,
         "Upper bound of probe round trip time",
         |b, f, v| { b.opts.timing.max_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("initial-rtt-timeout"), TIME, G::Timing, true,
+    flag(None, Some("initial-rtt-timeout"), TIME, G::Timing, SCAN, true,
         "Probe round trip time to assume before any is measured",
         |b, f, v| { b.opts.timing.initial_rtt_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("max-retries"), V::Required("<tries>"), G::Timing, true,
+    flag(None, Some("max-retries"), V::Required("<tries>"), G::Timing, SCAN, true,
         "Caps number of port scan probe retransmissions",
         |b, f, v| {
             b.opts.timing.max_retries = Some(values::uint(f, required(f, v)?, "a number of retries")?);
             Ok(())
         }),
-    flag(None, Some("udp-exact"), V::Switch, G::Timing, true,
+    flag(None, Some("udp-exact"), V::Switch, G::Timing, SCAN, true,
         "UDP: on hosts that rate-limit ICMP, retry at their pace to name every closed port (slow: ~ports/rate s)",
         |b, _, _| { b.opts.timing.udp_exact = true; Ok(()) }),
-    flag(None, Some("host-timeout"), TIME, G::Timing, true,
+    flag(None, Some("host-timeout"), TIME, G::Timing, SCAN, true,
         "Give up on target after this long",
         |b, f, v| { b.opts.timing.host_timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("scan-delay"), TIME, G::Timing, true,
+    flag(None, Some("scan-delay"), TIME, G::Timing, SCAN, true,
         "Adjust delay between probes (lower bound)",
         |b, f, v| { b.opts.timing.scan_delay = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("max-scan-delay"), TIME, G::Timing, true,
+    flag(None, Some("max-scan-delay"), TIME, G::Timing, SCAN, true,
         "Adjust delay between probes (upper bound)",
         |b, f, v| { b.opts.timing.max_scan_delay = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("min-rate"), V::Required("<number>"), G::Timing, true,
+    flag(None, Some("min-rate"), V::Required("<number>"), G::Timing, SCAN, true,
         "Send packets no slower than <number> per second",
         |b, f, v| { b.opts.timing.min_rate = Some(values::rate(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("max-rate"), V::Required("<number>"), G::Timing, true,
+    flag(None, Some("max-rate"), V::Required("<number>"), G::Timing, SCAN, true,
         "Send packets no faster than <number> per second",
         |b, f, v| { b.opts.timing.max_rate = Some(values::rate(f, required(f, v)?)?); Ok(()) }),
     // FIREWALL/IDS EVASION AND SPOOFING
-    flag(Some("S"), None, V::Required("<IP_Address>"), G::Evasion, true,
+    flag(Some("S"), None, V::Required("<IP_Address>"), G::Evasion, SCAN, true,
         "Spoof source address",
         |b, f, v| {
             let v = required(f, v)?;
@@ -498,32 +532,32 @@ static FLAGS: &[Flag] = &[
             b.opts.net.source_addr = Some(addr);
             Ok(())
         }),
-    flag(Some("e"), None, V::Required("<iface>"), G::Evasion, true,
+    flag(Some("e"), None, V::Required("<iface>"), G::Evasion, SCAN, true,
         "Use specified interface",
         |b, f, v| { b.opts.net.interface = Some(nonempty(f, v, "an interface name")?.to_owned()); Ok(()) }),
-    flag(Some("g"), Some("source-port"), V::Required("<portnum>"), G::Evasion, true,
+    flag(Some("g"), Some("source-port"), V::Required("<portnum>"), G::Evasion, SCAN, true,
         "Use given port number",
         |b, f, v| {
             b.opts.net.source_port = Some(values::uint(f, required(f, v)?, "a port number 0-65535")?);
             Ok(())
         }),
-    flag(None, Some("ttl"), V::Required("<val>"), G::Evasion, true,
+    flag(None, Some("ttl"), V::Required("<val>"), G::Evasion, SCAN, true,
         "Set IP time-to-live field",
         |b, f, v| { b.opts.net.ttl = Some(values::uint(f, required(f, v)?, "a TTL 0-255")?); Ok(()) }),
     // OUTPUT
-    flag(Some("oN"), None, V::Required("<file>"), G::Output, true,
+    flag(Some("oN"), None, V::Required("<file>"), G::Output, SCAN, true,
         "Output scan in normal format to the given filename ('-' for stdout)",
         |b, f, v| { b.opts.output.normal = Some(path(f, v)?); Ok(()) }),
-    flag(Some("oX"), None, V::Required("<file>"), G::Output, true,
+    flag(Some("oX"), None, V::Required("<file>"), G::Output, SCAN, true,
         "Output scan in XML format to the given filename ('-' for stdout)",
         |b, f, v| { b.opts.output.xml = Some(path(f, v)?); Ok(()) }),
-    flag(Some("oG"), None, V::Required("<file>"), G::Output, true,
+    flag(Some("oG"), None, V::Required("<file>"), G::Output, SCAN, true,
         "Output scan in grepable format to the given filename ('-' for stdout)",
         |b, f, v| { b.opts.output.grepable = Some(path(f, v)?); Ok(()) }),
-    flag(Some("oJ"), None, V::Required("<file>"), G::Output, true,
+    flag(Some("oJ"), None, V::Required("<file>"), G::Output, SCAN, true,
         "Output scan in JSON format to the given filename ('-' for stdout)",
         |b, f, v| { b.opts.output.json = Some(path(f, v)?); Ok(()) }),
-    flag(Some("oA"), None, V::Required("<basename>"), G::Output, true,
+    flag(Some("oA"), None, V::Required("<basename>"), G::Output, SCAN, true,
         "Output in the three major formats at once (<basename>.nmap, .xml, .gnmap)",
         |b, f, v| {
             let base = nonempty(f, v, "a base file name")?;
@@ -536,46 +570,58 @@ static FLAGS: &[Flag] = &[
             out.grepable = Some(PathBuf::from(format!("{base}.gnmap")));
             Ok(())
         }),
-    flag(Some("v"), None, V::Level, G::Output, true,
+    flag(Some("v"), None, V::Level, G::Output, SCAN, true,
         "Increase verbosity level (use -vv or -v<level> for more effect)",
         |b, f, v| level(&mut b.opts.output.verbose, f, v)),
-    flag(Some("d"), None, V::Level, G::Output, true,
+    flag(Some("d"), None, V::Level, G::Output, SCAN, true,
         "Increase debugging level (use -dd or -d<level> for more effect)",
         |b, f, v| level(&mut b.opts.output.debug, f, v)),
-    flag(None, Some("reason"), V::Switch, G::Output, true,
+    flag(None, Some("reason"), V::Switch, G::Output, SCAN, true,
         "Display the reason a port is in a particular state",
         |b, _, _| { b.opts.output.reason = true; Ok(()) }),
-    flag(None, Some("open"), V::Switch, G::Output, true,
+    flag(None, Some("open"), V::Switch, G::Output, SCAN, true,
         "Only show open (or possibly open) ports",
         |b, _, _| { b.opts.output.open_only = true; Ok(()) }),
-    flag(None, Some("stats-every"), TIME, G::Output, true,
+    flag(None, Some("stats-every"), TIME, G::Output, SCAN, true,
         "Print a progress line every <time>",
         |b, f, v| { b.opts.output.stats_every = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("append-output"), V::Switch, G::Output, false,
+    flag(None, Some("append-output"), V::Switch, G::Output, SCAN, false,
         "Append to rather than clobber specified output files", unsupported),
-    flag(None, Some("noninteractive"), V::Switch, G::Output, true,
+    flag(Some("oH"), None, V::Required("<file>"), G::Output, SCAN, false,
+        "Output scan as an HTML report to the given filename", unsupported),
+    flag(None, Some("live"), V::Switch, G::Output, SCAN, false,
+        "Show results live in the terminal as they are found", unsupported),
+    flag(None, Some("history"), V::Switch, G::Output, SCAN, false,
+        "Record the scan in the local scan history", unsupported),
+    flag(None, Some("no-history"), V::Switch, G::Output, SCAN, false,
+        "Do not record the scan in the local scan history", unsupported),
+    flag(None, Some("resume"), V::Required("<filename>"), G::Output, SCAN, false,
+        "Resume an aborted scan", unsupported),
+    flag(None, Some("noninteractive"), V::Switch, G::Output, SCAN, true,
         "Disable runtime interactions via keyboard",
         |b, _, _| { b.opts.noninteractive = true; Ok(()) }),
     // MISC
-    flag(None, Some("seed"), V::Required("<n>"), G::Misc, true,
+    flag(Some("A"), None, V::Switch, G::Misc, SCAN, false,
+        "Enable OS detection, version detection, script scanning, and traceroute", unsupported),
+    flag(None, Some("seed"), V::Required("<n>"), G::Misc, SCAN, true,
         "Seed the target and port order (decimal or 0x hex) to repeat a scan's order",
         |b, f, v| { b.opts.seed = Some(values::u64_dec_or_hex(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("shard"), V::Required("<K/N>"), G::Misc, true,
+    flag(None, Some("shard"), V::Required("<K/N>"), G::Misc, SCAN, true,
         "Scan only the K-th of N disjoint parts of the targets (1 <= K <= N)",
         |b, f, v| { b.opts.shard = Some(values::shard(f, required(f, v)?)?); Ok(()) }),
-    flag(None, Some("send-ip"), V::Switch, G::Misc, true,
+    flag(None, Some("send-ip"), V::Switch, G::Misc, SCAN, true,
         "Send using raw IP packets (portolan always does; no ARP/ND discovery)",
         |b, _, _| { b.opts.disable_arp_ping = true; Ok(()) }),
-    flag(None, Some("privileged"), V::Switch, G::Misc, true,
+    flag(None, Some("privileged"), V::Switch, G::Misc, SCAN, true,
         "Assume that the user is fully privileged",
         |b, _, _| { b.opts.privileged = Some(true); Ok(()) }),
-    flag(None, Some("unprivileged"), V::Switch, G::Misc, true,
+    flag(None, Some("unprivileged"), V::Switch, G::Misc, SCAN, true,
         "Assume the user lacks raw socket privileges",
         |b, _, _| { b.opts.privileged = Some(false); Ok(()) }),
-    flag(Some("V"), Some("version"), V::Switch, G::Misc, true,
+    flag(Some("V"), Some("version"), V::Switch, G::Misc, SCAN, true,
         "Print version number",
         |b, _, _| { b.early = Some(Command::Version); Ok(()) }),
-    flag(Some("h"), Some("help"), V::Switch, G::Misc, true,
+    flag(Some("h"), Some("help"), V::Switch, G::Misc, SCAN, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::Help); Ok(()) }),
 ];

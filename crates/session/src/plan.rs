@@ -1,11 +1,11 @@
 //! From what the user typed to what the scan does.
 //!
-//! [`Plan::build`] resolves [`Options`] against the environment: which
+//! [`Plan::build`] resolves [`ScanConfig`] against the environment: which
 //! techniques run (and whether raw sockets are available for them), which
 //! ports (the port table), which hosts (files, names, exclusions) and the
 //! timing knobs. Every problem is reported as one line naming the culprit.
 
-use crate::cli::Options;
+use crate::config::ScanConfig;
 use portolan_engine::ProbeModule;
 use portolan_engine::{BadTemplate, Timing};
 use portolan_model::{Protocol, ScanInfo, ScanType, ScanTypeInfo};
@@ -129,8 +129,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// What the progress line and nmap call this scan ("SYN Stealth
+    /// Scan", "Ping Scan").
+    pub fn title(&self) -> &'static str {
+        if self.port_scan {
+            self.techniques
+                .first()
+                .map_or("Scan", |t| t.scan_type.title())
+        } else {
+            "Ping Scan"
+        }
+    }
+
     /// Resolves `opts`; `privileged` says whether raw sockets can be opened.
-    pub fn build(opts: &Options, privileged: bool) -> Result<Plan, PlanError> {
+    pub fn build(opts: &ScanConfig, privileged: bool) -> Result<Plan, PlanError> {
         let mut warnings = Vec::new();
         let port_scan = !opts.list_scan && !opts.ping_scan;
         let (targets, mut resolve_warnings) = build_targets(opts)?;
@@ -208,8 +220,8 @@ impl Plan {
                     services: format_ranges(&t.ports),
                 })
                 .collect(),
-            verbose: opts.output.verbose,
-            debugging: opts.output.debug,
+            verbose: opts.verbose,
+            debugging: opts.debugging,
         };
         Ok(Plan {
             driver,
@@ -229,7 +241,7 @@ impl Plan {
 /// The discovery the options ask for: `-sL`, `-Pn`, the user's pings or
 /// nmap's default. Without raw-socket privileges only TCP connect pings
 /// exist; ICMP and UDP pings asked for are dropped with a notice.
-fn discovery(opts: &Options, privileged: bool, warnings: &mut Vec<String>) -> Discovery {
+fn discovery(opts: &ScanConfig, privileged: bool, warnings: &mut Vec<String>) -> Discovery {
     if opts.list_scan {
         return Discovery::List;
     }
@@ -319,7 +331,7 @@ impl Ping {
 /// if none is left, the scan cannot start.
 fn drop_portless(
     techniques: Vec<Technique>,
-    opts: &Options,
+    opts: &ScanConfig,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Technique>, PlanError> {
     let (kept, empty): (Vec<Technique>, Vec<Technique>) =
@@ -374,7 +386,7 @@ fn tcp_kind(t: ScanType) -> Option<TcpScanKind> {
 /// otherwise; an explicit `-sS` without privilege falls back to connect with
 /// a notice, as nmap's default does; other raw techniques cannot fall back.
 fn choose_techniques(
-    opts: &Options,
+    opts: &ScanConfig,
     privileged: bool,
     warnings: &mut Vec<String>,
 ) -> Result<(Driver, Vec<ScanType>), PlanError> {
@@ -429,7 +441,7 @@ fn choose_techniques(
     Ok((Driver::Connect, chosen))
 }
 
-fn build_targets(opts: &Options) -> Result<(TargetList, Vec<String>), PlanError> {
+fn build_targets(opts: &ScanConfig) -> Result<(TargetList, Vec<String>), PlanError> {
     let mut exprs = opts.targets.clone();
     if let Some(path) = &opts.input_list {
         exprs.extend(read_list_file(path)?);
@@ -447,7 +459,7 @@ fn build_targets(opts: &Options) -> Result<(TargetList, Vec<String>), PlanError>
     Ok((list.with_unique(opts.unique), warnings))
 }
 
-fn timing(opts: &Options) -> Result<Timing, PlanError> {
+fn timing(opts: &ScanConfig) -> Result<Timing, PlanError> {
     let t = &opts.timing;
     let mut timing = Timing::template(t.template.unwrap_or(3))?;
     if let Some(v) = t.min_rtt_timeout {

@@ -45,6 +45,14 @@ pub enum CliError {
     /// A flag whose feature is not built yet: rejected rather than ignored.
     #[error("{0}: not yet supported")]
     NotSupported(String),
+    /// A subcommand reserved for a feature not built yet (`diff`).
+    #[error("'{0}' is not yet supported")]
+    SubcommandNotSupported(&'static str),
+    /// `portolan help WORD` where WORD is no subcommand.
+    #[error(
+        "unknown subcommand \"{0}\" (subcommands: scan, diff, history, local, report, import)"
+    )]
+    UnknownSubcommand(String),
     /// Flags that are each valid but contradict each other; the message
     /// names both.
     #[error("{0}")]

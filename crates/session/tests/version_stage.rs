@@ -3,9 +3,9 @@
 //! `open|filtered` ports that answer become open, `--max-rate` paces new
 //! connections, and an interrupted `finish` returns every host quickly.
 
-use portolan::stage::HostStage;
-use portolan::version::{detect, load_database, VersionOptions, VersionStage};
 use portolan_model::{HostResult, HostStatus, PortResult, PortState, Protocol, Reason};
+use portolan_session::stage::HostStage;
+use portolan_session::version::{detect, load_database, VersionOptions, VersionStage};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
 use std::thread;

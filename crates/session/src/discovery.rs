@@ -9,7 +9,7 @@
 //! [`portolan_engine::Pipeline`], so a down host costs no port probes.
 //! ARP and ND (`-PR`, and the default on a directly connected Ethernet
 //! segment) are link-layer sweeps, not probe modules, and run on a frame
-//! socket before the port scan (see `run.rs`).
+//! socket before the port scan (see the `neighbours` module).
 
 use portolan_engine::{HostTarget, TechniquePlan};
 use portolan_model::{HostResult, HostStatus, PortState, Reason};

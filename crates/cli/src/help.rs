@@ -5,26 +5,41 @@
 //! so a flag cannot exist without appearing here.
 
 use super::flags::{self, Group};
-use super::ScanType;
+use super::{ScanType, Subcommand};
 use std::fmt::Write as _;
 
 /// The program version, from Cargo.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The nmap-style `-h` summary: usage line, one section per [`Group`] with
-/// every flag of the table (unavailable ones marked "(not yet
-/// supported)"), then examples.
+/// The nmap-style `-h` summary: usage line, the subcommands, one section
+/// per [`Group`] with every flag of the scan command (unavailable ones
+/// marked "(not yet supported)"), then examples.
 pub fn help_text() -> String {
     let mut out = format!(
         "Portolan {VERSION} ( nmap-style network port scanner )\n\
-         Usage: portolan [Scan Type(s)] [Options] {{target specification}}\n"
+         Usage: portolan [scan] [Scan Type(s)] [Options] {{target specification}}\n\
+         \x20      portolan <subcommand> [...] | portolan help [subcommand]\n"
+    );
+    out.push_str("SUBCOMMANDS:\n");
+    for sub in Subcommand::ALL {
+        let _ = write!(out, "  {}: {}", sub.name(), sub.summary());
+        if !sub.available() {
+            out.push_str(" (not yet supported)");
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "  (after `scan` every word is a target: `portolan scan diff` scans host \"diff\")\n",
     );
     for group in Group::ALL {
         let _ = writeln!(out, "{}:", group.heading());
         for line in group.intro() {
             let _ = writeln!(out, "  {line}");
         }
-        for flag in flags::table().iter().filter(|f| f.group == group) {
+        let scan_flags = flags::table()
+            .iter()
+            .filter(|f| f.commands.contains(&Subcommand::Scan));
+        for flag in scan_flags.filter(|f| f.group == group) {
             let _ = write!(out, "  {}: {}", flag.usage(), flag.help);
             if !flag.available {
                 out.push_str(" (not yet supported)");
@@ -40,6 +55,21 @@ pub fn help_text() -> String {
          portolan -6 -sS --top-ports 100 -oX - 2001:2::1\n\
          SEE THE README FOR THE TIMING TEMPLATES' VALUES AND MORE EXAMPLES\n",
     );
+    out
+}
+
+/// `portolan help SUBCOMMAND`: the scan command's help is [`help_text`];
+/// a reserved subcommand says what it will do and that it is not built
+/// yet.
+pub fn subcommand_help(sub: Subcommand) -> String {
+    if sub == Subcommand::Scan {
+        return help_text();
+    }
+    let mut out = format!("portolan {}: {}", sub.name(), sub.summary());
+    if !sub.available() {
+        out.push_str(" (not yet supported)");
+    }
+    out.push('\n');
     out
 }
 

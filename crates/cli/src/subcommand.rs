@@ -1,0 +1,90 @@
+//! Subcommands beside the nmap-style command, dispatched the way cargo and
+//! git dispatch theirs.
+//!
+//! Why a reserved first word and not a flag: `portolan [nmap flags]
+//! TARGETS` must keep meaning exactly what it means to an nmap user, so the
+//! word is looked at only in first position, and only the words below are
+//! reserved. `scan` is the nmap-style command itself (the same as no
+//! word); after it every word is a target, so a host that happens to be
+//! called `diff` is scanned with `portolan scan diff`. The other words are
+//! reserved for features still to come and answer "not yet supported"
+//! rather than being taken for host names today and changing meaning
+//! later. Each subcommand's flags are rows of the one flag table (its
+//! `commands` column).
+
+use crate::CliError;
+
+/// A subcommand: the first word of the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subcommand {
+    /// The nmap-style scan (also what runs without a subcommand word).
+    Scan,
+    /// Compare two scans (reserved).
+    Diff,
+    /// Past scans of a target (reserved).
+    History,
+    /// This machine's own listening services (reserved).
+    Local,
+    /// Reports from stored scans (reserved).
+    Report,
+    /// Import another scanner's results (reserved).
+    Import,
+}
+
+impl Subcommand {
+    /// Every subcommand, in help order.
+    pub const ALL: [Subcommand; 6] = [
+        Subcommand::Scan,
+        Subcommand::Diff,
+        Subcommand::History,
+        Subcommand::Local,
+        Subcommand::Report,
+        Subcommand::Import,
+    ];
+
+    /// The word that selects it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subcommand::Scan => "scan",
+            Subcommand::Diff => "diff",
+            Subcommand::History => "history",
+            Subcommand::Local => "local",
+            Subcommand::Report => "report",
+            Subcommand::Import => "import",
+        }
+    }
+
+    /// The subcommand `word` selects, if it is one.
+    pub fn from_name(word: &str) -> Option<Subcommand> {
+        Subcommand::ALL.into_iter().find(|s| s.name() == word)
+    }
+
+    /// One line for help.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Subcommand::Scan => "Scan targets with nmap's flags (the default)",
+            Subcommand::Diff => "Compare two scans",
+            Subcommand::History => "Show past scans of a target",
+            Subcommand::Local => "List this machine's own listening services",
+            Subcommand::Report => "Report on stored scans",
+            Subcommand::Import => "Import another scanner's results",
+        }
+    }
+
+    /// False for the words reserved for features not built yet.
+    pub fn available(self) -> bool {
+        self == Subcommand::Scan
+    }
+
+    /// Refuses a reserved subcommand by name.
+    pub(crate) fn check_available(self) -> Result<(), CliError> {
+        if self.available() {
+            Ok(())
+        } else {
+            Err(CliError::SubcommandNotSupported(self.name()))
+        }
+    }
+}
+
+/// Flag-table column for rows of the nmap-style scan.
+pub(crate) const SCAN: &[Subcommand] = &[Subcommand::Scan];

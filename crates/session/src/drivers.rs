@@ -1,0 +1,90 @@
+//! The two ways probes reach the network, set up for one engine scan.
+//!
+//! Why here and not in the engine: choosing an interface and source
+//! addresses (from the route to the first target of each family), opening
+//! the raw sockets, drawing the validation key, and building a tokio
+//! runtime for the connect driver are decisions about this host's
+//! environment, which the sans-IO engine does not make.
+
+use crate::config::ScanConfig;
+use crate::plan::Plan;
+use crate::SessionError;
+use portolan_connect::ConnectOptions;
+use portolan_engine::{Engine, Observer, ProbeContext, ProbeModule, SystemClock, ValidationKey};
+use portolan_netio::{route_to, RawConfig, RawIo};
+use portolan_targets::TargetList;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
+
+/// Runs `scan` over TCP connect sockets on a tokio runtime of its own.
+pub(crate) fn run_connect(
+    scan: &mut dyn Engine,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut dyn Observer,
+) -> Result<(), SessionError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let copts = ConnectOptions {
+        source: opts.net.source_addr,
+        max_sockets: 0,
+    };
+    rt.block_on(portolan_connect::run(scan, &copts, stop, sink));
+    Ok(())
+}
+
+/// Runs `scan` over raw sockets: route and source addresses from the
+/// first target of each family, then the engine's raw driver.
+pub(crate) fn run_raw(
+    scan: &mut dyn Engine,
+    modules: &[Box<dyn ProbeModule>],
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut dyn Observer,
+) -> Result<(), SessionError> {
+    let (first_v4, first_v6) = first_of_each_family(&plan.targets);
+    let Some(first) = first_v4.or(first_v6) else {
+        return Ok(());
+    };
+    let iface = opts.net.interface.as_deref();
+    let route = route_to(first, iface, opts.net.source_addr)?;
+    let mut cfg = RawConfig::from_route(&route);
+    cfg.bind_device = iface.is_some();
+    if let (Some(v4), Some(v6)) = (first_v4, first_v6) {
+        let other = if route.src.is_ipv4() { v6 } else { v4 };
+        if let Ok(r) = route_to(other, iface, None) {
+            cfg.add_source(r.src);
+        }
+    }
+    let mut io = RawIo::open(&cfg)?;
+    let ctx = ProbeContext {
+        src_v4: cfg.src_v4,
+        src_v6: cfg.src_v6,
+        source_port: opts.net.source_port,
+        key: ValidationKey::new(rand::random()),
+        ttl: opts.net.ttl.unwrap_or(64),
+    };
+    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
+    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
+    Ok(())
+}
+
+/// The first IPv4 and IPv6 target, for finding routes and sources. Only
+/// the first 65536 targets are looked at, so a huge list costs nothing.
+pub(crate) fn first_of_each_family(targets: &TargetList) -> (Option<IpAddr>, Option<IpAddr>) {
+    let mut v4 = None;
+    let mut v6 = None;
+    for t in targets.iter().take(65_536) {
+        match t.addr {
+            IpAddr::V4(_) if v4.is_none() => v4 = Some(t.addr),
+            IpAddr::V6(_) if v6.is_none() => v6 = Some(t.addr),
+            _ => {}
+        }
+        if v4.is_some() && v6.is_some() {
+            break;
+        }
+    }
+    (v4, v6)
+}

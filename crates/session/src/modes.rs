@@ -1,0 +1,313 @@
+//! The run modes: which engine scans run, in which order, with which
+//! driver, for the discovery the plan asks for.
+//!
+//! Why one place: `-sL` sends nothing, `-sn -Pn` only reports, `-Pn`
+//! port-scans every target, and discovery either runs pipelined with the
+//! port scan through one driver (a host found up is port-scanned while the
+//! others are still pinged) or, when it needs another driver or a
+//! link-layer sweep, before it. The choice is made here once; the engine
+//! set-up the modes share (techniques, timing, order, shard) is here too.
+
+use crate::config::ScanConfig;
+use crate::discovery;
+use crate::drivers::{run_connect, run_raw};
+use crate::list::list_scan;
+use crate::neighbours::{ip_ping_targets, neighbor_sweep, sweep_neighbours};
+use crate::plan::{Discovery, Driver, Plan};
+use crate::sink::{Answer, Discoverer, Sink};
+use crate::SessionError;
+use portolan_engine::{
+    Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
+    TechniquePlan, Timing, ValidationKey,
+};
+use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason};
+use portolan_targets::TargetList;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Runs the scan `plan` describes with the mode its discovery asks for;
+/// counts down hosts in `hosts_down`.
+pub(crate) fn run(
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+    hosts_down: &mut u64,
+) -> Result<(), SessionError> {
+    match &plan.discovery {
+        Discovery::List => {
+            list_scan(plan, opts, stop, sink);
+            *hosts_down = plan.targets.len();
+            Ok(())
+        }
+        Discovery::Skip if !plan.port_scan => {
+            // -sn -Pn: every target is reported up, nothing is sent.
+            for (i, t) in plan.targets.iter().enumerate() {
+                if i % 256 == 0 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    sink.pump();
+                }
+                let mut h = HostResult::new(t.addr, HostStatus::Up, Reason::UserSet);
+                if let Some(name) = &t.name {
+                    h.hostnames.push(Hostname {
+                        name: name.to_string(),
+                        kind: HostnameKind::User,
+                    });
+                }
+                sink.finished(h);
+            }
+            Ok(())
+        }
+        Discovery::Skip => {
+            let hosts = Box::new(Hosts(plan.targets.clone()));
+            port_scan(hosts, plan, opts, stop, sink)
+        }
+        Discovery::Raw(_) if plan.driver == Driver::Raw => {
+            pipelined(plan, opts, stop, sink, hosts_down)
+        }
+        Discovery::Connect(_) if plan.driver == Driver::Connect => {
+            pipelined(plan, opts, stop, sink, hosts_down)
+        }
+        Discovery::Raw(_) | Discovery::Connect(_) | Discovery::Neighbor => {
+            discover_then_scan(plan, opts, stop, sink, hosts_down)
+        }
+    }
+}
+
+/// The engine's plan: techniques, timing, order and shard.
+fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) -> ScanPlan {
+    let mut sp = ScanPlan::new(techniques, timing);
+    if let Some(seed) = opts.seed {
+        sp.seed = seed;
+    }
+    sp.shard = opts.shard;
+    sp.sequential_ports = opts.sequential_ports;
+    sp.udp_exact = opts.timing.udp_exact;
+    sp
+}
+
+/// The engine, planned.
+fn new_scan(
+    techniques: Vec<TechniquePlan>,
+    hosts: Box<dyn HostSource>,
+    timing: Timing,
+    opts: &ScanConfig,
+) -> Scan {
+    Scan::new(scan_plan(techniques, timing, opts), hosts, Instant::now())
+}
+
+/// The port scan's techniques for the engine.
+fn port_techniques(plan: &Plan) -> Vec<TechniquePlan> {
+    plan.techniques
+        .iter()
+        .map(|t| TechniquePlan {
+            protocol: t.protocol,
+            ports: t.ports.clone(),
+            no_reply: no_reply(plan, t),
+        })
+        .collect()
+}
+
+/// The port scan's probe modules (raw driver).
+fn port_modules(plan: &Plan) -> Vec<Box<dyn ProbeModule>> {
+    plan.techniques
+        .iter()
+        .filter_map(|t| t.module(plan.scanflags))
+        .collect()
+}
+
+/// Discovery's timing: the scan's, with fewer retries unless the user
+/// set them (a silent host is the common case; a couple of
+/// retransmissions tell loss from silence, as nmap's ping scan does).
+fn discovery_timing(plan: &Plan, opts: &ScanConfig) -> Timing {
+    let mut t = plan.timing.clone();
+    if opts.timing.max_retries.is_none() {
+        t.max_retries = t.max_retries.min(2);
+    }
+    t
+}
+
+/// Discovery's engine techniques and (raw pings) probe modules.
+fn discovery_techniques(plan: &Plan) -> (Vec<TechniquePlan>, Vec<Box<dyn ProbeModule>>) {
+    match &plan.discovery {
+        Discovery::Raw(pings) => (
+            pings
+                .iter()
+                .map(|p| discovery::technique(p.protocol(), p.ports.clone()))
+                .collect(),
+            pings.iter().map(|p| p.module()).collect(),
+        ),
+        Discovery::Connect(ports) => (
+            vec![discovery::technique(
+                portolan_model::Protocol::Tcp,
+                ports.clone(),
+            )],
+            Vec::new(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+/// Discovery and the port scan through one driver: hosts found up are
+/// port-scanned while discovery of the others goes on (see
+/// [`portolan_engine::pipeline`]). Down hosts are written (the outputs
+/// show them only with `-v`) and counted in `hosts_down`.
+fn pipelined(
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+    hosts_down: &mut u64,
+) -> Result<(), SessionError> {
+    let (techniques, mut modules) = discovery_techniques(plan);
+    let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
+    let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
+    let port_plan = plan
+        .port_scan
+        .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
+    // Neighbours first, by ARP / ND; the IP pings skip them. Those found
+    // up wait for the pipeline's port scan.
+    let mut found = Discoverer {
+        sink,
+        refusal_counts,
+        keep_up: true,
+        undecided: true,
+        up: Vec::new(),
+        down: 0,
+    };
+    if let Some(nets) = &plan.neighbors {
+        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
+    }
+    let mut pipe = Pipeline::new(
+        scan_plan(techniques, discovery_timing(plan, opts), opts),
+        ip_ping_targets(plan),
+        classify,
+        port_plan,
+        Instant::now(),
+    );
+    for h in found.up.drain(..) {
+        pipe.add_up(h);
+    }
+    // The pipeline hands hosts out decided and port-scanned.
+    found.keep_up = false;
+    found.undecided = false;
+    let result = match plan.driver {
+        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut found),
+        Driver::Raw => {
+            // The port scan's probes carry a key of their own: a SYN ping
+            // to 443 and a SYN scan of 443 must not take each other's
+            // replies.
+            let key = ValidationKey::new(rand::random());
+            for m in port_modules(plan) {
+                modules.push(Box::new(Rekeyed::new(m, key)));
+            }
+            run_raw(&mut pipe, &modules, plan, opts, stop, &mut found)
+        }
+    };
+    *hosts_down = found.down;
+    result
+}
+
+/// The port scan over `hosts` with the plan's techniques and driver.
+fn port_scan(
+    hosts: Box<dyn HostSource>,
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+) -> Result<(), SessionError> {
+    let mut scan = new_scan(port_techniques(plan), hosts, plan.timing.clone(), opts);
+    match plan.driver {
+        Driver::Connect => run_connect(&mut scan, opts, stop, sink),
+        Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink),
+    }
+}
+
+/// Discovery over every target, then (unless `-sn`) the port scan over
+/// the hosts found up, one after the other: for `-PR` (a link-layer sweep,
+/// not a probe module) and for raw pings before a connect scan (two
+/// drivers). Down hosts are written (the outputs show them only
+/// with `-v`) and counted in `hosts_down`.
+fn discover_then_scan(
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+    hosts_down: &mut u64,
+) -> Result<(), SessionError> {
+    let hosts = ip_ping_targets(plan);
+    let timing_plan = discovery_timing(plan, opts);
+    let mut found = Discoverer {
+        sink,
+        refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
+        keep_up: plan.port_scan,
+        undecided: true,
+        up: Vec::new(),
+        down: 0,
+    };
+    if let Some(nets) = &plan.neighbors {
+        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
+    }
+    let (techniques, modules) = discovery_techniques(plan);
+    let mut dplan = scan_plan(techniques, timing_plan, opts);
+    dplan.decide_on_answer = true;
+    let result = match &plan.discovery {
+        Discovery::Raw(_) => {
+            let mut scan = Scan::new(dplan, hosts, Instant::now());
+            run_raw(&mut scan, &modules, plan, opts, stop, &mut found)
+        }
+        Discovery::Connect(_) => {
+            let mut scan = Scan::new(dplan, hosts, Instant::now());
+            run_connect(&mut scan, opts, stop, &mut found)
+        }
+        Discovery::Neighbor => neighbor_sweep(plan, opts, stop, &mut found),
+        Discovery::Skip | Discovery::List => Ok(()),
+    };
+    *hosts_down = found.down;
+    let up = found.up;
+    result?;
+    if stop.load(Ordering::Relaxed) || up.is_empty() {
+        return Ok(());
+    }
+    sink.discovered = Some(
+        up.iter()
+            .map(|h| {
+                let answer = Answer {
+                    reason: h.reason,
+                    ttl: h.reason_ttl,
+                    latency: h.latency,
+                    mac: h.mac.clone(),
+                };
+                (h.addr, answer)
+            })
+            .collect(),
+    );
+    port_scan(Box::new(discovery::targets(&up)), plan, opts, stop, sink)
+}
+
+/// What silence means for a technique: the probe module knows for raw
+/// scans; for connect scans it is nmap's "filtered (no-response)".
+fn no_reply(plan: &Plan, t: &crate::plan::Technique) -> (PortState, Reason) {
+    match (plan.driver, t.module(plan.scanflags)) {
+        (Driver::Raw, Some(m)) => m.no_reply(),
+        _ => (PortState::Filtered, Reason::NoResponse),
+    }
+}
+
+/// The target list as the engine's random-access host source.
+pub(crate) struct Hosts(pub TargetList);
+
+impl HostSource for Hosts {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    fn get(&self, index: u64) -> Option<HostTarget> {
+        self.0.get(index).map(|t| HostTarget {
+            addr: t.addr,
+            name: t.name,
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! A scan from start to end: [`Session::new`] plans it (nothing is sent
+//! yet, so a bad configuration fails before any file is created), and
+//! [`Session::run`] runs it, handing every event to the caller's observer.
+//!
+//! Why two steps: the caller may want the plan first (its warnings, its
+//! scan information for output headers, whether any target is left), and
+//! may open its outputs only once the scan is known to be possible.
+
+use crate::config::ScanConfig;
+use crate::modes;
+use crate::observer::ScanObserver;
+use crate::plan::{unix_now, Discovery, Plan};
+use crate::rdns::ReverseDnsStage;
+use crate::sink::Sink;
+use crate::stop::StopHandle;
+use crate::version::{load_database, VersionOptions, VersionStage};
+use crate::SessionError;
+use portolan_model::RunStats;
+use portolan_service::Database;
+use portolan_targets::ServiceTable;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One scan, planned and ready to run (see the module docs).
+pub struct Session {
+    config: ScanConfig,
+    plan: Plan,
+    version: Option<(VersionOptions, Arc<Database>)>,
+    stop: StopHandle,
+}
+
+impl Session {
+    /// Plans `config`: targets expanded, ports resolved, privileges
+    /// checked (unless `config.privileged` says), the service database
+    /// loaded when service detection is on. Sends nothing.
+    pub fn new(config: ScanConfig) -> Result<Session, SessionError> {
+        let privileged = config
+            .privileged
+            .unwrap_or_else(portolan_netio::has_raw_privilege);
+        let plan = Plan::build(&config, privileged)?;
+        // Loaded before scanning, so a bad --service-db fails at once.
+        let version = match version_options(&config) {
+            Some(v) => {
+                let db = load_database(&v)?;
+                Some((v, db))
+            }
+            None => None,
+        };
+        Ok(Session {
+            config,
+            plan,
+            version,
+            stop: StopHandle::new(),
+        })
+    }
+
+    /// What the scan will do: techniques, ports, targets, timing, the
+    /// warnings planning produced, and the scan information for headers.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The configuration the session was built from.
+    pub fn config(&self) -> &ScanConfig {
+        &self.config
+    }
+
+    /// Makes `stop` this session's stop switch (one made before planning,
+    /// say, so a signal during planning stops the run at its start).
+    pub fn with_stop(mut self, stop: StopHandle) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// A handle that stops this session's run from another thread or a
+    /// signal handler.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Runs the scan to its end (or until stopped), giving `observer`
+    /// every event, and returns the run's statistics (also given to
+    /// [`ScanObserver::end`]). An error still ends the observer first, so
+    /// outputs are closed properly; `stats.interrupted` says whether the
+    /// run was stopped.
+    pub fn run(self, observer: &mut dyn ScanObserver) -> Result<RunStats, SessionError> {
+        let started = Instant::now();
+        let Session {
+            config,
+            plan,
+            version,
+            stop,
+        } = self;
+        observer.begin(&plan.info).map_err(SessionError::Output)?;
+        let mut sink = Sink::new(observer, ServiceTable::builtin());
+        sink.name_down = config.always_dns && !config.no_dns;
+        // Service detection first, so probing starts the moment a host's
+        // ports are known (a slow name server delays only the writing);
+        // then the host's reverse name.
+        if let Some((v, db)) = &version {
+            let parallelism = plan.timing.max_parallelism.min(1024) as usize;
+            let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
+            sink.stages.push(Box::new(stage));
+        }
+        if !config.no_dns && !matches!(plan.discovery, Discovery::List) {
+            match ReverseDnsStage::start(&config.dns_servers, config.system_dns) {
+                Ok(stage) => sink.stages.push(Box::new(stage)),
+                Err(e) => sink.warning(&format!("reverse DNS unavailable: {e}")),
+            }
+        }
+        let mut hosts_down = 0;
+        let result = modes::run(&plan, &config, stop.flag(), &mut sink, &mut hosts_down);
+        sink.probing_done();
+        // A stop while the stages finish their work abandons it too.
+        let interrupted = sink.drain_stages(stop.flag());
+        let hosts_up = sink.hosts_up;
+        let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
+        if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {
+            sink.note(
+                "Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn",
+            );
+        }
+        let write_error = sink.error.take();
+        let stats = RunStats {
+            end_time: unix_now(),
+            elapsed: started.elapsed().as_secs_f64(),
+            hosts_up,
+            hosts_down,
+            interrupted,
+            error: result.as_ref().err().map(|e| e.to_string()),
+        };
+        drop(sink);
+        observer.end(&stats).map_err(SessionError::Output)?;
+        result?;
+        if let Some(e) = write_error {
+            return Err(SessionError::Output(e));
+        }
+        Ok(stats)
+    }
+}
+
+/// The version flags, when -sV is on.
+fn version_options(config: &ScanConfig) -> Option<VersionOptions> {
+    let v = &config.version;
+    v.enabled.then(|| VersionOptions {
+        intensity: v.intensity.unwrap_or(7),
+        all_ports: v.all_ports,
+        trace: v.trace,
+        db_file: v.db_file.clone(),
+    })
+}
