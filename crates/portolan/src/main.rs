@@ -12,7 +12,7 @@ mod outputs;
 mod progress;
 
 use portolan_cli::{self as cli, Command, Options};
-use portolan_session::{Session, SessionError};
+use portolan_session::{Session, SessionError, StopHandle};
 use progress::Reporter;
 use std::process::ExitCode;
 
@@ -66,12 +66,16 @@ impl std::fmt::Display for ScanError {
 /// is created if the options are wrong), open the outputs, catch signals,
 /// run.
 fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
-    let session = Session::new(opts.scan_config()).map_err(ScanError::Session)?;
-    let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
-    session
-        .stop_handle()
-        .stop_on_signals()
+    // Signals are caught from the first moment: planning can take a while
+    // (a long -iL file, the service database), and a Ctrl-C then must still
+    // end the run as an interrupted scan, with its outputs closed.
+    let stop = StopHandle::new();
+    stop.stop_on_signals()
         .map_err(|e| ScanError::Session(SessionError::Io(e)))?;
+    let session = Session::new(opts.scan_config())
+        .map_err(ScanError::Session)?
+        .with_stop(stop);
+    let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
         eprintln!("portolan: {w}");

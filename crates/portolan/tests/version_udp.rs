@@ -8,7 +8,6 @@ mod common;
 use common::{parse_xml, run, stderr, stdout};
 use std::net::UdpSocket;
 
-
 /// A DNS server that answers only `version.bind` CHAOS TXT queries, with
 /// "dnsmasq-2.90", and ignores everything else.
 fn version_bind_server() -> u16 {
