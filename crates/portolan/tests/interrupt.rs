@@ -63,10 +63,12 @@ fn sigint_during_service_detection_stops_it_at_once() {
     // with the host written and the run marked interrupted.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let (accepted, connections) = std::sync::mpsc::channel();
     let held = std::thread::spawn(move || {
         let mut conns = Vec::new();
         for c in listener.incoming().take(64).flatten() {
             conns.push(c);
+            let _ = accepted.send(());
         }
     });
     let dir = std::env::temp_dir().join(format!("portolan-int-sv-{}", std::process::id()));
@@ -79,7 +81,14 @@ fn sigint_during_service_detection_stops_it_at_once() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // The connect scan's connection, then a -sV probe's: service detection
+    // is under way (a fixed sleep raced a slow start under load).
+    for _ in 0..2 {
+        connections
+            .recv_timeout(Duration::from_secs(30))
+            .expect("portolan connects to the service");
+    }
+    std::thread::sleep(Duration::from_millis(200));
     let sent = std::time::Instant::now();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
