@@ -44,7 +44,8 @@ pub use listen::Listeners;
 pub use nft::{IcmpKind, Proto, Rule};
 pub use sys::in_netns;
 pub use testbed::{
-    cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, SWEEP_NET,
+    cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, ROUTING_SYSCTLS,
+    SWEEP_NET,
 };
 
 /// True when testbeds can be built here (root and a working `ip netns`).
