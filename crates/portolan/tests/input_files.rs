@@ -129,3 +129,42 @@ fn ipv4_targets_and_names_under_dash_6() {
         );
     }
 }
+
+#[test]
+fn standard_input_is_a_target_file_too() {
+    use std::io::Write;
+    let mut child = portolan()
+        .args(["-sL", "-n", "-iL", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("portolan runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"127.0.0.3\n127.0.0.9\n127.0.0.5\n127.0.0.7\n127.0.0.1\nbad/\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listed: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("Portolan scan report for "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "127.0.0.3",
+            "127.0.0.9",
+            "127.0.0.5",
+            "127.0.0.7",
+            "127.0.0.1"
+        ]
+    );
+    assert!(
+        stderr(&out).contains("-:6: invalid CIDR prefix"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -48,11 +48,13 @@ impl ExcludeSet {
         }
     }
 
+    /// Sorts and merges the ranges; call once, after the last `add`.
     pub(crate) fn finish(&mut self) {
         merge(&mut self.v4, |v| v.checked_add(1));
         merge(&mut self.v6, |v| v.checked_add(1));
     }
 
+    /// Whether `addr` is left out.
     pub(crate) fn contains(&self, addr: IpAddr) -> bool {
         let in_ranges = match addr {
             IpAddr::V4(a) => covered(&self.v4, u32::from(a)),
@@ -78,6 +80,7 @@ impl ExcludeSet {
         }
     }
 
+    /// Whether nothing is left out.
     pub(crate) fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty() && self.patterns.is_empty()
     }
