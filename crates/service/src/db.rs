@@ -9,6 +9,7 @@
 
 use crate::matcher::{Pattern, PatternError};
 use std::fmt;
+use std::io::Read;
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,9 @@ const DEFAULT_WAIT: Duration = Duration::from_millis(3000);
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Longest payload a probe may send.
 const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// Largest database file [`Database::from_file`] reads, in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// A database that failed to load.
 #[derive(Debug, Error)]
@@ -201,10 +205,23 @@ impl Database {
     /// Reads and parses a database file.
     pub fn from_file(path: &Path) -> Result<Self, DbError> {
         let file = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| DbError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        // Bounded: `/dev/zero` or a huge file fails instead of filling memory.
+        let mut text = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut text))
+            .map_err(|source| DbError::Io {
+                file: file.clone(),
+                source,
+            })?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(DbError::Io {
+                file,
+                source: std::io::Error::other(format!(
+                    "file larger than {} MiB",
+                    MAX_FILE_BYTES >> 20
+                )),
+            });
+        }
         let text = String::from_utf8(text).map_err(|e| DbError::Syntax {
             file: file.clone(),
             line: 1 + text_line_of(e.as_bytes(), e.utf8_error().valid_up_to()),

@@ -16,8 +16,8 @@ use portolan_probes::discovery::{
 };
 use portolan_probes::TcpScanKind;
 use portolan_targets::{
-    format_ranges, read_list_file, resolve_ports, PortError, ServiceTable, SystemResolver,
-    TargetError, TargetList, TargetOptions,
+    format_ranges, resolve_ports, PortError, ServiceTable, SystemResolver, TargetError, TargetList,
+    TargetOptions, TargetSources,
 };
 use std::time::{SystemTime, UNIX_EPOCH};
 use thiserror::Error;
@@ -442,20 +442,18 @@ fn choose_techniques(
 }
 
 fn build_targets(opts: &ScanConfig) -> Result<(TargetList, Vec<String>), PlanError> {
-    let mut exprs = opts.targets.clone();
-    if let Some(path) = &opts.input_list {
-        exprs.extend(read_list_file(path)?);
-    }
-    let mut excludes = opts.exclude.clone();
-    if let Some(path) = &opts.exclude_file {
-        excludes.extend(read_list_file(path)?);
-    }
+    let sources = TargetSources {
+        targets: &opts.targets,
+        excludes: &opts.exclude,
+        input_list: opts.input_list.as_deref(),
+        exclude_file: opts.exclude_file.as_deref(),
+    };
     let topts = TargetOptions {
         ipv6: opts.ipv6,
         resolve_all: opts.resolve_all,
         unique: opts.unique,
     };
-    let (list, warnings) = TargetList::build(&exprs, &excludes, &topts, &SystemResolver)?;
+    let (list, warnings) = TargetList::from_sources(&sources, &topts, &SystemResolver)?;
     Ok((list.with_unique(opts.unique), warnings))
 }
 

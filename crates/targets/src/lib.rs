@@ -6,13 +6,16 @@
 //! - a [`TargetList`] from nmap target expressions (addresses, CIDR
 //!   prefixes, IPv4 octet ranges, host names, `-iL` files, `--exclude`),
 //!   indexable at random so the engine can permute it, and lazy so
-//!   `0.0.0.0/0` costs no memory;
+//!   `0.0.0.0/0` costs no memory and a `-iL` file of ten million
+//!   addresses is streamed into a few bytes per address;
 //! - [`PortLists`] from nmap port specifications (`-p`, `--exclude-ports`,
 //!   `--top-ports`, `-F`), using the [`ServiceTable`] compiled in for
 //!   service names and port frequency ranks.
 //!
 //! Parsing never panics and never touches the network except through the
-//! [`Resolve`] trait; every error names the token the user typed.
+//! [`Resolve`] trait; every error names the token the user typed, escaped
+//! and cut by [`escape_token`] (which other crates may use too) so that it
+//! is one line.
 //!
 //! # Example
 //!
@@ -20,9 +23,10 @@
 //! use portolan_targets::*;
 //! use std::net::IpAddr;
 //!
-//! // Command-line targets, plus `-iL` files via `read_list_file(path)`.
+//! // Command-line targets; `TargetList::from_sources` adds `-iL` and
+//! // `--excludefile` files.
 //! let targets = vec!["198.18.0.0/30".to_string(), "box.test".to_string()];
-//! // `--exclude a,b` via `split_exclude_list`; `--excludefile` via `read_list_file`.
+//! // `--exclude a,b` via `split_exclude_list`.
 //! let excludes = split_exclude_list("198.18.0.0,198.18.0.3");
 //! let resolver = MapResolver::new().with("box.test", &["198.18.9.9".parse::<IpAddr>().unwrap()]);
 //! // Real runs pass `&SystemResolver`.
@@ -49,16 +53,18 @@
 //! ```
 
 mod error;
+mod exclude;
 mod input;
 mod list;
 mod ports;
 mod resolve;
+mod singles;
 mod spec;
 mod table;
 
-pub use error::{PortError, TableError, TargetError};
-pub use input::{parse_list, read_list_file, split_exclude_list};
-pub use list::{Target, TargetList, TargetOptions};
+pub use error::{escape_token, PortError, TableError, TargetError, MAX_SHOWN_CHARS};
+pub use input::{parse_list, read_list_file, split_exclude_list, MAX_LINE_BYTES};
+pub use list::{Target, TargetList, TargetOptions, TargetSources};
 pub use ports::{format_ranges, resolve_ports, PortLists, PortSet, PortSpec, DEFAULT_TOP_PORTS};
 pub use resolve::{MapResolver, Resolve, SystemResolver};
 pub use table::ServiceTable;

@@ -42,7 +42,8 @@ pub use listen::Listeners;
 pub use nft::{IcmpKind, Proto, Rule};
 pub use sys::in_netns;
 pub use testbed::{
-    cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, SWEEP_NET,
+    cleanup_stale, sweep_up_hosts, Host, Testbed, TestbedBuilder, NS_PREFIX, ROUTING_SYSCTLS,
+    SWEEP_NET,
 };
 
 /// The environment variable that turns every skip into a failure.

@@ -87,6 +87,14 @@ pub(crate) fn ns_sysctl(ns: &str, key: &str, value: &str) -> Result<()> {
     ns_exec(ns, "sysctl", &["-q", "-w", &format!("{key}={value}")]).map(|_| ())
 }
 
+/// Writes several sysctls inside a namespace with one `sysctl` run.
+pub(crate) fn ns_sysctls(ns: &str, settings: &[(&str, &str)]) -> Result<()> {
+    let args: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut all: Vec<&str> = vec!["-q", "-w"];
+    all.extend(args.iter().map(String::as_str));
+    ns_exec(ns, "sysctl", &all).map(|_| ())
+}
+
 /// Runs `f` on a fresh thread that has joined the network namespace `ns`.
 ///
 /// Sockets created inside `f` belong to `ns` for their whole life, so they can

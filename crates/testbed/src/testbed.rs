@@ -21,7 +21,7 @@ use crate::error::{Result, TestbedError};
 use crate::listen::Listeners;
 use crate::nft::{self, IcmpKind, Proto, Rule};
 use crate::relay::{Relay, WireConfig};
-use crate::sys::{describe, in_netns, ip, ns_sysctl};
+use crate::sys::{describe, in_netns, ip, ns_sysctl, ns_sysctls};
 
 /// Prefix of every namespace this crate creates.
 pub const NS_PREFIX: &str = "ptb";
@@ -33,6 +33,17 @@ const SWEEP_EVERY: u32 = 13;
 pub const SEGMENT_NET: Ipv4Addr = Ipv4Addr::new(198, 19, 2, 0);
 /// Most targets one testbed can have (64 /30 links in a /24).
 const MAX_TARGETS: usize = 64;
+
+/// Routing settings every namespace gets explicitly (see `add_ns`): no
+/// forwarding of either family, no reverse-path filtering.
+pub const ROUTING_SYSCTLS: [(&str, &str); 6] = [
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv6.conf.all.forwarding", "0"),
+    ("net.ipv6.conf.default.forwarding", "0"),
+    ("net.ipv4.conf.all.rp_filter", "0"),
+    ("net.ipv4.conf.default.rp_filter", "0"),
+    ("net.ipv4.conf.lo.rp_filter", "0"),
+];
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -267,7 +278,6 @@ impl TestbedBuilder {
                     tb.add_ns(&r)?;
                     ns_sysctl(&r, "net.ipv6.conf.all.disable_ipv6", "1")?;
                     ns_sysctl(&r, "net.ipv6.conf.default.disable_ipv6", "1")?;
-                    ns_sysctl(&r, "net.ipv4.ip_forward", "0")?;
                     ip(&[
                         "link", "add", "name", &sif, "index", &s_idx, "netns", &s, "type", "veth",
                         "peer", "name", "wa", "index", "300", "netns", &r,
@@ -341,6 +351,13 @@ impl Testbed {
     fn add_ns(&mut self, ns: &str) -> Result<()> {
         ip(&["netns", "add", ns])?;
         self.namespaces.push(ns.to_string());
+        // A new namespace inherits the host's IPv4 settings: a host that
+        // forwards would make every target a router answering "net
+        // unreachable" for addresses routed to it. No namespace here routes
+        // (relays copy frames below IP), so forwarding is off everywhere,
+        // and reverse-path filtering too, whatever the host has. Set before
+        // any link exists, so `default` covers the veths.
+        ns_sysctls(ns, &ROUTING_SYSCTLS)?;
         ip(&["-n", ns, "link", "set", "lo", "up"])?;
         // No duplicate address detection: addresses (link-local ones too)
         // are usable at once, so the first neighbour solicitation succeeds.
