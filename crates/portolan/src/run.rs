@@ -744,12 +744,12 @@ fn list_scan(plan: &Plan, opts: &Options, stop: &AtomicBool, sink: &mut Sink<'_>
 /// Targets of `-sL` named per round of parallel lookups.
 const LIST_CHUNK: usize = 4096;
 
-/// What silence means for a technique: the probe module knows for raw
+/// What silence means for a technique: the registry's row says for raw
 /// scans; for connect scans it is nmap's "filtered (no-response)".
 fn no_reply(plan: &Plan, t: &crate::plan::Technique) -> (PortState, Reason) {
-    match (plan.driver, t.module(plan.scanflags)) {
-        (Driver::Raw, Some(m)) => m.no_reply(),
-        _ => (PortState::Filtered, Reason::NoResponse),
+    match plan.driver {
+        Driver::Raw => portolan_probes::registry::lookup(t.scan_type).no_reply,
+        Driver::Connect => (PortState::Filtered, Reason::NoResponse),
     }
 }
 

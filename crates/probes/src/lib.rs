@@ -17,7 +17,9 @@
 
 pub mod discovery;
 pub mod icmp;
+pub mod registry;
 pub mod rules;
+pub mod sctp;
 pub mod tcp;
 pub mod udp;
 

@@ -189,6 +189,7 @@ pub(crate) fn host_up(
         state: PortState::Open,
         reason,
         ttl,
+        traits: None,
     }
 }
 
