@@ -36,6 +36,7 @@ pub enum Echo {
 
 impl Echo {
     /// How `got` relates to the probe's `sent`.
+    #[inline]
     pub fn of(got: u32, sent: u32) -> Echo {
         if got == 0 {
             Echo::Zero
@@ -67,6 +68,7 @@ impl OptionLayout {
     pub const CAPACITY: usize = 8;
 
     /// Appends a kind (beyond the capacity only [`Self::overflow`] is set).
+    #[inline]
     pub fn push(&mut self, kind: u8) {
         match self.kinds.get_mut(usize::from(self.len)) {
             Some(slot) => {

@@ -260,6 +260,7 @@ pub struct TcpOptions<'a> {
 
 impl<'a> TcpOptions<'a> {
     /// A walk over `options` (the bytes after the 20-byte header).
+    #[inline]
     pub fn new(options: &'a [u8]) -> Self {
         TcpOptions { rest: options }
     }
@@ -268,6 +269,7 @@ impl<'a> TcpOptions<'a> {
 impl<'a> Iterator for TcpOptions<'a> {
     type Item = TcpOption<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<TcpOption<'a>> {
         let (&k, after) = self.rest.split_first()?;
         match k {

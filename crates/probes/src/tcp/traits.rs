@@ -1,6 +1,6 @@
 //! A TCP reply's stack traits, read while it is classified.
 //!
-//! The packet is parsed once ([`portolan_packet::parse`]); this turns the
+//! The packet is parsed once ([`portolan_packet::parse()`]); this turns the
 //! parsed header fields into a [`StackTraits`] with one pass over the
 //! options ([`TcpOptions`]), no allocation, and no way to panic: hostile
 //! options end the walk and are recorded as malformed. Only replies that
