@@ -110,7 +110,7 @@ fn init_scan_reads_real_stacks_and_filters() {
         (0..3)
             .map(|i| {
                 let ctx = ctx_for(i);
-                let mut cfg = RawConfig::new(&format!("t{i}"));
+                let mut cfg = RawConfig::new(format!("t{i}"));
                 cfg.add_source(ctx.src_v4.unwrap().into());
                 cfg.add_source(ctx.src_v6.unwrap().into());
                 cfg.send_threads = 0;
