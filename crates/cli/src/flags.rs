@@ -391,6 +391,8 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("scanflags"), V::Required("<flags>"), G::ScanTypes, SCAN, true,
         "Customize TCP scan flags: names (URGACKPSHRSTSYNFIN) in any order or a number 0-255",
         |b, f, v| { b.opts.scanflags = Some(values::scanflags(f, required(f, v)?)?); Ok(()) }),
+    flag(Some("sY"), None, V::ScanLetter, G::ScanTypes, SCAN, true,
+        "SCTP INIT scan", |b, _, _| scan(b, ScanType::SctpInit)),
     // PORT SPECIFICATION AND SCAN ORDER
     flag(Some("p"), None, PORT_RANGES, G::Ports, SCAN, true,
         "Only scan specified ports (Ex: -p22; -p1-65535; -p-; -p U:53,T:21-25,80)",

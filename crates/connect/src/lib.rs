@@ -166,6 +166,7 @@ fn deliver(scan: &mut dyn Engine, now: Instant, probe: &Probe, outcome: Outcome)
                 state,
                 reason,
                 ttl: 0,
+                traits: None,
             },
         ),
         // The engine's own deadline turns silence into a retry or the

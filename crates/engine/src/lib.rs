@@ -17,6 +17,7 @@ pub mod scan;
 pub mod sim;
 pub mod target;
 pub mod timing;
+pub mod traits;
 pub mod validate;
 
 pub use driver::{run_raw, Observer};
@@ -27,4 +28,5 @@ pub use pipeline::{Classify, Engine, Pipeline};
 pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, TechniquePlan};
 pub use target::{HostSource, HostTarget, Ipv4Range};
 pub use timing::{BadTemplate, Timing};
+pub use traits::{Echo, OptionLayout, SampleKind, StackTraits, Timestamps, TraitSamples};
 pub use validate::ValidationKey;

@@ -5,6 +5,7 @@
 //! and what silence means. It knows nothing of timing, order or retries,
 //! which the engine owns. Modules live in `portolan-probes`.
 
+use crate::traits::StackTraits;
 use crate::validate::ValidationKey;
 use portolan_model::{PortState, Protocol, Reason, ScanType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -61,6 +62,9 @@ pub struct Reply {
     pub reason: Reason,
     /// TTL / hop limit of the reply's IP header.
     pub ttl: u8,
+    /// The stack's header traits, for replies that are TCP segments
+    /// (`None` for ICMP errors, UDP, SCTP and connect outcomes).
+    pub traits: Option<StackTraits>,
 }
 
 /// One scan technique: its packets and its port-state rules.

@@ -422,6 +422,7 @@ impl ProbeModule for SimModule {
             state,
             reason,
             ttl: p[26],
+            traits: None,
         })
     }
 

@@ -31,6 +31,7 @@ fn rst(spec: &ProbeSpec) -> Reply {
         state: PortState::Closed,
         reason: Reason::Reset,
         ttl: 64,
+        traits: None,
     }
 }
 
@@ -296,6 +297,7 @@ fn replies_for_attempts_never_sent_are_ignored() {
         state: PortState::Open,
         reason: Reason::Syn,
         ttl: 64,
+        traits: None,
     };
     // Only attempt 0 went out: a reply claiming attempt 3 is someone else's.
     scan.on_reply(now, 0, reply(3));

@@ -27,13 +27,15 @@ pub enum ScanType {
     Custom,
     /// `-sU`: UDP.
     Udp,
+    /// `-sY`: SCTP INIT (nmap's XML name `sctpinit`).
+    SctpInit,
 }
 
 impl ScanType {
     /// Every technique a user can pick with `-s<letter>`, in the order
     /// nmap's help lists them (`--scanflags` scans, `Custom`, come from
     /// their own flag).
-    pub const ALL: [ScanType; 9] = [
+    pub const ALL: [ScanType; 10] = [
         ScanType::Syn,
         ScanType::Connect,
         ScanType::Ack,
@@ -43,6 +45,7 @@ impl ScanType {
         ScanType::Null,
         ScanType::Fin,
         ScanType::Xmas,
+        ScanType::SctpInit,
     ];
 
     /// The flag that selects it, e.g. `-sS`.
@@ -58,6 +61,7 @@ impl ScanType {
             ScanType::Xmas => "-sX",
             ScanType::Custom => "--scanflags",
             ScanType::Udp => "-sU",
+            ScanType::SctpInit => "-sY",
         }
     }
 
@@ -84,6 +88,7 @@ impl ScanType {
             ScanType::Fin => "fin",
             ScanType::Xmas => "xmas",
             ScanType::Udp => "udp",
+            ScanType::SctpInit => "sctpinit",
         }
     }
 
@@ -91,6 +96,7 @@ impl ScanType {
     pub fn protocol(self) -> Protocol {
         match self {
             ScanType::Udp => Protocol::Udp,
+            ScanType::SctpInit => Protocol::Sctp,
             _ => Protocol::Tcp,
         }
     }
@@ -108,6 +114,7 @@ impl ScanType {
             ScanType::Xmas => "XMAS Scan",
             ScanType::Custom => "Custom Scan",
             ScanType::Udp => "UDP Scan",
+            ScanType::SctpInit => "SCTP INIT Scan",
         }
     }
 }
@@ -164,5 +171,20 @@ impl RunStats {
     /// All hosts accounted for.
     pub fn hosts_total(&self) -> u64 {
         self.hosts_up + self.hosts_down
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sctp_init_is_named_as_nmap_names_it() {
+        let t = ScanType::SctpInit;
+        assert_eq!(t.flag(), "-sY");
+        assert_eq!(t.as_str(), "sctpinit");
+        assert_eq!(t.protocol(), Protocol::Sctp);
+        assert!(t.is_raw() && !t.is_tcp());
+        assert!(ScanType::ALL.contains(&t));
     }
 }

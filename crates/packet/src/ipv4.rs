@@ -75,6 +75,11 @@ impl<'a> Ipv4Packet<'a> {
         u16::from_be_bytes([self.buf[2], self.buf[3]])
     }
 
+    /// The type-of-service byte (DSCP and ECN).
+    pub fn tos(&self) -> u8 {
+        self.buf[1]
+    }
+
     /// The identification field.
     pub fn ident(&self) -> u16 {
         u16::from_be_bytes([self.buf[4], self.buf[5]])

@@ -47,9 +47,9 @@ pub use build::{mss_option, IcmpEcho, IcmpError, IcmpTimestamp, SctpProbe, TcpPr
 pub use error::Error;
 pub use icmp::IcmpErrorKind;
 pub use ndp::{AdvertFlags, NdpFrame, NdpMessage, NdpRepr};
-pub use parse::{parse, Parsed, Quoted, QuotedTransport};
+pub use parse::{parse, IpFields, Parsed, Quoted, QuotedTransport};
 pub use sctp::{InitChunk, SctpPacket};
-pub use tcp::TcpFlags;
+pub use tcp::{TcpFlags, TcpOption, TcpOptions};
 
 /// IANA protocol number of ICMP.
 pub const PROTO_ICMP: u8 = 1;

@@ -1,7 +1,8 @@
 //! A received IP packet, reduced to what a scanner decides on.
 //!
 //! [`parse`] turns bytes from the wire into one small [`Parsed`] value:
-//! a TCP segment's ports, numbers, flags and window; a UDP datagram; an
+//! a TCP segment's ports, numbers, flags and window (with the header
+//! fields that show the sender's stack, [`IpFields`] and the raw options); a UDP datagram; an
 //! SCTP packet's ports, tag and first chunk; an ICMP echo or timestamp; or an ICMP error with the fields of the packet
 //! it quotes. Probe modules then only compare numbers.
 //!
@@ -49,6 +50,16 @@ pub enum Parsed<'a> {
         flags: TcpFlags,
         /// Window size.
         window: u16,
+        /// The IP header's identification, DF and ECN fields.
+        ip: IpFields,
+        /// The 4 bits between data offset and flags (reserved and NS).
+        reserved: u8,
+        /// Urgent pointer.
+        urgent: u16,
+        /// The options block, raw ([`crate::TcpOptions`] walks it).
+        options: &'a [u8],
+        /// Length of the segment's data.
+        data_len: u16,
     },
     /// A UDP datagram.
     Udp {
@@ -139,6 +150,18 @@ pub enum Parsed<'a> {
     /// Anything else: other protocols, other ICMP types, non-first
     /// fragments, errors quoting something unreadable.
     Other,
+}
+
+/// The IP header fields of a received packet that show the sender's
+/// stack (read only for TCP segments, for OS detection).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpFields {
+    /// IPv4 identification; for IPv6 the flow label.
+    pub ident: u32,
+    /// IPv4 don't-fragment bit (false for IPv6).
+    pub dont_frag: bool,
+    /// ECN codepoint: the low 2 bits of the IPv4 TOS / IPv6 traffic class.
+    pub ecn: u8,
 }
 
 /// The packet quoted in an ICMP error (its IP header and the first bytes
@@ -233,7 +256,20 @@ fn parse_v4(packet: &[u8]) -> Result<Parsed<'_>, Error> {
         return Ok(Parsed::Other);
     }
     let (src, dst) = (IpAddr::V4(ip.src()), IpAddr::V4(ip.dst()));
-    transport(src, dst, ip.ttl(), ip.protocol(), ip.payload(), false)
+    let fields = IpFields {
+        ident: u32::from(ip.ident()),
+        dont_frag: ip.dont_frag(),
+        ecn: ip.tos() & 0x03,
+    };
+    transport(
+        src,
+        dst,
+        ip.ttl(),
+        fields,
+        ip.protocol(),
+        ip.payload(),
+        false,
+    )
 }
 
 fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, Error> {
@@ -244,13 +280,19 @@ fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, Error> {
         Err(Error::Malformed { .. }) => return Ok(Parsed::Other),
         Err(e) => return Err(e),
     };
-    transport(src, dst, ip.hop_limit(), proto, payload, true)
+    let fields = IpFields {
+        ident: ip.flow_label(),
+        dont_frag: false,
+        ecn: ip.traffic_class() & 0x03,
+    };
+    transport(src, dst, ip.hop_limit(), fields, proto, payload, true)
 }
 
 fn transport<'a>(
     src: IpAddr,
     dst: IpAddr,
     ttl: u8,
+    ip: IpFields,
     proto: u8,
     payload: &'a [u8],
     v6: bool,
@@ -268,6 +310,11 @@ fn transport<'a>(
                 ack: t.ack(),
                 flags: t.flags(),
                 window: t.window(),
+                ip,
+                reserved: t.reserved(),
+                urgent: t.urgent(),
+                options: t.options(),
+                data_len: u16::try_from(t.payload().len()).unwrap_or(u16::MAX),
             })
         }
         PROTO_UDP => {

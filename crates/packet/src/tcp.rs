@@ -1,7 +1,10 @@
-//! TCP headers (RFC 9293): flags, a checked view, and an emit helper.
+//! TCP headers (RFC 9293): flags, a checked view, an option walker, and an
+//! emit helper.
 //!
-//! Options are skipped via the data offset, never interpreted: replies are
-//! classified by flags, sequence numbers and window alone.
+//! Replies are classified by flags, sequence numbers and window alone;
+//! options are read only for the stack's traits (OS detection), by
+//! [`TcpOptions`]: one pass, no allocation, and a hostile option block
+//! ends the walk with [`TcpOption::Malformed`] instead of a panic.
 
 use crate::checksum;
 use crate::error::{need, Error};
@@ -177,6 +180,12 @@ impl<'a> TcpPacket<'a> {
         &self.buf[HEADER_LEN..self.header_len]
     }
 
+    /// The 4 bits between the data offset and the flags: 3 reserved bits
+    /// and NS (0 from most stacks).
+    pub fn reserved(&self) -> u8 {
+        self.buf[12] & 0x0f
+    }
+
     /// The segment's data.
     pub fn payload(&self) -> &'a [u8] {
         &self.buf[self.header_len..]
@@ -187,6 +196,109 @@ impl<'a> TcpPacket<'a> {
     /// segment's length).
     pub fn verify_checksum(&self, pseudo: u64) -> bool {
         checksum::verify(self.buf, pseudo)
+    }
+}
+
+/// TCP option kinds (RFC 9293, RFC 7323, RFC 2018).
+pub mod kind {
+    /// End of option list.
+    pub const END: u8 = 0;
+    /// No-operation (padding).
+    pub const NOP: u8 = 1;
+    /// Maximum segment size.
+    pub const MSS: u8 = 2;
+    /// Window scale.
+    pub const WINDOW_SCALE: u8 = 3;
+    /// SACK permitted.
+    pub const SACK_PERMITTED: u8 = 4;
+    /// SACK blocks.
+    pub const SACK: u8 = 5;
+    /// Timestamps.
+    pub const TIMESTAMPS: u8 = 8;
+}
+
+/// One TCP option, as [`TcpOptions`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpOption<'a> {
+    /// End of option list (the walk stops after it).
+    End,
+    /// No-operation.
+    Nop,
+    /// MSS.
+    Mss(u16),
+    /// Window-scale shift count.
+    WindowScale(u8),
+    /// SACK permitted.
+    SackPermitted,
+    /// Timestamps: the sender's value and the echoed one.
+    Timestamps {
+        /// TSval.
+        tsval: u32,
+        /// TSecr.
+        tsecr: u32,
+    },
+    /// Any other kind, or a known kind with an unexpected length.
+    Other {
+        /// Its kind.
+        kind: u8,
+        /// Its data (after kind and length).
+        data: &'a [u8],
+    },
+    /// A length byte that is missing, below 2 or past the end of the
+    /// options (the walk stops after it).
+    Malformed {
+        /// The kind whose length was bad.
+        kind: u8,
+    },
+}
+
+/// A walk over an options block, yielding each [`TcpOption`] in order.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpOptions<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> TcpOptions<'a> {
+    /// A walk over `options` (the bytes after the 20-byte header).
+    #[inline]
+    pub fn new(options: &'a [u8]) -> Self {
+        TcpOptions { rest: options }
+    }
+}
+
+impl<'a> Iterator for TcpOptions<'a> {
+    type Item = TcpOption<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<TcpOption<'a>> {
+        let (&k, after) = self.rest.split_first()?;
+        match k {
+            kind::END => {
+                self.rest = &[];
+                return Some(TcpOption::End);
+            }
+            kind::NOP => {
+                self.rest = after;
+                return Some(TcpOption::Nop);
+            }
+            _ => {}
+        }
+        let len = after.first().map_or(0, |&l| usize::from(l));
+        let Some(data) = (len >= 2).then(|| self.rest.get(2..len)).flatten() else {
+            self.rest = &[];
+            return Some(TcpOption::Malformed { kind: k });
+        };
+        self.rest = &self.rest[len..];
+        Some(match (k, data) {
+            (kind::MSS, &[a, b]) => TcpOption::Mss(u16::from_be_bytes([a, b])),
+            (kind::WINDOW_SCALE, &[s]) => TcpOption::WindowScale(s),
+            (kind::SACK_PERMITTED, &[]) => TcpOption::SackPermitted,
+            (kind::TIMESTAMPS, &[a, b, c, d, e, f, g, h]) => TcpOption::Timestamps {
+                tsval: u32::from_be_bytes([a, b, c, d]),
+                tsecr: u32::from_be_bytes([e, f, g, h]),
+            },
+            (kind, data) => TcpOption::Other { kind, data },
+        })
     }
 }
 
@@ -253,5 +365,84 @@ impl TcpRepr<'_> {
         let c = checksum::checksum(b, pseudo);
         b[16..18].copy_from_slice(&c.to_be_bytes());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn walk(b: &[u8]) -> Vec<TcpOption<'_>> {
+        TcpOptions::new(b).collect()
+    }
+
+    #[test]
+    fn linux_syn_ack_options_read_in_order() {
+        // MSS 1460, SACK permitted, timestamps, NOP, window scale 7.
+        let b = [
+            2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 7, 1, 3, 3, 7,
+        ];
+        assert_eq!(
+            walk(&b),
+            [
+                TcpOption::Mss(1460),
+                TcpOption::SackPermitted,
+                TcpOption::Timestamps { tsval: 9, tsecr: 7 },
+                TcpOption::Nop,
+                TcpOption::WindowScale(7),
+            ]
+        );
+    }
+
+    #[test]
+    fn end_stops_and_padding_is_not_read() {
+        assert_eq!(walk(&[1, 0, 2, 4]), [TcpOption::Nop, TcpOption::End]);
+        assert!(walk(&[]).is_empty());
+    }
+
+    #[test]
+    fn bad_lengths_end_the_walk_as_malformed() {
+        let bad = TcpOption::Malformed { kind: 2 };
+        assert_eq!(walk(&[2]), [bad]);
+        assert_eq!(walk(&[2, 1, 0, 0]), [bad]);
+        assert_eq!(walk(&[2, 0, 1, 1]), [bad]);
+        assert_eq!(walk(&[1, 2, 9, 5, 180]), [TcpOption::Nop, bad]);
+    }
+
+    #[test]
+    fn known_kinds_with_odd_lengths_are_other() {
+        assert_eq!(
+            walk(&[2, 3, 5, 3, 2]),
+            [
+                TcpOption::Other {
+                    kind: 2,
+                    data: &[5]
+                },
+                TcpOption::Other { kind: 3, data: &[] },
+            ]
+        );
+        assert_eq!(
+            walk(&[30, 2]),
+            [TcpOption::Other {
+                kind: 30,
+                data: &[]
+            }]
+        );
+    }
+
+    proptest! {
+        /// Any option bytes: the walk ends, never panics, takes at most
+        /// one item per byte, and a malformed or End item is the last.
+        #[test]
+        fn any_option_bytes_walk_safely(b in proptest::collection::vec(any::<u8>(), 0..48)) {
+            let items = walk(&b);
+            prop_assert!(items.len() <= b.len());
+            for (i, o) in items.iter().enumerate() {
+                if matches!(o, TcpOption::End | TcpOption::Malformed { .. }) {
+                    prop_assert_eq!(i, items.len() - 1);
+                }
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use portolan_packet::{
-    mss_option, parse, IcmpEcho, IcmpError, IcmpErrorKind, IcmpTimestamp, Parsed, Quoted,
+    mss_option, parse, IcmpEcho, IcmpError, IcmpErrorKind, IcmpTimestamp, IpFields, Parsed, Quoted,
     QuotedTransport, TcpFlags, TcpProbe, UdpProbe,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -126,6 +126,15 @@ fn tcp_syn_round_trips_v4_and_v6() {
                 ack: 0,
                 flags: TcpFlags::SYN,
                 window: 1024,
+                ip: IpFields {
+                    ident: 0xbeef,
+                    dont_frag: src.is_ipv4(),
+                    ecn: 0,
+                },
+                reserved: 0,
+                urgent: 0,
+                options: &mss,
+                data_len: 0,
             }
         );
         let sliced = SlicedPacket::from_ip(&p).unwrap();

@@ -8,16 +8,21 @@
 //! mapping from "what came back" to a port state, written once per
 //! technique the way nmap's documentation states it ([`rules`]).
 //!
-//! Layout: `tcp/` holds the TCP techniques (one file per technique, each
-//! with its flags and rule table, and one shared [`tcp::TcpFlagScan`]
-//! module that builds, validates and classifies for all of them);
-//! [`icmp`] holds the ICMP-error classification every technique shares.
-//! UDP probes and discovery probes (ICMP echo/timestamp, ARP, ND) are to
-//! be added beside them as `udp/` and `discovery/`.
+//! Layout: [`registry`] lists every port-scan technique, one row each
+//! (flag, protocol, privilege, module constructor, no-reply rule), and is
+//! what the binary asks; `tcp/` holds the TCP techniques (one file per
+//! technique, each with its flags and rule table, and one shared
+//! [`tcp::TcpFlagScan`] module that builds, validates and classifies for
+//! all of them, filling in the reply's stack traits); `udp/` the UDP scan;
+//! `sctp/` the SCTP INIT probe shared by the `-sY` scan and the `-PY`
+//! ping; `discovery/` the host-discovery probes; [`icmp`] holds the
+//! ICMP-error classification every technique shares.
 
 pub mod discovery;
 pub mod icmp;
+pub mod registry;
 pub mod rules;
+pub mod sctp;
 pub mod tcp;
 pub mod udp;
 

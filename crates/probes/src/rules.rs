@@ -25,6 +25,10 @@ pub enum Response {
     RstZeroWindow,
     /// A UDP datagram from the probed port.
     Udp,
+    /// SCTP INIT ACK.
+    InitAck,
+    /// SCTP ABORT.
+    Abort,
     /// ICMP port unreachable sent by the probed host itself (for UDP
     /// tables, where it means closed).
     IcmpPortUnreachable,
@@ -51,6 +55,10 @@ pub enum Observed {
     IcmpUnreachable(Reason),
     /// A UDP datagram.
     Udp,
+    /// An SCTP INIT ACK.
+    InitAck,
+    /// An SCTP ABORT.
+    Abort,
     /// An ICMP port unreachable about a UDP probe sent by a host other
     /// than the probed one (a firewall rejecting on its behalf): an
     /// unreachable, but no proof that the port is closed.
@@ -68,6 +76,8 @@ impl Observed {
             Observed::Rst { .. } => Reason::Reset,
             Observed::IcmpUnreachable(r) => r,
             Observed::Udp => Reason::UdpResponse,
+            Observed::InitAck => Reason::InitAck,
+            Observed::Abort => Reason::Abort,
             Observed::ForeignPortUnreachable => Reason::PortUnreach,
             Observed::NoResponse => Reason::NoResponse,
         }
@@ -89,6 +99,8 @@ impl Response {
             (Response::IcmpUnreachable, Observed::IcmpUnreachable(_)) => true,
             (Response::IcmpUnreachable, Observed::ForeignPortUnreachable) => true,
             (Response::Udp, Observed::Udp) => true,
+            (Response::InitAck, Observed::InitAck) => true,
+            (Response::Abort, Observed::Abort) => true,
             (Response::NoResponse, Observed::NoResponse) => true,
             _ => false,
         }

@@ -6,7 +6,9 @@
 mod common;
 
 use common::ctx_with;
-use portolan_engine::{ProbeContext, ProbeSpec, ValidationKey};
+use portolan_engine::{
+    Echo, ProbeContext, ProbeSpec, Reply, SampleKind, TraitSamples, ValidationKey,
+};
 use portolan_model::{PortState, PortState::*, Reason};
 use portolan_probes::{tcp_module, TcpScanKind};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -41,6 +43,17 @@ fn probe(
     port: u16,
     wait: Duration,
 ) -> Option<(PortState, Reason)> {
+    probe_reply(raw, ctx, kind, port, wait).map(|r| (r.state, r.reason))
+}
+
+/// [`probe`], returning the whole reply.
+fn probe_reply(
+    raw: &mut Raw,
+    ctx: &ProbeContext,
+    kind: TcpScanKind,
+    port: u16,
+    wait: Duration,
+) -> Option<Reply> {
     let m = tcp_module(kind, None);
     let mut buf = [0u8; 1500];
     let n = m.build(
@@ -67,7 +80,7 @@ fn probe(
                 (r.dst, r.dport, r.attempt),
                 (IpAddr::V4(LOOPBACK), port, Some(0))
             );
-            return Some((r.state, r.reason));
+            return Some(r);
         }
     }
     None
@@ -133,6 +146,55 @@ fn linux_answers_as_the_tables_expect() {
         let got_closed = probe(&mut raw, &ctx, kind, closed, wait(want_closed));
         assert_eq!(got_closed, want_closed, "{kind:?} closed port");
     }
+    drop(listener);
+}
+
+/// Linux's own replies carry its traits: a SYN/ACK answering our
+/// MSS-only SYN carries only an MSS (Linux echoes SACK, timestamps and
+/// window scaling only when the SYN offered them), TTL 64 and DF; the RST
+/// of a closed port acknowledges our SYN (`ack_echo` +1) with sequence 0,
+/// a zero window and no data; an ACK probe's RST takes our acknowledgment
+/// number as its sequence number.
+#[test]
+fn linux_replies_carry_its_traits() {
+    let Some(mut raw) = raw() else {
+        eprintln!("skipped: raw sockets need root (CAP_NET_RAW)");
+        return;
+    };
+    let (listener, open, closed) = ports(IpAddr::V4(LOOPBACK));
+    let mut ctx = ctx_with(ValidationKey::from_seed(0x7a17), None);
+    ctx.src_v4 = Some(LOOPBACK);
+    let wait = Duration::from_millis(500);
+    let get = |raw: &mut Raw, kind, port| {
+        probe_reply(raw, &ctx, kind, port, wait)
+            .and_then(|r| r.traits)
+            .expect("a reply with traits")
+    };
+    let mut samples = TraitSamples::new();
+    let sa = get(&mut raw, TcpScanKind::Syn, open);
+    assert_eq!(sa.sample_kind(), SampleKind::SynAck);
+    assert_eq!((sa.ttl, sa.df), (64, true));
+    assert_eq!(sa.options.to_string(), "M");
+    assert!(sa.mss.is_some_and(|m| m > 0));
+    assert_eq!(
+        (sa.wscale, sa.sack_permitted, sa.timestamps),
+        (None, false, None)
+    );
+    assert_eq!(sa.ack_echo, Echo::Plus1);
+    assert!(sa.window > 0 && sa.data_len == 0 && !sa.ece());
+    let rst = get(&mut raw, TcpScanKind::Syn, closed);
+    assert_eq!(rst.sample_kind(), SampleKind::RstAck);
+    assert_eq!((rst.seq_echo, rst.ack_echo), (Echo::Zero, Echo::Plus1));
+    assert_eq!((rst.window, rst.data_len), (0, 0));
+    assert!(rst.options.is_empty() && !rst.rst_has_data());
+    let bare = get(&mut raw, TcpScanKind::Ack, closed);
+    assert_eq!(bare.sample_kind(), SampleKind::Rst);
+    assert_eq!(bare.seq_echo, Echo::Same);
+    for t in [sa, rst, bare] {
+        assert!(samples.offer(t));
+    }
+    assert!(!samples.offer(sa));
+    assert_eq!(samples.len(), 3);
     drop(listener);
 }
 

@@ -64,8 +64,8 @@ fn replies(p: &Sent, response: Response) -> Vec<(Vec<u8>, Reason)> {
             out
         }
         Response::NoResponse => Vec::new(),
-        // UDP rows are tested in udp_rules.rs.
-        Response::Udp => Vec::new(),
+        // UDP rows are tested in udp_rules.rs, SCTP rows in sctp_scan.rs.
+        Response::Udp | Response::InitAck | Response::Abort => Vec::new(),
     }
 }
 

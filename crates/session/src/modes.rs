@@ -287,12 +287,12 @@ fn discover_then_scan(
     port_scan(Box::new(discovery::targets(&up)), plan, opts, stop, sink)
 }
 
-/// What silence means for a technique: the probe module knows for raw
+/// What silence means for a technique: the registry's row says for raw
 /// scans; for connect scans it is nmap's "filtered (no-response)".
 fn no_reply(plan: &Plan, t: &crate::plan::Technique) -> (PortState, Reason) {
-    match (plan.driver, t.module(plan.scanflags)) {
-        (Driver::Raw, Some(m)) => m.no_reply(),
-        _ => (PortState::Filtered, Reason::NoResponse),
+    match plan.driver {
+        Driver::Raw => portolan_probes::registry::lookup(t.scan_type).no_reply,
+        Driver::Connect => (PortState::Filtered, Reason::NoResponse),
     }
 }
 

@@ -14,7 +14,6 @@ use portolan_probes::discovery::{
     ping_module, PingKind, DEFAULT_PRIVILEGED, DEFAULT_SCTP_PING_PORT, DEFAULT_TCP_PING_PORT,
     DEFAULT_UDP_PING_PORT,
 };
-use portolan_probes::TcpScanKind;
 use portolan_targets::{
     format_ranges, resolve_ports, PortError, ServiceTable, SystemResolver, TargetError, TargetList,
     TargetOptions, TargetSources,
@@ -358,28 +357,8 @@ impl Technique {
     /// The probe module that sends this technique's raw packets; `None`
     /// for the connect scan, which has no packets of its own.
     pub fn module(&self, scanflags: Option<u8>) -> Option<Box<dyn ProbeModule>> {
-        if self.scan_type == ScanType::Udp {
-            return Some(portolan_probes::udp_module());
-        }
-        let kind = match self.scan_type {
-            ScanType::Custom => TcpScanKind::Syn,
-            t => tcp_kind(t)?,
-        };
-        Some(portolan_probes::tcp_module(kind, scanflags))
+        portolan_probes::registry::module(self.scan_type, scanflags)
     }
-}
-
-fn tcp_kind(t: ScanType) -> Option<TcpScanKind> {
-    Some(match t {
-        ScanType::Syn => TcpScanKind::Syn,
-        ScanType::Ack => TcpScanKind::Ack,
-        ScanType::Window => TcpScanKind::Window,
-        ScanType::Maimon => TcpScanKind::Maimon,
-        ScanType::Null => TcpScanKind::Null,
-        ScanType::Fin => TcpScanKind::Fin,
-        ScanType::Xmas => TcpScanKind::Xmas,
-        ScanType::Connect | ScanType::Custom | ScanType::Udp => return None,
-    })
 }
 
 /// The default technique is SYN when raw sockets are available and connect

@@ -39,7 +39,9 @@
 //! The model has no discovery technique, yet [`ProbeModule::scan_type`]
 //! must name one: the TCP pings report `ScanType::Syn` / `ScanType::Ack`,
 //! the UDP ping `ScanType::Udp`, and the ICMP and SCTP pings `ScanType::Syn`
-//! (meaningless; a `ScanType::Ping` variant in the model would fix it).
+//! (meaningless; a `ScanType::Ping` variant in the model would fix it; the
+//! SCTP ping keeps `Syn` rather than the `-sY` scan's `SctpInit`, so that
+//! nothing reading discovery's scan types changes).
 //! Discovery results are host states, not port rows, so output should not
 //! rely on it.
 //!
@@ -55,7 +57,7 @@
 //! - The SCTP ping's INIT carries the hash in its initiate tag (which
 //!   every answer from an SCTP stack must carry as its verification tag)
 //!   and initial TSN, with the TCP scans' source port and IP ID
-//!   ([`sctp`] has the details).
+//!   ([`crate::sctp`] has the details).
 //! - ICMP pings hash with the request's type in the port's place (8 echo,
 //!   128 ICMPv6 echo, 13 timestamp, 17 address mask): the identifier is
 //!   the hash's low 16 bits, the sequence number its next 16 bits plus the
@@ -189,6 +191,7 @@ pub(crate) fn host_up(
         state: PortState::Open,
         reason,
         ttl,
+        traits: None,
     }
 }
 

@@ -52,9 +52,10 @@ impl ProbeModule for TcpPing {
     fn classify(&self, ctx: &ProbeContext, packet: &[u8]) -> Option<Reply> {
         let r = self.scan.classify(ctx, packet)?;
         match r.reason {
-            Reason::SynAck | Reason::Syn | Reason::Reset => {
-                Some(host_up(r.dst, r.dport, r.attempt, r.reason, r.ttl))
-            }
+            Reason::SynAck | Reason::Syn | Reason::Reset => Some(Reply {
+                traits: r.traits,
+                ..host_up(r.dst, r.dport, r.attempt, r.reason, r.ttl)
+            }),
             _ => None,
         }
     }

@@ -48,17 +48,19 @@ pub mod fin;
 pub mod maimon;
 pub mod null;
 pub mod syn;
+pub mod traits;
 pub mod window;
 pub mod xmas;
 
 use crate::icmp::unreach_reason;
 use crate::rules::{self, Observed, Rule};
-use portolan_engine::{ProbeContext, ProbeModule, ProbeSpec, Reply};
+use portolan_engine::{ProbeContext, ProbeModule, ProbeSpec, Reply, StackTraits};
 use portolan_model::{PortState, Reason, ScanType};
 use portolan_packet::{
     mss_option, parse, IcmpErrorKind, Parsed, QuotedTransport, TcpFlags, TcpProbe, PROTO_TCP,
 };
 use std::net::IpAddr;
+use traits::{stack_traits, TcpHeader};
 
 /// First source port of the derived range.
 pub const SPORT_MIN: u16 = 32768;
@@ -286,6 +288,7 @@ impl TcpFlagScan {
         attempt: Option<u8>,
         observed: Observed,
         ttl: u8,
+        traits: Option<StackTraits>,
     ) -> Option<Reply> {
         let (state, reason) = rules::lookup(self.rules(), observed)?;
         Some(Reply {
@@ -295,6 +298,7 @@ impl TcpFlagScan {
             state,
             reason,
             ttl,
+            traits,
         })
     }
 }
@@ -348,6 +352,11 @@ impl ProbeModule for TcpFlagScan {
                 ack,
                 flags,
                 window,
+                ip,
+                reserved,
+                urgent,
+                options,
+                data_len,
             } => {
                 if ctx.src_for(src) != Some(dst) {
                     return None;
@@ -355,7 +364,20 @@ impl ProbeModule for TcpFlagScan {
                 let n = ProbeNumbers::of(ctx, dst, src, sport);
                 let attempt = n.reply_attempt(ctx, dport)?;
                 let observed = self.tcp_observed(&n, seq, ack, flags, window)?;
-                self.reply(src, sport, attempt, observed, ttl)
+                let header = TcpHeader {
+                    ttl,
+                    ip,
+                    seq,
+                    ack,
+                    flags,
+                    reserved,
+                    window,
+                    urgent,
+                    options,
+                    data_len,
+                };
+                let traits = stack_traits(&header, n.seq, self.probe_ack(&n));
+                self.reply(src, sport, attempt, observed, ttl, Some(traits))
             }
             Parsed::IcmpError {
                 src: router,
@@ -395,6 +417,7 @@ impl ProbeModule for TcpFlagScan {
                     attempt,
                     Observed::IcmpUnreachable(reason),
                     ttl,
+                    None,
                 )
             }
             _ => None,

@@ -149,6 +149,7 @@ impl UdpScan {
             state,
             reason,
             ttl,
+            traits: None,
         })
     }
 }
