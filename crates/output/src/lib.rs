@@ -48,6 +48,7 @@ mod common;
 mod grepable;
 mod json;
 mod normal;
+pub mod read;
 mod timefmt;
 mod xml;
 
