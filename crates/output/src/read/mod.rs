@@ -8,10 +8,10 @@
 //! a panic, and sizes are bounded.
 
 mod json;
-// mod xml;
+mod xml;
 
 pub use json::read_json;
-// pub use xml::{read_xml, read_xml_str};
+pub use xml::{read_xml, read_xml_str};
 
 use std::io;
 
