@@ -202,3 +202,38 @@ proptest! {
         let _ = read_json(&bytes[..]);
     }
 }
+
+/// Every line also reads as the model's owned `ScanEvent`, and the owned
+/// event writes the same line as the borrowed one (default listing).
+#[test]
+fn lines_are_scan_events() {
+    use portolan_model::{HostListing, ScanEvent, ScanEventRef};
+    let doc = rich_document();
+    let text = write(&doc, OutputOptions::default());
+    let events: Vec<ScanEvent> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(events[0], ScanEvent::Scan(doc.info.clone()));
+    assert_eq!(events[10], ScanEvent::Host(doc.hosts[9].clone()));
+    assert_eq!(
+        events[11],
+        ScanEvent::Warning {
+            message: doc.warnings[0].clone()
+        }
+    );
+    assert_eq!(events[12], ScanEvent::End(doc.stats.clone().unwrap()));
+    for (event, line) in events.iter().zip(text.lines()) {
+        assert_eq!(serde_json::to_string(event).unwrap(), line);
+    }
+    let h = &doc.hosts[0];
+    let by_ref = ScanEventRef::Host(HostListing {
+        host: h,
+        verbose: 0,
+        open_only: false,
+    });
+    assert_eq!(
+        serde_json::to_string(&by_ref).unwrap(),
+        serde_json::to_string(&ScanEvent::Host(h.clone())).unwrap()
+    );
+}

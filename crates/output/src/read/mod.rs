@@ -7,6 +7,7 @@
 //! [`ReadError`] naming the line and field (JSON) or element (XML), never
 //! a panic, and sizes are bounded.
 
+mod cert;
 mod json;
 mod xml;
 
