@@ -56,16 +56,18 @@ pub struct Hostname {
     /// The name.
     pub name: String,
     /// Where it came from.
+    #[serde(rename = "type")]
     pub kind: HostnameKind,
 }
 
-/// An Ethernet address and, when known, its vendor.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An Ethernet address and, when known, its vendor. JSON writes it as
+/// `{"address": "02:42:AC:11:00:02", "vendor": null}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "crate::shape::MacShape")]
 pub struct MacAddress {
     /// The six bytes.
     pub octets: [u8; 6],
     /// Vendor from the IEEE registry, when known.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub vendor: Option<String>,
 }
 
@@ -81,15 +83,18 @@ impl fmt::Display for MacAddress {
 }
 
 /// Everything learned about one target host.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Its JSON shape is the `host` line of `docs/json-schema.md`: ports are
+/// split into those listed and those summarised (`extraports`), and every
+/// port reads back exactly.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "crate::shape::HostShape")]
 pub struct HostResult {
     /// The address scanned.
     pub addr: IpAddr,
     /// Ethernet address, for hosts on the local segment.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mac: Option<MacAddress>,
     /// Names: the one typed by the user first, then reverse names.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub hostnames: Vec<Hostname>,
     /// Up, down or unknown.
     pub status: HostStatus,
@@ -98,21 +103,17 @@ pub struct HostResult {
     /// TTL of the reply that decided the status (0 when none).
     pub reason_ttl: u8,
     /// Smoothed round-trip time to the host, when measured.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub latency: Option<Duration>,
     /// When scanning of this host began, in seconds since the Unix epoch.
     pub start_time: u64,
     /// When it ended, in seconds since the Unix epoch.
     pub end_time: u64,
     /// Whether `--host-timeout` cut the scan of this host short.
-    #[serde(default)]
     pub timed_out: bool,
     /// Every port scanned on this host, sorted by port then protocol.
-    #[serde(default)]
     pub ports: Vec<PortResult>,
     /// Set when the host rate-limited the answers that tell port states
     /// (ICMP errors for UDP, resets for TCP) during the scan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icmp_rate_limit: Option<IcmpRateLimit>,
 }
 

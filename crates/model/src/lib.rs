@@ -8,12 +8,20 @@
 //!
 //! The vocabulary is nmap's: six port states, nmap's reason names, and the
 //! same split between ports shown and ports summarised as "Not shown".
+//!
+//! Their serde shape *is* portolan's JSON output (`docs/json-schema.md`):
+//! one shape, defined once here, written by the JSON output and read back
+//! by its reader, so that a scan written as JSON reads back exactly.
 
+mod document;
 mod host;
 mod port;
 mod ranges;
 mod run;
+mod shape;
+mod time;
 
+pub use document::{HostListing, ScanDocument, ScanEvent, ScanEventRef};
 pub use host::{
     HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress, PortSummary,
 };
@@ -21,5 +29,6 @@ pub use port::{
     Certificate, ExtraPorts, NameAttribute, PortResult, PortState, Protocol, Reason, ServiceInfo,
     ServiceMethod,
 };
-pub use ranges::format_ranges;
+pub use ranges::{format_ranges, parse_ranges};
 pub use run::{RunStats, ScanInfo, ScanType, ScanTypeInfo};
+pub use time::rfc3339;

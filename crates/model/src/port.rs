@@ -131,12 +131,14 @@ pub enum Reason {
     /// ICMP timestamp reply.
     TimestampReply,
     /// ICMP address mask reply.
+    #[serde(rename = "addressmask-reply")]
     MaskReply,
     /// ARP reply.
     ArpResponse,
     /// IPv6 neighbour advertisement.
     NdResponse,
     /// The target is this machine.
+    #[serde(rename = "localhost-response")]
     Localhost,
     /// The user said so (`-Pn`).
     UserSet,
@@ -149,6 +151,7 @@ pub enum Reason {
     /// SCTP ABORT.
     Abort,
     /// No reply and no scan: state carried over or unknown.
+    #[serde(rename = "unknown-response")]
     Unknown,
 }
 
@@ -246,15 +249,15 @@ pub struct ServiceInfo {
     /// Device type the service revealed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub devicetype: Option<String>,
+    /// `ssl` when the service runs inside TLS.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tunnel: Option<String>,
     /// How the name was found.
     pub method: ServiceMethod,
     /// Confidence 0-10 (nmap: 3 for a table guess, 10 for a probe match).
     pub conf: u8,
-    /// `ssl` when the service runs inside TLS.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub tunnel: Option<String>,
     /// CPE names (`cpe:/a:openbsd:openssh:9.2p1`).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(default)]
     pub cpe: Vec<String>,
     /// The TLS certificate the service presented (`-sV` of a TLS service):
     /// nmap shows it as the `ssl-cert` script.
@@ -274,7 +277,9 @@ pub struct NameAttribute {
 
 /// What a service's TLS certificate says of itself: enough to see whom it
 /// names and whether it has expired, as nmap's `ssl-cert` script shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// JSON writes each time twice: RFC 3339 text and Unix seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "crate::shape::CertShape")]
 pub struct Certificate {
     /// Subject distinguished name, in certificate order.
     pub subject: Vec<NameAttribute>,
@@ -286,7 +291,6 @@ pub struct Certificate {
     pub not_after: i64,
     /// Subject alternative names as nmap writes them (`DNS:example.com`,
     /// `IP Address:198.18.0.1`).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub alt_names: Vec<String>,
 }
 
@@ -351,7 +355,7 @@ pub struct PortResult {
     /// TTL of the deciding reply (0 when there was none).
     pub reason_ttl: u8,
     /// Service, when known (from the port table or from probing).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     pub service: Option<Box<ServiceInfo>>,
 }
 
@@ -367,4 +371,56 @@ pub struct ExtraPorts {
     pub count: u32,
     /// How many had each reason, most frequent first.
     pub reasons: Vec<(Reason, u32)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON shape names every enum value as nmap does (`as_str`).
+    #[test]
+    fn serde_names_are_nmap_names() {
+        use Reason::*;
+        let reasons = [
+            SynAck,
+            Syn,
+            Reset,
+            ConnRefused,
+            NoResponse,
+            HostUnreach,
+            NetUnreach,
+            ProtoUnreach,
+            PortUnreach,
+            AdminProhibited,
+            HostProhibited,
+            NetProhibited,
+            UdpResponse,
+            EchoReply,
+            TimestampReply,
+            MaskReply,
+            ArpResponse,
+            NdResponse,
+            Localhost,
+            UserSet,
+            IcmpUnreach,
+            TimeExceeded,
+            InitAck,
+            Abort,
+            Unknown,
+        ];
+        let json = |v: String| format!("\"{v}\"");
+        for r in reasons {
+            assert_eq!(serde_json::to_string(&r).unwrap(), json(r.as_str().into()));
+            assert_eq!(
+                serde_json::from_str::<Reason>(&json(r.as_str().into())).unwrap(),
+                r
+            );
+        }
+        for s in PortState::ALL {
+            assert_eq!(serde_json::to_string(&s).unwrap(), json(s.as_str().into()));
+        }
+        for p in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+            assert_eq!(serde_json::to_string(&p).unwrap(), json(p.as_str().into()));
+        }
+    }
 }

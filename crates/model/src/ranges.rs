@@ -31,9 +31,46 @@ pub fn format_ranges(ports: &[u16]) -> String {
     out
 }
 
+/// Reads a list written by [`format_ranges`] (`1-21,23`) back into port
+/// numbers, in order; an empty string is no ports. Errors name the bad
+/// piece.
+pub fn parse_ranges(text: &str) -> Result<Vec<u16>, String> {
+    let mut out = Vec::new();
+    if text.is_empty() {
+        return Ok(out);
+    }
+    for piece in text.split(',') {
+        let num = |t: &str| {
+            t.parse::<u16>()
+                .map_err(|_| format!("bad port range `{piece}`"))
+        };
+        let (start, end) = match piece.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => (num(piece)?, num(piece)?),
+        };
+        if start > end {
+            return Err(format!("bad port range `{piece}`"));
+        }
+        out.extend(start..=end);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_ranges;
+    use super::{format_ranges, parse_ranges};
+
+    #[test]
+    fn ranges_read_back() {
+        assert_eq!(parse_ranges("").unwrap(), Vec::<u16>::new());
+        assert_eq!(
+            parse_ranges("0,22-24,65535").unwrap(),
+            [0, 22, 23, 24, 65535]
+        );
+        for bad in ["x", "5-1", "1-", ",", "70000", "1-2-3"] {
+            assert!(parse_ranges(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ranges_are_compact_sorted_and_deduplicated() {

@@ -132,8 +132,10 @@ pub struct ScanTypeInfo {
     pub services: String,
 }
 
-/// What the scan was asked to do; written at the start of every output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the scan was asked to do; written at the start of every output
+/// (JSON: the `scan` line).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "crate::shape::ScanShape")]
 pub struct ScanInfo {
     /// Portolan's version.
     pub version: String,
@@ -149,8 +151,10 @@ pub struct ScanInfo {
     pub debugging: u8,
 }
 
-/// How the scan ended; written at the end of every output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// How the scan ended; written at the end of every output (JSON: the
+/// `end` line).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "crate::shape::EndShape")]
 pub struct RunStats {
     /// End time, seconds since the Unix epoch.
     pub end_time: u64,
@@ -163,7 +167,6 @@ pub struct RunStats {
     /// Whether the scan was cut short (Ctrl-C, SIGTERM).
     pub interrupted: bool,
     /// The error that ended the scan, if one did.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
 }
 

@@ -18,6 +18,11 @@
 //! so an interrupted scan leaves well-formed files holding every host it
 //! finished.
 //!
+//! Why a reader: scan history, diffs, resume and reports start from a
+//! finished scan's file. [`read`] reads portolan's JSON back into the
+//! model exactly, and XML in nmap's format (portolan's or nmap's own) into
+//! as much of the model as XML carries.
+//!
 //! Why sanitising: service banners and host names come from the network.
 //! Every format escapes or replaces control characters in them (a banner
 //! must not be able to rewrite the terminal or forge a grepable field), and
@@ -48,6 +53,7 @@ mod common;
 mod grepable;
 mod json;
 mod normal;
+pub mod read;
 mod timefmt;
 mod xml;
 

@@ -42,7 +42,7 @@ impl OutputFormat for Normal {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
         let line = match self.style {
             Style::Terminal => format!(
-                "Starting Portolan {} ( https://github.com/portolan-scanner/portolan ) at {}\n",
+                "Starting Portolan {} at {}\n",
                 clean(&info.version),
                 short_utc(info.start_time)
             ),
@@ -297,7 +297,7 @@ mod tests {
         );
         assert_eq!(
             text,
-            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+            "Starting Portolan 0.1.0 at 2026-11-22 10:15 UTC
 Portolan scan report for localhost (127.0.0.1)
 Host is up (0.000084s latency).
 Not shown: 999 closed tcp ports (conn-refused)
@@ -321,7 +321,7 @@ Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
         );
         assert_eq!(
             text,
-            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+            "Starting Portolan 0.1.0 at 2026-11-22 10:15 UTC
 Portolan scan report for 198.18.0.1
 Host is up (0.0010s latency).
 Not shown: 95 closed tcp ports (reset)
@@ -350,7 +350,7 @@ Portolan done: 1 IP address (1 host up) scanned in 12.35 seconds
         let text = run(opts, &mixed_scan_info(), &[ipv6_host()], &stats(false));
         assert_eq!(
             text,
-            "Starting Portolan 0.1.0 ( https://github.com/portolan-scanner/portolan ) at 2026-11-22 10:15 UTC
+            "Starting Portolan 0.1.0 at 2026-11-22 10:15 UTC
 Portolan scan report for bench6.example (2001:2::1)
 Host is up, received syn-ack ttl 64 (0.00012s latency).
 PORT    STATE  SERVICE REASON

@@ -33,6 +33,28 @@ pub fn render(
     buf.text()
 }
 
+/// Validates every JSON line against docs/portolan-output.schema.json
+/// with a JSON-Schema validator (draft 2020-12, formats checked).
+pub fn check_schema(lines: &[serde_json::Value]) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/portolan-output.schema.json"
+    );
+    let text = std::fs::read_to_string(path).expect("schema file");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    for (i, l) in lines.iter().enumerate() {
+        let errors: Vec<String> = validator
+            .iter_errors(l)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "line {}: {errors:?}\n{l}", i + 1);
+    }
+}
+
 /// 2026-11-22 10:15:00 UTC.
 pub const T0: u64 = 1_795_342_500;
 
@@ -209,6 +231,96 @@ pub fn mixed_tcp_udp() -> HostResult {
         ),
         "snmp",
     ));
+    // The model keeps ports sorted by port then protocol.
+    h.ports.sort_by_key(|p| (p.port, p.protocol));
+    h
+}
+
+/// Every port state, with table-guessed services on summarised ports,
+/// two reply TTLs among the resets, a probed service on a closed port
+/// (listed although its state is summarised) and a PTR name: the host
+/// the JSON round trip and schema tests lean on.
+pub fn every_state() -> HostResult {
+    let mut h = up("198.18.0.2", Reason::ArpResponse);
+    h.reason_ttl = 64;
+    h.latency = Some(Duration::from_nanos(123_456));
+    h.end_time = T0 + 7;
+    h.hostnames.push(Hostname {
+        name: "target.test".into(),
+        kind: HostnameKind::User,
+    });
+    h.hostnames.push(Hostname {
+        name: "t.example".into(),
+        kind: HostnameKind::Ptr,
+    });
+    h.mac = Some(MacAddress {
+        octets: [0x02, 0, 0x5e, 0x10, 0xfe, 0xff],
+        vendor: Some("Example Vendor".into()),
+    });
+    let table = |p: PortResult, name: &str| with_service(p, name);
+    for n in 1..=60u16 {
+        let p = match n {
+            1..=30 => port(n, Protocol::Tcp, PortState::Closed, Reason::Reset, 64),
+            31..=45 => port(n, Protocol::Tcp, PortState::Closed, Reason::Reset, 63),
+            46..=50 => port(
+                n,
+                Protocol::Tcp,
+                PortState::Filtered,
+                Reason::AdminProhibited,
+                64,
+            ),
+            51 => port(n, Protocol::Tcp, PortState::Unfiltered, Reason::Reset, 64),
+            52 => port(
+                n,
+                Protocol::Tcp,
+                PortState::ClosedFiltered,
+                Reason::NoResponse,
+                0,
+            ),
+            _ => port(n, Protocol::Tcp, PortState::Filtered, Reason::NoResponse, 0),
+        };
+        let p = match n {
+            21 => table(p, "ftp"),
+            23 => table(p, "telnet"),
+            40..=45 => table(p, "unknown"),
+            _ => p,
+        };
+        h.ports.push(p);
+    }
+    let mut odd = port(25, Protocol::Tcp, PortState::Closed, Reason::Reset, 64);
+    odd.service = Some(Box::new(ServiceInfo {
+        product: Some("Postfix".into()),
+        method: ServiceMethod::Probed,
+        conf: 8,
+        ..ServiceInfo::from_table("smtp")
+    }));
+    h.ports[24] = odd;
+    h.ports.push(port(
+        80,
+        Protocol::Sctp,
+        PortState::Open,
+        Reason::InitAck,
+        64,
+    ));
+    h.ports.push(port(
+        81,
+        Protocol::Sctp,
+        PortState::Closed,
+        Reason::Abort,
+        64,
+    ));
+    h.ports.push(with_service(
+        port(123, Protocol::Udp, PortState::Open, Reason::UdpResponse, 64),
+        "ntp",
+    ));
+    h.ports.push(port(
+        124,
+        Protocol::Udp,
+        PortState::Closed,
+        Reason::PortUnreach,
+        64,
+    ));
+    h.ports.sort_by_key(|p| (p.port, p.protocol));
     h
 }
 

@@ -84,15 +84,6 @@ pub(crate) fn long_utc(unix: u64) -> String {
     )
 }
 
-/// RFC 3339 in UTC (`2026-11-22T10:15:00Z`), for JSON.
-pub(crate) fn rfc3339(unix: u64) -> String {
-    let c = civil(unix);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    )
-}
-
 /// A number with `digits` significant digits in plain decimal notation,
 /// keeping trailing zeros: nmap's latency style (`0.000084`, `0.0010`,
 /// `0.12`, `1.5`, `12`).
@@ -122,15 +113,12 @@ mod tests {
         assert_eq!(ctime(1_795_342_500), "Sun Nov 22 10:15:00 2026");
         assert_eq!(short_utc(1_795_342_500), "2026-11-22 10:15 UTC");
         assert_eq!(long_utc(1_795_342_500), "2026-11-22 10:15:00 UTC");
-        assert_eq!(rfc3339(1_795_342_500), "2026-11-22T10:15:00Z");
-        // A leap day.
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]
     fn extreme_values_do_not_panic() {
         for t in [u64::MAX, u64::MAX / 2, 1 << 40] {
-            let _ = (ctime(t), short_utc(t), long_utc(t), rfc3339(t));
+            let _ = (ctime(t), short_utc(t), long_utc(t));
         }
         for v in [
             f64::NAN,
