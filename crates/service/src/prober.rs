@@ -978,24 +978,6 @@ fn to_service(id: Identity, tunnel: Option<String>) -> ServiceInfo {
     }
 }
 
-/// Identifies `targets` on a fresh tokio runtime (for callers that are not
-/// async). `parallelism` bounds the services probed at once.
-pub fn detect_blocking(
-    db: Arc<Database>,
-    targets: &[Target],
-    opts: ProbeOptions,
-    trace: Option<TraceFn>,
-) -> std::io::Result<Vec<Detection>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut prober = Prober::new(db, opts);
-    if let Some(f) = trace {
-        prober = prober.with_trace(f);
-    }
-    Ok(rt.block_on(prober.detect(targets)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::is_out_of_descriptors;
