@@ -190,9 +190,6 @@ impl Scan {
         if retrans {
             self.retransmits += 1;
         }
-        if self.plan.timing.max_rate.is_some() {
-            self.tokens -= 1.0;
-        }
         if !self.plan.timing.scan_delay.is_zero() {
             self.next_send_at = now + self.plan.timing.scan_delay;
         }

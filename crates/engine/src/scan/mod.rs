@@ -33,6 +33,7 @@ pub use host_limits::{MEASURE, MEASURE_INTERVAL, RST_PACE_EXTRA, RST_SUSPECT, SU
 pub use results::Progress;
 
 use crate::congestion::Congestion;
+use crate::limiter::SharedRateLimiter;
 use crate::module::ProbeSpec;
 use crate::permutation::Permutation;
 use crate::rtt::RttEstimator;
@@ -41,7 +42,7 @@ use crate::timing::Timing;
 use host_limits::{RstEvidence, Trickle};
 use in_flight::{InFlight, KeyMap};
 use order::Group;
-use pacing::burst_for;
+use pacing::own_limiter;
 use portolan_model::{HostResult, PortState, Protocol, Reason};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -211,8 +212,8 @@ pub struct Scan {
     answers: u64,
     proven_lost: u64,
     silent_resolved: u64,
-    tokens: f64,
-    last_refill: Instant,
+    /// The `--max-rate` budget, the scan's own or a shared one.
+    limiter: Option<SharedRateLimiter>,
     next_send_at: Instant,
     start: Instant,
     last_now: Instant,
@@ -268,7 +269,6 @@ impl Scan {
         let group_size = group_size.clamp(1, 1 << 20);
         let initial = 64u32.clamp(t.min_parallelism.max(1), t.max_parallelism.max(1));
         let cc = Congestion::new(t.min_parallelism, t.max_parallelism, initial);
-        let burst = burst_for(t.max_rate);
         Scan {
             id: 0,
             host_perm: Permutation::new(n, plan.seed),
@@ -302,8 +302,7 @@ impl Scan {
             answers: 0,
             proven_lost: 0,
             silent_resolved: 0,
-            tokens: burst,
-            last_refill: now,
+            limiter: own_limiter(t.max_rate, now),
             next_send_at: now,
             start: now,
             last_now: now,

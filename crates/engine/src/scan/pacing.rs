@@ -6,8 +6,10 @@
 //! signal, or by a window doubling every RTT (25 ms at least) until the
 //! first congestion signal, so sparse networks ramp up quickly. Such
 //! probes are parked (up to 4096) while their window is full, so they
-//! never hold up probes to hosts that answer. `--max-rate` is a token bucket, `--min-rate` lets probes past a
-//! full window while the scan is behind its floor rate.
+//! never hold up probes to hosts that answer. `--max-rate` is a token bucket
+//! ([`crate::limiter`]): the scan's own, or one the whole run shares
+//! ([`Scan::set_rate_limiter`]). `--min-rate` lets probes past a full
+//! window while the scan is behind its floor rate.
 //!
 //! [`Scan::poll_probe`] applies these limits in that order (rate, delay,
 //! outstanding-probe cap, paced hosts, window) and [`Scan::next_wakeup`]
@@ -16,6 +18,7 @@
 
 use super::host_limits::{Phase, MEASURE};
 use super::{Probe, Scan};
+use crate::limiter::{RateLimiter, SharedRateLimiter};
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -23,16 +26,6 @@ use std::time::{Duration, Instant};
 const DEFER_CAP: usize = 4096;
 
 impl Scan {
-    fn refill(&mut self, now: Instant) {
-        if let Some(rate) = self.plan.timing.max_rate {
-            let dt = now
-                .saturating_duration_since(self.last_refill)
-                .as_secs_f64();
-            self.tokens = (self.tokens + dt * rate).min(burst_for(Some(rate)));
-        }
-        self.last_refill = now;
-    }
-
     fn behind_min_rate(&self, now: Instant) -> bool {
         match self.plan.timing.min_rate {
             Some(r) if r > 0.0 => {
@@ -51,10 +44,22 @@ impl Scan {
             return None;
         }
         self.last_now = now;
-        self.refill(now);
-        if self.plan.timing.max_rate.is_some() && self.tokens < 1.0 - 1e-9 {
-            return None;
+        // The token is taken up front, so another consumer of a shared
+        // budget cannot take it between the check and the send.
+        if let Some(l) = &self.limiter {
+            if !l.try_take(now) {
+                return None;
+            }
         }
+        let probe = self.next_probe(now);
+        if let (None, Some(l)) = (&probe, &self.limiter) {
+            l.put_back();
+        }
+        probe
+    }
+
+    /// [`poll_probe`](Self::poll_probe) past the rate limit.
+    fn next_probe(&mut self, now: Instant) -> Option<Probe> {
         if now < self.next_send_at {
             return None;
         }
@@ -182,12 +187,12 @@ impl Scan {
             if let Some(&(sent, ..)) = self.pipe.front() {
                 at(sent + self.pipe_time());
             }
-            if let Some(rate) = self.plan.timing.max_rate {
-                if self.tokens < 1.0 && rate > 0.0 {
-                    at(self.last_refill
-                        + Duration::from_secs_f64((1.0 - self.tokens) / rate)
-                        + Duration::from_micros(1));
-                }
+            if let Some(t) = self
+                .limiter
+                .as_ref()
+                .and_then(SharedRateLimiter::next_ready)
+            {
+                at(t);
             }
             if !self.plan.timing.scan_delay.is_zero() {
                 at(self.next_send_at);
@@ -204,6 +209,16 @@ impl Scan {
     }
 }
 
-pub(super) fn burst_for(rate: Option<f64>) -> f64 {
-    rate.map_or(1.0, |r| (r / 100.0).clamp(1.0, 256.0))
+impl Scan {
+    /// Draws the scan's probes from `limiter`, a budget shared with other
+    /// consumers (the run's `--max-rate`, see [`crate::limiter`]), instead
+    /// of the scan's own bucket.
+    pub fn set_rate_limiter(&mut self, limiter: SharedRateLimiter) {
+        self.limiter = Some(limiter);
+    }
+}
+
+/// The scan's own `--max-rate` bucket, full at `now`.
+pub(super) fn own_limiter(rate: Option<f64>, now: Instant) -> Option<SharedRateLimiter> {
+    rate.map(|r| SharedRateLimiter::new(RateLimiter::new(r, RateLimiter::scan_burst(r), now)))
 }
