@@ -20,11 +20,13 @@
 //! driver sleeps until its engine's next wake-up, which includes that
 //! instant; the prober's tasks queue behind one another so that one task
 //! per token wakes. A token thus goes to whoever asks first once it is
-//! whole, and the scan and the prober each get a share when both want
-//! more than the budget. (Reserving tokens ahead, going into debt, would
-//! save the async side its polling but hand it every token while it has
-//! work: a poller asks only for a whole token, which a debtor never
-//! leaves.) The engine takes its token before it looks for a probe and
+//! whole: the raw driver, woken at the token's instant, tends to win
+//! while it has probes to send, and the prober then gets the tokens the
+//! scan leaves (while it waits for replies, and after it); the run takes
+//! the budget's time either way. (Reserving tokens ahead, going into
+//! debt, would save the async side its polling but hand it every token
+//! while it has work: a poller asks only for a whole token, which a
+//! debtor never leaves.) The engine takes its token before it looks for a probe and
 //! [`SharedRateLimiter::put_back`]s it when there was none, so no other
 //! consumer takes the token between a check and a send: together they
 //! never exceed `burst + rate * t` in any stretch `t`.
