@@ -16,7 +16,8 @@ use portolan_connect::ConnectOptions;
 use portolan_dns::{ResolverConfig, ReverseResolver};
 use portolan_engine::{
     Classify, Engine, HostSource, HostTarget, Observer, Pipeline, ProbeContext, ProbeModule,
-    Progress, Rekeyed, Scan, ScanPlan, SystemClock, TechniquePlan, Timing, ValidationKey,
+    Progress, Rekeyed, Scan, ScanPlan, SharedRateLimiter, SystemClock, TechniquePlan, Timing,
+    ValidationKey,
 };
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, MacAddress, PortState, Reason, RunStats,
@@ -78,6 +79,11 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
     let service_db = version.as_ref().map(load_database).transpose()?;
     let mut outputs = open_outputs(&opts)?;
     let stop = install_signal_handlers()?;
+    // One --max-rate budget for the scans and -sV together.
+    let budget = plan
+        .timing
+        .max_rate
+        .and_then(|r| SharedRateLimiter::per_second(r, Instant::now()));
 
     for w in &plan.warnings {
         eprintln!("portolan: {w}");
@@ -103,13 +109,15 @@ pub fn run(opts: Options) -> Result<ExitCode, RunError> {
         name_down: opts.always_dns && !opts.no_dns,
         reporter: Reporter::new(title, opts.output.stats_every, !opts.noninteractive),
         discovered: None,
+        budget: budget.clone(),
     };
     // Service detection first, so probing starts the moment a host's ports
     // are known (a slow name server delays only the writing); then the
     // host's reverse name.
     if let (Some(v), Some(db)) = (&version, &service_db) {
         let parallelism = plan.timing.max_parallelism.min(1024) as usize;
-        let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
+        let rate = plan.timing.max_rate;
+        let stage = VersionStage::start_shared(Arc::clone(db), v, parallelism, rate, budget)?;
         sink.stages.push(Box::new(stage));
     }
     if !opts.no_dns && !matches!(plan.discovery, Discovery::List) {
@@ -303,6 +311,9 @@ fn pipelined(
         port_plan,
         Instant::now(),
     );
+    if let Some(b) = &found.sink.budget {
+        pipe.set_rate_limiter(b.clone());
+    }
     for h in found.up.drain(..) {
         pipe.add_up(h);
     }
@@ -335,6 +346,9 @@ fn port_scan(
     sink: &mut Sink<'_>,
 ) -> Result<(), RunError> {
     let mut scan = new_scan(port_techniques(plan), hosts, plan.timing.clone(), opts);
+    if let Some(b) = &sink.budget {
+        scan.set_rate_limiter(b.clone());
+    }
     match plan.driver {
         Driver::Connect => run_connect(&mut scan, opts, stop, sink),
         Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink),
@@ -862,6 +876,8 @@ struct Sink<'a> {
     /// What discovery found for each up host (reason, TTL, latency);
     /// `None` with `-Pn`, where every host is up by the user's word.
     discovered: Option<HashMap<IpAddr, Answer>>,
+    /// The run's `--max-rate` budget, shared by the scans and `-sV`.
+    budget: Option<SharedRateLimiter>,
 }
 
 impl Sink<'_> {
