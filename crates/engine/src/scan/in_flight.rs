@@ -15,8 +15,9 @@
 //! an answering port to random loss unlikely (`a · q^k < 0.01`, with `a`
 //! the ports per host expected to answer, from the share of ports that
 //! answered so far, and `q` the proven loss ratio: transmissions followed
-//! by an answer to a later attempt, with a prior of 1 in 50). A clean network thus costs one retransmission per silent
-//! port, a lossy one as many as its measured loss requires.
+//! by an answer to a later attempt, with a prior of 1 in 50). A clean
+//! network thus costs one retransmission per silent port, a lossy one as
+//! many as its measured loss requires.
 //!
 //! Replies feed the RTT estimates, the congestion control, the loss
 //! evidence above and the rate-limit evidence of `host_limits`; with

@@ -6,10 +6,10 @@
 //! signal, or by a window doubling every RTT (25 ms at least) until the
 //! first congestion signal, so sparse networks ramp up quickly. Such
 //! probes are parked (up to 4096) while their window is full, so they
-//! never hold up probes to hosts that answer. `--max-rate` is a token bucket
-//! ([`crate::limiter`]): the scan's own, or one the whole run shares
-//! ([`Scan::set_rate_limiter`]). `--min-rate` lets probes past a full
-//! window while the scan is behind its floor rate.
+//! never hold up probes to hosts that answer. `--max-rate` is a token
+//! bucket ([`crate::limiter`]): the scan's own, or one the whole run
+//! shares ([`Scan::set_rate_limiter`]). `--min-rate` lets probes past a
+//! full window while the scan is behind its floor rate.
 //!
 //! [`Scan::poll_probe`] applies these limits in that order (rate, delay,
 //! outstanding-probe cap, paced hosts, window) and [`Scan::next_wakeup`]
