@@ -9,6 +9,7 @@
 pub mod congestion;
 pub mod driver;
 pub mod io;
+pub mod limiter;
 pub mod module;
 pub mod permutation;
 pub mod pipeline;
@@ -22,6 +23,7 @@ pub mod validate;
 
 pub use driver::{run_raw, Observer};
 pub use io::{Clock, PacketIo, SystemClock};
+pub use limiter::{RateLimiter, SharedRateLimiter};
 pub use module::{ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
 pub use pipeline::{Classify, Engine, Pipeline};

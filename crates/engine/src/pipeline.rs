@@ -11,7 +11,8 @@
 //! time, as the engine keeps at most two host groups live); hosts found up
 //! meanwhile wait for the next batch. Each scan keeps its own congestion
 //! control and RTT estimate; `--max-rate` is enforced across all of them by
-//! the pipeline's own token bucket.
+//! one token bucket: the pipeline's own, or the run's
+//! ([`Pipeline::set_rate_limiter`]), which the `-sV` prober shares.
 //!
 //! Techniques are numbered discovery first, then the port scan's: a driver
 //! is given the discovery modules followed by the port-scan modules, and
@@ -23,13 +24,14 @@
 //! [`Engine`] is what drivers need of the engine; [`Scan`] and
 //! [`Pipeline`] both implement it.
 
+use crate::limiter::{RateLimiter, SharedRateLimiter};
 use crate::module::Reply;
 use crate::scan::{Probe, Progress, Scan, ScanPlan, SendError};
 use crate::target::{HostSource, HostTarget};
 use portolan_model::{HostResult, HostStatus};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 /// What a driver needs of the engine (see [`Scan`]'s methods of the same
 /// names for the contract).
@@ -108,8 +110,8 @@ pub struct Pipeline {
     done: VecDeque<HostResult>,
     /// Progress of the batches already finished.
     past: Progress,
-    /// Global `--max-rate` bucket: tokens, last refill, rate.
-    bucket: Option<(f64, Instant, f64)>,
+    /// The `--max-rate` budget over every scan of the pipeline.
+    limiter: Option<SharedRateLimiter>,
     /// Alternates which kind of scan is asked for a probe first.
     ports_first: bool,
     stopped: bool,
@@ -162,7 +164,7 @@ impl Pipeline {
             found: HashMap::new(),
             done: VecDeque::new(),
             past: Progress::default(),
-            bucket: rate.map(|r| (burst(r), now, r)),
+            limiter: rate.map(|r| SharedRateLimiter::new(RateLimiter::new(r, burst(r), now))),
             ports_first: false,
             stopped: false,
             last_now: now,
@@ -256,11 +258,27 @@ impl Pipeline {
         self.batches.push(scan);
     }
 
-    fn refill(&mut self, now: Instant) {
-        if let Some((tokens, last, rate)) = &mut self.bucket {
-            let dt = now.saturating_duration_since(*last).as_secs_f64();
-            *tokens = (*tokens + dt * *rate).min(burst(*rate));
-            *last = now;
+    /// Draws every scan's probes from `limiter`, a budget shared with other
+    /// consumers (the run's `--max-rate`, see [`crate::limiter`]), instead
+    /// of the pipeline's own bucket.
+    pub fn set_rate_limiter(&mut self, limiter: SharedRateLimiter) {
+        self.limiter = Some(limiter);
+    }
+
+    /// A probe of discovery or of a batch, alternating which is asked
+    /// first ([`Engine::poll_probe`] past the rate limit).
+    fn next_probe(&mut self, now: Instant) -> Option<Probe> {
+        if !self.waiting.is_empty() {
+            self.start_batch(now);
+        }
+        self.ports_first = !self.ports_first;
+        if self.ports_first {
+            self.poll_batches(now)
+                .or_else(|| self.discovery.poll_probe(now))
+        } else {
+            self.discovery
+                .poll_probe(now)
+                .or_else(|| self.poll_batches(now))
         }
     }
 
@@ -287,26 +305,19 @@ impl Engine for Pipeline {
             return None;
         }
         self.last_now = now;
-        self.refill(now);
-        if matches!(self.bucket, Some((t, ..)) if t < 1.0 - 1e-9) {
-            return None;
+        // The token is taken up front (and put back if no scan has a
+        // probe), so another consumer of a shared budget cannot take it
+        // between the check and the send.
+        if let Some(l) = &self.limiter {
+            if !l.try_take(now) {
+                return None;
+            }
         }
-        if !self.waiting.is_empty() {
-            self.start_batch(now);
+        let p = self.next_probe(now);
+        if let (None, Some(l)) = (&p, &self.limiter) {
+            l.put_back();
         }
-        self.ports_first = !self.ports_first;
-        let p = if self.ports_first {
-            self.poll_batches(now)
-                .or_else(|| self.discovery.poll_probe(now))
-        } else {
-            self.discovery
-                .poll_probe(now)
-                .or_else(|| self.poll_batches(now))
-        }?;
-        if let Some((tokens, ..)) = &mut self.bucket {
-            *tokens -= 1.0;
-        }
-        Some(p)
+        p
     }
 
     fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply) {
@@ -351,16 +362,15 @@ impl Engine for Pipeline {
                 at(t);
             }
         }
-        if let Some((tokens, last, rate)) = self.bucket {
-            if tokens < 1.0 {
-                // Nothing can be sent before the next token, so a scan's
-                // wish to send earlier (--min-rate, its window) must not
-                // wake the driver in vain; its deadlines wait at most one
-                // token's time.
-                let token = last + Duration::from_secs_f64((1.0 - tokens) / rate);
-                let token = token + Duration::from_micros(1);
-                w = Some(w.map_or(token, |x: Instant| x.max(token)));
-            }
+        if let Some(token) = self
+            .limiter
+            .as_ref()
+            .and_then(SharedRateLimiter::next_ready)
+        {
+            // Nothing can be sent before the next token, so a scan's wish
+            // to send earlier (--min-rate, its window) must not wake the
+            // driver in vain; its deadlines wait at most one token's time.
+            w = Some(w.map_or(token, |x: Instant| x.max(token)));
         }
         w
     }

@@ -32,7 +32,6 @@ pub mod tls;
 pub use db::{Database, DbError, PortList, Probe, Rule, Templates, Transport};
 pub use matcher::{Identity, Pattern, PatternError, Subject};
 pub use prober::{
-    detect_blocking, Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn, CONF_HARD,
-    CONF_SOFT,
+    Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn, CONF_HARD, CONF_SOFT,
 };
 pub use tls::{parse_certificate, CertInfo};

@@ -13,12 +13,22 @@
 //! once is identified at once instead of after the probe's full wait. TLS
 //! is detected from a reply (a TLS record), from a rule naming `ssl`, from
 //! a TLS-port hint, or from a service that silently closes on plain text,
-//! and then all probes are run again inside the tunnel. `--max-rate`
-//! paces new connections and UDP probes across all services.
+//! and then all probes are run again inside the tunnel.
+//!
+//! `--max-rate` paces new connections and UDP probes across all services,
+//! and is one budget with the scan's probes: the prober draws from the
+//! run's [`SharedRateLimiter`] (see [`portolan_engine::limiter`]), the
+//! bucket the raw driver's engine draws from. It uses the engine's type
+//! directly rather than a trait of its own: `portolan-engine` is light
+//! (the model and a hash function, no I/O, no async runtime), and one
+//! concrete type leaves nothing to adapt in the binary. Waiting tasks
+//! queue for the limiter one at a time, so one task wakes per token
+//! however many services wait.
 
 use crate::db::{Database, Probe, Transport, NULL_PROBE};
 use crate::matcher::{Identity, Subject, MAX_SUBJECT};
 use crate::tls::{looks_like_tls, CertInfo, Tls};
+use portolan_engine::{RateLimiter, SharedRateLimiter};
 use portolan_model::{Protocol, ServiceInfo, ServiceMethod};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -80,6 +90,9 @@ pub struct ProbeOptions {
     /// New TCP connections plus UDP probes per second, all services
     /// together (the scan's `--max-rate`); `None` for no limit.
     pub max_rate: Option<f64>,
+    /// The run's `--max-rate` budget, shared with the scan; when set it
+    /// replaces `max_rate`.
+    pub rate_limiter: Option<SharedRateLimiter>,
 }
 
 impl Default for ProbeOptions {
@@ -93,6 +106,7 @@ impl Default for ProbeOptions {
             tls: true,
             probes_in_flight: 6,
             max_rate: None,
+            rate_limiter: None,
         }
     }
 }
@@ -183,31 +197,48 @@ struct Inner {
     pacer: Option<Arc<Pacer>>,
 }
 
-/// Spaces new connections and UDP probes `interval` apart.
+/// Paces new connections and UDP probes by a rate limiter.
 struct Pacer {
-    interval: Duration,
-    next: std::sync::Mutex<Instant>,
+    limiter: SharedRateLimiter,
+    /// Waiting tasks ask the limiter one at a time, so one wakes per
+    /// token (the mutex queues them fairly).
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Pacer {
+    /// The prober's own limiter: `rate` per second, no burst (one
+    /// connection at once, then one every `1 / rate` seconds).
     fn new(rate: f64) -> Option<Self> {
-        (rate.is_finite() && rate > 0.0).then(|| Pacer {
-            interval: Duration::from_secs_f64((1.0 / rate).min(60.0)),
-            next: std::sync::Mutex::new(Instant::now()),
+        (rate.is_finite() && rate > 0.0).then(|| {
+            Self::shared(SharedRateLimiter::new(RateLimiter::new(
+                rate,
+                1.0,
+                std::time::Instant::now(),
+            )))
         })
     }
 
-    /// Waits for this caller's turn.
+    fn shared(limiter: SharedRateLimiter) -> Self {
+        Pacer {
+            limiter,
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Waits for a token and takes it.
     async fn wait(&self) {
-        let at = {
-            let Ok(mut next) = self.next.lock() else {
+        let _turn = self.turn.lock().await;
+        loop {
+            let now = std::time::Instant::now();
+            if self.limiter.try_take(now) {
                 return;
-            };
-            let at = (*next).max(Instant::now());
-            *next = at + self.interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
+            }
+            let at = self
+                .limiter
+                .next_ready()
+                .unwrap_or(now + Duration::from_millis(10));
+            tokio::time::sleep_until(Instant::from_std(at)).await;
+        }
     }
 }
 
@@ -252,7 +283,11 @@ impl Prober {
     pub fn new(db: Arc<Database>, opts: ProbeOptions) -> Self {
         let tls = if opts.tls { Tls::new() } else { None };
         let services = Arc::new(Semaphore::new(opts.parallelism.max(1)));
-        let pacer = opts.max_rate.and_then(Pacer::new).map(Arc::new);
+        let pacer = match &opts.rate_limiter {
+            Some(l) => Some(Pacer::shared(l.clone())),
+            None => opts.max_rate.and_then(Pacer::new),
+        }
+        .map(Arc::new);
         Prober {
             inner: Arc::new(Inner {
                 db,
@@ -976,24 +1011,6 @@ fn to_service(id: Identity, tunnel: Option<String>) -> ServiceInfo {
         cpe: id.cpe,
         certificate: None,
     }
-}
-
-/// Identifies `targets` on a fresh tokio runtime (for callers that are not
-/// async). `parallelism` bounds the services probed at once.
-pub fn detect_blocking(
-    db: Arc<Database>,
-    targets: &[Target],
-    opts: ProbeOptions,
-    trace: Option<TraceFn>,
-) -> std::io::Result<Vec<Detection>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let mut prober = Prober::new(db, opts);
-    if let Some(f) = trace {
-        prober = prober.with_trace(f);
-    }
-    Ok(rt.block_on(prober.detect(targets)))
 }
 
 #[cfg(test)]

@@ -187,6 +187,9 @@ fn pipelined(
         port_plan,
         Instant::now(),
     );
+    if let Some(b) = &found.sink.budget {
+        pipe.set_rate_limiter(b.clone());
+    }
     for h in found.up.drain(..) {
         pipe.add_up(h);
     }
@@ -219,6 +222,9 @@ fn port_scan(
     sink: &mut Sink<'_>,
 ) -> Result<(), SessionError> {
     let mut scan = new_scan(port_techniques(plan), hosts, plan.timing.clone(), opts);
+    if let Some(b) = &sink.budget {
+        scan.set_rate_limiter(b.clone());
+    }
     match plan.driver {
         Driver::Connect => run_connect(&mut scan, opts, stop, sink),
         Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink),

@@ -15,6 +15,7 @@ use crate::sink::Sink;
 use crate::stop::StopHandle;
 use crate::version::{load_database, VersionOptions, VersionStage};
 use crate::SessionError;
+use portolan_engine::SharedRateLimiter;
 use portolan_model::RunStats;
 use portolan_service::Database;
 use portolan_targets::ServiceTable;
@@ -94,12 +95,19 @@ impl Session {
         observer.begin(&plan.info).map_err(SessionError::Output)?;
         let mut sink = Sink::new(observer, ServiceTable::builtin());
         sink.name_down = config.always_dns && !config.no_dns;
+        // One --max-rate budget for the scans and -sV together.
+        sink.budget = plan
+            .timing
+            .max_rate
+            .and_then(|r| SharedRateLimiter::per_second(r, Instant::now()));
         // Service detection first, so probing starts the moment a host's
         // ports are known (a slow name server delays only the writing);
         // then the host's reverse name.
         if let Some((v, db)) = &version {
             let parallelism = plan.timing.max_parallelism.min(1024) as usize;
-            let stage = VersionStage::start(Arc::clone(db), v, parallelism, plan.timing.max_rate)?;
+            let rate = plan.timing.max_rate;
+            let budget = sink.budget.clone();
+            let stage = VersionStage::start_shared(Arc::clone(db), v, parallelism, rate, budget)?;
             sink.stages.push(Box::new(stage));
         }
         if !config.no_dns && !matches!(plan.discovery, Discovery::List) {

@@ -12,6 +12,7 @@
 use crate::discovery;
 use crate::observer::ScanObserver;
 use crate::stage::HostStage;
+use portolan_engine::SharedRateLimiter;
 use portolan_engine::{Observer, Progress};
 use portolan_model::{HostResult, HostStatus, MacAddress, Reason, ServiceInfo};
 use portolan_targets::ServiceTable;
@@ -46,6 +47,8 @@ pub(crate) struct Sink<'a> {
     /// What discovery found for each up host (reason, TTL, latency);
     /// `None` with `-Pn`, where every host is up by the user's word.
     pub discovered: Option<HashMap<IpAddr, Answer>>,
+    /// The run's `--max-rate` budget, shared by the scans and `-sV`.
+    pub budget: Option<SharedRateLimiter>,
 }
 
 impl<'a> Sink<'a> {
@@ -59,6 +62,7 @@ impl<'a> Sink<'a> {
             stages: Vec::new(),
             name_down: false,
             discovered: None,
+            budget: None,
         }
     }
 

@@ -5,8 +5,9 @@
 //! of `-sV` (banner waits of a second or more), so it should overlap the
 //! scan instead of following it. Every service of every submitted host is
 //! probed concurrently by one [`portolan_service::Prober`] on its own tokio
-//! runtime, bounded by the scan's parallelism and paced by its
-//! `--max-rate`; a host comes back when all its ports are done.
+//! runtime, bounded by the scan's parallelism and paced by the run's
+//! `--max-rate` budget, which it shares with the scan; a host comes back
+//! when all its ports are done.
 //!
 //! UDP ports the scan left `open|filtered` are probed too, as nmap does: a
 //! reply to any probe proves the port open (reason `udp-response`).
@@ -16,6 +17,7 @@
 //! the runtime), so an interrupted scan still gets every host to write.
 
 use crate::stage::HostStage;
+use portolan_engine::SharedRateLimiter;
 use portolan_model::{HostResult, PortResult, PortState, Protocol, Reason};
 use portolan_service::{
     Database, DbError, Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn,
@@ -80,6 +82,18 @@ impl VersionStage {
         parallelism: usize,
         max_rate: Option<f64>,
     ) -> io::Result<VersionStage> {
+        Self::start_shared(db, opts, parallelism, max_rate, None)
+    }
+
+    /// As [`start`](Self::start); `shared`, when given, is the run's
+    /// `--max-rate` budget, shared with the scan, and replaces `max_rate`.
+    pub fn start_shared(
+        db: Arc<Database>,
+        opts: &VersionOptions,
+        parallelism: usize,
+        max_rate: Option<f64>,
+        shared: Option<SharedRateLimiter>,
+    ) -> io::Result<VersionStage> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("portolan-sv")
@@ -95,6 +109,7 @@ impl VersionStage {
             all_ports: opts.all_ports,
             parallelism: parallelism.clamp(1, budget.max(1)),
             max_rate,
+            rate_limiter: shared,
             ..defaults
         };
         let mut prober = Prober::new(db, popts);

@@ -1,0 +1,153 @@
+//! The order probes go out in: host groups, permutations, shards.
+//!
+//! A scan of a /8 must not hold state for sixteen million hosts, and
+//! consecutive probes must not hammer one host or one port, so hosts are
+//! visited in a keyed permuted order, in *host groups*: the next group's
+//! hosts are fetched from the [`HostSource`](crate::target::HostSource)
+//! when the previous group has sent all its first transmissions, and at
+//! most two groups' worth of hosts hold state at a time, so memory is
+//! bounded by the group size, not by the scan. Within a group the
+//! `hosts x ports` space (ports of every technique, concatenated) is
+//! permuted again, so consecutive probes hit different hosts and ports;
+//! with `sequential_ports` a host's ports go out in the given order,
+//! hosts interleaved.
+//!
+//! **Shards.** `--shard K/N` splits by host: the host at permuted position
+//! `p` belongs to shard `p mod N == K-1`. Every host is scanned by exactly
+//! one shard, so each shard's results are complete hosts.
+
+use super::host_limits::RstEvidence;
+use super::{join, HostState, Scan, FRESH};
+use crate::permutation::{mix64, Permutation};
+use crate::rtt::RttEstimator;
+use crate::target::HostTarget;
+use std::time::Instant;
+
+pub(super) struct Group {
+    pub(super) slots: Vec<(u32, u32)>,
+    pub(super) perm: Permutation,
+    pub(super) next: u64,
+}
+
+/// Hosts fetched at most per call when skipping excluded indexes.
+const HOST_SCAN_BUDGET: u32 = 1 << 16;
+
+impl Scan {
+    /// The next first transmission, without consuming it.
+    pub(super) fn peek_fresh(&mut self, now: Instant) -> Option<(u64, u32)> {
+        loop {
+            let exhausted = match &self.group {
+                Some(g) => g.next >= g.perm.len(),
+                None => true,
+            };
+            if exhausted {
+                self.group = None;
+                if self.next_host >= self.shard_hosts
+                    || self.active >= (self.group_size as usize).saturating_mul(2)
+                {
+                    return None;
+                }
+                self.start_group(now);
+                continue;
+            }
+            let g = self.group.as_ref().expect("not exhausted");
+            let nh = g.slots.len() as u64;
+            let j = g.next;
+            let (hi, pi) = if self.plan.sequential_ports {
+                (j % nh, j / nh)
+            } else {
+                let v = g.perm.get(j);
+                (v % nh, v / nh)
+            };
+            let (slot, gen) = g.slots[hi as usize];
+            let key = join(slot, pi as u32);
+            if self.pending(key, gen).is_some() {
+                return Some((key, gen));
+            }
+            if let Some(g) = &mut self.group {
+                g.next += 1;
+            }
+        }
+    }
+
+    fn start_group(&mut self, now: Instant) {
+        let mut slots = Vec::new();
+        let mut budget = HOST_SCAN_BUDGET;
+        while slots.len() < self.group_size as usize
+            && self.next_host < self.shard_hosts
+            && budget > 0
+        {
+            budget -= 1;
+            let pos = self.next_host * self.shard_n + self.shard_k;
+            self.next_host += 1;
+            let idx = self.host_perm.get(pos);
+            let Some(target) = self.hosts_src.get(idx) else {
+                self.hosts_skipped += 1;
+                continue;
+            };
+            if self.by_addr.contains_key(&target.addr) {
+                self.hosts_skipped += 1;
+                continue;
+            }
+            let slot = self.alloc(target);
+            slots.push(slot);
+        }
+        if self.port_map.is_empty() {
+            for &(slot, _) in &slots {
+                self.finish(slot, now, false);
+            }
+            return;
+        }
+        if slots.is_empty() {
+            return;
+        }
+        let size = slots.len() as u64 * self.port_map.len() as u64;
+        let seed = mix64(self.plan.seed ^ mix64(self.next_host));
+        self.group = Some(Group {
+            slots,
+            perm: Permutation::new(size, seed),
+            next: 0,
+        });
+    }
+
+    fn alloc(&mut self, target: HostTarget) -> (u32, u32) {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let gen = self.next_gen;
+        let addr = target.addr;
+        let state = HostState {
+            gen,
+            target,
+            ports: vec![FRESH; self.port_map.len()],
+            left: self.port_map.len() as u32,
+            answered: None,
+            rtt: RttEstimator::default(),
+            started: None,
+            icmp_errors: 0,
+            silent_exhausted: 0,
+            trickle: None,
+            rate_limit: None,
+            rst: RstEvidence::default(),
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.hosts[s as usize] = Some(state);
+                s
+            }
+            None => {
+                self.hosts.push(Some(state));
+                (self.hosts.len() - 1) as u32
+            }
+        };
+        self.by_addr.insert(addr, slot);
+        self.active += 1;
+        (slot, gen)
+    }
+
+    /// Whether every port has had its first transmission (the scan only
+    /// retransmits and waits from here on).
+    pub fn is_draining(&self) -> bool {
+        self.stopped
+            || (self.group.as_ref().is_none_or(|g| g.next >= g.perm.len())
+                && self.next_host >= self.shard_hosts)
+    }
+}
