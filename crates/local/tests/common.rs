@@ -81,8 +81,16 @@ impl Ns {
     /// Starts `python3 -c script args...` in the namespace and waits (10 s
     /// at most) for it to print `ready`; returns its pid.
     pub fn spawn_python(&mut self, script: &str, args: &[&str]) -> u32 {
+        self.spawn_python_as(&[], script, args)
+    }
+
+    /// [`Ns::spawn_python`] behind a command prefix such as `setpriv ...`
+    /// (then the pid is the prefix's, which execs python).
+    pub fn spawn_python_as(&mut self, prefix: &[&str], script: &str, args: &[&str]) -> u32 {
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.name, python(), "-c", script])
+            .args(["netns", "exec", &self.name])
+            .args(prefix)
+            .args([python(), "-c", script])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -181,3 +189,11 @@ pub fn example() -> std::path::PathBuf {
     let dir = exe.parent().unwrap().parent().unwrap();
     dir.join("examples").join("local")
 }
+
+/// `setpriv` arguments that drop to nobody.
+pub const AS_NOBODY: [&str; 4] = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+];

@@ -250,3 +250,81 @@ fn filters_select() {
     assert_eq!(mine.len(), 2, "{mine:?}");
     assert!(states.contains(&"UNCONN") && states.contains(&"ESTAB"));
 }
+
+#[test]
+fn unprivileged_sees_sockets_and_hides_other_owners() {
+    if !portolan_testbed::require_root() {
+        return;
+    }
+    let (mut ns, _) = states_ns("nobody");
+    let mine = ns.spawn_python_as(&common::AS_NOBODY, NAMED_PY, &["7030", "nobodyproc"]);
+    let root = list(&q(&ns)).unwrap();
+    let exe = common::example();
+    let exe = exe.to_str().unwrap();
+    let mut args: Vec<&str> = common::AS_NOBODY.to_vec();
+    args.extend([exe, "-a", "--json"]);
+    let out = ns.output(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("hidden").count(), 1, "said once: {stderr:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["portolanlocal"]["owners_hidden"], true);
+    let socks = doc["sockets"].as_array().unwrap();
+    // Every socket is listed (a few may change state between the two
+    // listings only if the kernel times them out: none does within a
+    // test's seconds).
+    assert_eq!(socks.len(), root.sockets.len());
+    for s in socks {
+        let owners = s["owners"].as_array().unwrap();
+        if s["local_port"] == 7030 {
+            assert_eq!(owners[0]["pid"], mine);
+            assert_eq!(owners[0]["user"], "nobody");
+            assert_eq!(owners[0]["name"], "nobodyproc");
+        } else {
+            assert!(owners.is_empty(), "root's owners shown to nobody: {s}");
+        }
+    }
+}
+
+#[test]
+fn netns_all_labels_rows() {
+    if !portolan_testbed::require_root() {
+        return;
+    }
+    let (ns, pid) = states_ns("all");
+    let snap = list(&LocalQuery {
+        netns: Some("all".into()),
+        tcp: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let ours: Vec<_> = snap
+        .sockets
+        .iter()
+        .filter(|e| e.netns.as_deref() == Some(ns.name.as_str()))
+        .collect();
+    assert_eq!(ours.len(), 6, "the six TCP listeners of the namespace");
+    assert!(ours.iter().all(|e| e.owners[0].pid == pid));
+    // The current namespace's rows carry no label and none of ours.
+    assert!(snap
+        .sockets
+        .iter()
+        .filter(|e| e.netns.is_none())
+        .all(|e| !(7001..=7007).contains(&e.raw.local.port())));
+    let table = portolan_local::render(&snap, portolan_local::Format::Table);
+    assert!(table.starts_with("NETNS "), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&format!("{} ", ns.name)) && l.contains(" tcp ")),
+        "{table}"
+    );
+    // Summary of the namespace: counts per state and the owner.
+    let one = list(&q(&ns)).unwrap();
+    let sum = portolan_local::summarize(&one, None);
+    assert_eq!(sum.total, one.sockets.len());
+    assert_eq!(sum.per_state[&(Proto::Tcp, State::Listen)], 6);
+    assert_eq!(sum.per_state[&(Proto::Tcp, State::TimeWait)], 1);
+    assert_eq!(sum.per_process[0].0, pid);
+    assert!(sum.warnings.is_empty());
+}

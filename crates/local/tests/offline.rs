@@ -219,3 +219,40 @@ fn control_bytes_are_escaped_in_every_format() {
         "tcp LISTEN 0 0 127.0.0.1:22 0.0.0.0:* loopback - root 7/ev\\x1bil\\x0aname\n"
     );
 }
+
+#[test]
+fn bad_input_is_one_line_naming_it() {
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/local");
+    for (args, want) in [
+        (
+            &["--state", "listen,bogus"][..],
+            "local: unknown socket state \"bogus\"\n",
+        ),
+        (
+            &["-p", "22,1-99999"][..],
+            "local: invalid port \"1-99999\": out of range 0-65535\n",
+        ),
+        (
+            &["-p", "nosuchservice"][..],
+            "local: no port matches \"nosuchservice\"\n",
+        ),
+        (
+            &["--netns", "portolan-missing-ns"][..],
+            "local: no network namespace \"portolan-missing-ns\" (not in /run/netns)\n",
+        ),
+    ] {
+        let out = std::process::Command::new(&exe)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want);
+        assert!(out.stdout.is_empty());
+    }
+}
