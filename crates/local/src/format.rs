@@ -126,14 +126,22 @@ fn write_text(
     let mut f: [String; COLS] = Default::default();
     let first = usize::from(!snap.sockets.iter().any(|e| e.netns.is_some()));
     let mut width = [0usize; COLS];
+    // The table formats every row once into one arena (column widths
+    // need all rows first); plain output streams.
+    let mut arena = String::new();
+    let mut bounds: Vec<u32> = Vec::new();
     if !plain {
         for (i, h) in HEADER.iter().enumerate() {
             width[i] = h.len();
         }
+        bounds.reserve(snap.sockets.len() * COLS + 1);
+        bounds.push(0);
         for e in &snap.sockets {
             fields(e, &mut f, false);
             for i in 0..COLS {
                 width[i] = width[i].max(f[i].chars().count());
+                arena.push_str(&f[i]);
+                bounds.push(u32::try_from(arena.len()).unwrap_or(u32::MAX));
             }
         }
     }
@@ -155,13 +163,21 @@ fn write_text(
         line.push('\n');
         w.write_all(line.as_bytes())
     };
-    if !plain {
+    if plain {
+        for e in &snap.sockets {
+            fields(e, &mut f, true);
+            let cells: [&str; COLS] = std::array::from_fn(|i| f[i].as_str());
+            emit(w, &cells)?;
+        }
+    } else {
         emit(w, &HEADER)?;
-    }
-    for e in &snap.sockets {
-        fields(e, &mut f, plain);
-        let cells: [&str; COLS] = std::array::from_fn(|i| f[i].as_str());
-        emit(w, &cells)?;
+        for r in 0..snap.sockets.len() {
+            let cells: [&str; COLS] = std::array::from_fn(|i| {
+                let at = r * COLS + i;
+                &arena[bounds[at] as usize..bounds[at + 1] as usize]
+            });
+            emit(w, &cells)?;
+        }
     }
     if let Some(s) = summary {
         if !plain {

@@ -10,9 +10,15 @@
 //! root) are skipped and reported as hidden; that is never an error.
 
 use crate::model::Process;
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{readlinkat, OFlag};
+use nix::sys::stat::Mode;
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Owners found for a set of socket inodes.
@@ -32,45 +38,51 @@ fn pids() -> Vec<u32> {
         .collect()
 }
 
-/// Scans the fds of `pids`, returning (inode, pid) for wanted inodes and
-/// whether any fd directory was unreadable.
-fn scan(pids: &[u32], wanted: &HashSet<u64>) -> (Vec<(u64, u32)>, bool) {
+/// Parses the inode out of a `socket:[INODE]` link target.
+fn socket_inode(link: &[u8]) -> Option<u64> {
+    let num = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    num.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.wrapping_mul(10) + u64::from(d - b'0'))
+    })
+}
+
+/// Scans the fds of the pids handed out by `next` (shared between the
+/// threads, so one thread never waits on another's big process list),
+/// returning (inode, pid) for wanted inodes and whether any fd directory
+/// was unreadable. Each link is read relative to the open fd directory,
+/// so the kernel does not walk `/proc/PID/fd/` again for every fd.
+fn scan(pids: &[u32], next: &AtomicUsize, wanted: &HashSet<u64>) -> (Vec<(u64, u32)>, bool) {
     let mut found = Vec::new();
     let mut denied = false;
-    let mut path = PathBuf::with_capacity(64);
-    for &pid in pids {
+    let mut path = String::with_capacity(32);
+    while let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) {
         path.clear();
-        path.push(format!("/proc/{pid}/fd"));
-        let dir = match std::fs::read_dir(&path) {
+        let _ = write!(path, "/proc/{pid}/fd");
+        let mut dir = match Dir::open(
+            path.as_str(),
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
             Ok(d) => d,
             Err(e) => {
-                if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    denied = true;
-                }
+                denied |= e == Errno::EACCES || e == Errno::EPERM;
                 continue;
             }
         };
-        for entry in dir.flatten() {
-            path.push(entry.file_name());
-            let link = std::fs::read_link(&path);
-            path.pop();
-            let Ok(link) = link else { continue };
-            let bytes = link.as_os_str().as_encoded_bytes();
-            let Some(rest) = bytes.strip_prefix(b"socket:[") else {
+        let fd = dir.as_raw_fd();
+        for entry in dir.iter().flatten() {
+            let name = entry.file_name();
+            if name.to_bytes().first().is_none_or(|b| !b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(link) = readlinkat(Some(fd), name) else {
                 continue;
             };
-            let Some(num) = rest.strip_suffix(b"]") else {
-                continue;
-            };
-            let inode = num
-                .iter()
-                .try_fold(0u64, |n, &d| {
-                    d.is_ascii_digit()
-                        .then(|| n.wrapping_mul(10) + u64::from(d - b'0'))
-                })
-                .unwrap_or(0);
-            if wanted.contains(&inode) {
-                found.push((inode, pid));
+            if let Some(inode) = socket_inode(link.as_encoded_bytes()) {
+                if wanted.contains(&inode) {
+                    found.push((inode, pid));
+                }
             }
         }
     }
@@ -87,11 +99,11 @@ pub fn owners(wanted: &HashSet<u64>, users: &Users) -> OwnerMap {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let chunk = pids.len().div_ceil(threads).max(1);
+    let next = AtomicUsize::new(0);
     let results: Vec<(Vec<(u64, u32)>, bool)> = std::thread::scope(|s| {
-        let handles: Vec<_> = pids
-            .chunks(chunk)
-            .map(|c| s.spawn(move || scan(c, wanted)))
+        let (pids, next) = (&pids, &next);
+        let handles: Vec<_> = (0..threads)
+            .map(|_| s.spawn(move || scan(pids, next, wanted)))
             .collect();
         handles
             .into_iter()
@@ -170,6 +182,14 @@ impl Users {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_links_parse() {
+        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
+        assert_eq!(socket_inode(b"pipe:[12345]"), None);
+        assert_eq!(socket_inode(b"socket:[12x]"), None);
+        assert_eq!(socket_inode(b"/dev/null"), None);
+    }
 
     #[test]
     fn passwd_parses() {
