@@ -70,17 +70,23 @@ done
 TOTAL=$(ip netns exec "$NS" ss -tanH | wc -l)
 echo "sockets in namespace: $TOTAL (TCP, $PROCS processes)"
 
-# Median wall time in seconds of RUNS runs of a command (output discarded).
+# Medians of RUNS runs of a command (output discarded): "WALL_ms CPU_ms",
+# CPU being user + system time. On a shared, loaded machine the CPU time
+# is the steadier figure; the wall time is what a user waits.
 median() {
-    local times=()
+    local walls=() cpus=() tf
+    tf=$(mktemp)
     for _ in $(seq 1 "$RUNS"); do
         local s e
         s=$(date +%s%N)
-        ip netns exec "$NS" "$@" > /dev/null
+        ip netns exec "$NS" /usr/bin/time -f "%U %S" -o "$tf" "$@" > /dev/null
         e=$(date +%s%N)
-        times+=("$(( (e - s) / 1000000 ))")
+        walls+=("$(( (e - s) / 1000000 ))")
+        cpus+=("$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$tf")")
     done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
+    rm -f "$tf"
+    local mid=$(( (RUNS + 1) / 2 ))
+    echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "${mid}p") $(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p")"
 }
 rss() {
     ip netns exec "$NS" /usr/bin/time -v "$@" 2>&1 >/dev/null |
@@ -89,11 +95,12 @@ rss() {
 
 ROWS=$(ip netns exec "$NS" "$EXE" -a -t --plain | wc -l)
 echo "rows listed by portolan local -a -t: $ROWS"
-OWN=$(median "$EXE" -a -t)
-SSP=$(median ss -tanp)
-NOOWN=$(median "$EXE" -a -t -n)
-SS=$(median ss -tan)
-echo "with owners:    portolan ${OWN} ms   ss -tanp ${SSP} ms"
-echo "without owners: portolan ${NOOWN} ms   ss -tan ${SS} ms"
+read -r OWN OWNC <<< "$(median "$EXE" -a -t)"
+read -r SSP SSPC <<< "$(median ss -tanp)"
+read -r NOOWN NOOWNC <<< "$(median "$EXE" -a -t -n)"
+read -r SS SSC <<< "$(median ss -tan)"
+echo "median of $RUNS, wall ms (cpu ms); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "with owners:    portolan local -a -t    ${OWN} (${OWNC})   ss -tanp ${SSP} (${SSPC})"
+echo "without owners: portolan local -a -t -n ${NOOWN} (${NOOWNC})   ss -tan  ${SS} (${SSC})"
 echo "peak RSS: with owners $(rss "$EXE" -a -t) KiB, without $(rss "$EXE" -a -t -n) KiB," \
      "json $(rss "$EXE" -a -t --json) KiB"

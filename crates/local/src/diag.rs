@@ -125,6 +125,7 @@ impl SocketSource for Netlink {
         proto: Proto,
         family: Family,
         states: u32,
+        ports: Option<&[(u16, u16)]>,
         out: &mut dyn FnMut(RawSocket),
     ) -> Result<(), LocalError> {
         let seq = self.seq.get();
@@ -137,7 +138,16 @@ impl SocketSource for Netlink {
         if states & State::SynRecv.bit() != 0 {
             states |= NEW_SYN_RECV_BIT;
         }
-        let req = request(seq, fam, proto.ipproto(), states);
+        let mut req = request(seq, fam, proto.ipproto(), states).to_vec();
+        if let Some(bc) = ports.and_then(crate::bytecode::port_filter) {
+            // nlattr INET_DIAG_REQ_BYTECODE (1) after the request.
+            let attr_len = u16::try_from(4 + bc.len()).unwrap_or(u16::MAX);
+            req.extend_from_slice(&attr_len.to_ne_bytes());
+            req.extend_from_slice(&1u16.to_ne_bytes());
+            req.extend_from_slice(&bc);
+            let total = u32::try_from(req.len()).unwrap_or(u32::MAX);
+            req[0..4].copy_from_slice(&total.to_ne_bytes());
+        }
         let what = || format!("sock_diag dump of {} {:?}", proto.name(), family);
         sendto(
             self.fd.as_raw_fd(),
@@ -219,5 +229,27 @@ mod tests {
         assert_eq!(s.state, State::Listen);
         assert_eq!((s.recv_q, s.send_q, s.uid, s.inode), (3, 128, 1000, 4242));
         assert!(parse_msg(Proto::Tcp, &m[..40]).is_none());
+    }
+
+    #[test]
+    fn kernel_applies_the_port_filter() {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (pa, pb) = (
+            a.local_addr().unwrap().port(),
+            b.local_addr().unwrap().port(),
+        );
+        let nl = Netlink::open().unwrap();
+        let mut seen = Vec::new();
+        let ranges = [(pa, pa)];
+        nl.dump(
+            Proto::Tcp,
+            Family::V4,
+            State::Listen.bit(),
+            Some(&ranges),
+            &mut |r| seen.push(r.local.port()),
+        )
+        .unwrap();
+        assert_eq!(seen, [pa], "only the filtered port, not {pb}");
     }
 }

@@ -13,6 +13,7 @@
 //! print!("{}", render(&snap, Format::Table));
 //! ```
 
+mod bytecode;
 mod diag;
 mod error;
 mod format;
@@ -73,8 +74,11 @@ pub fn dump(filter: &Filter) -> Result<(&'static str, Vec<RawSocket>), LocalErro
         if states == 0 {
             continue;
         }
+        let ranges = filter
+            .ports(proto)
+            .map(|set| bytecode::ranges(&set.to_vec()));
         for &family in &filter.families {
-            src.dump(proto, family, states, &mut |r| {
+            src.dump(proto, family, states, ranges.as_deref(), &mut |r| {
                 if states & r.state.bit() != 0
                     && filter.port_ok(proto, r.local.port(), r.remote.port())
                 {

@@ -23,6 +23,7 @@ impl SocketSource for ProcNet {
         proto: Proto,
         family: Family,
         states: u32,
+        _ports: Option<&[(u16, u16)]>,
         out: &mut dyn FnMut(RawSocket),
     ) -> Result<(), LocalError> {
         let file = match (proto, family) {

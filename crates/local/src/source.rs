@@ -12,12 +12,15 @@ pub trait SocketSource {
     fn name(&self) -> &'static str;
 
     /// Calls `out` for each socket of `proto` and `family` whose state bit
-    /// is in `states` (a source may return more; the caller filters).
+    /// is in `states` and, when `ports` is given, whose local or remote
+    /// port is in one of those inclusive ranges (a source may return more;
+    /// the caller filters again).
     fn dump(
         &self,
         proto: Proto,
         family: Family,
         states: u32,
+        ports: Option<&[(u16, u16)]>,
         out: &mut dyn FnMut(RawSocket),
     ) -> Result<(), LocalError>;
 }
@@ -32,7 +35,7 @@ pub fn open(backend: Backend) -> Result<Box<dyn SocketSource>, LocalError> {
             Ok(n) => {
                 // A kernel without inet_diag accepts the socket but fails
                 // the dump: probe once with an empty state mask.
-                match n.dump(Proto::Tcp, Family::V4, 0, &mut |_| {}) {
+                match n.dump(Proto::Tcp, Family::V4, 0, None, &mut |_| {}) {
                     Ok(()) => Ok(Box::new(n)),
                     Err(_) => Ok(Box::new(crate::procnet::ProcNet)),
                 }

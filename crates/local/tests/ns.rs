@@ -224,6 +224,28 @@ fn filters_select() {
         3,
         "listener and both ends of the connection"
     );
+    // The kernel's bytecode filter keeps exactly what the ports select.
+    let everything = list(&LocalQuery {
+        all: true,
+        ..base()
+    })
+    .unwrap();
+    let wanted = |p: u16| (7001..=7003).contains(&p) || p == 7010 || p == 7011;
+    let mut expect: Vec<(u16, &str)> = everything
+        .sockets
+        .iter()
+        .filter(|e| wanted(e.raw.local.port()) || wanted(e.raw.remote.port()))
+        .map(|e| (e.raw.local.port(), e.state_name()))
+        .collect();
+    expect.sort();
+    assert_eq!(
+        ports(LocalQuery {
+            all: true,
+            ports: Some("7001-7003,7010,7011".into()),
+            ..base()
+        }),
+        expect
+    );
     assert_eq!(
         ports(LocalQuery {
             pid: Some(other),
