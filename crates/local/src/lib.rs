@@ -96,7 +96,7 @@ fn assemble(
     raws: Vec<(Option<Arc<str>>, RawSocket)>,
     source: &'static str,
 ) -> Snapshot {
-    let map = if filter.owners {
+    let mut map = if filter.owners {
         let wanted: HashSet<u64> = raws
             .iter()
             .map(|(_, r)| r.inode)
@@ -110,7 +110,8 @@ fn assemble(
     let mut hidden = false;
     let mut sockets = Vec::with_capacity(raws.len());
     for (netns, raw) in raws {
-        let owners = map.by_inode.get(&raw.inode).cloned().unwrap_or_default();
+        // Inodes are unique: move the owner list out instead of cloning.
+        let owners = map.by_inode.remove(&raw.inode).unwrap_or_default();
         if map.denied && owners.is_empty() && raw.inode != 0 {
             hidden = true;
         }
