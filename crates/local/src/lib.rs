@@ -55,9 +55,18 @@ pub fn list(query: &LocalQuery) -> Result<Snapshot, LocalError> {
     };
     let mut raws: Vec<(Option<Arc<str>>, RawSocket)> = Vec::new();
     let mut source_name = "";
+    let every = query.netns.as_deref() == Some("all");
     for ns in &spaces {
         let label: Option<Arc<str>> = ns.as_deref().map(Arc::from);
-        let (name, got) = netns::run_in(ns.as_deref(), || dump(&filter))?;
+        let (name, got) = match netns::run_in(ns.as_deref(), || dump(&filter)) {
+            Ok(x) => x,
+            // With `all`, a namespace deleted since the directory was read
+            // is simply gone.
+            Err(LocalError::NoNetns(_) | LocalError::Setns { .. }) if every && ns.is_some() => {
+                continue
+            }
+            Err(e) => return Err(e),
+        };
         source_name = name;
         raws.extend(got.into_iter().map(|r| (label.clone(), r)));
     }

@@ -79,8 +79,9 @@ pub struct Filter {
 /// names (`established`, `syn_sent`, `syn_recv`, `fin_wait1`,
 /// `fin_wait2`, `time_wait`, `close`, `close_wait`, `last_ack`, `listen`,
 /// `closing`), `ss`'s spellings (`estab`, `fin-wait-1`, `unconn`...) and
-/// the groups `all`, `connected` (all but listen and close) and
-/// `synchronized` (connected but syn_sent and syn_recv).
+/// the groups `all`, `listening` (listen and close: UDP's unconnected
+/// sockets), `connected` (all but listen and close) and `synchronized`
+/// (connected but syn_sent and syn_recv).
 pub fn parse_state(word: &str) -> Result<u32, LocalError> {
     let w = word.trim().to_ascii_lowercase().replace('-', "_");
     let one = |s: State| Ok(s.bit());
@@ -94,7 +95,9 @@ pub fn parse_state(word: &str) -> Result<u32, LocalError> {
         "close" | "closed" | "unconn" => one(State::Close),
         "close_wait" => one(State::CloseWait),
         "last_ack" => one(State::LastAck),
-        "listen" | "listening" => one(State::Listen),
+        "listen" => one(State::Listen),
+        // `ss`'s group: TCP listeners and unconnected UDP sockets.
+        "listening" => Ok(State::Listen.bit() | State::Close.bit()),
         "closing" => one(State::Closing),
         "all" => Ok(ALL_STATES),
         "connected" => Ok(ALL_STATES & !State::Listen.bit() & !State::Close.bit()),
@@ -219,6 +222,7 @@ mod tests {
         assert_eq!(parse_state("Close_Wait").unwrap(), 1 << 8);
         assert_eq!(parse_state("estab").unwrap(), 1 << 1);
         assert_eq!(parse_state("all").unwrap(), ALL_STATES);
+        assert_eq!(parse_state("listening").unwrap(), (1 << 10) | (1 << 7));
         assert_eq!(
             parse_state("bogus").unwrap_err().to_string(),
             "unknown socket state \"bogus\""
