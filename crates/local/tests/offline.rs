@@ -213,6 +213,10 @@ fn control_bytes_are_escaped_in_every_format() {
     assert_eq!(sock["owners"][0]["cmdline"], "run \\x07<x>&");
     let xml = render(&s, Format::Xml);
     assert!(xml.contains("cmdline=\"run \\x07&lt;x&gt;&amp;\""), "{xml}");
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let owner = doc.descendants().find(|n| n.has_tag_name("owner")).unwrap();
+    assert_eq!(owner.attribute("cmdline"), Some("run \\x07<x>&"));
+    assert_eq!(owner.attribute("name"), Some("ev\\x1bil\\x0aname"));
     let plain = render(&s, Format::Plain);
     assert_eq!(
         plain,
