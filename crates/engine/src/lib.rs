@@ -18,7 +18,6 @@ pub mod scan;
 pub mod sim;
 pub mod target;
 pub mod timing;
-pub mod traits;
 pub mod validate;
 
 pub use driver::{run_raw, Observer};
@@ -27,6 +26,9 @@ pub use limiter::{RateLimiter, SharedRateLimiter};
 pub use module::{ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
 pub use pipeline::{Classify, Engine, Pipeline};
+/// The stack traits replies carry: defined in the model, since they travel
+/// with a host's result to the host stages.
+pub use portolan_model::traits;
 pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, TechniquePlan};
 pub use target::{HostSource, HostTarget, Ipv4Range};
 pub use timing::{BadTemplate, Timing};

@@ -331,3 +331,60 @@ fn a_probe_sent_again_after_a_send_error_keeps_its_own_deadline() {
     scan.handle_timeouts(t2);
     assert_eq!(scan.poll_probe(t2).map(|p| p.spec.attempt), Some(1));
 }
+
+#[test]
+fn a_hosts_replies_leave_their_stack_traits_in_its_result() {
+    use portolan_engine::{SampleKind, StackTraits};
+    // Two ports: a SYN/ACK and a RST+ACK each leave one sample, a second
+    // SYN/ACK of the same host is not kept (bounded per host, not per
+    // port), and the finished host hands them out.
+    let target: IpAddr = "198.18.0.2".parse().unwrap();
+    let now = Instant::now();
+    let mut scan = Scan::new(
+        plan(vec![tech(vec![22, 80, 443])], 3),
+        Box::new(vec![target]),
+        now,
+    );
+    let mut probes = Vec::new();
+    while let Some(p) = scan.poll_probe(now) {
+        probes.push(p);
+    }
+    assert_eq!(probes.len(), 3);
+    let syn_ack = |window| StackTraits {
+        ttl: 64,
+        flags: 0x12,
+        window,
+        mss: Some(1460),
+        ..StackTraits::default()
+    };
+    let reply = |port, state, reason, traits| Reply {
+        dst: target,
+        dport: port,
+        attempt: Some(0),
+        state,
+        reason,
+        ttl: 64,
+        traits: Some(traits),
+    };
+    scan.on_reply(
+        now,
+        0,
+        reply(22, PortState::Open, Reason::SynAck, syn_ack(65160)),
+    );
+    scan.on_reply(
+        now,
+        0,
+        reply(443, PortState::Open, Reason::SynAck, syn_ack(1)),
+    );
+    let rst_ack = StackTraits {
+        ttl: 64,
+        flags: 0x14,
+        ..StackTraits::default()
+    };
+    scan.on_reply(now, 0, reply(80, PortState::Closed, Reason::Reset, rst_ack));
+    let host = scan.poll_host().expect("the host is finished");
+    let stack = host.stack.expect("samples kept");
+    assert_eq!(stack.len(), 2);
+    assert_eq!(stack.get(SampleKind::SynAck).map(|t| t.window), Some(65160));
+    assert_eq!(stack.get(SampleKind::RstAck), Some(&rst_ack));
+}

@@ -1,6 +1,7 @@
 //! Hosts: addresses, names, up/down status and their ports.
 
 use crate::port::{ExtraPorts, PortResult, PortState, Protocol, Reason};
+use crate::traits::TraitSamples;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
@@ -115,6 +116,12 @@ pub struct HostResult {
     /// Set when the host rate-limited the answers that tell port states
     /// (ICMP errors for UDP, resets for TCP) during the scan.
     pub icmp_rate_limit: Option<IcmpRateLimit>,
+    /// A few replies' stack traits (first SYN/ACK, first RST...), kept by
+    /// the engine for the host stages (OS detection). Evidence, not a
+    /// result: no output format writes it, so it does not survive a round
+    /// trip through a file. Boxed: most hosts of a sweep have none, and
+    /// results are moved between stages.
+    pub stack: Option<Box<TraitSamples>>,
 }
 
 /// A host that sends the answers telling its port states at a steady
@@ -157,6 +164,7 @@ impl HostResult {
             timed_out: false,
             ports: Vec::new(),
             icmp_rate_limit: None,
+            stack: None,
         }
     }
 

@@ -20,6 +20,7 @@ mod ranges;
 mod run;
 mod shape;
 mod time;
+pub mod traits;
 
 pub use document::{HostListing, ScanDocument, ScanEvent, ScanEventRef};
 pub use host::{

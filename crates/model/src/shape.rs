@@ -442,6 +442,7 @@ impl TryFrom<HostShape> for HostResult {
             timed_out: v.timed_out,
             ports,
             icmp_rate_limit: v.icmp_rate_limit,
+            stack: None,
         })
     }
 }

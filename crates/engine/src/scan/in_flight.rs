@@ -274,6 +274,9 @@ impl Scan {
         let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
             return;
         };
+        if let Some(t) = reply.traits {
+            h.stack.get_or_insert_with(Box::default).offer(t);
+        }
         let sent = h.ports[idx as usize].sent;
         let answered_attempt = reply.attempt.unwrap_or(sent.saturating_sub(1));
         let mut rtt = None;

@@ -43,6 +43,7 @@ use host_limits::{RstEvidence, Trickle};
 use in_flight::{InFlight, KeyMap};
 use order::Group;
 use pacing::own_limiter;
+use portolan_model::traits::TraitSamples;
 use portolan_model::{HostResult, PortState, Protocol, Reason};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -166,6 +167,9 @@ struct HostState {
     rate_limit: Option<f64>,
     /// TCP reset evidence (see [`RstEvidence`]).
     rst: RstEvidence,
+    /// A few replies' stack traits, for OS detection; boxed for the same
+    /// reason as `trickle` (most hosts of a sweep never answer TCP).
+    stack: Option<Box<TraitSamples>>,
 }
 
 /// One scan's whole state: see the module documentation.

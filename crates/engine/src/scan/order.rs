@@ -125,6 +125,7 @@ impl Scan {
             icmp_errors: 0,
             silent_exhausted: 0,
             trickle: None,
+            stack: None,
             rate_limit: None,
             rst: RstEvidence::default(),
         };

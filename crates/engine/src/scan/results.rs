@@ -102,6 +102,7 @@ impl Scan {
         r.start_time = self.unix_at(h.started.unwrap_or(now));
         r.end_time = self.unix_at(now);
         r.timed_out = timed_out;
+        r.stack = h.stack.take();
         r.ports = h
             .ports
             .iter()

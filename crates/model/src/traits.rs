@@ -10,8 +10,14 @@
 //! classifier can later work from the scan's own replies without sending
 //! anything more for the fields they show.
 //!
+//! They live in the model, beside the results, because they travel with a
+//! host: the engine keeps a [`TraitSamples`] per host while it scans and
+//! hands it out in [`crate::HostResult::stack`], so host stages (OS
+//! detection) read it with the rest of the host. They are evidence, not
+//! results: no output format writes them.
+//!
 //! [`StackTraits`] is a fixed-size `Copy` value: no heap, so carrying it in
-//! every [`crate::Reply`] costs a few dozen bytes of copying and nothing
+//! every engine `Reply` costs a few dozen bytes of copying and nothing
 //! else. [`TraitSamples`] keeps a bounded handful of them per host (see its
 //! docs for the intended use).
 
