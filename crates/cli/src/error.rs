@@ -42,6 +42,14 @@ pub enum CliError {
         /// The rejected value.
         value: String,
     },
+    /// A word where a subcommand takes no positional arguments.
+    #[error("portolan {command} takes no arguments besides options (got \"{arg}\")")]
+    UnexpectedArgument {
+        /// The subcommand.
+        command: &'static str,
+        /// The word.
+        arg: String,
+    },
     /// A flag whose feature is not built yet: rejected rather than ignored.
     #[error("{0}: not yet supported")]
     NotSupported(String),

@@ -8,7 +8,8 @@
 //! interface before its feature does: the parser rejects it by name rather
 //! than ignoring it.
 
-use super::subcommand::{Subcommand, SCAN};
+use super::local::{self, LocalOptions};
+use super::subcommand::{Subcommand, LOCAL, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -59,11 +60,15 @@ pub enum Group {
     Output,
     /// MISC.
     Misc,
+    /// `portolan local`: which sockets.
+    LocalSelect,
+    /// `portolan local`: how they are shown.
+    LocalOutput,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 13] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -75,6 +80,8 @@ impl Group {
         Group::Evasion,
         Group::Output,
         Group::Misc,
+        Group::LocalSelect,
+        Group::LocalOutput,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -91,6 +98,8 @@ impl Group {
             Group::Evasion => "FIREWALL/IDS EVASION AND SPOOFING",
             Group::Output => "OUTPUT",
             Group::Misc => "MISC",
+            Group::LocalSelect => "SOCKET SELECTION",
+            Group::LocalOutput => "OUTPUT",
         }
     }
 
@@ -112,10 +121,26 @@ impl Group {
 
 /// What applying a flag does to the parse in progress.
 pub(crate) struct Builder {
+    /// The subcommand whose rows are being read.
+    pub cmd: Subcommand,
     /// The options gathered so far.
     pub opts: Options,
+    /// `portolan local`'s options gathered so far.
+    pub local: LocalOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
+}
+
+impl Builder {
+    /// An empty builder for `cmd`, starting from `opts`.
+    pub(crate) fn new(cmd: Subcommand, opts: Options) -> Self {
+        Builder {
+            cmd,
+            opts,
+            local: LocalOptions::default(),
+            early: None,
+        }
+    }
 }
 
 /// A flag's effect: the builder, the flag as typed (for errors) and its
@@ -626,23 +651,94 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::Misc, SCAN, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::Help); Ok(()) }),
+    // portolan local: SOCKET SELECTION
+    flag(Some("a"), Some("all"), V::Switch, G::LocalSelect, LOCAL, true,
+        "Every socket, not only listeners (TCP LISTEN, unconnected UDP)",
+        |b, _, _| { b.local.query.all = true; Ok(()) }),
+    flag(Some("t"), Some("tcp"), V::Switch, G::LocalSelect, LOCAL, true,
+        "TCP sockets (with neither -t nor -u, both)",
+        |b, _, _| { b.local.query.tcp = true; Ok(()) }),
+    flag(Some("u"), Some("udp"), V::Switch, G::LocalSelect, LOCAL, true,
+        "UDP sockets",
+        |b, _, _| { b.local.query.udp = true; Ok(()) }),
+    flag(Some("4"), None, V::Switch, G::LocalSelect, LOCAL, true,
+        "IPv4 sockets (with neither -4 nor -6, both)",
+        |b, _, _| { b.local.query.ipv4 = true; Ok(()) }),
+    flag(Some("6"), None, V::Switch, G::LocalSelect, LOCAL, true,
+        "IPv6 sockets",
+        |b, _, _| { b.local.query.ipv6 = true; Ok(()) }),
+    flag(Some("p"), None, PORT_RANGES, G::LocalSelect, LOCAL, true,
+        "Only sockets whose local or remote port is in these ports (Ex: -p22,80; -p 8000-9090)",
+        |b, f, v| { b.local.query.ports = Some(nonempty(f, v, "port ranges")?.to_owned()); Ok(()) }),
+    flag(None, Some("state"), V::Required("<state[,state...]>"), G::LocalSelect, LOCAL, true,
+        "Only sockets in these states (listen, established, close-wait, time-wait, ...; listening)",
+        |b, f, v| {
+            let v = nonempty(f, v, "state names")?;
+            b.local.query.states.extend(v.split(',').map(str::to_owned));
+            Ok(())
+        }),
+    flag(None, Some("pid"), V::Required("<pid>"), G::LocalSelect, LOCAL, true,
+        "Only sockets this process holds",
+        |b, f, v| { b.local.query.pid = Some(values::uint(f, required(f, v)?, "a process ID")?); Ok(()) }),
+    flag(None, Some("process"), V::Required("<name>"), G::LocalSelect, LOCAL, true,
+        "Only sockets held by a process of this name",
+        |b, f, v| { b.local.query.process = Some(nonempty(f, v, "a process name")?.to_owned()); Ok(()) }),
+    flag(None, Some("netns"), V::Required("<name|all>"), G::LocalSelect, LOCAL, true,
+        "Look into this named network namespace, or every one ('all')",
+        |b, f, v| { b.local.query.netns = Some(nonempty(f, v, "a namespace name or 'all'")?.to_owned()); Ok(()) }),
+    flag(Some("n"), Some("no-owners"), V::Switch, G::LocalSelect, LOCAL, true,
+        "Do not look up the processes that own the sockets (faster)",
+        |b, _, _| { b.local.query.no_owners = true; Ok(()) }),
+    flag(None, Some("procfs"), V::Switch, G::LocalSelect, LOCAL, true,
+        "Read /proc/net instead of asking the kernel over netlink (sock_diag)",
+        |b, _, _| { b.local.query.backend = portolan_local::Backend::ProcNet; Ok(()) }),
+    // portolan local: OUTPUT
+    flag(None, Some("plain"), V::Switch, G::LocalOutput, LOCAL, true,
+        "Plain columns for grep/awk: no header, one socket per line",
+        |b, _, _| { b.local.plain = true; Ok(()) }),
+    flag(Some("s"), Some("summary"), V::Switch, G::LocalOutput, LOCAL, true,
+        "Counts per state and per process, with warnings when CLOSE_WAIT or TIME_WAIT pile up",
+        |b, _, _| { b.local.summary = true; Ok(()) }),
+    flag(Some("oJ"), None, V::Required("<file>"), G::LocalOutput, LOCAL, true,
+        "Write JSON to the given filename ('-' for stdout)",
+        |b, f, v| { b.local.json = Some(path(f, v)?); Ok(()) }),
+    flag(Some("oX"), None, V::Required("<file>"), G::LocalOutput, LOCAL, true,
+        "Write XML to the given filename ('-' for stdout)",
+        |b, f, v| { b.local.xml = Some(path(f, v)?); Ok(()) }),
+    flag(None, Some("every"), TIME, G::LocalOutput, LOCAL, true,
+        "Watch: list again every <time> and show what changed (new or closed listeners, state counts)",
+        |b, f, v| { b.local.every = Some(local::interval(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("count"), V::Required("<n>"), G::LocalOutput, LOCAL, true,
+        "With --every: stop after <n> samples",
+        |b, f, v| { b.local.count = Some(values::positive(f, required(f, v)?, "a positive count")?); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::LocalOutput, LOCAL, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Local)); Ok(()) }),
 ];
 
 /// The row whose long name is `name`.
-pub(crate) fn by_long(name: &str) -> Option<&'static Flag> {
-    FLAGS.iter().find(|f| f.long == Some(name))
+pub(crate) fn by_long(name: &str, cmd: Subcommand) -> Option<&'static Flag> {
+    FLAGS
+        .iter()
+        .find(|f| f.long == Some(name) && f.commands.contains(&cmd))
 }
 
 /// The row whose short name is exactly `name`.
-pub(crate) fn by_short(name: &str) -> Option<&'static Flag> {
-    FLAGS.iter().find(|f| f.short == Some(name))
+pub(crate) fn by_short(name: &str, cmd: Subcommand) -> Option<&'static Flag> {
+    FLAGS
+        .iter()
+        .find(|f| f.short == Some(name) && f.commands.contains(&cmd))
 }
 
 /// The row whose short name is the longest prefix of `body`, as getopt
 /// reads a one-dash cluster (`-p80`, `-oXout.xml`, `-sSU`).
-pub(crate) fn by_short_prefix(body: &str) -> Option<(&'static Flag, &'static str)> {
+pub(crate) fn by_short_prefix(
+    body: &str,
+    cmd: Subcommand,
+) -> Option<(&'static Flag, &'static str)> {
     FLAGS
         .iter()
+        .filter(|f| f.commands.contains(&cmd))
         .filter_map(|f| f.short.map(|s| (f, s)))
         .filter(|(_, s)| body.starts_with(s))
         .max_by_key(|(_, s)| s.len())

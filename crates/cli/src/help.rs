@@ -31,22 +31,7 @@ pub fn help_text() -> String {
     out.push_str(
         "  (after `scan` every word is a target: `portolan scan diff` scans host \"diff\")\n",
     );
-    for group in Group::ALL {
-        let _ = writeln!(out, "{}:", group.heading());
-        for line in group.intro() {
-            let _ = writeln!(out, "  {line}");
-        }
-        let scan_flags = flags::table()
-            .iter()
-            .filter(|f| f.commands.contains(&Subcommand::Scan));
-        for flag in scan_flags.filter(|f| f.group == group) {
-            let _ = write!(out, "  {}: {}", flag.usage(), flag.help);
-            if !flag.available {
-                out.push_str(" (not yet supported)");
-            }
-            out.push('\n');
-        }
-    }
+    write_flags(&mut out, Subcommand::Scan);
     out.push_str(
         "EXAMPLES:\n  \
          portolan -v -sT -p 22,80,443 198.18.0.1\n  \
@@ -70,14 +55,54 @@ pub fn subcommand_help(sub: Subcommand) -> String {
         out.push_str(" (not yet supported)");
     }
     out.push('\n');
+    if sub == Subcommand::Local {
+        out.push_str(
+            "Usage: portolan local [options]\n\
+             Lists this machine's TCP and UDP sockets (by default the listening ones)\n\
+             with their states, queues, owning processes and bind scope.\n",
+        );
+        write_flags(&mut out, sub);
+        out.push_str(
+            "EXAMPLES:\n  \
+             portolan local                      # what listens, and who owns it\n  \
+             portolan local -a --state close-wait,time-wait -s\n  \
+             portolan local -t -p 80,443 -oJ -\n  \
+             portolan local --netns all --every 2s\n",
+        );
+    }
     out
+}
+
+/// One section per [`Group`] that has rows of `sub`, each row a line.
+fn write_flags(out: &mut String, sub: Subcommand) {
+    for group in Group::ALL {
+        let mut rows = flags::table()
+            .iter()
+            .filter(|f| f.group == group && f.commands.contains(&sub))
+            .peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "{}:", group.heading());
+        for line in group.intro() {
+            let _ = writeln!(out, "  {line}");
+        }
+        for flag in rows {
+            let _ = write!(out, "  {}: {}", flag.usage(), flag.help);
+            if !flag.available {
+                out.push_str(" (not yet supported)");
+            }
+            out.push('\n');
+        }
+    }
 }
 
 /// `-V` output: the version line and what this build can do.
 pub fn version_text() -> String {
-    let (ready, pending): (Vec<ScanType>, Vec<ScanType>) = ScanType::ALL
-        .into_iter()
-        .partition(|t| flags::by_short(&t.flag()[1..]).is_some_and(|f| f.available));
+    let (ready, pending): (Vec<ScanType>, Vec<ScanType>) =
+        ScanType::ALL.into_iter().partition(|t| {
+            flags::by_short(&t.flag()[1..], Subcommand::Scan).is_some_and(|f| f.available)
+        });
     let names = |ts: &[ScanType]| ts.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
     let mut out = format!(
         "Portolan version {VERSION} ( nmap-style network port scanner )\n\

@@ -29,6 +29,7 @@
 mod error;
 pub mod flags;
 mod help;
+pub mod local;
 mod options;
 mod parse;
 mod subcommand;
@@ -61,4 +62,6 @@ pub enum Command {
     SubcommandHelp(Subcommand),
     /// Print [`version_text`] and exit successfully (`-V`, `--version`).
     Version,
+    /// `portolan local`: list this machine's sockets.
+    Local(Box<local::LocalOptions>),
 }

@@ -44,10 +44,50 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
         None => (Subcommand::Scan, &args[..]),
     };
     command.check_available()?;
-    if rest.is_empty() {
-        return Ok(Command::Help);
+    match command {
+        // `portolan local` alone lists the listeners, as `ss -tuln` does.
+        Subcommand::Local => local(rest),
+        _ if rest.is_empty() => Ok(Command::Help),
+        _ => scan(&args, rest),
     }
-    scan(&args, rest)
+}
+
+/// `portolan local [options]`: no positional words, only its own rows of
+/// the flag table.
+fn local(rest: &[String]) -> Result<Command, CliError> {
+    let mut b = Builder::new(Subcommand::Local, Options::default());
+    let mut cursor = Cursor {
+        args: rest,
+        next: 0,
+    };
+    while let Some(arg) = cursor.take() {
+        if arg == "-" || !arg.starts_with('-') {
+            return Err(CliError::UnexpectedArgument {
+                command: "local",
+                arg: arg.to_owned(),
+            });
+        }
+        flag_argument(&mut b, arg, &mut cursor)?;
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    Ok(Command::Local(Box::new(b.local)))
+}
+
+/// One argument that starts with a dash: a long option, nmap's
+/// one-dash long form, or a cluster of short ones.
+fn flag_argument(b: &mut Builder, arg: &str, cursor: &mut Cursor<'_>) -> Result<(), CliError> {
+    if let Some(body) = arg.strip_prefix("--") {
+        return long_option(b, "--", body, cursor);
+    }
+    let body = &arg[1..];
+    let name = body.split_once('=').map_or(body, |(name, _)| name);
+    if flags::by_long(name, b.cmd).is_some() {
+        long_option(b, "-", body, cursor)
+    } else {
+        short_cluster(b, arg, body, cursor)
+    }
 }
 
 /// `portolan help`, `portolan help SUBCOMMAND`.
@@ -65,16 +105,16 @@ fn help_command(rest: &[String]) -> Result<Command, CliError> {
 /// The nmap-style scan command: `rest` are its arguments (after the
 /// `scan` word, if typed); `args` is the whole line, for output headers.
 fn scan(args: &[String], rest: &[String]) -> Result<Command, CliError> {
-    let mut b = Builder {
-        opts: Options {
+    let mut b = Builder::new(
+        Subcommand::Scan,
+        Options {
             args_line: std::iter::once("portolan")
                 .chain(args.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(" "),
             ..Options::default()
         },
-        early: None,
-    };
+    );
     let mut cursor = Cursor {
         args: rest,
         next: 0,
@@ -85,16 +125,8 @@ fn scan(args: &[String], rest: &[String]) -> Result<Command, CliError> {
             b.opts.targets.push(arg.to_owned());
         } else if arg == "--" {
             options_ended = true;
-        } else if let Some(body) = arg.strip_prefix("--") {
-            long_option(&mut b, "--", body, &mut cursor)?;
         } else {
-            let body = &arg[1..];
-            let name = body.split_once('=').map_or(body, |(name, _)| name);
-            if flags::by_long(name).is_some() {
-                long_option(&mut b, "-", body, &mut cursor)?;
-            } else {
-                short_cluster(&mut b, arg, body, &mut cursor)?;
-            }
+            flag_argument(&mut b, arg, &mut cursor)?;
         }
         if let Some(command) = b.early.take() {
             return Ok(command);
@@ -132,9 +164,9 @@ fn long_option(
         Some((name, value)) => (name, Some(value)),
         None => (body, None),
     };
-    let (flag, shown) = if let Some(flag) = flags::by_long(name) {
+    let (flag, shown) = if let Some(flag) = flags::by_long(name, b.cmd) {
         (flag, format!("--{name}"))
-    } else if let Some(flag) = flags::by_short(name).filter(|_| name.len() >= 2) {
+    } else if let Some(flag) = flags::by_short(name, b.cmd).filter(|_| name.len() >= 2) {
         (flag, format!("-{name}"))
     } else {
         return Err(CliError::UnknownOption(format!("{dashes}{name}")));
@@ -171,8 +203,8 @@ fn short_cluster(
 ) -> Result<(), CliError> {
     let mut rest = body.to_owned();
     while !rest.is_empty() {
-        let (flag, short) =
-            flags::by_short_prefix(&rest).ok_or_else(|| CliError::UnknownOption(arg.to_owned()))?;
+        let (flag, short) = flags::by_short_prefix(&rest, b.cmd)
+            .ok_or_else(|| CliError::UnknownOption(arg.to_owned()))?;
         let shown = format!("-{short}");
         check_available(flag, &shown)?;
         let after = rest[short.len()..].to_owned();
@@ -218,12 +250,10 @@ fn short_cluster(
     Ok(())
 }
 
-/// Rejects a flag whose feature is not built yet, by name; a row of
-/// another subcommand is no flag of the scan command.
+/// Rejects a flag whose feature is not built yet, by name (lookups only
+/// find rows of the subcommand being parsed).
 fn check_available(flag: &Flag, shown: &str) -> Result<(), CliError> {
-    if !flag.commands.contains(&Subcommand::Scan) {
-        Err(CliError::UnknownOption(shown.to_owned()))
-    } else if flag.available {
+    if flag.available {
         Ok(())
     } else {
         Err(CliError::NotSupported(shown.to_owned()))

@@ -23,7 +23,7 @@ pub enum Subcommand {
     Diff,
     /// Past scans of a target (reserved).
     History,
-    /// This machine's own listening services (reserved).
+    /// This machine's own sockets and the processes that hold them.
     Local,
     /// Reports from stored scans (reserved).
     Report,
@@ -65,7 +65,7 @@ impl Subcommand {
             Subcommand::Scan => "Scan targets with nmap's flags (the default)",
             Subcommand::Diff => "Compare two scans",
             Subcommand::History => "Show past scans of a target",
-            Subcommand::Local => "List this machine's own listening services",
+            Subcommand::Local => "List this machine's sockets, their states and owning processes",
             Subcommand::Report => "Report on stored scans",
             Subcommand::Import => "Import another scanner's results",
         }
@@ -73,7 +73,7 @@ impl Subcommand {
 
     /// False for the words reserved for features not built yet.
     pub fn available(self) -> bool {
-        self == Subcommand::Scan
+        matches!(self, Subcommand::Scan | Subcommand::Local)
     }
 
     /// Refuses a reserved subcommand by name.
@@ -88,3 +88,5 @@ impl Subcommand {
 
 /// Flag-table column for rows of the nmap-style scan.
 pub(crate) const SCAN: &[Subcommand] = &[Subcommand::Scan];
+/// Flag-table column for rows of `portolan local`.
+pub(crate) const LOCAL: &[Subcommand] = &[Subcommand::Local];

@@ -23,7 +23,7 @@ fn err(args: &[&str]) -> String {
     }
 }
 
-const RESERVED: [&str; 5] = ["diff", "history", "local", "report", "import"];
+const RESERVED: [&str; 4] = ["diff", "history", "report", "import"];
 
 #[test]
 fn scan_word_is_the_same_as_no_word() {
@@ -47,7 +47,7 @@ fn scan_word_alone_is_help_like_no_arguments() {
 
 #[test]
 fn after_scan_every_word_is_a_target() {
-    for word in RESERVED.iter().chain(&["scan", "help"]) {
+    for word in RESERVED.iter().chain(&["scan", "help", "local"]) {
         assert_eq!(opts(&["scan", word]).targets, vec![word.to_string()]);
     }
     assert_eq!(
@@ -92,7 +92,11 @@ fn help_word_and_help_for_a_subcommand() {
             text.starts_with(&format!("portolan {}: ", sub.name())),
             "{text}"
         );
-        assert!(text.contains("not yet supported"), "{text}");
+        assert_eq!(
+            text.contains("not yet supported"),
+            !sub.available(),
+            "{text}"
+        );
     }
     assert_eq!(subcommand_help(Subcommand::Scan), help_text());
     assert_eq!(
@@ -128,9 +132,10 @@ fn subcommand_names_round_trip() {
 }
 
 #[test]
-fn every_current_flag_belongs_to_scan() {
+fn every_flag_belongs_to_an_available_subcommand() {
     for flag in flags::table() {
-        assert!(flag.commands.contains(&Subcommand::Scan), "{flag:?}");
+        assert!(!flag.commands.is_empty(), "{flag:?}");
+        assert!(flag.commands.iter().all(|c| c.available()), "{flag:?}");
     }
 }
 
@@ -187,5 +192,90 @@ fn later_issue_flags_are_not_yet_supported() {
     assert_eq!(
         err(&["-oHscan.html", "198.18.0.1"]),
         "-oH: not yet supported"
+    );
+}
+
+fn local(args: &[&str]) -> crate::local::LocalOptions {
+    match run(args) {
+        Ok(Command::Local(o)) => *o,
+        other => panic!("{args:?} gave {other:?}"),
+    }
+}
+
+#[test]
+fn local_alone_lists_listeners() {
+    let o = local(&["local"]);
+    assert_eq!(o, crate::local::LocalOptions::default());
+}
+
+#[test]
+fn local_reads_its_own_rows_of_the_flag_table() {
+    let o = local(&[
+        "local",
+        "-tan",
+        "-p",
+        "22,80",
+        "--state",
+        "time-wait,close-wait",
+        "--pid",
+        "7",
+        "--process",
+        "sshd",
+        "--netns",
+        "all",
+        "-s",
+        "-oJ",
+        "-",
+        "--every",
+        "2s",
+        "--count",
+        "3",
+        "-6",
+    ]);
+    let q = &o.query;
+    assert!(q.tcp && q.all && q.no_owners && q.ipv6 && !q.udp && !q.ipv4);
+    assert_eq!(q.ports.as_deref(), Some("22,80"));
+    assert_eq!(q.states, ["time-wait", "close-wait"]);
+    assert_eq!((q.pid, q.process.as_deref()), (Some(7), Some("sshd")));
+    assert_eq!(q.netns.as_deref(), Some("all"));
+    assert!(o.summary);
+    assert_eq!(o.json.as_deref(), Some(std::path::Path::new("-")));
+    assert_eq!(o.every, Some(std::time::Duration::from_secs(2)));
+    assert_eq!(o.count, Some(3));
+    // -n means "no owners" here and "no DNS" for a scan: one name, two rows.
+    assert!(opts(&["-n", "198.18.0.1"]).no_dns);
+}
+
+#[test]
+fn local_refuses_scan_flags_words_and_bad_values_by_name() {
+    assert_eq!(err(&["local", "-sT"]), "unrecognized option \"-sT\"");
+    assert_eq!(err(&["local", "--open"]), "unrecognized option \"--open\"");
+    assert_eq!(
+        err(&["local", "198.18.0.1"]),
+        "portolan local takes no arguments besides options (got \"198.18.0.1\")"
+    );
+    assert!(err(&["local", "--pid", "x"]).contains("\"x\""));
+    assert!(err(&["local", "--every", "10ms"]).contains("at least 100ms"));
+    assert!(err(&["local", "--count", "0"]).contains("\"0\""));
+    // Rows of `local` are no flags of the scan.
+    assert_eq!(
+        err(&["--summary", "198.18.0.1"]),
+        "unrecognized option \"--summary\""
+    );
+}
+
+#[test]
+fn local_help_lists_its_flags() {
+    assert_eq!(
+        run(&["local", "-h"]),
+        Ok(Command::SubcommandHelp(Subcommand::Local))
+    );
+    let text = crate::subcommand_help(Subcommand::Local);
+    for flag in ["--state", "--netns", "--every", "-oJ", "--summary"] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+    assert!(
+        !crate::help_text().contains("--netns"),
+        "scan help lists only scan flags"
     );
 }

@@ -8,6 +8,7 @@
 //! session (a second one exits at once), and the outputs are still closed
 //! properly.
 
+mod local;
 mod outputs;
 mod progress;
 
@@ -30,6 +31,13 @@ fn main() -> ExitCode {
             print!("{}", cli::version_text());
             ExitCode::SUCCESS
         }
+        Ok(Command::Local(opts)) => match local::run(&opts) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("portolan: {e}");
+                ExitCode::from(1)
+            }
+        },
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {

@@ -118,12 +118,17 @@ fn a_malformed_service_database_names_file_and_line() {
 
 #[test]
 fn reserved_subcommands_are_refused_by_name() {
-    for word in ["diff", "history", "local", "report", "import"] {
+    for word in ["diff", "history", "report", "import"] {
         assert_one_line_error(
             &[word, "127.0.0.1"],
             &format!("'{word}' is not yet supported"),
         );
     }
     assert_one_line_error(&["-O", "127.0.0.1"], "-O: not yet supported");
+    assert_one_line_error(
+        &["local", "--state", "bogus"],
+        "unknown socket state \"bogus\"",
+    );
+    assert_one_line_error(&["local", "127.0.0.1"], "takes no arguments");
     assert_one_line_error(&["scan", "--script", "x", "127.0.0.1"], "--script");
 }
