@@ -167,6 +167,7 @@ fn deliver(scan: &mut dyn Engine, now: Instant, probe: &Probe, outcome: Outcome)
                 reason,
                 ttl: 0,
                 traits: None,
+                mac: None,
             },
         ),
         // The engine's own deadline turns silence into a retry or the

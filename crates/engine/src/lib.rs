@@ -20,9 +20,9 @@ pub mod timing;
 pub mod traits;
 pub mod validate;
 
-pub use driver::{run_raw, Observer};
-pub use io::{Clock, PacketIo, SystemClock};
-pub use module::{ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
+pub use driver::{run, run_raw, Observer};
+pub use io::{Clock, FrameLink, IpOnly, Links, PacketIo, SystemClock, Transport};
+pub use module::{Layer, ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
 pub use pipeline::{Classify, Engine, Pipeline};
 pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, TechniquePlan};

@@ -32,6 +32,7 @@ fn rst(spec: &ProbeSpec) -> Reply {
         reason: Reason::Reset,
         ttl: 64,
         traits: None,
+        mac: None,
     }
 }
 
@@ -298,6 +299,7 @@ fn replies_for_attempts_never_sent_are_ignored() {
         reason: Reason::Syn,
         ttl: 64,
         traits: None,
+        mac: None,
     };
     // Only attempt 0 went out: a reply claiming attempt 3 is someone else's.
     scan.on_reply(now, 0, reply(3));

@@ -28,20 +28,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
-/// A link that sends and receives whole Ethernet frames.
-pub trait FrameLink {
-    /// Sends frames in order; returns how many went out (a short count
-    /// means "offer the rest again later").
-    fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize>;
-
-    /// Hands every waiting frame to `on_frame`, waiting at most `timeout`
-    /// for the first. Returns how many were delivered.
-    fn recv_frames(
-        &mut self,
-        timeout: Duration,
-        on_frame: &mut dyn FnMut(&[u8]),
-    ) -> io::Result<usize>;
-}
+pub use portolan_engine::FrameLink;
 
 /// A neighbour that answered: its address, its MAC, and why it is up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
