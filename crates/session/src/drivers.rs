@@ -10,7 +10,9 @@ use crate::config::ScanConfig;
 use crate::plan::Plan;
 use crate::SessionError;
 use portolan_connect::ConnectOptions;
-use portolan_engine::{Engine, Observer, ProbeContext, ProbeModule, SystemClock, ValidationKey};
+use portolan_engine::{
+    Engine, FrameLink, Links, Observer, ProbeContext, ProbeModule, SystemClock, ValidationKey,
+};
 use portolan_netio::{route_to, RawConfig, RawIo};
 use portolan_targets::TargetList;
 use std::net::IpAddr;
@@ -35,7 +37,8 @@ pub(crate) fn run_connect(
 }
 
 /// Runs `scan` over raw sockets: route and source addresses from the
-/// first target of each family, then the engine's raw driver.
+/// first target of each family, then the engine's raw driver; with
+/// `link`, link-layer modules' frames go through it in the same loop.
 pub(crate) fn run_raw(
     scan: &mut dyn Engine,
     modules: &[Box<dyn ProbeModule>],
@@ -43,6 +46,7 @@ pub(crate) fn run_raw(
     opts: &ScanConfig,
     stop: &AtomicBool,
     sink: &mut dyn Observer,
+    link: Option<&mut dyn FrameLink>,
 ) -> Result<(), SessionError> {
     let (first_v4, first_v6) = first_of_each_family(&plan.targets);
     let Some(first) = first_v4.or(first_v6) else {
@@ -67,7 +71,13 @@ pub(crate) fn run_raw(
         ttl: opts.net.ttl.unwrap_or(64),
     };
     let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
-    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
+    match link {
+        None => portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?,
+        Some(link) => {
+            let mut links = Links::new(Some(&mut io), Some(link), &SystemClock);
+            portolan_engine::run(scan, &refs, &ctx, &mut links, &SystemClock, stop, sink)?
+        }
+    }
     Ok(())
 }
 
