@@ -10,9 +10,11 @@
 //! hard maximum first.
 
 mod attempt;
+pub mod layer;
 mod limits;
 pub mod outcome;
 
+pub use layer::{ConnectModule, Connector};
 pub use limits::socket_budget;
 pub use outcome::{classify, Outcome};
 

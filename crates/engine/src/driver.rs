@@ -164,7 +164,7 @@ fn send_batch<T: Transport + ?Sized, C: Clock>(
     clock: &C,
 ) -> io::Result<()> {
     let layer_of = |p: &Probe| layers.get(p.technique).copied().unwrap_or(Layer::Ip);
-    for layer in [Layer::Ip, Layer::Link] {
+    for layer in [Layer::Ip, Layer::Link, Layer::Connect] {
         let mut views: [&[u8]; BATCH] = [&[]; BATCH];
         let mut idx = [0usize; BATCH];
         let mut n = 0;

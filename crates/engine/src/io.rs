@@ -57,6 +57,24 @@ pub trait FrameLink {
     ) -> io::Result<usize>;
 }
 
+/// Starts `connect()` attempts and hands back their outcomes, each as
+/// bytes in the encoding of the connect probe module that built the
+/// request (the engine only carries them): the connect driver's side of a
+/// [`Transport`].
+pub trait ConnectIo {
+    /// Starts the attempts `requests` describe, in order; returns how many
+    /// started (a short count: no socket free now, offer the rest later).
+    fn start(&mut self, requests: &[&[u8]]) -> io::Result<usize>;
+
+    /// Hands each finished attempt's outcome to `on_outcome`, waiting at
+    /// most `timeout` for the first. Returns how many were delivered.
+    fn outcomes(
+        &mut self,
+        timeout: Duration,
+        on_outcome: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<usize>;
+}
+
 /// Everything a raw driver moves bytes through, by layer: raw IP packets
 /// and link-layer frames (see [`crate::module::Layer`]). One trait, so
 /// one object (the simulator) can order both kinds of traffic on one
@@ -76,19 +94,21 @@ pub trait Transport {
     ) -> io::Result<usize>;
 }
 
-/// A raw-IP [`PacketIo`] and, optionally, a [`FrameLink`] as one
-/// [`Transport`].
+/// A raw-IP [`PacketIo`] and, optionally, a [`FrameLink`] and a
+/// [`ConnectIo`] as one [`Transport`].
 ///
 /// Two sockets cannot be waited on through these traits at once, so
-/// while frames are expected (a frame was sent within the last
-/// [`Links::FRAME_WINDOW`]) and the IP side is in use too, waits are cut
-/// into [`Links::SLICE`]s that poll both; otherwise the one side in use
-/// is waited on whole.
+/// while more than one side is in use (frames are expected when one was
+/// sent within the last [`Links::FRAME_WINDOW`]; the IP and connect sides
+/// once used), waits are cut into [`Links::SLICE`]s that poll each;
+/// otherwise the one side in use is waited on whole.
 pub struct Links<'a> {
     ip: Option<&'a mut dyn PacketIo>,
     link: Option<&'a mut dyn FrameLink>,
+    connect: Option<&'a mut dyn ConnectIo>,
     clock: &'a dyn Clock,
     ip_used: bool,
+    connect_used: bool,
     frames_until: Option<Instant>,
 }
 
@@ -107,10 +127,18 @@ impl<'a> Links<'a> {
         Links {
             ip,
             link,
+            connect: None,
             clock,
             ip_used: false,
+            connect_used: false,
             frames_until: None,
         }
+    }
+
+    /// With `connect` as the side of [`Layer::Connect`] probes.
+    pub fn with_connect(mut self, connect: &'a mut dyn ConnectIo) -> Self {
+        self.connect = Some(connect);
+        self
     }
 
     fn unsupported(layer: Layer) -> io::Error {
@@ -138,6 +166,13 @@ impl Transport for Links<'_> {
                     .ok_or_else(|| Self::unsupported(layer))?
                     .send_frames(items)
             }
+            Layer::Connect => {
+                self.connect_used = true;
+                self.connect
+                    .as_mut()
+                    .ok_or_else(|| Self::unsupported(layer))?
+                    .start(items)
+            }
         }
     }
 
@@ -147,31 +182,42 @@ impl Transport for Links<'_> {
         on_item: &mut dyn FnMut(Layer, &[u8]),
     ) -> io::Result<usize> {
         let frames = self.link.is_some()
-            && (self.ip.is_none() || self.frames_until.is_some_and(|t| self.clock.now() < t));
-        let ip = self.ip.is_some() && (self.link.is_none() || self.ip_used || !frames);
+            && ((self.ip.is_none() && !self.connect_used)
+                || self.frames_until.is_some_and(|t| self.clock.now() < t));
+        let conn = self.connect.is_some() && self.connect_used;
+        let ip = self.ip.is_some() && (self.ip_used || !(frames || conn));
+        let sides = usize::from(frames) + usize::from(conn) + usize::from(ip);
+        if sides == 0 {
+            std::thread::sleep(timeout);
+            return Ok(0);
+        }
+        let mut wait = if sides > 1 {
+            timeout.min(Self::SLICE)
+        } else {
+            timeout
+        };
         let mut n = 0;
-        match (ip, frames) {
-            (true, true) => {
-                let wait = timeout.min(Self::SLICE);
-                if let Some(l) = self.link.as_mut() {
-                    n += l.recv_frames(Duration::ZERO, &mut |f| on_item(Layer::Link, f))?;
-                }
-                if let Some(i) = self.ip.as_mut() {
-                    let wait = if n > 0 { Duration::ZERO } else { wait };
-                    n += i.recv(wait, &mut |p| on_item(Layer::Ip, p))?;
-                }
+        // The sides polled without waiting first, the IP side (the busiest)
+        // waited on last.
+        if frames {
+            if let Some(l) = self.link.as_mut() {
+                let w = if sides == 1 { wait } else { Duration::ZERO };
+                n += l.recv_frames(w, &mut |f| on_item(Layer::Link, f))?;
             }
-            (false, true) => {
-                if let Some(l) = self.link.as_mut() {
-                    n += l.recv_frames(timeout, &mut |f| on_item(Layer::Link, f))?;
-                }
+        }
+        if conn {
+            if let Some(c) = self.connect.as_mut() {
+                let w = if ip || n > 0 { Duration::ZERO } else { wait };
+                n += c.outcomes(w, &mut |o| on_item(Layer::Connect, o))?;
             }
-            (true, false) => {
-                if let Some(i) = self.ip.as_mut() {
-                    n += i.recv(timeout, &mut |p| on_item(Layer::Ip, p))?;
-                }
+        }
+        if ip {
+            if n > 0 {
+                wait = Duration::ZERO;
             }
-            (false, false) => std::thread::sleep(timeout),
+            if let Some(i) = self.ip.as_mut() {
+                n += i.recv(wait, &mut |p| on_item(Layer::Ip, p))?;
+            }
         }
         Ok(n)
     }
@@ -184,7 +230,7 @@ impl<I: PacketIo> Transport for IpOnly<'_, I> {
     fn send(&mut self, layer: Layer, items: &[&[u8]]) -> io::Result<usize> {
         match layer {
             Layer::Ip => self.0.send(items),
-            Layer::Link => Err(Links::unsupported(layer)),
+            _ => Err(Links::unsupported(layer)),
         }
     }
 

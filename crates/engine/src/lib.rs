@@ -21,7 +21,7 @@ pub mod traits;
 pub mod validate;
 
 pub use driver::{run, run_raw, Observer};
-pub use io::{Clock, FrameLink, IpOnly, Links, PacketIo, SystemClock, Transport};
+pub use io::{Clock, ConnectIo, FrameLink, IpOnly, Links, PacketIo, SystemClock, Transport};
 pub use module::{Layer, ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
 pub use pipeline::{Classify, Engine, Pipeline};

@@ -77,6 +77,9 @@ pub enum Layer {
     Ip,
     /// Whole Ethernet frames on a link (ARP, Neighbor Discovery).
     Link,
+    /// `connect()` attempts: a probe is a request to connect, a reply an
+    /// attempt's outcome, both in the connect module's own encoding.
+    Connect,
 }
 
 /// One scan technique: its packets and its port-state rules.

@@ -424,6 +424,10 @@ impl Transport for SimNet {
         match layer {
             Layer::Ip => PacketIo::send(self, items),
             Layer::Link => self.send_frames(items),
+            Layer::Connect => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the simulator has no connect layer yet",
+            )),
         }
     }
 

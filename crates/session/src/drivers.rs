@@ -7,16 +7,21 @@
 //! environment, which the sans-IO engine does not make.
 
 use crate::config::ScanConfig;
+use crate::neighbours::FrameLinks;
 use crate::plan::Plan;
 use crate::SessionError;
-use portolan_connect::ConnectOptions;
+use portolan_connect::{socket_budget, ConnectOptions, Connector};
 use portolan_engine::{
-    Engine, FrameLink, Links, Observer, ProbeContext, ProbeModule, SystemClock, ValidationKey,
+    Engine, FrameLink, Layer, Links, Observer, ProbeContext, ProbeModule, SystemClock,
+    ValidationKey,
 };
 use portolan_netio::{route_to, RawConfig, RawIo};
 use portolan_targets::TargetList;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
+
+/// Connect attempts in flight at most when they share the raw driver.
+const CONNECT_SOCKETS: usize = 16_384;
 
 /// Runs `scan` over TCP connect sockets on a tokio runtime of its own.
 pub(crate) fn run_connect(
@@ -46,7 +51,7 @@ pub(crate) fn run_raw(
     opts: &ScanConfig,
     stop: &AtomicBool,
     sink: &mut dyn Observer,
-    link: Option<&mut dyn FrameLink>,
+    link: Option<&mut FrameLinks>,
 ) -> Result<(), SessionError> {
     let (first_v4, first_v6) = first_of_each_family(&plan.targets);
     let Some(first) = first_v4.or(first_v6) else {
@@ -71,13 +76,25 @@ pub(crate) fn run_raw(
         ttl: opts.net.ttl.unwrap_or(64),
     };
     let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
-    match link {
-        None => portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?,
-        Some(link) => {
-            let mut links = Links::new(Some(&mut io), Some(link), &SystemClock);
-            portolan_engine::run(scan, &refs, &ctx, &mut links, &SystemClock, stop, sink)?
-        }
+    let mut connector = if refs.iter().any(|m| m.layer() == Layer::Connect) {
+        Some(Connector::new(
+            opts.net.source_addr,
+            socket_budget(CONNECT_SOCKETS),
+            plan.timing.max_rtt_timeout,
+        )?)
+    } else {
+        None
+    };
+    if link.is_none() && connector.is_none() {
+        portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
+        return Ok(());
     }
+    let link = link.map(|l| l as &mut dyn FrameLink);
+    let mut links = Links::new(Some(&mut io), link, &SystemClock);
+    if let Some(c) = connector.as_mut() {
+        links = links.with_connect(c);
+    }
+    portolan_engine::run(scan, &refs, &ctx, &mut links, &SystemClock, stop, sink)?;
     Ok(())
 }
 

@@ -17,11 +17,14 @@ use crate::neighbours::{link_ping, FrameLinks, OffSegment};
 use crate::plan::{Discovery, Driver, Plan};
 use crate::sink::{Answer, Discoverer, Sink};
 use crate::SessionError;
+use portolan_connect::ConnectModule;
 use portolan_engine::{
-    Classify, FrameLink, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
+    Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
     TechniquePlan, Timing, ValidationKey,
 };
-use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, PortState, Protocol, Reason};
+use portolan_model::{
+    HostResult, HostStatus, Hostname, HostnameKind, PortState, Protocol, Reason, ScanType,
+};
 use portolan_targets::TargetList;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -65,15 +68,11 @@ pub(crate) fn run(
             let hosts = Box::new(Hosts(plan.targets.clone()));
             port_scan(hosts, plan, opts, stop, sink)
         }
-        Discovery::Raw(_) | Discovery::Neighbor if plan.driver == Driver::Raw => {
-            pipelined(plan, opts, stop, sink, hosts_down)
-        }
+        Discovery::Raw(_) | Discovery::Neighbor => pipelined(plan, opts, stop, sink, hosts_down),
         Discovery::Connect(_) if plan.driver == Driver::Connect => {
             pipelined(plan, opts, stop, sink, hosts_down)
         }
-        Discovery::Raw(_) | Discovery::Connect(_) | Discovery::Neighbor => {
-            discover_then_scan(plan, opts, stop, sink, hosts_down)
-        }
+        Discovery::Connect(_) => discover_then_scan(plan, opts, stop, sink, hosts_down),
     }
 }
 
@@ -111,11 +110,15 @@ fn port_techniques(plan: &Plan) -> Vec<TechniquePlan> {
         .collect()
 }
 
-/// The port scan's probe modules (raw driver).
+/// The port scan's probe modules (raw driver): `-sT` is the connect
+/// layer's module.
 fn port_modules(plan: &Plan) -> Vec<Box<dyn ProbeModule>> {
     plan.techniques
         .iter()
-        .filter_map(|t| t.module(plan.scanflags))
+        .filter_map(|t| match t.scan_type {
+            ScanType::Connect => Some(Box::new(ConnectModule) as Box<dyn ProbeModule>),
+            _ => t.module(plan.scanflags),
+        })
         .collect()
 }
 
@@ -208,9 +211,12 @@ fn pipelined(
         port_plan,
         Instant::now(),
     );
-    let result = match plan.driver {
-        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut found),
-        Driver::Raw => {
+    // Raw pings pipeline into -sT too: connect attempts are a layer of the
+    // raw driver.
+    let raw = plan.driver == Driver::Raw || !matches!(plan.discovery, Discovery::Connect(_));
+    let result = match raw {
+        false => run_connect(&mut pipe, opts, stop, &mut found),
+        true => {
             // The port scan's probes carry a key of their own: a SYN ping
             // to 443 and a SYN scan of 443 must not take each other's
             // replies.
@@ -218,8 +224,15 @@ fn pipelined(
             for m in port_modules(plan) {
                 modules.push(Box::new(Rekeyed::new(m, key)));
             }
-            let link = links.as_mut().map(|l| l as &mut dyn FrameLink);
-            run_raw(&mut pipe, &modules, plan, opts, stop, &mut found, link)
+            run_raw(
+                &mut pipe,
+                &modules,
+                plan,
+                opts,
+                stop,
+                &mut found,
+                links.as_mut(),
+            )
         }
     };
     *hosts_down = found.down;
@@ -242,10 +255,11 @@ fn port_scan(
 }
 
 /// Discovery over every target, then (unless `-sn`) the port scan over
-/// the hosts found up, one after the other: for `-PR` (a link-layer sweep,
-/// not a probe module) and for raw pings before a connect scan (two
-/// drivers). Down hosts are written (the outputs show them only
-/// with `-v`) and counted in `hosts_down`.
+/// the hosts found up, one after the other: only for connect pings before
+/// a raw port scan (the connect driver and the raw one are two loops; raw
+/// pings, ARP / ND and connect attempts all share the raw driver's and are
+/// pipelined). Down hosts are written (the outputs show them only with
+/// `-v`) and counted in `hosts_down`.
 fn discover_then_scan(
     plan: &Plan,
     opts: &ScanConfig,
@@ -272,10 +286,15 @@ fn discover_then_scan(
         Instant::now(),
     );
     let result = match &plan.discovery {
-        Discovery::Raw(_) | Discovery::Neighbor => {
-            let link = links.as_mut().map(|l| l as &mut dyn FrameLink);
-            run_raw(&mut pipe, &modules, plan, opts, stop, &mut found, link)
-        }
+        Discovery::Raw(_) | Discovery::Neighbor => run_raw(
+            &mut pipe,
+            &modules,
+            plan,
+            opts,
+            stop,
+            &mut found,
+            links.as_mut(),
+        ),
         Discovery::Connect(_) => run_connect(&mut pipe, opts, stop, &mut found),
         Discovery::Skip | Discovery::List => Ok(()),
     };
