@@ -22,10 +22,11 @@
 //! link-layer requests of [`SimArpModule`], `[0xB5, family, addr[16]]`,
 //! with `[0xB6, family, addr[16], mac[6]]`, after the path's delay and
 //! subject to its loss, so ARP / ND discovery pipelined into a port scan
-//! runs deterministically too.
+//! runs deterministically too; and `connect()` attempts of
+//! [`SimConnectModule`] get the outcome a socket would (`sim/layers.rs`).
 
-use crate::io::{Clock, FrameLink, PacketIo, Transport};
-use crate::module::{Layer, ProbeContext, ProbeModule, ProbeSpec, Reply};
+use crate::io::{Clock, FrameLink, PacketIo};
+use crate::module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
 use crate::permutation::mix64;
 use portolan_model::{PortState, Reason, ScanType};
 use std::cell::Cell;
@@ -186,6 +187,7 @@ pub struct SimNet {
     link_free_at: Instant,
     queue: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
     frames: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
+    conns: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
     seq: u64,
     limits: HashMap<IpAddr, (f64, Instant)>,
     stats: SimStats,
@@ -205,6 +207,7 @@ impl SimNet {
             link_free_at: start,
             queue: BinaryHeap::new(),
             frames: BinaryHeap::new(),
+            conns: BinaryHeap::new(),
             seq: 0,
             limits: HashMap::new(),
             stats: SimStats::default(),
@@ -362,7 +365,7 @@ impl SimNet {
     /// `timeout` ahead.
     fn advance(&mut self, timeout: Duration) {
         let until = self.now.get() + timeout;
-        let next = [self.queue.peek(), self.frames.peek()]
+        let next = [self.queue.peek(), self.frames.peek(), self.conns.peek()]
             .into_iter()
             .flatten()
             .map(|Reverse((t, ..))| *t)
@@ -416,84 +419,6 @@ impl FrameLink for SimNet {
         }
         self.advance(timeout);
         Ok(self.deliver_frames(on_frame))
-    }
-}
-
-impl Transport for SimNet {
-    fn send(&mut self, layer: Layer, items: &[&[u8]]) -> io::Result<usize> {
-        match layer {
-            Layer::Ip => PacketIo::send(self, items),
-            Layer::Link => self.send_frames(items),
-            Layer::Connect => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "the simulator has no connect layer yet",
-            )),
-        }
-    }
-
-    fn recv(
-        &mut self,
-        timeout: Duration,
-        on_item: &mut dyn FnMut(Layer, &[u8]),
-    ) -> io::Result<usize> {
-        let mut due = |net: &mut SimNet| {
-            net.deliver(&mut |p| on_item(Layer::Ip, p))
-                + net.deliver_frames(&mut |f| on_item(Layer::Link, f))
-        };
-        let n = due(self);
-        if n > 0 {
-            return Ok(n);
-        }
-        self.advance(timeout);
-        Ok(due(self))
-    }
-}
-
-/// An ARP-like link-layer ping over the sim's frame format: a neighbour's
-/// answer is `Open` / `arp-response` with its MAC; silence is
-/// `filtered` / `no-response` (the host-as-port convention of
-/// discovery, port 0).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SimArpModule;
-
-impl ProbeModule for SimArpModule {
-    fn scan_type(&self) -> ScanType {
-        ScanType::Syn
-    }
-
-    fn layer(&self) -> Layer {
-        Layer::Link
-    }
-
-    fn build(&self, _ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
-        if buf.len() < FRAME_LEN {
-            return 0;
-        }
-        buf[0] = 0xB5;
-        put_addr(&mut buf[1..18], probe.dst);
-        FRAME_LEN
-    }
-
-    fn classify(&self, _ctx: &ProbeContext, f: &[u8]) -> Option<Reply> {
-        if f.len() != FRAME_REPLY_LEN || f[0] != 0xB6 {
-            return None;
-        }
-        let dst = get_addr(&f[1..])?;
-        let mac: [u8; 6] = f[18..24].try_into().ok()?;
-        Some(Reply {
-            dst,
-            dport: 0,
-            attempt: None,
-            state: PortState::Open,
-            reason: Reason::ArpResponse,
-            ttl: 0,
-            traits: None,
-            mac: Some(mac),
-        })
-    }
-
-    fn no_reply(&self) -> (PortState, Reason) {
-        (PortState::Filtered, Reason::NoResponse)
     }
 }
 
@@ -644,6 +569,9 @@ impl ProbeModule for SimUdpModule {
         (PortState::OpenFiltered, Reason::NoResponse)
     }
 }
+
+mod layers;
+pub use layers::{SimArpModule, SimConnectModule};
 
 #[cfg(test)]
 mod tests {
