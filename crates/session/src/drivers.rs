@@ -12,7 +12,7 @@ use crate::plan::Plan;
 use crate::SessionError;
 use portolan_connect::{socket_budget, ConnectOptions, Connector};
 use portolan_engine::{
-    Engine, FrameLink, Layer, Links, Observer, ProbeContext, ProbeModule, SystemClock,
+    Engine, FrameLink, Layer, Links, Observer, PacketIo, ProbeContext, ProbeModule, SystemClock,
     ValidationKey,
 };
 use portolan_netio::{route_to, RawConfig, RawIo};
@@ -67,7 +67,14 @@ pub(crate) fn run_raw(
             cfg.add_source(r.src);
         }
     }
-    let mut io = RawIo::open(&cfg)?;
+    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
+    // No raw IP socket (nor its packet ring) when nothing goes by IP, as
+    // for -PR -sn.
+    let mut io = if refs.iter().any(|m| m.layer() == Layer::Ip) {
+        Some(RawIo::open(&cfg)?)
+    } else {
+        None
+    };
     let ctx = ProbeContext {
         src_v4: cfg.src_v4,
         src_v6: cfg.src_v6,
@@ -75,7 +82,6 @@ pub(crate) fn run_raw(
         key: ValidationKey::new(rand::random()),
         ttl: opts.net.ttl.unwrap_or(64),
     };
-    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
     let mut connector = if refs.iter().any(|m| m.layer() == Layer::Connect) {
         Some(Connector::new(
             opts.net.source_addr,
@@ -85,12 +91,13 @@ pub(crate) fn run_raw(
     } else {
         None
     };
-    if link.is_none() && connector.is_none() {
-        portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
+    if let (Some(io), None, None) = (io.as_mut(), &link, &connector) {
+        portolan_engine::run_raw(scan, &refs, &ctx, io, &SystemClock, stop, sink)?;
         return Ok(());
     }
     let link = link.map(|l| l as &mut dyn FrameLink);
-    let mut links = Links::new(Some(&mut io), link, &SystemClock);
+    let ip = io.as_mut().map(|i| i as &mut dyn PacketIo);
+    let mut links = Links::new(ip, link, &SystemClock);
     if let Some(c) = connector.as_mut() {
         links = links.with_connect(c);
     }
