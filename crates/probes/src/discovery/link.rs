@@ -14,11 +14,13 @@
 //! only when one request was sent (the engine's rule for replies without
 //! one).
 //!
-//! Patience: a neighbour must answer ARP to talk at all, but a sleepy one
-//! (Wi-Fi power save) may take most of 100 ms; the engine never times a
-//! probe out before the timing's `min_rtt_timeout` (100 ms by default, the
-//! sweep's old `ADAPTIVE_FLOOR`), so the last try waits as long as the
-//! sweep's did.
+//! Patience (nmap's, and the old sweep's): a neighbour must answer ARP to
+//! talk at all, but a sleepy one (Wi-Fi power save) may take most of
+//! 100 ms or more. The engine never times a try out before the timing's
+//! `min_rtt_timeout` (100 ms by default), and since a reply names no
+//! attempt, a late answer to any try counts until the last try has timed
+//! out: a neighbour has the whole of its tries (about 300 ms with
+//! discovery's three), as long as the old sweep's rounds gave it.
 
 use super::neighbor::NeighborProbe;
 use portolan_engine::{Layer, ProbeContext, ProbeModule, ProbeSpec, Reply};
