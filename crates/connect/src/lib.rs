@@ -10,9 +10,11 @@
 //! hard maximum first.
 
 mod attempt;
+pub mod layer;
 mod limits;
 pub mod outcome;
 
+pub use layer::{ConnectModule, Connector};
 pub use limits::socket_budget;
 pub use outcome::{classify, Outcome};
 
@@ -167,6 +169,7 @@ fn deliver(scan: &mut dyn Engine, now: Instant, probe: &Probe, outcome: Outcome)
                 reason,
                 ttl: 0,
                 traits: None,
+                mac: None,
             },
         ),
         // The engine's own deadline turns silence into a retry or the

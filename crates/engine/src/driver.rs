@@ -5,9 +5,15 @@
 //! receive until the engine's next wakeup (not at all when more probes are
 //! ready), classify replies with the probe modules, expire timeouts, and
 //! hand finished hosts out. Buffers are allocated once, before the loop.
+//!
+//! The loop is the same for every layer: a module says which transport
+//! its probes travel by ([`Layer`]), and [`run`] routes each probe and
+//! each received item by it, so link-layer pings (ARP, ND) get the
+//! engine's retries, timeouts and RTTs like any IP probe and pipeline
+//! into the port scan in the same run.
 
-use crate::io::{Clock, PacketIo};
-use crate::module::{ProbeContext, ProbeModule};
+use crate::io::{Clock, IpOnly, PacketIo, Transport};
+use crate::module::{Layer, ProbeContext, ProbeModule};
 use crate::pipeline::Engine;
 use crate::scan::{Probe, Progress, SendError};
 use portolan_model::HostResult;
@@ -45,7 +51,7 @@ impl<F: FnMut(HostResult)> Observer for F {
 /// for each finished host and, every 50 ms or so, `progress`. Modules
 /// beyond the plan's techniques are
 /// ignored; a technique without a module has its probes resolved as
-/// unsendable.
+/// unsendable. Every module must be of [`Layer::Ip`] (see [`run`]).
 pub fn run_raw<I: PacketIo, C: Clock>(
     scan: &mut dyn Engine,
     modules: &[&dyn ProbeModule],
@@ -55,6 +61,24 @@ pub fn run_raw<I: PacketIo, C: Clock>(
     stop: &AtomicBool,
     observer: &mut dyn Observer,
 ) -> io::Result<()> {
+    run(scan, modules, ctx, &mut IpOnly(io), clock, stop, observer)
+}
+
+/// [`run_raw`] over a [`Transport`] of several layers: each probe goes
+/// out by its module's [`ProbeModule::layer`], and each received packet
+/// or frame is offered to the modules of the layer it came by (the first
+/// that claims it takes it), so ARP / ND pings and IP probes share one
+/// loop, one clock and the engine's timing.
+pub fn run<T: Transport + ?Sized, C: Clock>(
+    scan: &mut dyn Engine,
+    modules: &[&dyn ProbeModule],
+    ctx: &ProbeContext,
+    io: &mut T,
+    clock: &C,
+    stop: &AtomicBool,
+    observer: &mut dyn Observer,
+) -> io::Result<()> {
+    let layers: Vec<Layer> = modules.iter().map(|m| m.layer()).collect();
     let mut last_progress = clock.now();
     let mut bufs: Vec<Vec<u8>> = (0..BATCH).map(|_| vec![0u8; BUF]).collect();
     let mut lens = [0usize; BATCH];
@@ -95,19 +119,7 @@ pub fn run_raw<I: PacketIo, C: Clock>(
         }
         let full_batch = probes.len() == BATCH;
         if !probes.is_empty() {
-            let mut views: [&[u8]; BATCH] = [&[]; BATCH];
-            for (i, v) in views.iter_mut().enumerate().take(probes.len()) {
-                *v = &bufs[i][..lens[i]];
-            }
-            let sent = match io.send(&views[..probes.len()]) {
-                Ok(n) => n.min(probes.len()),
-                Err(e) if is_transient(&e) => 0,
-                Err(e) => return Err(e),
-            };
-            let now = clock.now();
-            for p in &probes[sent..] {
-                scan.on_send_error(now, p, SendError::Transient);
-            }
+            send_batch(scan, &layers, &probes, &bufs, &lens, io, clock)?;
         }
         // Receive: don't wait when more probes are ready to go.
         let now = clock.now();
@@ -119,8 +131,11 @@ pub fn run_raw<I: PacketIo, C: Clock>(
                 .min(MAX_WAIT)
         };
         replies.clear();
-        io.recv(wait, &mut |pkt: &[u8]| {
+        io.recv(wait, &mut |layer: Layer, pkt: &[u8]| {
             for (t, m) in modules.iter().enumerate() {
+                if layers[t] != layer {
+                    continue;
+                }
                 if let Some(r) = m.classify(ctx, pkt) {
                     replies.push((t, r));
                     break;
@@ -134,6 +149,46 @@ pub fn run_raw<I: PacketIo, C: Clock>(
             }
         }
     }
+}
+
+/// Sends a built batch, each layer's probes in one call (in the common
+/// one-layer case, the whole batch at once); what a layer could not send
+/// now is reported as a transient send error.
+fn send_batch<T: Transport + ?Sized, C: Clock>(
+    scan: &mut dyn Engine,
+    layers: &[Layer],
+    probes: &[Probe],
+    bufs: &[Vec<u8>],
+    lens: &[usize],
+    io: &mut T,
+    clock: &C,
+) -> io::Result<()> {
+    let layer_of = |p: &Probe| layers.get(p.technique).copied().unwrap_or(Layer::Ip);
+    for layer in [Layer::Ip, Layer::Link, Layer::Connect] {
+        let mut views: [&[u8]; BATCH] = [&[]; BATCH];
+        let mut idx = [0usize; BATCH];
+        let mut n = 0;
+        for (i, p) in probes.iter().enumerate() {
+            if layer_of(p) == layer {
+                views[n] = &bufs[i][..lens[i]];
+                idx[n] = i;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            continue;
+        }
+        let sent = match io.send(layer, &views[..n]) {
+            Ok(k) => k.min(n),
+            Err(e) if is_transient(&e) => 0,
+            Err(e) => return Err(e),
+        };
+        let now = clock.now();
+        for &i in &idx[sent..n] {
+            scan.on_send_error(now, &probes[i], SendError::Transient);
+        }
+    }
+    Ok(())
 }
 
 fn is_transient(e: &io::Error) -> bool {

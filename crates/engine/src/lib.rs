@@ -20,10 +20,10 @@ pub mod target;
 pub mod timing;
 pub mod validate;
 
-pub use driver::{run_raw, Observer};
-pub use io::{Clock, PacketIo, SystemClock};
+pub use driver::{run, run_raw, Observer};
+pub use io::{Clock, ConnectIo, FrameLink, IpOnly, Links, PacketIo, SystemClock, Transport};
 pub use limiter::{RateLimiter, SharedRateLimiter};
-pub use module::{ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
+pub use module::{Layer, ProbeContext, ProbeModule, ProbeSpec, Rekeyed, Reply};
 pub use permutation::Permutation;
 pub use pipeline::{Classify, Engine, Pipeline};
 /// The stack traits replies carry: defined in the model, since they travel

@@ -65,6 +65,21 @@ pub struct Reply {
     /// The stack's header traits, for replies that are TCP segments
     /// (`None` for ICMP errors, UDP, SCTP and connect outcomes).
     pub traits: Option<StackTraits>,
+    /// The neighbour's MAC address, for link-layer replies (ARP, ND).
+    pub mac: Option<[u8; 6]>,
+}
+
+/// Which transport a module's probes travel by; a driver routes each
+/// probe, and each received packet or frame, by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// Whole IP packets on a raw socket.
+    Ip,
+    /// Whole Ethernet frames on a link (ARP, Neighbor Discovery).
+    Link,
+    /// `connect()` attempts: a probe is a request to connect, a reply an
+    /// attempt's outcome, both in the connect module's own encoding.
+    Connect,
 }
 
 /// One scan technique: its packets and its port-state rules.
@@ -77,12 +92,17 @@ pub trait ProbeModule: Send + Sync {
         self.scan_type().protocol()
     }
 
-    /// Writes the whole IP packet for `probe` into `buf` and returns its
+    /// The transport its probes travel by: [`Layer::Ip`] unless it says.
+    fn layer(&self) -> Layer {
+        Layer::Ip
+    }
+
+    /// Writes the whole IP packet (or, for [`Layer::Link`], frame) for `probe` into `buf` and returns its
     /// length. `buf` is at least 1500 bytes. Returns 0 if the context has
     /// no source address of the target's family.
     fn build(&self, ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize;
 
-    /// Parses a received IP packet. Returns `None` unless it is a valid
+    /// Parses a received IP packet (or frame, for [`Layer::Link`]). Returns `None` unless it is a valid
     /// reply to one of this scan's probes (validated with `ctx.key`), so
     /// hostile, malformed, stale or spoofed packets are dropped here.
     fn classify(&self, ctx: &ProbeContext, packet: &[u8]) -> Option<Reply>;
@@ -121,6 +141,10 @@ impl ProbeModule for Rekeyed {
 
     fn protocol(&self) -> Protocol {
         self.inner.protocol()
+    }
+
+    fn layer(&self) -> Layer {
+        self.inner.layer()
     }
 
     fn build(&self, ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {

@@ -21,6 +21,11 @@
 //! only, so the batches that do not hold the address ignore it; stale send
 //! errors are told apart by [`Scan::id`].
 //!
+//! Link-layer pings (ARP, ND) are discovery techniques like the others;
+//! the MAC address their replies carry ([`Reply::mac`]) is set on the
+//! host's result (vendor left to the caller's `classify`, as the engine
+//! holds no vendor table).
+//!
 //! [`Engine`] is what drivers need of the engine; [`Scan`] and
 //! [`Pipeline`] both implement it.
 
@@ -28,7 +33,7 @@ use crate::limiter::{RateLimiter, SharedRateLimiter};
 use crate::module::Reply;
 use crate::scan::{Probe, Progress, Scan, ScanPlan, SendError};
 use crate::target::{HostSource, HostTarget};
-use portolan_model::{HostResult, HostStatus};
+use portolan_model::{HostResult, HostStatus, MacAddress};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
@@ -107,6 +112,9 @@ pub struct Pipeline {
     waiting: Vec<HostResult>,
     /// What discovery found of the hosts in running batches.
     found: HashMap<IpAddr, HostResult>,
+    /// MAC addresses link-layer discovery replies carried, until their
+    /// hosts are decided.
+    macs: HashMap<IpAddr, [u8; 6]>,
     done: VecDeque<HostResult>,
     /// Progress of the batches already finished.
     past: Progress,
@@ -162,6 +170,7 @@ impl Pipeline {
             next_id: 1,
             waiting: Vec::new(),
             found: HashMap::new(),
+            macs: HashMap::new(),
             done: VecDeque::new(),
             past: Progress::default(),
             limiter: rate.map(|r| SharedRateLimiter::new(RateLimiter::new(r, burst(r), now))),
@@ -194,7 +203,15 @@ impl Pipeline {
     /// decided (down ones are done, up ones wait for a batch or, without
     /// a port scan, are done); port-scan results get what discovery found.
     fn collect(&mut self) {
-        while let Some(h) = self.discovery.poll_host() {
+        while let Some(mut h) = self.discovery.poll_host() {
+            if let Some(octets) = self.macs.remove(&h.addr) {
+                if h.mac.is_none() {
+                    h.mac = Some(MacAddress {
+                        octets,
+                        vendor: None,
+                    });
+                }
+            }
             let h = (self.classify)(h);
             if h.status == HostStatus::Up && self.port_plan.is_some() && !self.stopped {
                 self.waiting.push(h);
@@ -322,6 +339,9 @@ impl Engine for Pipeline {
 
     fn on_reply(&mut self, now: Instant, technique: usize, reply: Reply) {
         if technique < self.offset {
+            if let Some(mac) = reply.mac {
+                self.macs.entry(reply.dst).or_insert(mac);
+            }
             self.discovery.on_reply(now, technique, reply);
         } else {
             for b in &mut self.batches {

@@ -16,8 +16,16 @@
 //! attempt, cookie[4]]`, a reply `[0xA6, family, addr[16], dport[2],
 //! attempt, cookie[4], kind, ttl]`, the cookie being the scan's
 //! validation hash, checked on receipt.
+//!
+//! The link layer is simulated too ([`SimNet`] is a [`Transport`] of both
+//! layers on one clock): neighbours ([`SimConfig::neighbours`]) answer the
+//! link-layer requests of [`SimArpModule`], `[0xB5, family, addr[16]]`,
+//! with `[0xB6, family, addr[16], mac[6]]`, after the path's delay and
+//! subject to its loss, so ARP / ND discovery pipelined into a port scan
+//! runs deterministically too; and `connect()` attempts of
+//! [`SimConnectModule`] get the outcome a socket would (`sim/layers.rs`).
 
-use crate::io::{Clock, PacketIo};
+use crate::io::{Clock, FrameLink, PacketIo};
 use crate::module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
 use crate::permutation::mix64;
 use portolan_model::{PortState, Reason, ScanType};
@@ -114,6 +122,9 @@ pub struct SimConfig {
     pub reply_ttl: u8,
     /// Record the instant of every send (for rate tests).
     pub record_sends: bool,
+    /// Neighbours on the simulated segment and their MAC addresses: they
+    /// answer link-layer requests (a neighbour may be a host too).
+    pub neighbours: HashMap<IpAddr, [u8; 6]>,
 }
 
 impl Default for SimConfig {
@@ -129,6 +140,7 @@ impl Default for SimConfig {
             hosts: HashMap::new(),
             reply_ttl: 64,
             record_sends: false,
+            neighbours: HashMap::new(),
         }
     }
 }
@@ -152,6 +164,8 @@ pub struct SimStats {
     pub per_port: HashMap<(IpAddr, u16), u32>,
     /// Send instants, when recording.
     pub send_times: Vec<Instant>,
+    /// Link-layer requests per address.
+    pub frames_per_addr: HashMap<IpAddr, u32>,
 }
 
 /// The simulated clock shared with a [`SimNet`].
@@ -172,6 +186,8 @@ pub struct SimNet {
     rng: u64,
     link_free_at: Instant,
     queue: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
+    frames: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
+    conns: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
     seq: u64,
     limits: HashMap<IpAddr, (f64, Instant)>,
     stats: SimStats,
@@ -190,6 +206,8 @@ impl SimNet {
             start,
             link_free_at: start,
             queue: BinaryHeap::new(),
+            frames: BinaryHeap::new(),
+            conns: BinaryHeap::new(),
             seq: 0,
             limits: HashMap::new(),
             stats: SimStats::default(),
@@ -297,20 +315,110 @@ impl SimNet {
     }
 
     fn deliver(&mut self, on_packet: &mut dyn FnMut(&[u8])) -> usize {
-        let now = self.now.get();
-        let mut n = 0;
-        while let Some(Reverse((t, ..))) = self.queue.peek() {
-            if *t > now {
-                break;
-            }
-            let Some(Reverse((_, _, pkt))) = self.queue.pop() else {
-                break;
-            };
-            on_packet(&pkt);
-            n += 1;
-        }
+        let n = drain_due(&mut self.queue, self.now.get(), on_packet);
         self.stats.delivered += n as u64;
         n
+    }
+
+    fn deliver_frames(&mut self, on_frame: &mut dyn FnMut(&[u8])) -> usize {
+        let n = drain_due(&mut self.frames, self.now.get(), on_frame);
+        self.stats.delivered += n as u64;
+        n
+    }
+
+    /// A link-layer request: a neighbour answers with its MAC after the
+    /// path's delay, unless lost on the way.
+    fn send_frame(&mut self, frame: &[u8]) {
+        let now = self.now.get() + self.cfg.send_cost;
+        self.now.set(now);
+        self.stats.sent += 1;
+        let dst = match frame {
+            [0xB5, rest @ ..] if rest.len() == 17 => get_addr(rest),
+            _ => None,
+        };
+        let Some(dst) = dst else {
+            self.stats.malformed += 1;
+            return;
+        };
+        *self.stats.frames_per_addr.entry(dst).or_insert(0) += 1;
+        if self.random() < self.cfg.loss_out {
+            self.stats.lost += 1;
+            return;
+        }
+        let Some(&mac) = self.cfg.neighbours.get(&dst) else {
+            return;
+        };
+        if self.random() < self.cfg.loss_back {
+            self.stats.lost += 1;
+            return;
+        }
+        let back = now + self.cfg.delay * 2 + self.jitter();
+        let mut r = Vec::with_capacity(FRAME_REPLY_LEN);
+        r.push(0xB6);
+        r.extend_from_slice(&frame[1..FRAME_LEN]);
+        r.extend_from_slice(&mac);
+        self.seq += 1;
+        self.frames.push(Reverse((back, self.seq, r)));
+    }
+
+    /// Jumps the clock to the next delivery of either layer, at most
+    /// `timeout` ahead.
+    fn advance(&mut self, timeout: Duration) {
+        let until = self.now.get() + timeout;
+        let next = [self.queue.peek(), self.frames.peek(), self.conns.peek()]
+            .into_iter()
+            .flatten()
+            .map(|Reverse((t, ..))| *t)
+            .min();
+        match next {
+            Some(t) if t <= until => self.now.set(t.max(self.now.get())),
+            _ => self.now.set(until),
+        }
+    }
+}
+
+/// Hands out the items of `queue` due by `now`.
+fn drain_due(
+    queue: &mut BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
+    now: Instant,
+    on_item: &mut dyn FnMut(&[u8]),
+) -> usize {
+    let mut n = 0;
+    while let Some(Reverse((t, ..))) = queue.peek() {
+        if *t > now {
+            break;
+        }
+        let Some(Reverse((_, _, item))) = queue.pop() else {
+            break;
+        };
+        on_item(&item);
+        n += 1;
+    }
+    n
+}
+
+const FRAME_LEN: usize = 18;
+const FRAME_REPLY_LEN: usize = 24;
+
+impl FrameLink for SimNet {
+    fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
+        for f in frames {
+            self.send_frame(f);
+        }
+        Ok(frames.len())
+    }
+
+    fn recv_frames(
+        &mut self,
+        timeout: Duration,
+        on_frame: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<usize> {
+        let n = self.deliver_frames(on_frame);
+        if n > 0 {
+            return Ok(n);
+        }
+        self.advance(timeout);
+        Ok(self.deliver_frames(on_frame))
     }
 }
 
@@ -423,6 +531,7 @@ impl ProbeModule for SimModule {
             reason,
             ttl: p[26],
             traits: None,
+            mac: None,
         })
     }
 
@@ -461,6 +570,9 @@ impl ProbeModule for SimUdpModule {
     }
 }
 
+mod layers;
+pub use layers::{SimArpModule, SimConnectModule};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,10 +602,12 @@ mod tests {
             attempt: 2,
         };
         let n = SimModule.build(&ctx(1), &spec, &mut buf);
-        net.send(&[&buf[..n]]).unwrap();
+        PacketIo::send(&mut net, &[&buf[..n]]).unwrap();
         let mut got = Vec::new();
-        net.recv(Duration::from_secs(1), &mut |p| got.push(p.to_vec()))
-            .unwrap();
+        PacketIo::recv(&mut net, Duration::from_secs(1), &mut |p| {
+            got.push(p.to_vec())
+        })
+        .unwrap();
         assert_eq!(got.len(), 1);
         assert!(net.elapsed() >= Duration::from_micros(100));
         let r = SimModule.classify(&ctx(1), &got[0]).unwrap();

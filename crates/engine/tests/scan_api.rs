@@ -32,6 +32,7 @@ fn rst(spec: &ProbeSpec) -> Reply {
         reason: Reason::Reset,
         ttl: 64,
         traits: None,
+        mac: None,
     }
 }
 
@@ -298,6 +299,7 @@ fn replies_for_attempts_never_sent_are_ignored() {
         reason: Reason::Syn,
         ttl: 64,
         traits: None,
+        mac: None,
     };
     // Only attempt 0 went out: a reply claiming attempt 3 is someone else's.
     scan.on_reply(now, 0, reply(3));
@@ -365,6 +367,7 @@ fn a_hosts_replies_leave_their_stack_traits_in_its_result() {
         reason,
         ttl: 64,
         traits: Some(traits),
+        mac: None,
     };
     scan.on_reply(
         now,

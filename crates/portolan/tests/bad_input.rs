@@ -101,8 +101,11 @@ fn a_port_list_with_nothing_to_scan_is_an_error() {
 }
 
 #[test]
-fn connect_and_udp_together_are_refused() {
-    assert_one_line_error(&["-sT", "-sU", "-p80", "127.0.0.1"], "-sT");
+fn connect_and_another_tcp_technique_are_refused() {
+    // -sT -sU is one scan now (crates/portolan/tests/udp_scan.rs); two TCP
+    // scan types stay refused, as nmap refuses them.
+    assert_one_line_error(&["-sT", "-sA", "-p80", "127.0.0.1"], "-sT");
+    assert_one_line_error(&["-sS", "-sT", "-p80", "127.0.0.1"], "-sT");
 }
 
 #[test]

@@ -93,6 +93,56 @@ fn tcp_and_udp_in_one_scan() {
     }
 }
 
+/// `-sT -sU`: connect attempts for TCP and raw UDP probes in one engine
+/// run, with -Pn and with raw pings pipelined into the scan; and `-sT`
+/// pipelined after raw pings.
+#[test]
+fn connect_and_udp_in_one_scan() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    let target = IpAddr::V4(tb.target_addr(0));
+    let want = [
+        "80/open/tcp//",
+        "81/closed/tcp//",
+        "53/open/udp//",
+        "54/closed/udp//",
+    ];
+    let text = grepable(&tb, &["-sT", "-sU", "-p", "T:80,81,U:53,54"], target);
+    for w in want {
+        assert!(text.contains(w), "-Pn: no {w} in {text}");
+    }
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-T4", "--reason", "-oG", "-", "-sT", "-sU"]);
+    cmd.args(["-p", "T:80,81,U:53,54", &target.to_string()]);
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Status: Up"), "{text}");
+    for w in want {
+        assert!(text.contains(w), "pinged: no {w} in {text}");
+    }
+    // -sT alone after raw pings: the same loop, connect layer only.
+    let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    cmd.args(["-n", "-T4", "--reason", "-oG", "-", "-sT", "-p", "80,81"]);
+    cmd.arg(target.to_string());
+    let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for w in &want[..2] {
+        assert!(text.contains(w), "-sT pinged: no {w} in {text}");
+    }
+}
+
 /// A Linux target as it comes: 3 UDP responders, 3 dropped ports, every
 /// other port closed, and the default ICMP rate limit (about one port
 /// unreachable per second after a burst).

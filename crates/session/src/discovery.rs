@@ -8,8 +8,9 @@
 //! runs over up hosts only, pipelined with discovery through
 //! [`portolan_engine::Pipeline`], so a down host costs no port probes.
 //! ARP and ND (`-PR`, and the default on a directly connected Ethernet
-//! segment) are link-layer sweeps, not probe modules, and run on a frame
-//! socket before the port scan (see the `neighbours` module).
+//! segment) are probe modules of the link layer, in the same scan (see the
+//! `neighbours` module); their replies carry the MAC, whose vendor is
+//! looked up here.
 
 use portolan_engine::{HostTarget, TechniquePlan};
 use portolan_model::{HostResult, HostStatus, PortState, Reason};
@@ -31,6 +32,11 @@ pub fn classify(mut host: HostResult, refusal_counts: bool) -> HostResult {
     match answered {
         Some(p) => {
             host.status = HostStatus::Up;
+            if let Some(mac) = &mut host.mac {
+                if mac.vendor.is_none() {
+                    mac.vendor = portolan_oui::vendor(mac.octets).map(str::to_string);
+                }
+            }
             if host.reason == Reason::UserSet || host.reason == Reason::NoResponse {
                 host.reason = p.reason;
                 host.reason_ttl = p.reason_ttl;

@@ -7,14 +7,21 @@
 //! environment, which the sans-IO engine does not make.
 
 use crate::config::ScanConfig;
+use crate::neighbours::FrameLinks;
 use crate::plan::Plan;
 use crate::SessionError;
-use portolan_connect::ConnectOptions;
-use portolan_engine::{Engine, Observer, ProbeContext, ProbeModule, SystemClock, ValidationKey};
+use portolan_connect::{socket_budget, ConnectOptions, Connector};
+use portolan_engine::{
+    Engine, FrameLink, Layer, Links, Observer, PacketIo, ProbeContext, ProbeModule, SystemClock,
+    ValidationKey,
+};
 use portolan_netio::{route_to, RawConfig, RawIo};
 use portolan_targets::TargetList;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
+
+/// Connect attempts in flight at most when they share the raw driver.
+const CONNECT_SOCKETS: usize = 16_384;
 
 /// Runs `scan` over TCP connect sockets on a tokio runtime of its own.
 pub(crate) fn run_connect(
@@ -35,7 +42,8 @@ pub(crate) fn run_connect(
 }
 
 /// Runs `scan` over raw sockets: route and source addresses from the
-/// first target of each family, then the engine's raw driver.
+/// first target of each family, then the engine's raw driver; with
+/// `link`, link-layer modules' frames go through it in the same loop.
 pub(crate) fn run_raw(
     scan: &mut dyn Engine,
     modules: &[Box<dyn ProbeModule>],
@@ -43,6 +51,7 @@ pub(crate) fn run_raw(
     opts: &ScanConfig,
     stop: &AtomicBool,
     sink: &mut dyn Observer,
+    link: Option<&mut FrameLinks>,
 ) -> Result<(), SessionError> {
     let (first_v4, first_v6) = first_of_each_family(&plan.targets);
     let Some(first) = first_v4.or(first_v6) else {
@@ -58,7 +67,14 @@ pub(crate) fn run_raw(
             cfg.add_source(r.src);
         }
     }
-    let mut io = RawIo::open(&cfg)?;
+    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
+    // No raw IP socket (nor its packet ring) when nothing goes by IP, as
+    // for -PR -sn.
+    let mut io = if refs.iter().any(|m| m.layer() == Layer::Ip) {
+        Some(RawIo::open(&cfg)?)
+    } else {
+        None
+    };
     let ctx = ProbeContext {
         src_v4: cfg.src_v4,
         src_v6: cfg.src_v6,
@@ -66,8 +82,26 @@ pub(crate) fn run_raw(
         key: ValidationKey::new(rand::random()),
         ttl: opts.net.ttl.unwrap_or(64),
     };
-    let refs: Vec<&dyn ProbeModule> = modules.iter().map(|m| m.as_ref()).collect();
-    portolan_engine::run_raw(scan, &refs, &ctx, &mut io, &SystemClock, stop, sink)?;
+    let mut connector = if refs.iter().any(|m| m.layer() == Layer::Connect) {
+        Some(Connector::new(
+            opts.net.source_addr,
+            socket_budget(CONNECT_SOCKETS),
+            plan.timing.max_rtt_timeout,
+        )?)
+    } else {
+        None
+    };
+    if let (Some(io), None, None) = (io.as_mut(), &link, &connector) {
+        portolan_engine::run_raw(scan, &refs, &ctx, io, &SystemClock, stop, sink)?;
+        return Ok(());
+    }
+    let link = link.map(|l| l as &mut dyn FrameLink);
+    let ip = io.as_mut().map(|i| i as &mut dyn PacketIo);
+    let mut links = Links::new(ip, link, &SystemClock);
+    if let Some(c) = connector.as_mut() {
+        links = links.with_connect(c);
+    }
+    portolan_engine::run(scan, &refs, &ctx, &mut links, &SystemClock, stop, sink)?;
     Ok(())
 }
 

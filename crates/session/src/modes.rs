@@ -4,23 +4,27 @@
 //! Why one place: `-sL` sends nothing, `-sn -Pn` only reports, `-Pn`
 //! port-scans every target, and discovery either runs pipelined with the
 //! port scan through one driver (a host found up is port-scanned while the
-//! others are still pinged) or, when it needs another driver or a
-//! link-layer sweep, before it. The choice is made here once; the engine
+//! others are still pinged; ARP / ND pings included, as link-layer probe
+//! modules in the same loop) or, when it needs another driver (raw pings
+//! before `-sT`), before it. The choice is made here once; the engine
 //! set-up the modes share (techniques, timing, order, shard) is here too.
 
 use crate::config::ScanConfig;
 use crate::discovery;
 use crate::drivers::{run_connect, run_raw};
 use crate::list::list_scan;
-use crate::neighbours::{ip_ping_targets, neighbor_sweep, sweep_neighbours};
+use crate::neighbours::{link_ping, FrameLinks, OffSegment};
 use crate::plan::{Discovery, Driver, Plan};
 use crate::sink::{Answer, Discoverer, Sink};
 use crate::SessionError;
+use portolan_connect::ConnectModule;
 use portolan_engine::{
     Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
     TechniquePlan, Timing, ValidationKey,
 };
-use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, PortState, Reason};
+use portolan_model::{
+    HostResult, HostStatus, Hostname, HostnameKind, PortState, Protocol, Reason, ScanType,
+};
 use portolan_targets::TargetList;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -64,15 +68,11 @@ pub(crate) fn run(
             let hosts = Box::new(Hosts(plan.targets.clone()));
             port_scan(hosts, plan, opts, stop, sink)
         }
-        Discovery::Raw(_) if plan.driver == Driver::Raw => {
-            pipelined(plan, opts, stop, sink, hosts_down)
-        }
+        Discovery::Raw(_) | Discovery::Neighbor => pipelined(plan, opts, stop, sink, hosts_down),
         Discovery::Connect(_) if plan.driver == Driver::Connect => {
             pipelined(plan, opts, stop, sink, hosts_down)
         }
-        Discovery::Raw(_) | Discovery::Connect(_) | Discovery::Neighbor => {
-            discover_then_scan(plan, opts, stop, sink, hosts_down)
-        }
+        Discovery::Connect(_) => discover_then_scan(plan, opts, stop, sink, hosts_down),
     }
 }
 
@@ -110,11 +110,15 @@ fn port_techniques(plan: &Plan) -> Vec<TechniquePlan> {
         .collect()
 }
 
-/// The port scan's probe modules (raw driver).
+/// The port scan's probe modules (raw driver): `-sT` is the connect
+/// layer's module.
 fn port_modules(plan: &Plan) -> Vec<Box<dyn ProbeModule>> {
     plan.techniques
         .iter()
-        .filter_map(|t| t.module(plan.scanflags))
+        .filter_map(|t| match t.scan_type {
+            ScanType::Connect => Some(Box::new(ConnectModule) as Box<dyn ProbeModule>),
+            _ => t.module(plan.scanflags),
+        })
         .collect()
 }
 
@@ -140,14 +144,38 @@ fn discovery_techniques(plan: &Plan) -> (Vec<TechniquePlan>, Vec<Box<dyn ProbeMo
             pings.iter().map(|p| p.module()).collect(),
         ),
         Discovery::Connect(ports) => (
-            vec![discovery::technique(
-                portolan_model::Protocol::Tcp,
-                ports.clone(),
-            )],
+            vec![discovery::technique(Protocol::Tcp, ports.clone())],
             Vec::new(),
         ),
         _ => (Vec::new(), Vec::new()),
     }
+}
+
+/// Discovery's techniques, their modules, and the link layer's sockets.
+type DiscoverySet = (
+    Vec<TechniquePlan>,
+    Vec<Box<dyn ProbeModule>>,
+    Option<FrameLinks>,
+);
+
+/// Discovery's engine techniques and probe modules with, when the plan
+/// asks neighbours by ARP / ND, the link-layer ping first (the IP pings
+/// then skip the neighbours) and its frame sockets.
+fn discovery_set(plan: &Plan, opts: &ScanConfig) -> Result<DiscoverySet, SessionError> {
+    let (techniques, modules) = discovery_techniques(plan);
+    let Some((ping, links)) = link_ping(plan, opts)? else {
+        return Ok((techniques, modules, None));
+    };
+    let mut all_techniques = vec![discovery::technique(Protocol::Tcp, vec![0])];
+    all_techniques.extend(techniques);
+    let mut all_modules: Vec<Box<dyn ProbeModule>> = Vec::with_capacity(modules.len() + 1);
+    let ip: Vec<Box<dyn ProbeModule>> = modules
+        .into_iter()
+        .map(|m| Box::new(OffSegment::new(m, &ping)) as Box<dyn ProbeModule>)
+        .collect();
+    all_modules.push(Box::new(ping));
+    all_modules.extend(ip);
+    Ok((all_techniques, all_modules, Some(links)))
 }
 
 /// Discovery and the port scan through one driver: hosts found up are
@@ -161,28 +189,24 @@ fn pipelined(
     sink: &mut Sink<'_>,
     hosts_down: &mut u64,
 ) -> Result<(), SessionError> {
-    let (techniques, mut modules) = discovery_techniques(plan);
+    let (techniques, mut modules, mut links) = discovery_set(plan, opts)?;
     let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
     let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
     let port_plan = plan
         .port_scan
         .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
-    // Neighbours first, by ARP / ND; the IP pings skip them. Those found
-    // up wait for the pipeline's port scan.
+    // The pipeline hands hosts out decided and port-scanned.
     let mut found = Discoverer {
         sink,
         refusal_counts,
-        keep_up: true,
-        undecided: true,
+        keep_up: false,
+        undecided: false,
         up: Vec::new(),
         down: 0,
     };
-    if let Some(nets) = &plan.neighbors {
-        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
-    }
     let mut pipe = Pipeline::new(
         scan_plan(techniques, discovery_timing(plan, opts), opts),
-        ip_ping_targets(plan),
+        Box::new(Hosts(plan.targets.clone())),
         classify,
         port_plan,
         Instant::now(),
@@ -190,15 +214,12 @@ fn pipelined(
     if let Some(b) = &found.sink.budget {
         pipe.set_rate_limiter(b.clone());
     }
-    for h in found.up.drain(..) {
-        pipe.add_up(h);
-    }
-    // The pipeline hands hosts out decided and port-scanned.
-    found.keep_up = false;
-    found.undecided = false;
-    let result = match plan.driver {
-        Driver::Connect => run_connect(&mut pipe, opts, stop, &mut found),
-        Driver::Raw => {
+    // Raw pings pipeline into -sT too: connect attempts are a layer of the
+    // raw driver.
+    let raw = plan.driver == Driver::Raw || !matches!(plan.discovery, Discovery::Connect(_));
+    let result = match raw {
+        false => run_connect(&mut pipe, opts, stop, &mut found),
+        true => {
             // The port scan's probes carry a key of their own: a SYN ping
             // to 443 and a SYN scan of 443 must not take each other's
             // replies.
@@ -206,7 +227,15 @@ fn pipelined(
             for m in port_modules(plan) {
                 modules.push(Box::new(Rekeyed::new(m, key)));
             }
-            run_raw(&mut pipe, &modules, plan, opts, stop, &mut found)
+            run_raw(
+                &mut pipe,
+                &modules,
+                plan,
+                opts,
+                stop,
+                &mut found,
+                links.as_mut(),
+            )
         }
     };
     *hosts_down = found.down;
@@ -227,15 +256,16 @@ fn port_scan(
     }
     match plan.driver {
         Driver::Connect => run_connect(&mut scan, opts, stop, sink),
-        Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink),
+        Driver::Raw => run_raw(&mut scan, &port_modules(plan), plan, opts, stop, sink, None),
     }
 }
 
 /// Discovery over every target, then (unless `-sn`) the port scan over
-/// the hosts found up, one after the other: for `-PR` (a link-layer sweep,
-/// not a probe module) and for raw pings before a connect scan (two
-/// drivers). Down hosts are written (the outputs show them only
-/// with `-v`) and counted in `hosts_down`.
+/// the hosts found up, one after the other: only for connect pings before
+/// a raw port scan (the connect driver and the raw one are two loops; raw
+/// pings, ARP / ND and connect attempts all share the raw driver's and are
+/// pipelined). Down hosts are written (the outputs show them only with
+/// `-v`) and counted in `hosts_down`.
 fn discover_then_scan(
     plan: &Plan,
     opts: &ScanConfig,
@@ -243,32 +273,35 @@ fn discover_then_scan(
     sink: &mut Sink<'_>,
     hosts_down: &mut u64,
 ) -> Result<(), SessionError> {
-    let hosts = ip_ping_targets(plan);
-    let timing_plan = discovery_timing(plan, opts);
+    let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
     let mut found = Discoverer {
         sink,
-        refusal_counts: matches!(plan.discovery, Discovery::Connect(_)),
+        refusal_counts,
         keep_up: plan.port_scan,
-        undecided: true,
+        undecided: false,
         up: Vec::new(),
         down: 0,
     };
-    if let Some(nets) = &plan.neighbors {
-        sweep_neighbours(plan, opts, nets, stop, &mut |h| found.decided(h))?;
-    }
-    let (techniques, modules) = discovery_techniques(plan);
-    let mut dplan = scan_plan(techniques, timing_plan, opts);
-    dplan.decide_on_answer = true;
+    let (techniques, modules, mut links) = discovery_set(plan, opts)?;
+    let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
+    let mut pipe = Pipeline::new(
+        scan_plan(techniques, discovery_timing(plan, opts), opts),
+        Box::new(Hosts(plan.targets.clone())),
+        classify,
+        None,
+        Instant::now(),
+    );
     let result = match &plan.discovery {
-        Discovery::Raw(_) => {
-            let mut scan = Scan::new(dplan, hosts, Instant::now());
-            run_raw(&mut scan, &modules, plan, opts, stop, &mut found)
-        }
-        Discovery::Connect(_) => {
-            let mut scan = Scan::new(dplan, hosts, Instant::now());
-            run_connect(&mut scan, opts, stop, &mut found)
-        }
-        Discovery::Neighbor => neighbor_sweep(plan, opts, stop, &mut found),
+        Discovery::Raw(_) | Discovery::Neighbor => run_raw(
+            &mut pipe,
+            &modules,
+            plan,
+            opts,
+            stop,
+            &mut found,
+            links.as_mut(),
+        ),
+        Discovery::Connect(_) => run_connect(&mut pipe, opts, stop, &mut found),
         Discovery::Skip | Discovery::List => Ok(()),
     };
     *hosts_down = found.down;

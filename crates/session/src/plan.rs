@@ -41,10 +41,9 @@ pub enum PlanError {
     /// A timing template out of range.
     #[error(transparent)]
     Template(#[from] BadTemplate),
-    /// A connect scan together with a raw technique.
-    #[error(
-        "-sT cannot be combined with raw-packet techniques (use -sS -sU for TCP and UDP together)"
-    )]
+    /// A connect scan together with another TCP technique (nmap refuses
+    /// more than one TCP scan type).
+    #[error("-sT cannot be combined with another TCP scan technique")]
     Mixed,
     /// The port options leave nothing to scan.
     #[error("no ports to scan: {0}")]
@@ -381,9 +380,15 @@ fn choose_techniques(
         return Ok((Driver::Connect, chosen));
     }
     if chosen.contains(&ScanType::Connect) {
-        // One scan runs one driver; -sT's sockets and -sU's raw packets
-        // would need two at once.
-        return Err(PlanError::Mixed);
+        // Connect attempts are a layer of the raw driver, so -sT runs with
+        // raw UDP or SCTP techniques in one scan; with another TCP one it
+        // is refused, as nmap refuses two TCP scan types.
+        if chosen
+            .iter()
+            .any(|t| t.is_raw() && t.protocol() == Protocol::Tcp)
+        {
+            return Err(PlanError::Mixed);
+        }
     }
     if privileged {
         return Ok((Driver::Raw, chosen));

@@ -15,8 +15,8 @@
 //! | `-PA` | [`TcpPing::ack`] | TCP ACK | RST (`reset`) |
 //! | `-PU` | [`UdpPing`] | empty UDP datagram | any UDP reply (`udp-response`), an ICMP unreachable *from the target* (`port-unreach`: a closed port proves the host up) |
 //! | `-PY` | [`SctpPing`] | SCTP INIT | INIT ACK (`init-ack`), ABORT (`abort`), ICMP protocol unreachable *from the target* (`proto-unreach`: no SCTP there, but a host) |
-//! | `-PR` | [`neighbor::ArpSweep`] | ARP request | ARP reply (`arp-response`) |
-//! | (IPv6 `-PR`) | [`neighbor::NdSweep`] | Neighbor Solicitation | Neighbor Advertisement (`nd-response`) |
+//! | `-PR` | [`NeighborPing`] of [`neighbor::ArpSweep`] | ARP request | ARP reply (`arp-response`) |
+//! | (IPv6 `-PR`) | [`NeighborPing`] of [`neighbor::NdSweep`] | Neighbor Solicitation | Neighbor Advertisement (`nd-response`) |
 //!
 //! # The host-as-port convention
 //! [`ProbeModule`] speaks of ports, so discovery maps onto it like this:
@@ -66,12 +66,14 @@
 //!   reply must echo.
 
 pub mod icmp;
+pub mod link;
 pub mod neighbor;
 pub mod sctp;
 pub mod tcp;
 pub mod udp;
 
 pub use icmp::{IcmpPing, IcmpPingKind};
+pub use link::NeighborPing;
 pub use neighbor::{ArpSweep, FrameLink, NdSweep, NeighborReply};
 pub use sctp::SctpPing;
 pub use tcp::TcpPing;
@@ -192,6 +194,7 @@ pub(crate) fn host_up(
         reason,
         ttl,
         traits: None,
+        mac: None,
     }
 }
 

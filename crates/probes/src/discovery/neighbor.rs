@@ -7,41 +7,24 @@
 //! uses them instead of the IP pings whenever a target is on an Ethernet
 //! segment of ours.
 //!
-//! [`ArpSweep`] and [`NdSweep`] are sans-IO like the probe modules: they
-//! build request frames for a target and classify received frames into
-//! [`NeighborReply`]s. [`sweep`] drives either over any [`FrameLink`]
-//! (`portolan-netio`'s `FrameIo` on Linux: implement the trait with two
-//! one-line forwarding methods) with retries, and measures each host's
-//! round-trip time.
+//! [`ArpSweep`] and [`NdSweep`] are sans-IO: they build request frames
+//! for a target and classify received frames into [`NeighborReply`]s.
+//! [`super::NeighborPing`] makes either a probe module of the link layer,
+//! which the engine drives over any [`FrameLink`] (`portolan-netio`'s
+//! `FrameIo` on Linux) with its retries, timeouts and RTTs.
 //!
 //! Validation: ARP and ND carry no nonce, so a reply is accepted when it
 //! is a reply (an NA with the solicited flag) addressed to our IP and MAC
-//! from a unicast MAC, and [`sweep`] keeps only replies about addresses it
-//! asked for and has not heard from yet. Anyone on the segment can forge
+//! from a unicast MAC, and the engine keeps only replies about addresses
+//! it asked and has not heard from yet. Anyone on the segment can forge
 //! such a reply; on a shared link that is the nature of ARP.
 
 use portolan_model::Reason;
 use portolan_packet::ethernet::is_unicast;
 use portolan_packet::{ArpFrame, ArpOp, ArpRepr, NdpFrame, NdpMessage, NdpRepr};
-use std::collections::HashMap;
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
 
-/// A link that sends and receives whole Ethernet frames.
-pub trait FrameLink {
-    /// Sends frames in order; returns how many went out (a short count
-    /// means "offer the rest again later").
-    fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize>;
-
-    /// Hands every waiting frame to `on_frame`, waiting at most `timeout`
-    /// for the first. Returns how many were delivered.
-    fn recv_frames(
-        &mut self,
-        timeout: Duration,
-        on_frame: &mut dyn FnMut(&[u8]),
-    ) -> io::Result<usize>;
-}
+pub use portolan_engine::FrameLink;
 
 /// A neighbour that answered: its address, its MAC, and why it is up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,15 +35,6 @@ pub struct NeighborReply {
     pub mac: [u8; 6],
     /// `arp-response` or `nd-response`.
     pub reason: Reason,
-}
-
-/// A neighbour found by [`sweep`], with the time its answer took.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Neighbor {
-    /// The reply.
-    pub reply: NeighborReply,
-    /// From the last request sent to it to its reply.
-    pub rtt: Duration,
 }
 
 /// Builds requests for a neighbour and recognises their replies.
@@ -157,110 +131,6 @@ impl NeighborProbe for NdSweep {
             reason: Reason::NdResponse,
         })
     }
-}
-
-/// Listening after a round lasts this many times the slowest answer so
-/// far...
-const ADAPTIVE_FACTOR: u32 = 8;
-/// ...and at least this long (nmap's default minimum RTT timeout: slow
-/// neighbours, such as a Wi-Fi client waking from power save, answer
-/// within it).
-const ADAPTIVE_FLOOR: Duration = Duration::from_millis(100);
-
-/// Asks every target (`tries` rounds at most, each followed by up to
-/// `wait` of listening, less once answers show how quick the segment is) and returns the neighbours that answered, in the
-/// order of `targets`. Targets of the probe's other family are skipped.
-pub fn sweep(
-    probe: &dyn NeighborProbe,
-    link: &mut dyn FrameLink,
-    targets: &[IpAddr],
-    tries: u8,
-    wait: Duration,
-) -> io::Result<Vec<Neighbor>> {
-    let mut sent_at: HashMap<IpAddr, Option<Instant>> = HashMap::new();
-    for t in targets {
-        sent_at.insert(*t, None);
-    }
-    let mut found: HashMap<IpAddr, Neighbor> = HashMap::new();
-    let mut buf = [0u8; 128];
-    let rounds = tries.max(1);
-    for round in 0..rounds {
-        let pending: Vec<IpAddr> = targets
-            .iter()
-            .copied()
-            .filter(|t| !found.contains_key(t))
-            .collect();
-        if pending.is_empty() {
-            break;
-        }
-        for t in pending {
-            let n = probe.build(t, &mut buf);
-            if n == 0 {
-                continue;
-            }
-            // A full device queue: listen a moment and offer it again.
-            let mut spins = 0;
-            while link.send_frames(&[&buf[..n]])? == 0 {
-                spins += 1;
-                if spins > 1000 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WouldBlock,
-                        "the interface's send queue stays full",
-                    ));
-                }
-                collect(probe, link, Duration::from_millis(1), &sent_at, &mut found)?;
-            }
-            sent_at.insert(t, Some(Instant::now()));
-            collect(probe, link, Duration::ZERO, &sent_at, &mut found)?;
-        }
-        // Once neighbours have answered, the others are given several
-        // times the slowest answer (at least ADAPTIVE_FLOOR), not the whole
-        // `wait`, since the silent ones get another round; the last round
-        // always waits the whole `wait`, so a slow neighbour is not lost.
-        let slowest = found.values().map(|n| n.rtt).max();
-        let patience = match slowest {
-            Some(rtt) if round + 1 < rounds => {
-                (rtt * ADAPTIVE_FACTOR).max(ADAPTIVE_FLOOR).min(wait)
-            }
-            _ => wait,
-        };
-        let end = Instant::now() + patience;
-        while found.len() < sent_at.len() {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            collect(probe, link, left, &sent_at, &mut found)?;
-        }
-    }
-    Ok(targets
-        .iter()
-        .filter_map(|t| found.get(t).copied())
-        .collect())
-}
-
-/// Receives what is waiting (up to `timeout` for the first frame) and
-/// records first replies of targets we asked.
-fn collect(
-    probe: &dyn NeighborProbe,
-    link: &mut dyn FrameLink,
-    timeout: Duration,
-    sent_at: &HashMap<IpAddr, Option<Instant>>,
-    found: &mut HashMap<IpAddr, Neighbor>,
-) -> io::Result<()> {
-    let now = Instant::now();
-    link.recv_frames(timeout, &mut |frame| {
-        let Some(reply) = probe.classify(frame) else {
-            return;
-        };
-        if let Some(Some(sent)) = sent_at.get(&reply.ip) {
-            found.entry(reply.ip).or_insert(Neighbor {
-                reply,
-                rtt: Instant::now().max(now).saturating_duration_since(*sent),
-            });
-        }
-    })?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -365,54 +235,5 @@ mod tests {
         assert_eq!(s.classify(&na(us6(), false, true)), None, "unsolicited");
         assert_eq!(s.classify(&na(them6(), true, true)), None, "not to us");
         assert_eq!(s.classify(&buf[..n]), None, "a solicitation");
-    }
-
-    /// A link where THEM4 answers every ARP request after the first.
-    struct FakeLink {
-        requests: usize,
-        queue: Vec<Vec<u8>>,
-    }
-
-    impl FrameLink for FakeLink {
-        fn send_frames(&mut self, frames: &[&[u8]]) -> io::Result<usize> {
-            for f in frames {
-                let req = ArpFrame::parse(f).unwrap();
-                self.requests += 1;
-                if req.arp.target_ip == THEM4 && self.requests > 1 {
-                    self.queue.push(arp_reply(US4, US));
-                    self.queue.push(arp_reply(US4, US));
-                }
-            }
-            Ok(frames.len())
-        }
-
-        fn recv_frames(
-            &mut self,
-            _timeout: Duration,
-            on_frame: &mut dyn FnMut(&[u8]),
-        ) -> io::Result<usize> {
-            let n = self.queue.len();
-            for f in self.queue.drain(..) {
-                on_frame(&f);
-            }
-            Ok(n)
-        }
-    }
-
-    #[test]
-    fn sweep_retries_and_keeps_first_replies_of_asked_targets() {
-        let mut link = FakeLink {
-            requests: 0,
-            // A reply about an address nobody asked for: ignored.
-            queue: vec![arp_reply_from(Ipv4Addr::new(198, 18, 0, 9), US4, US)],
-        };
-        let silent = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 3));
-        let targets = [IpAddr::V4(THEM4), silent, IpAddr::V6(them6())];
-        let s = ArpSweep::new(US, US4);
-        let found = sweep(&s, &mut link, &targets, 3, Duration::from_millis(5)).unwrap();
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].reply.ip, IpAddr::V4(THEM4));
-        // THEM4 in rounds 1 and 2, the silent one in all three rounds.
-        assert_eq!(link.requests, 5);
     }
 }

@@ -54,6 +54,7 @@ impl ProbeModule for TcpPing {
         match r.reason {
             Reason::SynAck | Reason::Syn | Reason::Reset => Some(Reply {
                 traits: r.traits,
+                mac: None,
                 ..host_up(r.dst, r.dport, r.attempt, r.reason, r.ttl)
             }),
             _ => None,

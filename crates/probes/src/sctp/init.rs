@@ -85,6 +85,7 @@ impl ProbeModule for SctpInitScan {
             reason,
             ttl: a.ttl,
             traits: None,
+            mac: None,
         })
     }
 

@@ -299,6 +299,7 @@ impl TcpFlagScan {
             reason,
             ttl,
             traits,
+            mac: None,
         })
     }
 }

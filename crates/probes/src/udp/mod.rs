@@ -150,6 +150,7 @@ impl UdpScan {
             reason,
             ttl,
             traits: None,
+            mac: None,
         })
     }
 }
