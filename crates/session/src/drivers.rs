@@ -79,7 +79,7 @@ pub(crate) fn run_raw(
         src_v4: cfg.src_v4,
         src_v6: cfg.src_v6,
         source_port: opts.net.source_port,
-        key: ValidationKey::new(rand::random()),
+        key: validation_key(opts, KEY_SALT_SCAN),
         ttl: opts.net.ttl.unwrap_or(64),
     };
     let mut connector = if refs.iter().any(|m| m.layer() == Layer::Connect) {
@@ -121,4 +121,57 @@ pub(crate) fn first_of_each_family(targets: &TargetList) -> (Option<IpAddr>, Opt
         }
     }
     (v4, v6)
+}
+
+/// Salts that give each validation key of a run its own value from one
+/// `--seed`: the scan's context, and the port scan's modules in a
+/// pipeline (which must not take the pings' replies).
+pub(crate) const KEY_SALT_SCAN: u64 = 0x7363_616e;
+/// See [`KEY_SALT_SCAN`].
+pub(crate) const KEY_SALT_PORTS: u64 = 0x706f_7274;
+
+/// A reply-validation key: random, or, with `--seed`, derived from the
+/// seed, so that the whole run (order, shards and the numbers in every
+/// probe) is reproducible from that one number, as the simulator's runs
+/// are. A seed the user shares with others (shards) makes the keys
+/// predictable to them, which is the point of sharing it.
+pub(crate) fn validation_key(opts: &ScanConfig, salt: u64) -> ValidationKey {
+    match opts.seed {
+        Some(seed) => ValidationKey::from_seed(splitmix64(seed ^ salt)),
+        None => ValidationKey::new(rand::random()),
+    }
+}
+
+/// SplitMix64's finaliser: spreads nearby seeds far apart.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_gives_the_same_distinct_keys_in_every_run() {
+        let seeded = ScanConfig {
+            seed: Some(7),
+            ..ScanConfig::default()
+        };
+        let a = validation_key(&seeded, KEY_SALT_SCAN);
+        assert_eq!(a, validation_key(&seeded, KEY_SALT_SCAN));
+        assert_ne!(a, validation_key(&seeded, KEY_SALT_PORTS));
+        let other = ScanConfig {
+            seed: Some(8),
+            ..ScanConfig::default()
+        };
+        assert_ne!(a, validation_key(&other, KEY_SALT_SCAN));
+        let unseeded = ScanConfig::default();
+        assert_ne!(
+            validation_key(&unseeded, KEY_SALT_SCAN),
+            validation_key(&unseeded, KEY_SALT_SCAN)
+        );
+    }
 }

@@ -11,7 +11,7 @@
 
 use crate::config::ScanConfig;
 use crate::discovery;
-use crate::drivers::{run_connect, run_raw};
+use crate::drivers::{run_connect, run_raw, validation_key, KEY_SALT_PORTS};
 use crate::list::list_scan;
 use crate::neighbours::{link_ping, FrameLinks, OffSegment};
 use crate::plan::{Discovery, Driver, Plan};
@@ -20,7 +20,7 @@ use crate::SessionError;
 use portolan_connect::ConnectModule;
 use portolan_engine::{
     Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
-    TechniquePlan, Timing, ValidationKey,
+    TechniquePlan, Timing,
 };
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, PortState, Protocol, Reason, ScanType,
@@ -223,7 +223,7 @@ fn pipelined(
             // The port scan's probes carry a key of their own: a SYN ping
             // to 443 and a SYN scan of 443 must not take each other's
             // replies.
-            let key = ValidationKey::new(rand::random());
+            let key = validation_key(opts, KEY_SALT_PORTS);
             for m in port_modules(plan) {
                 modules.push(Box::new(Rekeyed::new(m, key)));
             }
