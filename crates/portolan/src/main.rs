@@ -74,7 +74,7 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         .map_err(|e| ScanError::Session(SessionError::Io(e)))?;
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
-        .with_stop(stop);
+        .with_stop(stop.clone());
     let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
@@ -87,8 +87,17 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let mut observer = outputs::Terminal::new(outputs, reporter);
     let stats = session.run(&mut observer).map_err(ScanError::Session)?;
     Ok(if stats.interrupted {
-        ExitCode::from(130)
+        ExitCode::from(interrupted_code(stop.signal()))
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The exit status of an interrupted run: 128 + the signal's number, as a
+/// shell reports a command a signal ended (130 for Ctrl-C, 143 for
+/// SIGTERM); 130 when no signal is known.
+fn interrupted_code(signal: Option<i32>) -> u8 {
+    signal
+        .and_then(|s| u8::try_from(128 + s).ok())
+        .unwrap_or(130)
 }
