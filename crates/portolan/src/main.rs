@@ -10,6 +10,7 @@
 
 mod outputs;
 mod progress;
+mod say;
 
 use portolan_cli::{self as cli, Command, Options};
 use portolan_session::{Session, SessionError, StopHandle};
@@ -19,26 +20,26 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
-            print!("{}", cli::help_text());
+            say::out(&cli::help_text());
             ExitCode::SUCCESS
         }
         Ok(Command::SubcommandHelp(sub)) => {
-            print!("{}", cli::subcommand_help(sub));
+            say::out(&cli::subcommand_help(sub));
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
-            print!("{}", cli::version_text());
+            say::out(&cli::version_text());
             ExitCode::SUCCESS
         }
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
-                eprintln!("portolan: {e}");
+                say::err(format_args!("portolan: {e}"));
                 ExitCode::from(1)
             }
         },
         Err(e) => {
-            eprintln!("portolan: {e}");
+            say::err(format_args!("portolan: {e}"));
             ExitCode::from(1)
         }
     }
@@ -78,15 +79,19 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
-        eprintln!("portolan: {w}");
+        say::err(format_args!("portolan: {w}"));
     }
     if plan.targets.is_empty() {
-        eprintln!("WARNING: No targets were specified, so 0 hosts scanned.");
+        say::err(format_args!(
+            "WARNING: No targets were specified, so 0 hosts scanned."
+        ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer = outputs::Terminal::new(outputs, reporter);
+    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
     let stats = session.run(&mut observer).map_err(ScanError::Session)?;
-    Ok(if stats.interrupted {
+    // Standard output's reader went away (`| head`): the run stopped
+    // there, which is no failure.
+    Ok(if stats.interrupted && !observer.pipe_closed() {
         ExitCode::from(interrupted_code(stop.signal()))
     } else {
         ExitCode::SUCCESS

@@ -8,7 +8,7 @@ use crate::progress::Reporter;
 use portolan_cli::OutputOptions as Flags;
 use portolan_model::{HostResult, RunStats, ScanInfo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
-use portolan_session::{Progress, ScanObserver};
+use portolan_session::{Progress, ScanObserver, StopHandle};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -77,23 +77,52 @@ fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
 pub struct Terminal {
     outputs: Outputs,
     reporter: Reporter,
+    stop: StopHandle,
+    pipe_closed: bool,
 }
 
 impl Terminal {
-    /// Feeds `outputs`, showing progress with `reporter`.
-    pub fn new(outputs: Outputs, reporter: Reporter) -> Self {
-        Terminal { outputs, reporter }
+    /// Feeds `outputs`, showing progress with `reporter`; `stop` ends the
+    /// scan when standard output's reader goes away (`| head`): nobody is
+    /// left to read the rest.
+    pub fn new(outputs: Outputs, reporter: Reporter, stop: StopHandle) -> Self {
+        Terminal {
+            outputs,
+            reporter,
+            stop,
+            pipe_closed: false,
+        }
+    }
+
+    /// Whether standard output's reader went away, which stopped the scan.
+    pub fn pipe_closed(&self) -> bool {
+        self.pipe_closed
+    }
+
+    /// Passes `r` on; a broken pipe stops the scan instead, quietly (the
+    /// files still get every host finished until then).
+    fn check(&mut self, r: io::Result<()>) -> io::Result<()> {
+        match r {
+            Err(e) if crate::say::is_broken_pipe(&e) => {
+                self.pipe_closed = true;
+                self.stop.stop();
+                Ok(())
+            }
+            r => r,
+        }
     }
 }
 
 impl ScanObserver for Terminal {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
-        self.outputs.begin(info)
+        let r = self.outputs.begin(info);
+        self.check(r)
     }
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.host(host)
+        let r = self.outputs.host(host);
+        self.check(r)
     }
 
     fn progress(&mut self, progress: &Progress) {
@@ -106,16 +135,18 @@ impl ScanObserver for Terminal {
 
     fn warning(&mut self, message: &str) {
         self.reporter.clear();
-        eprintln!("portolan: {message}");
+        crate::say::err(format_args!("portolan: {message}"));
     }
 
     fn note(&mut self, note: &str) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.warning(note)
+        let r = self.outputs.warning(note);
+        self.check(r)
     }
 
     fn end(&mut self, stats: &RunStats) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.end(stats)
+        let r = self.outputs.end(stats);
+        self.check(r)
     }
 }

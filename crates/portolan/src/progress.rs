@@ -49,7 +49,7 @@ impl Reporter {
             if now.duration_since(self.last_stats) >= every {
                 self.last_stats = now;
                 self.clear();
-                eprintln!("{}", stats_lines(self.title, elapsed, p));
+                crate::say::err(format_args!("{}", stats_lines(self.title, elapsed, p)));
             }
         }
         if self.live

@@ -36,3 +36,52 @@ fn sigterm_exits_143_and_sigint_130() {
     assert_eq!(signal_status(nix::sys::signal::Signal::SIGTERM), Some(143));
     assert_eq!(signal_status(nix::sys::signal::Signal::SIGINT), Some(130));
 }
+
+/// Runs portolan with `args`, its standard output and (when `both`) its
+/// standard error on a pipe whose reader is already gone.
+fn with_closed_pipe(args: &[&str], both: bool) -> std::process::Output {
+    let (reader, writer) = nix::unistd::pipe().unwrap();
+    drop(reader);
+    let mut cmd = portolan();
+    cmd.args(args).stdin(Stdio::null());
+    if both {
+        cmd.stdout(Stdio::from(writer.try_clone().unwrap()));
+        cmd.stderr(Stdio::from(writer));
+        let status = cmd.status().unwrap();
+        std::process::Output {
+            status,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    } else {
+        cmd.stdout(Stdio::from(writer));
+        cmd.stderr(Stdio::piped());
+        cmd.output().unwrap()
+    }
+}
+
+#[test]
+fn closed_stdout_ends_the_run_quietly() {
+    let lo = common::Loopback::new(1, 2);
+    let ports = lo.port_list();
+    let args = ["-sT", "-Pn", "-n", "-p", &ports, "127.0.0.1"];
+    let out = with_closed_pipe(&args, false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn closed_stdout_and_stderr_end_the_run_with_its_usual_code() {
+    let lo = common::Loopback::new(1, 2);
+    let ports = lo.port_list();
+    let scan = with_closed_pipe(&["-sT", "-Pn", "-n", "-p", &ports, "127.0.0.1"], true);
+    assert_eq!(scan.status.code(), Some(0));
+    // Errors and warnings go nowhere, but the exit code stays.
+    let bad = with_closed_pipe(&["-sT", "-p", "80", "-e", "nosuchif0", "127.0.0.1"], true);
+    assert_eq!(bad.status.code(), Some(1));
+    let usage = with_closed_pipe(&["--no-such-flag"], true);
+    assert_eq!(usage.status.code(), Some(1));
+    let help = with_closed_pipe(&["--help"], true);
+    assert_eq!(help.status.code(), Some(0));
+}
