@@ -77,7 +77,10 @@ impl OutputFormat for Normal {
                 "{prefix}Portolan scan interrupted: only hosts finished before the interrupt are reported."
             );
         }
-        if let Some(err) = &stats.error {
+        // The terminal already shows the error on standard error (nmap's
+        // habit); printing it again on standard output would say it twice.
+        // A file has no other record of it.
+        if let (Some(err), Style::File) = (&stats.error, self.style) {
             let _ = writeln!(out, "{prefix}Portolan scan aborted: {}", clean(err));
         }
         let phrase = hosts_phrase(stats.hosts_total(), stats.hosts_up);

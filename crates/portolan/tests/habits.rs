@@ -85,3 +85,64 @@ fn closed_stdout_and_stderr_end_the_run_with_its_usual_code() {
     let help = with_closed_pipe(&["--help"], true);
     assert_eq!(help.status.code(), Some(0));
 }
+
+/// Asserts that `out` failed and shows `error` once, on standard error.
+fn error_once(out: &std::process::Output, error: &str) {
+    let stdout = common::stdout(out);
+    let stderr = common::stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.matches(error).count(), 1, "{stderr}");
+    assert!(!stdout.contains(error), "said twice:\n{stdout}");
+}
+
+#[test]
+fn a_missing_interface_is_reported_once() {
+    let out = common::run(&["-sT", "-p80", "-e", "nosuchif0", "127.0.0.1"]);
+    error_once(&out, "no such network interface");
+    // A file still records it.
+    let dir = std::env::temp_dir().join(format!("portolan-once-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let normal = dir.join("scan.nmap");
+    let xml = dir.join("scan.xml");
+    let n = normal.to_str().unwrap();
+    let x = xml.to_str().unwrap();
+    common::run(&[
+        "-sT",
+        "-p80",
+        "-e",
+        "nosuchif0",
+        "-oN",
+        n,
+        "-oX",
+        x,
+        "127.0.0.1",
+    ]);
+    let text = std::fs::read_to_string(&normal).unwrap();
+    assert!(
+        text.contains("# Portolan scan aborted: no such network interface"),
+        "{text}"
+    );
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains(r#"exit="error""#), "{text}");
+    assert!(
+        text.contains("errormsg=\"no such network interface"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn privileged_without_privileges_is_reported_once() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root to drop to nobody");
+        return;
+    }
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(["--inh-caps=-all", "--bounding-set=-all"])
+        .arg(env!("CARGO_BIN_EXE_portolan"))
+        .args(["--privileged", "-sS", "-p80", "127.0.0.1"])
+        .output()
+        .unwrap();
+    error_once(&out, "CAP_NET_RAW");
+}
