@@ -25,7 +25,7 @@ impl std::fmt::Display for OpenError {
         write!(
             f,
             "cannot write output file \"{}\": {}",
-            self.path.display(),
+            portolan_targets::escape_token(&self.path.to_string_lossy()),
             self.source
         )
     }

@@ -146,3 +146,26 @@ fn privileged_without_privileges_is_reported_once() {
         .unwrap();
     error_once(&out, "CAP_NET_RAW");
 }
+
+#[test]
+fn errors_show_typed_values_escaped_on_one_line() {
+    let out = common::run(&["--max-rate", "1\x1b]0;pwned\x07\n2", "127.0.0.1"]);
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    let out = common::run(&[
+        "-sT",
+        "-p80",
+        "-oX",
+        "/nonexistent-dir/\x1b[2J.xml",
+        "127.0.0.1",
+    ]);
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("cannot write output file"), "{stderr:?}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
