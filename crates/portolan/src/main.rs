@@ -8,6 +8,7 @@
 //! session (a second one exits at once), and the outputs are still closed
 //! properly.
 
+mod chatter;
 mod outputs;
 mod progress;
 mod say;
@@ -76,7 +77,7 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
         .with_stop(stop.clone());
-    let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
+    let (outputs, normal_on_stdout) = outputs::open(&opts.output).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
         say::err(format_args!("portolan: {w}"));
@@ -88,6 +89,10 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
     let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
+    if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
+        let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
+        observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));
+    }
     let stats = session.run(&mut observer).map_err(ScanError::Session)?;
     // Standard output's reader went away (`| head`): the run stopped
     // there, which is no failure.

@@ -4,6 +4,7 @@
 //! normal output unless a format was sent to `-`, are command-line
 //! decisions; the session only hands out events.
 
+use crate::chatter::Chatter;
 use crate::progress::Reporter;
 use portolan_cli::OutputOptions as Flags;
 use portolan_model::{HostResult, RunStats, ScanInfo};
@@ -32,8 +33,9 @@ impl std::fmt::Display for OpenError {
 }
 
 /// Opens every output the flags ask for. A format sent to `-` takes
-/// standard output's place; otherwise normal output goes there.
-pub fn open(o: &Flags) -> Result<Outputs, OpenError> {
+/// standard output's place; otherwise normal output goes there, and the
+/// second value is true.
+pub fn open(o: &Flags) -> Result<(Outputs, bool), OpenError> {
     let oo = OutputOptions {
         verbose: o.verbose,
         reason: o.reason,
@@ -61,7 +63,7 @@ pub fn open(o: &Flags) -> Result<Outputs, OpenError> {
     if !stdout_taken {
         outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
     }
-    Ok(outputs)
+    Ok((outputs, !stdout_taken))
 }
 
 fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
@@ -79,6 +81,7 @@ pub struct Terminal {
     reporter: Reporter,
     stop: StopHandle,
     pipe_closed: bool,
+    chatter: Option<Chatter>,
 }
 
 impl Terminal {
@@ -91,7 +94,14 @@ impl Terminal {
             reporter,
             stop,
             pipe_closed: false,
+            chatter: None,
         }
+    }
+
+    /// Adds `-v`'s progress lines (standard output must hold normal output).
+    pub fn with_chatter(mut self, chatter: Chatter) -> Self {
+        self.chatter = Some(chatter);
+        self
     }
 
     /// Whether standard output's reader went away, which stopped the scan.
@@ -116,21 +126,33 @@ impl Terminal {
 impl ScanObserver for Terminal {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
         let r = self.outputs.begin(info);
+        if let Some(c) = &mut self.chatter {
+            c.begin();
+        }
         self.check(r)
     }
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         self.reporter.clear();
+        if let Some(c) = &mut self.chatter {
+            c.host(host);
+        }
         let r = self.outputs.host(host);
         self.check(r)
     }
 
     fn progress(&mut self, progress: &Progress) {
+        if let Some(c) = &mut self.chatter {
+            c.progress(progress.ports_total);
+        }
         self.reporter.update(progress);
     }
 
     fn probing_done(&mut self) {
         self.reporter.clear();
+        if let Some(c) = &mut self.chatter {
+            c.done();
+        }
     }
 
     fn warning(&mut self, message: &str) {
@@ -146,6 +168,9 @@ impl ScanObserver for Terminal {
 
     fn end(&mut self, stats: &RunStats) -> io::Result<()> {
         self.reporter.clear();
+        if let Some(c) = &mut self.chatter {
+            c.done();
+        }
         let r = self.outputs.end(stats);
         self.check(r)
     }

@@ -169,3 +169,36 @@ fn errors_show_typed_values_escaped_on_one_line() {
     assert!(stderr.contains("cannot write output file"), "{stderr:?}");
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
+
+#[test]
+fn verbose_prints_nmaps_progress_lines() {
+    let lo = common::Loopback::new(1, 2);
+    let ports = lo.port_list();
+    let out = common::run(&["-v", "-sT", "-Pn", "-n", "-p", &ports, "127.0.0.1"]);
+    let text = common::stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in\n{text}"))
+    };
+    let init = at("Initiating Connect Scan at ");
+    let found = at(&format!(
+        "Discovered open port {}/tcp on 127.0.0.1",
+        lo.open[0]
+    ));
+    let done = at("Completed Connect Scan at ");
+    assert!(init < found && found < done, "{text}");
+    assert!(lines[done].ends_with("s elapsed (3 total ports)"), "{text}");
+    // Not without -v, and never in a file.
+    let quiet = common::stdout(&common::run(&[
+        "-sT",
+        "-Pn",
+        "-n",
+        "-p",
+        &ports,
+        "127.0.0.1",
+    ]));
+    assert!(!quiet.contains("Initiating"), "{quiet}");
+}
