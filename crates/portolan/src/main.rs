@@ -77,7 +77,8 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
         .with_stop(stop.clone());
-    let (outputs, normal_on_stdout) = outputs::open(&opts.output).map_err(ScanError::Open)?;
+    let (outputs, normal_on_stdout) =
+        outputs::open(&opts.output, opts.version.enabled).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
         say::err(format_args!("portolan: {w}"));

@@ -35,12 +35,14 @@ impl std::fmt::Display for OpenError {
 /// Opens every output the flags ask for. A format sent to `-` takes
 /// standard output's place; otherwise normal output goes there, and the
 /// second value is true.
-pub fn open(o: &Flags) -> Result<(Outputs, bool), OpenError> {
+/// `version_scan` says `-sV` ran.
+pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError> {
     let oo = OutputOptions {
         verbose: o.verbose,
         reason: o.reason,
         open_only: o.open_only,
         debugging: o.debug,
+        version_scan,
     };
     let mut outputs = Outputs::default();
     let mut stdout_taken = false;
