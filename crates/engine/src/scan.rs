@@ -405,6 +405,11 @@ pub struct Scan {
     launches: u32,
     retransmit: VecDeque<(u64, u32)>,
     deferred: VecDeque<(u64, u32)>,
+    /// Targets whose address an earlier target still being scanned has
+    /// (the same address given twice): replies are matched by address, so
+    /// each waits for the earlier one to finish, then is scanned (and
+    /// reported) on its own, as in nmap.
+    repeats: VecDeque<HostTarget>,
     host_deadlines: VecDeque<(Instant, u32, u32)>,
     done: VecDeque<HostResult>,
     cc: Congestion,
@@ -526,6 +531,7 @@ impl Scan {
             launches: 0,
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),
+            repeats: VecDeque::new(),
             host_deadlines: VecDeque::new(),
             done: VecDeque::new(),
             cc,
@@ -889,12 +895,17 @@ impl Scan {
             };
             if exhausted {
                 self.group = None;
-                if self.next_host >= self.shard_hosts
+                if (self.next_host >= self.shard_hosts && self.repeats.is_empty())
                     || self.active >= (self.group_size as usize).saturating_mul(2)
                 {
                     return None;
                 }
+                let before = (self.next_host, self.repeats.len());
                 self.start_group(now);
+                if self.group.is_none() && (self.next_host, self.repeats.len()) == before {
+                    // Only repeats whose address is still being scanned.
+                    return None;
+                }
                 continue;
             }
             let g = self.group.as_ref().expect("not exhausted");
@@ -919,6 +930,18 @@ impl Scan {
 
     fn start_group(&mut self, now: Instant) {
         let mut slots = Vec::new();
+        for _ in 0..self.repeats.len() {
+            if slots.len() >= self.group_size as usize {
+                break;
+            }
+            let target = self.repeats.pop_front().expect("counted");
+            if self.by_addr.contains_key(&target.addr) {
+                self.repeats.push_back(target);
+            } else {
+                let slot = self.alloc(target);
+                slots.push(slot);
+            }
+        }
         let mut budget = HOST_SCAN_BUDGET;
         while slots.len() < self.group_size as usize
             && self.next_host < self.shard_hosts
@@ -933,7 +956,7 @@ impl Scan {
                 continue;
             };
             if self.by_addr.contains_key(&target.addr) {
-                self.hosts_skipped += 1;
+                self.repeats.push_back(target);
                 continue;
             }
             let slot = self.alloc(target);
@@ -1424,6 +1447,7 @@ impl Scan {
     fn has_work(&self) -> bool {
         !self.retransmit.is_empty()
             || !self.deferred.is_empty()
+            || !self.repeats.is_empty()
             || self.group.as_ref().is_some_and(|g| g.next < g.perm.len())
             || self.next_host < self.shard_hosts
     }

@@ -202,3 +202,49 @@ fn verbose_prints_nmaps_progress_lines() {
     ]));
     assert!(!quiet.contains("Initiating"), "{quiet}");
 }
+
+#[test]
+fn a_target_given_twice_is_scanned_and_reported_twice() {
+    let lo = common::Loopback::new(1, 1);
+    let ports = lo.port_list();
+    for technique in ["-sT", "-sn"] {
+        let mut args = vec!["-n", technique, "-oX", "-"];
+        if technique == "-sT" {
+            args.extend(["-Pn", "-p", &ports]);
+        }
+        args.extend(["localhost", "127.0.0.1", "localhost"]);
+        let out = common::run(&args);
+        let xml = common::stdout(&out);
+        let doc = common::parse_xml(&xml);
+        let hosts: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("host"))
+            .collect();
+        assert_eq!(hosts.len(), 3, "{technique}: {xml}");
+        // Each keeps the name typed for it.
+        let named = hosts
+            .iter()
+            .filter(|h| {
+                h.descendants()
+                    .any(|n| n.has_tag_name("hostname") && n.attribute("name") == Some("localhost"))
+            })
+            .count();
+        assert_eq!(named, 2, "{technique}: {xml}");
+        if technique == "-sT" {
+            let open = format!(r#"portid="{}""#, lo.open[0]);
+            assert_eq!(xml.matches(&open).count(), 3, "{xml}");
+        }
+    }
+    // --unique scans the address once.
+    let out = common::run(&[
+        "-n",
+        "-sT",
+        "-Pn",
+        "-p",
+        &ports,
+        "--unique",
+        "127.0.0.1",
+        "127.0.0.1",
+    ]);
+    assert_eq!(common::stdout(&out).matches("scan report for").count(), 1);
+}
