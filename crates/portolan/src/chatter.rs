@@ -4,9 +4,8 @@
 //!
 //! Why here and not in the outputs: nmap prints them on the terminal only,
 //! never in `-oN`/`-oX` files, so they belong with the terminal. Ports are
-//! announced when their host is finished (the session reports hosts, not
-//! single ports), before the host's report; hosts finished before probing
-//! ends are reported before the `Completed` line.
+//! announced when their host's ports are known (the session reports
+//! hosts, not single ports), before the `Completed` line.
 
 use crate::say;
 use portolan_model::{HostResult, PortState};

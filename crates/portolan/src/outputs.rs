@@ -136,11 +136,15 @@ impl ScanObserver for Terminal {
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         self.reporter.clear();
-        if let Some(c) = &mut self.chatter {
-            c.host(host);
-        }
         let r = self.outputs.host(host);
         self.check(r)
+    }
+
+    fn ports_known(&mut self, host: &HostResult) {
+        if let Some(c) = &mut self.chatter {
+            self.reporter.clear();
+            c.host(host);
+        }
     }
 
     fn progress(&mut self, progress: &Progress) {

@@ -248,3 +248,53 @@ fn a_target_given_twice_is_scanned_and_reported_twice() {
     ]);
     assert_eq!(common::stdout(&out).matches("scan report for").count(), 1);
 }
+
+#[test]
+fn hosts_are_written_in_target_order() {
+    let lo = common::Loopback::new(1, 1);
+    let ports = lo.port_list();
+    let targets = [
+        "127.0.0.5",
+        "127.0.0.3",
+        "127.0.0.9",
+        "127.0.0.1",
+        "127.0.0.2",
+    ];
+    let dir = std::env::temp_dir().join(format!("portolan-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let grepable = dir.join("scan.gnmap");
+    let xml = dir.join("scan.xml");
+    for _ in 0..3 {
+        let mut args = vec!["-n", "-sT", "-Pn", "-p", &ports];
+        args.extend([
+            "-oG",
+            grepable.to_str().unwrap(),
+            "-oX",
+            xml.to_str().unwrap(),
+        ]);
+        args.extend(targets);
+        let out = common::run(&args);
+        let normal: Vec<String> = common::stdout(&out)
+            .lines()
+            .filter_map(|l| l.strip_prefix("Portolan scan report for "))
+            .map(String::from)
+            .collect();
+        assert_eq!(normal, targets, "normal output");
+        let g = std::fs::read_to_string(&grepable).unwrap();
+        let gr: Vec<&str> = g
+            .lines()
+            .filter(|l| l.contains("Ports:"))
+            .filter_map(|l| l.strip_prefix("Host: ")?.split(' ').next())
+            .collect();
+        assert_eq!(gr, targets, "{g}");
+        let x = std::fs::read_to_string(&xml).unwrap();
+        let doc = common::parse_xml(&x);
+        let xr: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("address") && n.attribute("addrtype") == Some("ipv4"))
+            .filter_map(|n| n.attribute("addr"))
+            .collect();
+        assert_eq!(xr, targets, "{x}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

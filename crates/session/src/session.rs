@@ -9,6 +9,7 @@
 use crate::config::ScanConfig;
 use crate::modes;
 use crate::observer::ScanObserver;
+use crate::order::TargetOrder;
 use crate::plan::{unix_now, Discovery, Plan};
 use crate::rdns::ReverseDnsStage;
 use crate::sink::Sink;
@@ -94,6 +95,10 @@ impl Session {
         observer.begin(&plan.info).map_err(SessionError::Output)?;
         let mut sink = Sink::new(observer, ServiceTable::builtin());
         sink.name_down = config.always_dns && !config.no_dns;
+        // nmap lists a host group's hosts in target order; -sL already is.
+        if !matches!(plan.discovery, Discovery::List) {
+            sink.order = TargetOrder::new(&plan.targets);
+        }
         // Service detection first, so probing starts the moment a host's
         // ports are known (a slow name server delays only the writing);
         // then the host's reverse name.
@@ -113,6 +118,7 @@ impl Session {
         sink.probing_done();
         // A stop while the stages finish their work abandons it too.
         let interrupted = sink.drain_stages(stop.flag());
+        sink.flush();
         let hosts_up = sink.hosts_up;
         let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
         if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {

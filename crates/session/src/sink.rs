@@ -11,6 +11,7 @@
 
 use crate::discovery;
 use crate::observer::ScanObserver;
+use crate::order::TargetOrder;
 use crate::stage::HostStage;
 use portolan_engine::{Observer, Progress};
 use portolan_model::{HostResult, HostStatus, MacAddress, Reason, ServiceInfo};
@@ -46,6 +47,9 @@ pub(crate) struct Sink<'a> {
     /// What discovery found for each up host (reason, TTL, latency);
     /// `None` with `-Pn`, where every host is up by the user's word.
     pub discovered: Option<HashMap<IpAddr, Answer>>,
+    /// Finished hosts held to be written in target order (see
+    /// [`crate::order`]); `None` writes them as they finish.
+    pub order: Option<TargetOrder>,
 }
 
 impl<'a> Sink<'a> {
@@ -59,6 +63,7 @@ impl<'a> Sink<'a> {
             stages: Vec::new(),
             name_down: false,
             discovered: None,
+            order: None,
         }
     }
 
@@ -112,6 +117,7 @@ impl<'a> Sink<'a> {
             }
         }
         self.hosts_up += 1;
+        self.observer.ports_known(&host);
         self.pass(0, host);
     }
 
@@ -168,8 +174,24 @@ impl<'a> Sink<'a> {
         self.pump();
     }
 
-    /// Hands `host` to the observer as it is.
+    /// Hands `host` to the observer as it is (or holds it, to be written
+    /// in target order by [`flush`](Self::flush)).
     pub fn write(&mut self, host: &HostResult) {
+        match &mut self.order {
+            Some(order) => order.hold(host.clone()),
+            None => self.emit(host),
+        }
+    }
+
+    /// Writes the hosts held for ordering.
+    pub fn flush(&mut self) {
+        let held = self.order.as_mut().map(TargetOrder::drain);
+        for host in held.into_iter().flatten() {
+            self.emit(&host);
+        }
+    }
+
+    fn emit(&mut self, host: &HostResult) {
         if let Err(e) = self.observer.host(host) {
             self.error.get_or_insert(e);
         }
