@@ -119,18 +119,20 @@ pub fn run_raw<I: PacketIo, C: Clock>(
                 .min(MAX_WAIT)
         };
         replies.clear();
-        io.recv(wait, &mut |pkt: &[u8]| {
+        io.recv_stamped(wait, &mut |pkt: &[u8], at: Option<std::time::Instant>| {
             for (t, m) in modules.iter().enumerate() {
                 if let Some(r) = m.classify(ctx, pkt) {
-                    replies.push((t, r));
+                    replies.push((t, r, at));
                     break;
                 }
             }
         })?;
         if !replies.is_empty() {
             let now = clock.now();
-            for &(t, r) in &replies {
-                scan.on_reply(now, t, r);
+            for &(t, r, at) in &replies {
+                // The kernel's arrival stamp times the round trip; it is
+                // never later than now.
+                scan.on_reply(at.map_or(now, |a| a.min(now)), t, r);
             }
         }
     }

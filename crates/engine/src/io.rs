@@ -19,6 +19,18 @@ pub trait PacketIo {
     /// most `timeout` for the first one. Returns how many were delivered.
     /// Packets may be anything the network carried: callers validate them.
     fn recv(&mut self, timeout: Duration, on_packet: &mut dyn FnMut(&[u8])) -> io::Result<usize>;
+
+    /// [`recv`](Self::recv), with each packet's arrival time when the
+    /// platform records one (the kernel stamps packets as they arrive, but
+    /// may hand them over a few milliseconds later, which would otherwise
+    /// count as round-trip time). By default no time is given.
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_packet: &mut dyn FnMut(&[u8], Option<Instant>),
+    ) -> io::Result<usize> {
+        self.recv(timeout, &mut |p| on_packet(p, None))
+    }
 }
 
 /// A source of monotonic time.
