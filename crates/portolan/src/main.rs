@@ -96,12 +96,14 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     }
     let stats = session.run(&mut observer).map_err(ScanError::Session)?;
     // Standard output's reader went away (`| head`): the run stopped
-    // there, which is no failure.
-    Ok(if stats.interrupted && !observer.pipe_closed() {
-        ExitCode::from(interrupted_code(stop.signal()))
-    } else {
-        ExitCode::SUCCESS
-    })
+    // there, which is no failure unless a signal came too.
+    Ok(
+        if stats.interrupted && (stop.signal().is_some() || !observer.pipe_closed()) {
+            ExitCode::from(interrupted_code(stop.signal()))
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// The exit status of an interrupted run: 128 + the signal's number, as a
