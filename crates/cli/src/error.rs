@@ -2,7 +2,11 @@
 //!
 //! Every error names the token the user typed wrong, so that the one line
 //! `portolan: <error>` is enough to fix the command without reading the
-//! help page.
+//! help page. Whatever the user typed is shown through
+//! [`portolan_targets::escape_token`] (control bytes and escape sequences
+//! escaped, long values cut), so an error stays one harmless line.
+
+use portolan_targets::escape_token as esc;
 
 /// Why a command line was rejected.
 ///
@@ -11,13 +15,13 @@
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
     /// An option that is not in the flag table (`--foo`, `-sZ`).
-    #[error("unrecognized option \"{0}\"")]
+    #[error("unrecognized option \"{}\"", esc(.0))]
     UnknownOption(String),
     /// A flag that needs a value came last on the line.
-    #[error("{0} requires a value")]
+    #[error("{} requires a value", esc(.0))]
     MissingValue(String),
     /// A switch was given a value with `=` (`--open=yes`).
-    #[error("{flag} takes no value (got \"{value}\")")]
+    #[error("{} takes no value (got \"{}\")", esc(flag), esc(value))]
     UnexpectedValue {
         /// The flag as typed.
         flag: String,
@@ -25,7 +29,11 @@ pub enum CliError {
         value: String,
     },
     /// A value that does not parse or is out of range.
-    #[error("invalid value \"{value}\" for {flag}: expected {expected}")]
+    #[error(
+        "invalid value \"{}\" for {}: expected {expected}",
+        esc(value),
+        esc(flag)
+    )]
     InvalidValue {
         /// The flag as typed.
         flag: String,
@@ -35,7 +43,11 @@ pub enum CliError {
         expected: &'static str,
     },
     /// A `<time>` value that is not nmap's duration syntax.
-    #[error("invalid duration \"{value}\" for {flag} (expected e.g. 500ms, 30s, 5m, 1h)")]
+    #[error(
+        "invalid duration \"{}\" for {} (expected e.g. 500ms, 30s, 5m, 1h)",
+        esc(value),
+        esc(flag)
+    )]
     InvalidDuration {
         /// The flag as typed.
         flag: String,
@@ -51,14 +63,15 @@ pub enum CliError {
         arg: String,
     },
     /// A flag whose feature is not built yet: rejected rather than ignored.
-    #[error("{0}: not yet supported")]
+    #[error("{}: not yet supported", esc(.0))]
     NotSupported(String),
     /// A subcommand reserved for a feature not built yet (`diff`).
     #[error("'{0}' is not yet supported")]
     SubcommandNotSupported(&'static str),
     /// `portolan help WORD` where WORD is no subcommand.
     #[error(
-        "unknown subcommand \"{0}\" (subcommands: scan, diff, history, local, report, import)"
+        "unknown subcommand \"{}\" (subcommands: scan, diff, history, local, report, import)",
+        esc(.0)
     )]
     UnknownSubcommand(String),
     /// Flags that are each valid but contradict each other; the message
@@ -66,7 +79,7 @@ pub enum CliError {
     #[error("{0}")]
     Conflict(String),
     /// An argument that is not valid UTF-8 (shown lossily).
-    #[error("argument \"{0}\" is not valid UTF-8")]
+    #[error("argument \"{}\" is not valid UTF-8", esc(.0))]
     NotUnicode(String),
 }
 

@@ -783,3 +783,29 @@ fn udp_exact_is_a_timing_switch() {
     let help = help_text();
     assert!(help.contains("--udp-exact"), "{help}");
 }
+
+proptest! {
+    #[test]
+    fn errors_are_one_short_line_whatever_was_typed(args in proptest::collection::vec(token(), 1..6), junk in "[\\x00-\\x1f\\x7f\\u{85}\\u{2028}a-z]{0,300}") {
+        let mut args: Vec<String> = args;
+        args.push(format!("--max-rate={junk}"));
+        args.push(format!("--{junk}"));
+        if let Err(e) = parse(args.into_iter().map(OsString::from)) {
+            let text = e.to_string();
+            prop_assert!(!text.chars().any(|c| c.is_control() || c == '\u{2028}'), "{text:?}");
+            prop_assert!(text.chars().count() < 400, "{text:?}");
+        }
+    }
+}
+
+#[test]
+fn errors_escape_and_cut_what_was_typed() {
+    assert_eq!(
+        err(&["--max-rate", "1\x1b[2J", "198.18.0.1"]),
+        "invalid value \"1\\x1b[2J\" for --max-rate: expected a positive number of packets per second"
+    );
+    let e = err(&[&format!("--{}\n", "x".repeat(200))]);
+    assert!(!e.contains('\n') && e.chars().count() < 120, "{e}");
+    let e = err(&["--host-timeout", "5\rm", "198.18.0.1"]);
+    assert!(e.contains("\"5\\rm\""), "{e}");
+}

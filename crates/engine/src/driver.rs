@@ -19,7 +19,7 @@ use crate::scan::{Probe, Progress, SendError};
 use portolan_model::HostResult;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Probes built and sent per batch.
 pub const BATCH: usize = 64;
@@ -131,21 +131,26 @@ pub fn run<T: Transport + ?Sized, C: Clock>(
                 .min(MAX_WAIT)
         };
         replies.clear();
-        io.recv(wait, &mut |layer: Layer, pkt: &[u8]| {
-            for (t, m) in modules.iter().enumerate() {
-                if layers[t] != layer {
-                    continue;
+        io.recv_stamped(
+            wait,
+            &mut |layer: Layer, pkt: &[u8], at: Option<Instant>| {
+                for (t, m) in modules.iter().enumerate() {
+                    if layers[t] != layer {
+                        continue;
+                    }
+                    if let Some(r) = m.classify(ctx, pkt) {
+                        replies.push((t, r, at));
+                        break;
+                    }
                 }
-                if let Some(r) = m.classify(ctx, pkt) {
-                    replies.push((t, r));
-                    break;
-                }
-            }
-        })?;
+            },
+        )?;
         if !replies.is_empty() {
             let now = clock.now();
-            for &(t, r) in &replies {
-                scan.on_reply(now, t, r);
+            for &(t, r, at) in &replies {
+                // The kernel's arrival stamp times the round trip; it is
+                // never later than now.
+                scan.on_reply(at.map_or(now, |a| a.min(now)), t, r);
             }
         }
     }

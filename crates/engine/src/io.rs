@@ -22,6 +22,18 @@ pub trait PacketIo {
     /// most `timeout` for the first one. Returns how many were delivered.
     /// Packets may be anything the network carried: callers validate them.
     fn recv(&mut self, timeout: Duration, on_packet: &mut dyn FnMut(&[u8])) -> io::Result<usize>;
+
+    /// [`recv`](Self::recv), with each packet's arrival time when the
+    /// platform records one (the kernel stamps packets as they arrive, but
+    /// may hand them over a few milliseconds later, which would otherwise
+    /// count as round-trip time). By default no time is given.
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_packet: &mut dyn FnMut(&[u8], Option<Instant>),
+    ) -> io::Result<usize> {
+        self.recv(timeout, &mut |p| on_packet(p, None))
+    }
 }
 
 /// A source of monotonic time.
@@ -75,6 +87,10 @@ pub trait ConnectIo {
     ) -> io::Result<usize>;
 }
 
+/// What [`Transport::recv_stamped`] hands each received item to: its
+/// layer, its bytes and, where the platform records it, its arrival time.
+pub type OnStamped<'a> = dyn FnMut(Layer, &[u8], Option<Instant>) + 'a;
+
 /// Everything a raw driver moves bytes through, by layer: raw IP packets
 /// and link-layer frames (see [`crate::module::Layer`]). One trait, so
 /// one object (the simulator) can order both kinds of traffic on one
@@ -92,6 +108,17 @@ pub trait Transport {
         timeout: Duration,
         on_item: &mut dyn FnMut(Layer, &[u8]),
     ) -> io::Result<usize>;
+
+    /// [`recv`](Self::recv), with each item's arrival time where the
+    /// platform records one (raw IP packets: see
+    /// [`PacketIo::recv_stamped`]); `None` otherwise.
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_item: &mut OnStamped<'_>,
+    ) -> io::Result<usize> {
+        self.recv(timeout, &mut |layer, item| on_item(layer, item, None))
+    }
 }
 
 /// A raw-IP [`PacketIo`] and, optionally, a [`FrameLink`] and a
@@ -181,6 +208,14 @@ impl Transport for Links<'_> {
         timeout: Duration,
         on_item: &mut dyn FnMut(Layer, &[u8]),
     ) -> io::Result<usize> {
+        self.recv_stamped(timeout, &mut |layer, item, _| on_item(layer, item))
+    }
+
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_item: &mut OnStamped<'_>,
+    ) -> io::Result<usize> {
         let frames = self.link.is_some()
             && ((self.ip.is_none() && !self.connect_used)
                 || self.frames_until.is_some_and(|t| self.clock.now() < t));
@@ -202,13 +237,13 @@ impl Transport for Links<'_> {
         if frames {
             if let Some(l) = self.link.as_mut() {
                 let w = if sides == 1 { wait } else { Duration::ZERO };
-                n += l.recv_frames(w, &mut |f| on_item(Layer::Link, f))?;
+                n += l.recv_frames(w, &mut |f| on_item(Layer::Link, f, None))?;
             }
         }
         if conn {
             if let Some(c) = self.connect.as_mut() {
                 let w = if ip || n > 0 { Duration::ZERO } else { wait };
-                n += c.outcomes(w, &mut |o| on_item(Layer::Connect, o))?;
+                n += c.outcomes(w, &mut |o| on_item(Layer::Connect, o, None))?;
             }
         }
         if ip {
@@ -216,7 +251,7 @@ impl Transport for Links<'_> {
                 wait = Duration::ZERO;
             }
             if let Some(i) = self.ip.as_mut() {
-                n += i.recv(wait, &mut |p| on_item(Layer::Ip, p))?;
+                n += i.recv_stamped(wait, &mut |p, at| on_item(Layer::Ip, p, at))?;
             }
         }
         Ok(n)
@@ -240,6 +275,15 @@ impl<I: PacketIo> Transport for IpOnly<'_, I> {
         on_item: &mut dyn FnMut(Layer, &[u8]),
     ) -> io::Result<usize> {
         self.0.recv(timeout, &mut |p| on_item(Layer::Ip, p))
+    }
+
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_item: &mut OnStamped<'_>,
+    ) -> io::Result<usize> {
+        self.0
+            .recv_stamped(timeout, &mut |p, at| on_item(Layer::Ip, p, at))
     }
 }
 

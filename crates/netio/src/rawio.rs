@@ -155,6 +155,14 @@ impl PacketIo for RawIo {
     }
 
     fn recv(&mut self, timeout: Duration, on_packet: &mut dyn FnMut(&[u8])) -> io::Result<usize> {
+        self.ring.recv(timeout, &mut |p, _| on_packet(p))
+    }
+
+    fn recv_stamped(
+        &mut self,
+        timeout: Duration,
+        on_packet: &mut dyn FnMut(&[u8], Option<std::time::Instant>),
+    ) -> io::Result<usize> {
         self.ring.recv(timeout, on_packet)
     }
 }

@@ -26,7 +26,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{fence, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::bpf::{reply_filter, SockFilter, PACKET_OUTGOING};
 use crate::error::NetError;
@@ -301,10 +301,12 @@ impl PacketRing {
 
     /// Waits at most `timeout` for the first packet, then hands every packet
     /// already waiting (at most one pass over the ring) to `on_packet`.
+    /// Each packet comes with the instant the kernel stamped it on
+    /// arrival (blocks are handed over up to `RETIRE_MS` later).
     pub(crate) fn recv(
         &mut self,
         timeout: Duration,
-        on_packet: &mut dyn FnMut(&[u8]),
+        on_packet: &mut dyn FnMut(&[u8], Option<Instant>),
     ) -> io::Result<usize> {
         // `None`: a timeout too long to represent, i.e. wait indefinitely.
         let deadline = Instant::now().checked_add(timeout);
@@ -365,8 +367,11 @@ impl PacketRing {
 
     /// Delivers the packets of every block the kernel has handed over,
     /// returning each block to the kernel afterwards.
-    fn drain(&mut self, on_packet: &mut dyn FnMut(&[u8])) -> usize {
+    fn drain(&mut self, on_packet: &mut dyn FnMut(&[u8], Option<Instant>)) -> usize {
         let mut n = 0;
+        // The kernel stamps with the wall clock; one pair of readings maps
+        // its stamps onto the monotonic clock.
+        let clocks = (Instant::now(), SystemTime::now());
         for _ in 0..self.block_nr {
             // SAFETY: `cur < block_nr`, so the block lies inside the mapping.
             let block = unsafe { self.map.add(self.cur * BLOCK_SIZE) };
@@ -383,7 +388,7 @@ impl PacketRing {
             fence(Ordering::Acquire);
             // SAFETY: the block is ours until we hand it back below; the
             // kernel does not touch it meanwhile.
-            n += unsafe { deliver_block(block, on_packet) };
+            n += unsafe { deliver_block(block, clocks, on_packet) };
             fence(Ordering::Release);
             // SAFETY: as above; this write hands the block back.
             unsafe {
@@ -401,7 +406,11 @@ impl PacketRing {
 /// # Safety
 /// `block` must point at a ring block of `BLOCK_SIZE` bytes owned by user
 /// space (status `TP_STATUS_USER`) for the whole call.
-unsafe fn deliver_block(block: *mut u8, on_packet: &mut dyn FnMut(&[u8])) -> usize {
+unsafe fn deliver_block(
+    block: *mut u8,
+    clocks: (Instant, SystemTime),
+    on_packet: &mut dyn FnMut(&[u8], Option<Instant>),
+) -> usize {
     // SAFETY (whole function): every pointer below is `block + off` with
     // `off + len <= BLOCK_SIZE` checked first, and the block is ours.
     let desc = block.cast::<BlockDesc>();
@@ -416,10 +425,13 @@ unsafe fn deliver_block(block: *mut u8, on_packet: &mut dyn FnMut(&[u8])) -> usi
         let next = ptr::read(ptr::addr_of!((*hdr).next_offset)) as usize;
         let snaplen = ptr::read(ptr::addr_of!((*hdr).snaplen)) as usize;
         let net = ptr::read(ptr::addr_of!((*hdr).net)) as usize;
+        let sec = ptr::read(ptr::addr_of!((*hdr).sec));
+        let nsec = ptr::read(ptr::addr_of!((*hdr).nsec));
         let pkttype = *block.add(off + SLL_OFFSET + SLL_PKTTYPE);
         let start = off + net;
         if start + snaplen <= BLOCK_SIZE && u32::from(pkttype) != PACKET_OUTGOING {
-            on_packet(std::slice::from_raw_parts(block.add(start), snaplen));
+            let at = arrival(clocks, sec, nsec);
+            on_packet(std::slice::from_raw_parts(block.add(start), snaplen), at);
             n += 1;
         }
         if next == 0 {
@@ -430,10 +442,44 @@ unsafe fn deliver_block(block: *mut u8, on_packet: &mut dyn FnMut(&[u8])) -> usi
     n
 }
 
+/// The monotonic instant of a kernel stamp (`sec`, `nsec` since the
+/// epoch), given a simultaneous reading of both clocks; `None` for no
+/// stamp or one in the future.
+fn arrival(clocks: (Instant, SystemTime), sec: u32, nsec: u32) -> Option<Instant> {
+    if sec == 0 {
+        return None;
+    }
+    let stamp = UNIX_EPOCH + Duration::new(u64::from(sec), nsec.min(999_999_999));
+    let age = clocks.1.duration_since(stamp).ok()?;
+    // A stamp older than any block's stay in the ring means the wall clock
+    // moved: no stamp then.
+    if age > Duration::from_secs(2) {
+        return None;
+    }
+    clocks.0.checked_sub(age)
+}
+
 impl Drop for PacketRing {
     fn drop(&mut self) {
         // SAFETY: `map`/`map_len` are the mapping made in `open`, unmapped
         // only here; no slice into it outlives a `recv` call.
         unsafe { libc::munmap(self.map.cast(), self.map_len) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_stamps_map_onto_the_monotonic_clock() {
+        let now = Instant::now();
+        let wall = UNIX_EPOCH + Duration::new(1_800_000_000, 500_000_000);
+        // Stamped 3 ms before the readings.
+        let at = arrival((now, wall), 1_800_000_000, 497_000_000).unwrap();
+        assert_eq!(now - at, Duration::from_millis(3));
+        assert_eq!(arrival((now, wall), 0, 0), None, "no stamp");
+        assert_eq!(arrival((now, wall), 1_800_000_001, 0), None, "future");
+        assert_eq!(arrival((now, wall), 1_700_000_000, 0), None, "clock moved");
     }
 }

@@ -32,7 +32,7 @@
 //! use portolan_output::{grepable, normal, xml, OutputFormat, OutputOptions, Outputs};
 //! # use portolan_model::{RunStats, ScanInfo};
 //! # fn main() -> std::io::Result<()> {
-//! let opts = OutputOptions { verbose: 0, reason: false, open_only: false, debugging: 0 };
+//! let opts = OutputOptions { verbose: 0, reason: false, open_only: false, debugging: 0, version_scan: false };
 //! let mut out = Outputs::new(vec![
 //!     normal(Box::new(std::io::stdout()), opts),
 //!     xml(Box::new(std::io::sink()), opts), // e.g. a File for -oX
@@ -95,6 +95,9 @@ pub struct OutputOptions {
     pub open_only: bool,
     /// `-d` level, recorded in the XML document.
     pub debugging: u8,
+    /// `-sV` ran: normal output marks an open port whose service is only
+    /// guessed (the port table, a soft match) with nmap's `?` (`ssh?`).
+    pub version_scan: bool,
 }
 
 /// Several outputs fed the same events: the terminal and every `-o` file.

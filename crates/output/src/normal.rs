@@ -7,7 +7,9 @@ use crate::common::{
 };
 use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
 use crate::{OutputFormat, OutputOptions};
-use portolan_model::{HostResult, HostStatus, PortSummary, RunStats, ScanInfo};
+use portolan_model::{
+    HostResult, HostStatus, PortResult, PortState, PortSummary, RunStats, ScanInfo, ServiceMethod,
+};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -77,7 +79,10 @@ impl OutputFormat for Normal {
                 "{prefix}Portolan scan interrupted: only hosts finished before the interrupt are reported."
             );
         }
-        if let Some(err) = &stats.error {
+        // The terminal already shows the error on standard error (nmap's
+        // habit); printing it again on standard output would say it twice.
+        // A file has no other record of it.
+        if let (Some(err), Style::File) = (&stats.error, self.style) {
             let _ = writeln!(out, "{prefix}Portolan scan aborted: {}", clean(err));
         }
         let phrase = hosts_phrase(stats.hosts_total(), stats.hosts_up);
@@ -189,7 +194,11 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
             vendor.as_deref().unwrap_or("Unknown")
         );
     }
-    out.push('\n');
+    // A host without ports (`-sn`) is two or three lines, and nmap lists
+    // such hosts without blank lines between them.
+    if !host.ports.is_empty() {
+        out.push('\n');
+    }
     out
 }
 
@@ -215,6 +224,20 @@ fn not_shown_line(out: &mut String, s: &PortSummary<'_>) {
     let _ = writeln!(out, "Not shown: {}", groups.join(", "));
 }
 
+/// Whether `p`'s service name is nmap's `ssh?`: `-sV` ran, the port is
+/// open, and its name is only the port table's guess or a soft match
+/// (`tcpwrapped` is a finding, not a guess).
+fn guessed(p: &PortResult, opts: &OutputOptions) -> bool {
+    opts.version_scan
+        && p.state == PortState::Open
+        && p.service.as_ref().is_none_or(|s| {
+            s.name != "tcpwrapped" && (s.method == ServiceMethod::Table || s.conf < CONF_HARD)
+        })
+}
+
+/// A probe's hard match (nmap's confidence 10); below it a name is a guess.
+const CONF_HARD: u8 = 10;
+
 /// The PORT STATE SERVICE [REASON] [VERSION] table, each column as wide as
 /// its widest cell plus one space, trailing spaces trimmed (nmap's layout).
 fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
@@ -231,7 +254,7 @@ fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
         let mut row = vec![
             format!("{}/{}", p.port, p.protocol),
             p.state.to_string(),
-            service_column(p),
+            service_column(p) + if guessed(p, opts) { "?" } else { "" },
         ];
         if opts.reason {
             row.push(reason_with_ttl(p.reason, p.reason_ttl));
@@ -550,5 +573,65 @@ Failed to resolve \"nohost.invalid\".
 |_Not valid after:  2026-11-24T10:15:00
 ";
         assert!(text.contains(want), "{text}");
+    }
+
+    #[test]
+    fn unidentified_services_get_a_question_mark_after_version_detection() {
+        use portolan_model::{PortState, Protocol, Reason, ServiceMethod};
+        let mut h = one_open_999_closed();
+        let mut soft = with_service(
+            port(80, Protocol::Tcp, PortState::Open, Reason::SynAck, 0),
+            "http",
+        );
+        if let Some(s) = soft.service.as_mut() {
+            s.method = ServiceMethod::Probed;
+            s.conf = 8;
+        }
+        let mut hard = with_service(
+            port(443, Protocol::Tcp, PortState::Open, Reason::SynAck, 0),
+            "https",
+        );
+        if let Some(s) = hard.service.as_mut() {
+            s.method = ServiceMethod::Probed;
+            s.conf = 10;
+            s.product = Some("nginx".into());
+        }
+        h.ports.retain(|p| p.port != 80 && p.port != 443);
+        h.ports.extend([soft, hard]);
+        let sv = OutputOptions {
+            version_scan: true,
+            ..OutputOptions::default()
+        };
+        let text = run(sv, &scan_info(), std::slice::from_ref(&h), &stats(false));
+        assert!(text.contains("\n22/tcp  open  ssh?\n"), "{text}");
+        assert!(text.contains("\n80/tcp  open  http?\n"), "{text}");
+        assert!(text.contains("\n443/tcp open  https   nginx\n"), "{text}");
+        // Without -sV a table name is all there is: no mark.
+        let text = run(OutputOptions::default(), &scan_info(), &[h], &stats(false));
+        assert!(text.contains("\n22/tcp  open  ssh\n"), "{text}");
+    }
+
+    #[test]
+    fn ping_scan_hosts_have_no_blank_lines_between_them() {
+        let mut a = one_open_999_closed();
+        a.ports.clear();
+        let mut b = a.clone();
+        b.addr = "127.0.0.2".parse().unwrap();
+        b.hostnames.clear();
+        let two_up = RunStats {
+            hosts_up: 2,
+            ..stats(false)
+        };
+        let text = run(OutputOptions::default(), &scan_info(), &[a, b], &two_up);
+        assert_eq!(
+            text,
+            "Starting Portolan 0.1.0 at 2026-11-22 10:15 UTC
+Portolan scan report for localhost (127.0.0.1)
+Host is up (0.000084s latency).
+Portolan scan report for 127.0.0.2
+Host is up (0.000084s latency).
+Portolan done: 2 IP addresses (2 hosts up) scanned in 0.05 seconds
+"
+        );
     }
 }

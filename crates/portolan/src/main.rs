@@ -8,9 +8,11 @@
 //! session (a second one exits at once), and the outputs are still closed
 //! properly.
 
+mod chatter;
 mod local;
 mod outputs;
 mod progress;
+mod say;
 
 use portolan_cli::{self as cli, Command, Options};
 use portolan_session::{Session, SessionError, StopHandle};
@@ -20,15 +22,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
-            print!("{}", cli::help_text());
+            say::out(&cli::help_text());
             ExitCode::SUCCESS
         }
         Ok(Command::SubcommandHelp(sub)) => {
-            print!("{}", cli::subcommand_help(sub));
+            say::out(&cli::subcommand_help(sub));
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
-            print!("{}", cli::version_text());
+            say::out(&cli::version_text());
             ExitCode::SUCCESS
         }
         Ok(Command::Local(opts)) => match local::run(&opts) {
@@ -41,12 +43,12 @@ fn main() -> ExitCode {
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
-                eprintln!("portolan: {e}");
+                say::err(format_args!("portolan: {e}"));
                 ExitCode::from(1)
             }
         },
         Err(e) => {
-            eprintln!("portolan: {e}");
+            say::err(format_args!("portolan: {e}"));
             ExitCode::from(1)
         }
     }
@@ -82,21 +84,41 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         .map_err(|e| ScanError::Session(SessionError::Io(e)))?;
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
-        .with_stop(stop);
-    let outputs = outputs::open(&opts.output).map_err(ScanError::Open)?;
+        .with_stop(stop.clone());
+    let (outputs, normal_on_stdout) =
+        outputs::open(&opts.output, opts.version.enabled).map_err(ScanError::Open)?;
     let plan = session.plan();
     for w in &plan.warnings {
-        eprintln!("portolan: {w}");
+        say::err(format_args!("portolan: {w}"));
     }
     if plan.targets.is_empty() {
-        eprintln!("WARNING: No targets were specified, so 0 hosts scanned.");
+        say::err(format_args!(
+            "WARNING: No targets were specified, so 0 hosts scanned."
+        ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer = outputs::Terminal::new(outputs, reporter);
+    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
+    if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
+        let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
+        observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));
+    }
     let stats = session.run(&mut observer).map_err(ScanError::Session)?;
-    Ok(if stats.interrupted {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    // Standard output's reader went away (`| head`): the run stopped
+    // there, which is no failure unless a signal came too.
+    Ok(
+        if stats.interrupted && (stop.signal().is_some() || !observer.pipe_closed()) {
+            ExitCode::from(interrupted_code(stop.signal()))
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// The exit status of an interrupted run: 128 + the signal's number, as a
+/// shell reports a command a signal ended (130 for Ctrl-C, 143 for
+/// SIGTERM); 130 when no signal is known.
+fn interrupted_code(signal: Option<i32>) -> u8 {
+    signal
+        .and_then(|s| u8::try_from(128 + s).ok())
+        .unwrap_or(130)
 }

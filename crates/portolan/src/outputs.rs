@@ -4,11 +4,12 @@
 //! normal output unless a format was sent to `-`, are command-line
 //! decisions; the session only hands out events.
 
+use crate::chatter::Chatter;
 use crate::progress::Reporter;
 use portolan_cli::OutputOptions as Flags;
 use portolan_model::{HostResult, RunStats, ScanInfo};
 use portolan_output::{OutputFormat, OutputOptions, Outputs};
-use portolan_session::{Progress, ScanObserver};
+use portolan_session::{Progress, ScanObserver, StopHandle};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -25,20 +26,23 @@ impl std::fmt::Display for OpenError {
         write!(
             f,
             "cannot write output file \"{}\": {}",
-            self.path.display(),
+            portolan_targets::escape_token(&self.path.to_string_lossy()),
             self.source
         )
     }
 }
 
 /// Opens every output the flags ask for. A format sent to `-` takes
-/// standard output's place; otherwise normal output goes there.
-pub fn open(o: &Flags) -> Result<Outputs, OpenError> {
+/// standard output's place; otherwise normal output goes there, and the
+/// second value is true.
+/// `version_scan` says `-sV` ran.
+pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError> {
     let oo = OutputOptions {
         verbose: o.verbose,
         reason: o.reason,
         open_only: o.open_only,
         debugging: o.debug,
+        version_scan,
     };
     let mut outputs = Outputs::default();
     let mut stdout_taken = false;
@@ -61,7 +65,7 @@ pub fn open(o: &Flags) -> Result<Outputs, OpenError> {
     if !stdout_taken {
         outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
     }
-    Ok(outputs)
+    Ok((outputs, !stdout_taken))
 }
 
 fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
@@ -77,45 +81,103 @@ fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
 pub struct Terminal {
     outputs: Outputs,
     reporter: Reporter,
+    stop: StopHandle,
+    pipe_closed: bool,
+    chatter: Option<Chatter>,
 }
 
 impl Terminal {
-    /// Feeds `outputs`, showing progress with `reporter`.
-    pub fn new(outputs: Outputs, reporter: Reporter) -> Self {
-        Terminal { outputs, reporter }
+    /// Feeds `outputs`, showing progress with `reporter`; `stop` ends the
+    /// scan when standard output's reader goes away (`| head`): nobody is
+    /// left to read the rest.
+    pub fn new(outputs: Outputs, reporter: Reporter, stop: StopHandle) -> Self {
+        Terminal {
+            outputs,
+            reporter,
+            stop,
+            pipe_closed: false,
+            chatter: None,
+        }
+    }
+
+    /// Adds `-v`'s progress lines (standard output must hold normal output).
+    pub fn with_chatter(mut self, chatter: Chatter) -> Self {
+        self.chatter = Some(chatter);
+        self
+    }
+
+    /// Whether standard output's reader went away, which stopped the scan.
+    pub fn pipe_closed(&self) -> bool {
+        self.pipe_closed
+    }
+
+    /// Passes `r` on; a broken pipe stops the scan instead, quietly (the
+    /// files still get every host finished until then).
+    fn check(&mut self, r: io::Result<()>) -> io::Result<()> {
+        match r {
+            Err(e) if crate::say::is_broken_pipe(&e) => {
+                self.pipe_closed = true;
+                self.stop.stop();
+                Ok(())
+            }
+            r => r,
+        }
     }
 }
 
 impl ScanObserver for Terminal {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
-        self.outputs.begin(info)
+        let r = self.outputs.begin(info);
+        if let Some(c) = &mut self.chatter {
+            c.begin();
+        }
+        self.check(r)
     }
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.host(host)
+        let r = self.outputs.host(host);
+        self.check(r)
+    }
+
+    fn ports_known(&mut self, host: &HostResult) {
+        if let Some(c) = &mut self.chatter {
+            self.reporter.clear();
+            c.host(host);
+        }
     }
 
     fn progress(&mut self, progress: &Progress) {
+        if let Some(c) = &mut self.chatter {
+            c.progress(progress.ports_total);
+        }
         self.reporter.update(progress);
     }
 
     fn probing_done(&mut self) {
         self.reporter.clear();
+        if let Some(c) = &mut self.chatter {
+            c.done();
+        }
     }
 
     fn warning(&mut self, message: &str) {
         self.reporter.clear();
-        eprintln!("portolan: {message}");
+        crate::say::err(format_args!("portolan: {message}"));
     }
 
     fn note(&mut self, note: &str) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.warning(note)
+        let r = self.outputs.warning(note);
+        self.check(r)
     }
 
     fn end(&mut self, stats: &RunStats) -> io::Result<()> {
         self.reporter.clear();
-        self.outputs.end(stats)
+        if let Some(c) = &mut self.chatter {
+            c.done();
+        }
+        let r = self.outputs.end(stats);
+        self.check(r)
     }
 }

@@ -74,6 +74,7 @@ mod list;
 mod modes;
 mod neighbours;
 mod observer;
+pub mod order;
 pub mod plan;
 pub mod rdns;
 mod session;

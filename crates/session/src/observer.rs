@@ -24,9 +24,18 @@ pub trait ScanObserver {
     }
 
     /// A host is finished (ports, services and names known), up or down;
-    /// down hosts come only when discovery ran. Called as soon as each
-    /// host is done, in no particular order.
+    /// down hosts come only when discovery ran. Hosts come in target order
+    /// once the scan is over when there are at most
+    /// [`crate::order::MAX_ORDERED`] targets, else as each is done.
     fn host(&mut self, host: &HostResult) -> io::Result<()>;
+
+    /// A host's ports are known (before service detection and names, and
+    /// before [`host`](Self::host), which may come later: hosts are
+    /// written in target order). For live displays such as nmap's
+    /// `Discovered open port` lines.
+    fn ports_known(&mut self, host: &HostResult) {
+        let _ = host;
+    }
 
     /// The engine's progress, a few times a second while probing.
     fn progress(&mut self, progress: &Progress) {

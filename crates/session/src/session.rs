@@ -9,6 +9,7 @@
 use crate::config::ScanConfig;
 use crate::modes;
 use crate::observer::ScanObserver;
+use crate::order::TargetOrder;
 use crate::plan::{unix_now, Discovery, Plan};
 use crate::rdns::ReverseDnsStage;
 use crate::sink::Sink;
@@ -100,6 +101,10 @@ impl Session {
             .timing
             .max_rate
             .and_then(|r| SharedRateLimiter::per_second(r, Instant::now()));
+        // nmap lists a host group's hosts in target order; -sL already is.
+        if !matches!(plan.discovery, Discovery::List) {
+            sink.order = TargetOrder::new(&plan.targets);
+        }
         // Service detection first, so probing starts the moment a host's
         // ports are known (a slow name server delays only the writing);
         // then the host's reverse name.
@@ -121,6 +126,7 @@ impl Session {
         sink.probing_done();
         // A stop while the stages finish their work abandons it too.
         let interrupted = sink.drain_stages(stop.flag());
+        sink.flush();
         let hosts_up = sink.hosts_up;
         let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
         if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {

@@ -11,6 +11,7 @@
 
 use crate::discovery;
 use crate::observer::ScanObserver;
+use crate::order::TargetOrder;
 use crate::stage::HostStage;
 use portolan_engine::SharedRateLimiter;
 use portolan_engine::{Observer, Progress};
@@ -49,6 +50,9 @@ pub(crate) struct Sink<'a> {
     pub discovered: Option<HashMap<IpAddr, Answer>>,
     /// The run's `--max-rate` budget, shared by the scans and `-sV`.
     pub budget: Option<SharedRateLimiter>,
+    /// Finished hosts held to be written in target order (see
+    /// [`crate::order`]); `None` writes them as they finish.
+    pub order: Option<TargetOrder>,
 }
 
 impl<'a> Sink<'a> {
@@ -63,6 +67,7 @@ impl<'a> Sink<'a> {
             name_down: false,
             discovered: None,
             budget: None,
+            order: None,
         }
     }
 
@@ -116,6 +121,7 @@ impl<'a> Sink<'a> {
             }
         }
         self.hosts_up += 1;
+        self.observer.ports_known(&host);
         self.pass(0, host);
     }
 
@@ -172,8 +178,29 @@ impl<'a> Sink<'a> {
         self.pump();
     }
 
-    /// Hands `host` to the observer as it is.
+    /// Hands `host` to the observer as it is (or holds it, to be written
+    /// in target order by [`flush`](Self::flush)).
     pub fn write(&mut self, host: &HostResult) {
+        match &mut self.order {
+            Some(order) => {
+                order.hold(host.clone());
+                if order.is_full() {
+                    self.flush();
+                }
+            }
+            None => self.emit(host),
+        }
+    }
+
+    /// Writes the hosts held for ordering.
+    pub fn flush(&mut self) {
+        let held = self.order.as_mut().map(TargetOrder::drain);
+        for host in held.into_iter().flatten() {
+            self.emit(&host);
+        }
+    }
+
+    fn emit(&mut self, host: &HostResult) {
         if let Err(e) = self.observer.host(host) {
             self.error.get_or_insert(e);
         }

@@ -208,6 +208,11 @@ pub struct Scan {
     launches: u32,
     retransmit: VecDeque<(u64, u32)>,
     deferred: VecDeque<(u64, u32)>,
+    /// Targets whose address an earlier target still being scanned has
+    /// (the same address given twice): replies are matched by address, so
+    /// each waits for the earlier one to finish, then is scanned (and
+    /// reported) on its own, as in nmap.
+    repeats: VecDeque<HostTarget>,
     host_deadlines: VecDeque<(Instant, u32, u32)>,
     done: VecDeque<HostResult>,
     cc: Congestion,
@@ -298,6 +303,7 @@ impl Scan {
             launches: 0,
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),
+            repeats: VecDeque::new(),
             host_deadlines: VecDeque::new(),
             done: VecDeque::new(),
             cc,
@@ -378,6 +384,7 @@ impl Scan {
     fn has_work(&self) -> bool {
         !self.retransmit.is_empty()
             || !self.deferred.is_empty()
+            || !self.repeats.is_empty()
             || self.group.as_ref().is_some_and(|g| g.next < g.perm.len())
             || self.next_host < self.shard_hosts
     }

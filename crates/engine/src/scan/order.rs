@@ -42,12 +42,17 @@ impl Scan {
             };
             if exhausted {
                 self.group = None;
-                if self.next_host >= self.shard_hosts
+                if (self.next_host >= self.shard_hosts && self.repeats.is_empty())
                     || self.active >= (self.group_size as usize).saturating_mul(2)
                 {
                     return None;
                 }
+                let before = (self.next_host, self.repeats.len());
                 self.start_group(now);
+                if self.group.is_none() && (self.next_host, self.repeats.len()) == before {
+                    // Only repeats whose address is still being scanned.
+                    return None;
+                }
                 continue;
             }
             let g = self.group.as_ref().expect("not exhausted");
@@ -72,6 +77,18 @@ impl Scan {
 
     fn start_group(&mut self, now: Instant) {
         let mut slots = Vec::new();
+        for _ in 0..self.repeats.len() {
+            if slots.len() >= self.group_size as usize {
+                break;
+            }
+            let target = self.repeats.pop_front().expect("counted");
+            if self.by_addr.contains_key(&target.addr) {
+                self.repeats.push_back(target);
+            } else {
+                let slot = self.alloc(target);
+                slots.push(slot);
+            }
+        }
         let mut budget = HOST_SCAN_BUDGET;
         while slots.len() < self.group_size as usize
             && self.next_host < self.shard_hosts
@@ -86,7 +103,7 @@ impl Scan {
                 continue;
             };
             if self.by_addr.contains_key(&target.addr) {
-                self.hosts_skipped += 1;
+                self.repeats.push_back(target);
                 continue;
             }
             let slot = self.alloc(target);
