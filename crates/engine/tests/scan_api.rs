@@ -342,11 +342,9 @@ fn a_hosts_replies_leave_their_stack_traits_in_its_result() {
     // port), and the finished host hands them out.
     let target: IpAddr = "198.18.0.2".parse().unwrap();
     let now = Instant::now();
-    let mut scan = Scan::new(
-        plan(vec![tech(vec![22, 80, 443])], 3),
-        Box::new(vec![target]),
-        now,
-    );
+    let mut with_samples = plan(vec![tech(vec![22, 80, 443])], 3);
+    with_samples.stack_samples = true;
+    let mut scan = Scan::new(with_samples, Box::new(vec![target]), now);
     let mut probes = Vec::new();
     while let Some(p) = scan.poll_probe(now) {
         probes.push(p);
@@ -390,4 +388,16 @@ fn a_hosts_replies_leave_their_stack_traits_in_its_result() {
     assert_eq!(stack.len(), 2);
     assert_eq!(stack.get(SampleKind::SynAck).map(|t| t.window), Some(65160));
     assert_eq!(stack.get(SampleKind::RstAck), Some(&rst_ack));
+
+    // Without the plan asking, nothing is kept (a sweep's live hosts
+    // would otherwise each carry a box nobody reads).
+    let mut scan = Scan::new(plan(vec![tech(vec![22])], 3), Box::new(vec![target]), now);
+    let p = scan.poll_probe(now).expect("one probe");
+    assert_eq!(p.spec.dport, 22);
+    scan.on_reply(
+        now,
+        0,
+        reply(22, PortState::Open, Reason::SynAck, syn_ack(65160)),
+    );
+    assert_eq!(scan.poll_host().expect("finished").stack, None);
 }

@@ -117,7 +117,8 @@ pub struct HostResult {
     /// (ICMP errors for UDP, resets for TCP) during the scan.
     pub icmp_rate_limit: Option<IcmpRateLimit>,
     /// A few replies' stack traits (first SYN/ACK, first RST...), kept by
-    /// the engine for the host stages (OS detection). Evidence, not a
+    /// the engine for the host stages (OS detection) when the scan's plan
+    /// asks for them (`ScanPlan::stack_samples`). Evidence, not a
     /// result: no output format writes it, so it does not survive a round
     /// trip through a file. Boxed: most hosts of a sweep have none, and
     /// results are moved between stages.

@@ -274,7 +274,7 @@ impl Scan {
         let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
             return;
         };
-        if let Some(t) = reply.traits {
+        if let (true, Some(t)) = (self.plan.stack_samples, reply.traits) {
             h.stack.get_or_insert_with(Box::default).offer(t);
         }
         let sent = h.ports[idx as usize].sent;

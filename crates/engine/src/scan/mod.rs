@@ -84,6 +84,12 @@ pub struct ScanPlan {
     /// Host discovery: a host is finished by its first answer (see the
     /// module docs).
     pub decide_on_answer: bool,
+    /// Keep a few replies' stack traits per host ([`HostResult::stack`]),
+    /// for a host stage that reads them (OS detection). Off by default:
+    /// they cost about 240 bytes per live host that answered TCP, which
+    /// on a sweep of a range that answers every address (two groups of
+    /// 65536 live hosts) is some 30 MB nobody would read.
+    pub stack_samples: bool,
 }
 
 impl ScanPlan {
@@ -100,6 +106,7 @@ impl ScanPlan {
             start_wall: SystemTime::now(),
             udp_exact: false,
             decide_on_answer: false,
+            stack_samples: false,
         }
     }
 }
