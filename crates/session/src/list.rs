@@ -74,7 +74,7 @@ pub(crate) fn list_scan(plan: &Plan, opts: &ScanConfig, stop: &AtomicBool, sink:
             if let Some(Some(name)) = names.get(&h.addr) {
                 crate::rdns::add_ptr_name(&mut h, name);
             }
-            sink.write(&h);
+            sink.write(h);
         }
     }
 }

@@ -20,9 +20,10 @@ use std::net::IpAddr;
 /// The most targets whose hosts are held to be written in order.
 pub const MAX_ORDERED: u64 = 4096;
 
-/// The most port results held at once (tens of MB at most), after which
-/// the held hosts are written (see the module docs).
-pub const MAX_HELD_PORTS: usize = 1 << 18;
+/// The most port results held at once (one full-port host: some 20 MB
+/// with their table-guessed services), after which the held hosts are
+/// written (see the module docs).
+pub const MAX_HELD_PORTS: usize = 1 << 16;
 
 /// A target as it appears in a host: its address and the name typed.
 type Key = (IpAddr, Option<String>);

@@ -131,7 +131,7 @@ impl<'a> Sink<'a> {
         if self.name_down {
             self.pass(0, host);
         } else {
-            self.write(&host);
+            self.write(host);
         }
     }
 
@@ -139,7 +139,7 @@ impl<'a> Sink<'a> {
     fn pass(&mut self, i: usize, host: HostResult) {
         match self.stages.get_mut(i) {
             Some(stage) => stage.submit(host),
-            None => self.write(&host),
+            None => self.write(host),
         }
     }
 
@@ -180,15 +180,15 @@ impl<'a> Sink<'a> {
 
     /// Hands `host` to the observer as it is (or holds it, to be written
     /// in target order by [`flush`](Self::flush)).
-    pub fn write(&mut self, host: &HostResult) {
+    pub fn write(&mut self, host: HostResult) {
         match &mut self.order {
             Some(order) => {
-                order.hold(host.clone());
+                order.hold(host);
                 if order.is_full() {
                     self.flush();
                 }
             }
-            None => self.emit(host),
+            None => self.emit(&host),
         }
     }
 
