@@ -2,10 +2,9 @@
 //! scan runs in the same engine run as raw-packet probes (`-sT -sU`, raw
 //! pings pipelined into `-sT`).
 //!
-//! [`ConnectModule`] is the probe module of [`Layer::Connect`]: a probe is
-//! a request `[family, addr[16], port[2], attempt]`, an outcome the request
-//! followed by one byte naming the state and reason (the rows of
-//! [`crate::outcome`]). [`Connector`] is the [`ConnectIo`] that runs the
+//! The layer's items and its probe module, [`ConnectModule`], are the
+//! engine's (`portolan_engine::connect_layer`), so the simulator speaks
+//! them too. [`Connector`] is the [`ConnectIo`] that runs the
 //! attempts on a tokio runtime of its own and hands outcomes back over a
 //! channel. Silence is the engine's timeout (an attempt still pending is
 //! dropped at `cap`), and a local error (no descriptor, no port) is
@@ -14,97 +13,14 @@
 
 use crate::attempt;
 use crate::outcome::Outcome;
-use portolan_engine::{ConnectIo, Layer, ProbeContext, ProbeModule, ProbeSpec, Reply};
-use portolan_model::{PortState, Reason, ScanType};
+pub use portolan_engine::ConnectModule;
+use portolan_engine::{ConnectIo, ConnectRequest};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-
-const REQUEST: usize = 20;
-
-/// The outcome rows, by code.
-const ROWS: [(PortState, Reason); 6] = [
-    (PortState::Open, Reason::SynAck),
-    (PortState::Closed, Reason::ConnRefused),
-    (PortState::Filtered, Reason::HostUnreach),
-    (PortState::Filtered, Reason::NetUnreach),
-    (PortState::Filtered, Reason::AdminProhibited),
-    (PortState::Filtered, Reason::ProtoUnreach),
-];
-
-fn encode(dst: SocketAddr, attempt: u8, buf: &mut [u8]) -> usize {
-    if buf.len() < REQUEST {
-        return 0;
-    }
-    match dst.ip() {
-        IpAddr::V4(a) => {
-            buf[0] = 4;
-            buf[1..5].copy_from_slice(&a.octets());
-            buf[5..17].fill(0);
-        }
-        IpAddr::V6(a) => {
-            buf[0] = 6;
-            buf[1..17].copy_from_slice(&a.octets());
-        }
-    }
-    buf[17..19].copy_from_slice(&dst.port().to_be_bytes());
-    buf[19] = attempt;
-    REQUEST
-}
-
-fn decode(req: &[u8]) -> Option<(SocketAddr, u8)> {
-    let a: [u8; 16] = req.get(1..17)?.try_into().ok()?;
-    let ip = match req.first()? {
-        4 => IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
-        6 => IpAddr::V6(Ipv6Addr::from(a)),
-        _ => return None,
-    };
-    let port = u16::from_be_bytes([*req.get(17)?, *req.get(18)?]);
-    Some((SocketAddr::new(ip, port), *req.get(19)?))
-}
-
-/// The TCP connect scan (`-sT`) as a probe module of [`Layer::Connect`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ConnectModule;
-
-impl ProbeModule for ConnectModule {
-    fn scan_type(&self) -> ScanType {
-        ScanType::Connect
-    }
-
-    fn layer(&self) -> Layer {
-        Layer::Connect
-    }
-
-    fn build(&self, _ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
-        encode(SocketAddr::new(probe.dst, probe.dport), probe.attempt, buf)
-    }
-
-    fn classify(&self, _ctx: &ProbeContext, outcome: &[u8]) -> Option<Reply> {
-        if outcome.len() != REQUEST + 1 {
-            return None;
-        }
-        let (dst, attempt) = decode(outcome)?;
-        let (state, reason) = *ROWS.get(usize::from(outcome[REQUEST]))?;
-        Some(Reply {
-            dst: dst.ip(),
-            dport: dst.port(),
-            attempt: Some(attempt),
-            state,
-            reason,
-            ttl: 0,
-            traits: None,
-            mac: None,
-        })
-    }
-
-    fn no_reply(&self) -> (PortState, Reason) {
-        (PortState::Filtered, Reason::NoResponse)
-    }
-}
 
 /// Runs connect attempts on a tokio runtime of its own (see the module
 /// docs).
@@ -142,10 +58,7 @@ fn outcome_bytes(req: &[u8], outcome: Outcome) -> Option<Vec<u8>> {
     let Outcome::State(state, reason) = outcome else {
         return None;
     };
-    let code = ROWS.iter().position(|r| *r == (state, reason))?;
-    let mut v = req[..REQUEST].to_vec();
-    v.push(code as u8);
-    Some(v)
+    ConnectRequest::decode(req)?.outcome(state, reason)
 }
 
 impl ConnectIo for Connector {
@@ -154,7 +67,7 @@ impl ConnectIo for Connector {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
                 return Ok(i);
             };
-            let Some((dst, _)) = decode(req) else {
+            let Some(ConnectRequest { dst, .. }) = ConnectRequest::decode(req) else {
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad request"));
             };
             let req = req.to_vec();
@@ -202,7 +115,9 @@ impl ConnectIo for Connector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portolan_engine::ValidationKey;
+    use portolan_engine::connect_layer::OUTCOMES;
+    use portolan_engine::{ProbeContext, ProbeModule, ProbeSpec, ValidationKey};
+    use portolan_model::PortState;
 
     #[test]
     fn requests_and_outcomes_round_trip() {
@@ -221,10 +136,10 @@ mod tests {
                 attempt: 2,
             };
             let n = ConnectModule.build(&ctx, &spec, &mut buf);
-            assert_eq!(n, REQUEST);
-            for (code, &(state, reason)) in ROWS.iter().enumerate() {
+            assert_eq!(n, ConnectRequest::LEN);
+            for (code, &(state, reason)) in OUTCOMES.iter().enumerate() {
                 let out = outcome_bytes(&buf[..n], Outcome::State(state, reason)).unwrap();
-                assert_eq!(out[REQUEST], code as u8);
+                assert_eq!(out[ConnectRequest::LEN], code as u8);
                 let r = ConnectModule.classify(&ctx, &out).unwrap();
                 assert_eq!(
                     (r.dst, r.dport, r.attempt, r.state, r.reason),
@@ -246,8 +161,16 @@ mod tests {
         };
         let mut c = Connector::new(None, 4, Duration::from_secs(2)).unwrap();
         let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
-        let na = encode(open, 0, &mut a);
-        let nb = encode(closed, 0, &mut b);
+        let na = ConnectRequest {
+            dst: open,
+            attempt: 0,
+        }
+        .encode(&mut a);
+        let nb = ConnectRequest {
+            dst: closed,
+            attempt: 0,
+        }
+        .encode(&mut b);
         assert_eq!(c.start(&[&a[..na], &b[..nb]]).unwrap(), 2);
         let mut got = Vec::new();
         let start = std::time::Instant::now();

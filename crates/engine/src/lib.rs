@@ -7,6 +7,7 @@
 //! network in tests, which makes loss, delay and rate limits reproducible.
 
 pub mod congestion;
+pub mod connect_layer;
 pub mod driver;
 pub mod io;
 pub mod limiter;
@@ -20,6 +21,7 @@ pub mod target;
 pub mod timing;
 pub mod validate;
 
+pub use connect_layer::{ConnectModule, ConnectRequest};
 pub use driver::{run, run_raw, Observer};
 pub use io::{Clock, ConnectIo, FrameLink, IpOnly, Links, PacketIo, SystemClock, Transport};
 pub use limiter::{RateLimiter, SharedRateLimiter};

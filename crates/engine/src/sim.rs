@@ -23,7 +23,7 @@
 //! with `[0xB6, family, addr[16], mac[6]]`, after the path's delay and
 //! subject to its loss, so ARP / ND discovery pipelined into a port scan
 //! runs deterministically too; and `connect()` attempts of
-//! [`SimConnectModule`] get the outcome a socket would (`sim/layers.rs`).
+//! [`ConnectModule`](crate::ConnectModule) get the outcome a socket would (`sim/layers.rs`).
 
 use crate::io::{Clock, FrameLink, PacketIo};
 use crate::module::{ProbeContext, ProbeModule, ProbeSpec, Reply};
@@ -571,7 +571,7 @@ impl ProbeModule for SimUdpModule {
 }
 
 mod layers;
-pub use layers::{SimArpModule, SimConnectModule};
+pub use layers::SimArpModule;
 
 #[cfg(test)]
 mod tests {

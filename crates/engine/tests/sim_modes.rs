@@ -5,12 +5,10 @@
 //! (Neighbours pipelined into a port scan: `sim_layers.rs`.) Everything is
 //! deterministic: simulated time, seeded loss.
 
-use portolan_engine::sim::{
-    PortBehavior, SimConfig, SimConnectModule, SimHost, SimModule, SimNet, SimUdpModule,
-};
+use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimModule, SimNet, SimUdpModule};
 use portolan_engine::{
-    run, Engine, HostSource, Pipeline, Probe, ProbeContext, ProbeModule, Progress, Reply, Scan,
-    ScanPlan, SendError, TechniquePlan, Timing, ValidationKey,
+    run, ConnectModule, Engine, HostSource, Pipeline, Probe, ProbeContext, ProbeModule, Progress,
+    Reply, Scan, ScanPlan, SendError, TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{HostResult, HostStatus, PortState, Protocol, Reason};
 use std::net::{IpAddr, Ipv4Addr};
@@ -211,7 +209,7 @@ fn ping_only_finds_the_up_hosts_and_stops_when_told() {
 fn connect_and_udp(t0: Instant) -> Scan {
     let mut plan = ScanPlan::new(
         vec![
-            tech(Protocol::Tcp, vec![80, 81, 82], &SimConnectModule),
+            tech(Protocol::Tcp, vec![80, 81, 82], &ConnectModule),
             tech(Protocol::Udp, vec![53, 54], &SimUdpModule),
         ],
         Timing {
@@ -225,7 +223,7 @@ fn connect_and_udp(t0: Instant) -> Scan {
 
 #[test]
 fn connect_and_udp_run_as_one_scan_without_discovery() {
-    let modules: [&dyn ProbeModule; 2] = [&SimConnectModule, &SimUdpModule];
+    let modules: [&dyn ProbeModule; 2] = [&ConnectModule, &SimUdpModule];
     let full = drive(connect_and_udp, &modules, (0, 0));
     assert_eq!(full.hosts.len(), TARGETS as usize);
     let up = &full.hosts[0];
@@ -259,7 +257,7 @@ fn pings_into_connect(t0: Instant) -> Pipeline {
     );
     dplan.seed = 23;
     let mut pplan = ScanPlan::new(
-        vec![tech(Protocol::Tcp, vec![80, 81, 82], &SimConnectModule)],
+        vec![tech(Protocol::Tcp, vec![80, 81, 82], &ConnectModule)],
         Timing::default(),
     );
     pplan.seed = 24;
@@ -268,7 +266,7 @@ fn pings_into_connect(t0: Instant) -> Pipeline {
 
 #[test]
 fn raw_pings_pipeline_into_a_connect_scan() {
-    let modules: [&dyn ProbeModule; 2] = [&SimModule, &SimConnectModule];
+    let modules: [&dyn ProbeModule; 2] = [&SimModule, &ConnectModule];
     let full = drive(pings_into_connect, &modules, (0, 0));
     assert_eq!(full.hosts.len(), TARGETS as usize);
     for (i, h) in full.hosts.iter().enumerate() {
@@ -296,7 +294,7 @@ fn raw_pings_pipeline_into_a_connect_scan() {
 
 #[test]
 fn every_mode_is_a_function_of_its_seed() {
-    let modules: [&dyn ProbeModule; 2] = [&SimModule, &SimConnectModule];
+    let modules: [&dyn ProbeModule; 2] = [&SimModule, &ConnectModule];
     let a = drive(pings_into_connect, &modules, (0, 0));
     let b = drive(pings_into_connect, &modules, (0, 0));
     assert_eq!((a.elapsed, a.sent), (b.elapsed, b.sent));

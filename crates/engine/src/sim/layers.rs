@@ -1,14 +1,17 @@
 //! The simulator's other layers: [`Transport`] over IP packets, frames
-//! and connect attempts on one clock, the link-layer ping
-//! [`SimArpModule`] and the connect scan [`SimConnectModule`].
+//! and connect attempts on one clock, and the link-layer ping
+//! [`SimArpModule`].
 //!
-//! A connect request is `[0xC5, family, addr[16], dport[2], attempt]`; its
-//! outcome, one round trip later, the request with `0xC6` first and a
-//! kind appended: 0 connected (open), 1 refused (closed), 2 unreachable
-//! (filtered, admin-prohibited). A filtered port gives no outcome: the
-//! engine's timeout decides, as a socket's would.
+//! Connect attempts speak the engine's own connect-layer format
+//! ([`crate::connect_layer`]), so the simulator runs the very
+//! [`ConnectModule`](crate::ConnectModule) a real scan runs. An attempt's
+//! outcome comes one round trip later: connected (open, `syn-ack`),
+//! refused (closed, `conn-refused`) or unreachable (filtered,
+//! `admin-prohibited`). A filtered port gives no outcome: the engine's
+//! timeout decides, as a socket's would.
 
 use super::{drain_due, get_addr, put_addr, SimNet, FRAME_LEN, FRAME_REPLY_LEN};
+use crate::connect_layer::ConnectRequest;
 use crate::io::{FrameLink, PacketIo, Transport};
 use crate::module::{Layer, ProbeContext, ProbeModule, ProbeSpec, Reply};
 use crate::sim::PortBehavior;
@@ -17,8 +20,6 @@ use std::cmp::Reverse;
 use std::io;
 use std::time::Duration;
 
-const CONNECT_LEN: usize = 21;
-
 impl SimNet {
     /// A connect attempt: its outcome after a round trip, unless the port
     /// drops it or the path loses it.
@@ -26,15 +27,13 @@ impl SimNet {
         let now = self.now.get() + self.cfg.send_cost;
         self.now.set(now);
         self.stats.sent += 1;
-        if req.len() != CONNECT_LEN || req[0] != 0xC5 {
-            self.stats.malformed += 1;
-            return;
-        }
-        let Some(dst) = get_addr(&req[1..]) else {
+        let Some(request) =
+            ConnectRequest::decode(req).filter(|_| req.len() == ConnectRequest::LEN)
+        else {
             self.stats.malformed += 1;
             return;
         };
-        let dport = u16::from_be_bytes([req[18], req[19]]);
+        let (dst, dport) = (request.dst.ip(), request.dst.port());
         *self.stats.per_port.entry((dst, dport)).or_insert(0) += 1;
         if self.random() < self.cfg.loss_out {
             self.stats.lost += 1;
@@ -44,20 +43,20 @@ impl SimNet {
             return;
         };
         let extra = host.extra_delay;
-        let kind = match host.behavior(dport) {
+        let (state, reason) = match host.behavior(dport) {
             PortBehavior::Filtered => return,
-            PortBehavior::Open => 0u8,
-            PortBehavior::Closed => 1,
-            PortBehavior::Unreachable => 2,
+            PortBehavior::Open => (PortState::Open, Reason::SynAck),
+            PortBehavior::Closed => (PortState::Closed, Reason::ConnRefused),
+            PortBehavior::Unreachable => (PortState::Filtered, Reason::AdminProhibited),
         };
         if self.random() < self.cfg.loss_back {
             self.stats.lost += 1;
             return;
         }
         let back = now + (self.cfg.delay + extra) * 2 + self.jitter();
-        let mut r = req.to_vec();
-        r[0] = 0xC6;
-        r.push(kind);
+        let r = request
+            .outcome(state, reason)
+            .expect("a row of the connect layer's outcomes");
         self.seq += 1;
         self.conns.push(Reverse((back, self.seq, r)));
     }
@@ -94,59 +93,6 @@ impl Transport for SimNet {
         }
         self.advance(timeout);
         Ok(due(self))
-    }
-}
-
-/// A connect scan over the simulator's connect layer: connected is open
-/// (`syn-ack`), refused closed (`conn-refused`), unreachable filtered
-/// (`admin-prohibited`), nothing filtered (`no-response`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SimConnectModule;
-
-impl ProbeModule for SimConnectModule {
-    fn scan_type(&self) -> ScanType {
-        ScanType::Connect
-    }
-
-    fn layer(&self) -> Layer {
-        Layer::Connect
-    }
-
-    fn build(&self, _ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
-        if buf.len() < CONNECT_LEN {
-            return 0;
-        }
-        buf[0] = 0xC5;
-        put_addr(&mut buf[1..18], probe.dst);
-        buf[18..20].copy_from_slice(&probe.dport.to_be_bytes());
-        buf[20] = probe.attempt;
-        CONNECT_LEN
-    }
-
-    fn classify(&self, _ctx: &ProbeContext, o: &[u8]) -> Option<Reply> {
-        if o.len() != CONNECT_LEN + 1 || o[0] != 0xC6 {
-            return None;
-        }
-        let (state, reason) = match o[CONNECT_LEN] {
-            0 => (PortState::Open, Reason::SynAck),
-            1 => (PortState::Closed, Reason::ConnRefused),
-            2 => (PortState::Filtered, Reason::AdminProhibited),
-            _ => return None,
-        };
-        Some(Reply {
-            dst: get_addr(&o[1..])?,
-            dport: u16::from_be_bytes([o[18], o[19]]),
-            attempt: Some(o[20]),
-            state,
-            reason,
-            ttl: 0,
-            traits: None,
-            mac: None,
-        })
-    }
-
-    fn no_reply(&self) -> (PortState, Reason) {
-        (PortState::Filtered, Reason::NoResponse)
     }
 }
 
