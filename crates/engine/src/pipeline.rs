@@ -186,10 +186,17 @@ impl Pipeline {
     /// port-scanned like the hosts discovery finds (or, without a port
     /// scan, handed out as it is).
     pub fn add_up(&mut self, host: HostResult) {
-        if self.port_plan.is_some() && !self.stopped {
-            self.waiting.push(host);
-        } else {
-            self.done.push_back(host);
+        self.decided_up(host);
+    }
+
+    /// An up host: waits for a batch (or, without a port scan, is done).
+    /// After a stop it is dropped: it was never port-scanned, so it is not
+    /// reported as scanned.
+    fn decided_up(&mut self, host: HostResult) {
+        match (&self.port_plan, self.stopped) {
+            (Some(_), false) => self.waiting.push(host),
+            (Some(_), true) => {}
+            (None, _) => self.done.push_back(host),
         }
     }
 
@@ -213,8 +220,8 @@ impl Pipeline {
                 }
             }
             let h = (self.classify)(h);
-            if h.status == HostStatus::Up && self.port_plan.is_some() && !self.stopped {
-                self.waiting.push(h);
+            if h.status == HostStatus::Up {
+                self.decided_up(h);
             } else {
                 self.done.push_back(h);
             }
@@ -446,16 +453,18 @@ impl Engine for Pipeline {
     }
 
     fn stop(&mut self) {
-        // Hosts already finished keep what discovery found; hosts known up
-        // but not (fully) port-scanned are handed out up, without ports.
+        // Hosts already finished keep what discovery found; hosts caught
+        // mid-port-scan come out of their batch marked incomplete and get
+        // it too; hosts known up but not port-scanned at all are dropped,
+        // as they were not scanned (see `Scan::stop`).
         self.stopped = true;
-        self.collect();
         self.discovery.stop();
         for b in &mut self.batches {
             b.stop();
         }
+        self.collect();
         self.batches.clear();
-        self.done.extend(self.waiting.drain(..));
-        self.done.extend(self.found.drain().map(|(_, h)| h));
+        self.waiting.clear();
+        self.found.clear();
     }
 }

@@ -401,3 +401,56 @@ fn a_hosts_replies_leave_their_stack_traits_in_its_result() {
     );
     assert_eq!(scan.poll_host().expect("finished").stack, None);
 }
+
+#[test]
+fn a_stopped_scan_hands_out_partial_hosts_marked_and_drops_unbegun_ones() {
+    // 20 hosts x 100 ports, host groups of 4: stop after 150 answers.
+    let mut p = plan(vec![tech((1..=100).collect())], 9);
+    p.timing.max_hostgroup = Some(4);
+    let mut scan = Scan::new(p, range(20), Instant::now());
+    let mut now = Instant::now();
+    let mut answered: HashSet<(IpAddr, u16)> = HashSet::new();
+    let mut hosts = Vec::new();
+    while answered.len() < 150 {
+        now += Duration::from_micros(10);
+        while let Some(pr) = scan.poll_probe(now) {
+            if answered.len() < 150 {
+                answered.insert((pr.spec.dst, pr.spec.dport));
+                scan.on_reply(now, pr.technique, rst(&pr.spec));
+            }
+        }
+        scan.handle_timeouts(now);
+        while let Some(h) = scan.poll_host() {
+            hosts.push(h);
+        }
+    }
+    scan.stop();
+    while let Some(h) = scan.poll_host() {
+        hosts.push(h);
+    }
+    assert!(scan.is_done());
+    // Every answer is in a reported host, and nothing else is.
+    let reported: HashSet<(IpAddr, u16)> = hosts
+        .iter()
+        .flat_map(|h| h.ports.iter().map(move |p| (h.addr, p.port)))
+        .collect();
+    assert_eq!(reported, answered);
+    for h in &hosts {
+        assert_eq!(h.incomplete, h.ports.len() < 100, "{}", h.addr);
+    }
+    assert!(hosts.iter().any(|h| h.incomplete));
+    assert!(hosts.len() < 20, "hosts never begun are not reported");
+}
+
+#[test]
+fn a_stopped_discovery_scan_hands_out_no_undecided_host() {
+    let mut p = plan(vec![tech(vec![80, 443])], 3);
+    p.decide_on_answer = true;
+    let mut scan = Scan::new(p, range(8), Instant::now());
+    let now = Instant::now();
+    // The first pings go out and nothing answers yet: no host is decided,
+    // so none is handed out as down.
+    while scan.poll_probe(now).is_some() {}
+    scan.stop();
+    assert!(scan.poll_host().is_none());
+}

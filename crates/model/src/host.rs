@@ -111,6 +111,11 @@ pub struct HostResult {
     pub end_time: u64,
     /// Whether `--host-timeout` cut the scan of this host short.
     pub timed_out: bool,
+    /// Whether the run was interrupted (Ctrl-C, SIGTERM) before this
+    /// host's scan finished: `ports` lists what was found, and the ports
+    /// not listed were not scanned (not "closed"), nor were later stages
+    /// (`-sV`) done.
+    pub incomplete: bool,
     /// Every port scanned on this host, sorted by port then protocol.
     pub ports: Vec<PortResult>,
     /// Set when the host rate-limited the answers that tell port states
@@ -163,6 +168,7 @@ impl HostResult {
             start_time: 0,
             end_time: 0,
             timed_out: false,
+            incomplete: false,
             ports: Vec::new(),
             icmp_rate_limit: None,
             stack: None,

@@ -166,6 +166,11 @@ pub struct RunStats {
     pub hosts_down: u64,
     /// Whether the scan was cut short (Ctrl-C, SIGTERM).
     pub interrupted: bool,
+    /// Hosts written partly scanned because of the interrupt (counted in
+    /// `hosts_up`; each is marked [`HostResult::incomplete`]).
+    ///
+    /// [`HostResult::incomplete`]: crate::HostResult::incomplete
+    pub hosts_incomplete: u64,
     /// The error that ended the scan, if one did.
     pub error: Option<String>,
 }

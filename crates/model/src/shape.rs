@@ -81,6 +81,8 @@ pub(crate) struct EndShape {
     hosts_total: u64,
     interrupted: bool,
     #[serde(default)]
+    hosts_incomplete: u64,
+    #[serde(default)]
     error: Option<String>,
 }
 
@@ -99,6 +101,7 @@ impl Serialize for RunStats {
             hosts_down: self.hosts_down,
             hosts_total: self.hosts_total(),
             interrupted: self.interrupted,
+            hosts_incomplete: self.hosts_incomplete,
             error: self.error.clone(),
         }
         .serialize(s)
@@ -113,6 +116,7 @@ impl From<EndShape> for RunStats {
             hosts_up: v.hosts_up,
             hosts_down: v.hosts_down,
             interrupted: v.interrupted,
+            hosts_incomplete: v.hosts_incomplete,
             error: v.error,
         }
     }
@@ -225,6 +229,8 @@ pub(crate) struct HostShape {
     start_time: u64,
     end_time: u64,
     timed_out: bool,
+    #[serde(default)]
+    incomplete: bool,
     hostnames: Vec<Hostname>,
     #[serde(default)]
     mac: Option<MacAddress>,
@@ -359,6 +365,7 @@ impl HostShape {
             start_time: h.start_time,
             end_time: h.end_time,
             timed_out: h.timed_out,
+            incomplete: h.incomplete,
             hostnames: h.hostnames.clone(),
             mac: h.mac.clone(),
             ports: listed,
@@ -440,6 +447,7 @@ impl TryFrom<HostShape> for HostResult {
             start_time: v.start_time,
             end_time: v.end_time,
             timed_out: v.timed_out,
+            incomplete: v.incomplete,
             ports,
             icmp_rate_limit: v.icmp_rate_limit,
             stack: None,

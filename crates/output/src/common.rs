@@ -3,6 +3,7 @@
 
 use portolan_model::{
     Certificate, HostResult, IcmpRateLimit, PortResult, PortState, PortSummary, Protocol, Reason,
+    RunStats,
 };
 use std::fmt::Write as _;
 
@@ -128,6 +129,23 @@ pub(crate) fn hosts_phrase(total: u64, up: u64) -> String {
         if total == 1 { "" } else { "es" },
         if up == 1 { "" } else { "s" }
     )
+}
+
+/// What an interrupted run's report covers: hosts not begun are left out
+/// (the closing line counts only what was scanned), and hosts caught
+/// mid-scan are marked incomplete.
+pub(crate) fn interrupted_line(stats: &RunStats) -> String {
+    let mut line = String::from(
+        "Portolan scan interrupted: hosts not scanned before the interrupt are not reported",
+    );
+    match stats.hosts_incomplete {
+        0 => line.push('.'),
+        1 => line.push_str("; 1 host partly scanned is marked incomplete."),
+        n => {
+            let _ = write!(line, "; {n} hosts partly scanned are marked incomplete.");
+        }
+    }
+    line
 }
 
 /// A reason with its TTL, as the REASON column shows it: `syn-ack ttl 64`,

@@ -100,7 +100,14 @@ impl OutputFormat for Grepable {
             }
             HostStatus::Up => {}
         }
-        let _ = writeln!(out, "{who}\tStatus: Up");
+        // An interrupted host says so on its status line, in a field of its
+        // own, so `grep 'Status: Up'` still finds it.
+        let mark = if host.incomplete {
+            "\tIncomplete: scan interrupted, ports not listed were not scanned"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{who}\tStatus: Up{mark}");
         if !host.timed_out && !host.ports.is_empty() {
             let s = summary(host, self.opts.verbose, self.opts.open_only);
             // nmap names one ignored state: the one with the most ports,
@@ -131,7 +138,7 @@ impl OutputFormat for Grepable {
     fn end(&mut self, stats: &RunStats) -> io::Result<()> {
         let mut out = String::new();
         if stats.interrupted {
-            out.push_str("# Portolan scan interrupted: only hosts finished before the interrupt are listed\n");
+            let _ = writeln!(out, "# {}", crate::common::interrupted_line(stats));
         }
         if let Some(err) = &stats.error {
             let _ = writeln!(out, "# Portolan scan aborted: {}", clean(err));
@@ -209,7 +216,7 @@ Host: 198.18.0.1 ()\tPorts: 22/open/tcp//ssh///, 80/open/tcp//http//nginx 1.24.0
 Host: 198.18.0.7 ()\tStatus: Up
 Host: 127.0.0.1 (localhost)\tStatus: Up
 Host: 127.0.0.1 (localhost)\tStatus: Up
-# Portolan scan interrupted: only hosts finished before the interrupt are listed
+# Portolan scan interrupted: hosts not scanned before the interrupt are not reported.
 # Portolan done at Sun Nov 22 10:15:00 2026 -- 1 IP address (1 host up) scanned in 0.05 seconds
 "
         );

@@ -43,7 +43,7 @@
 //! out.begin(&info)?;
 //! // for each finished host: out.host(&host)?;
 //! # let stats = RunStats { end_time: 0, elapsed: 0.0, hosts_up: 0, hosts_down: 1,
-//! #     interrupted: false, error: None };
+//! #     interrupted: false, hosts_incomplete: 0, error: None };
 //! out.end(&stats)?;
 //! # Ok(())
 //! # }

@@ -74,10 +74,7 @@ impl OutputFormat for Normal {
         };
         let mut out = String::new();
         if stats.interrupted {
-            let _ = writeln!(
-                out,
-                "{prefix}Portolan scan interrupted: only hosts finished before the interrupt are reported."
-            );
+            let _ = writeln!(out, "{prefix}{}", crate::common::interrupted_line(stats));
         }
         // The terminal already shows the error on standard error (nmap's
         // habit); printing it again on standard output would say it twice.
@@ -128,6 +125,10 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
         }
         HostStatus::Unknown => {
             let _ = writeln!(out, "Portolan scan report for {who}");
+            if host.timed_out {
+                // Timed out during discovery: neither up nor down.
+                let _ = writeln!(out, "Skipping host {who} due to host timeout");
+            }
             return out;
         }
         HostStatus::Up => {}
@@ -196,6 +197,12 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
     }
     // A host without ports (`-sn`) is two or three lines, and nmap lists
     // such hosts without blank lines between them.
+    if host.incomplete {
+        let _ = writeln!(
+            out,
+            "Note: the scan of this host was interrupted: ports not listed were not scanned."
+        );
+    }
     if !host.ports.is_empty() {
         out.push('\n');
     }
@@ -445,6 +452,28 @@ Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
     }
 
     #[test]
+    fn an_incomplete_host_says_so_under_its_ports() {
+        let mut partial = one_open_999_closed();
+        partial.ports.truncate(400);
+        partial.incomplete = true;
+        let done = RunStats {
+            hosts_incomplete: 1,
+            ..stats(true)
+        };
+        let text = run(OutputOptions::default(), &scan_info(), &[partial], &done);
+        assert!(
+            text.contains(
+                "Note: the scan of this host was interrupted: ports not listed were not scanned.\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Portolan scan interrupted: hosts not scanned before the interrupt are not reported; 1 host partly scanned is marked incomplete.\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn interrupted_end_says_so_before_the_done_line() {
         let mut st = stats(true);
         st.hosts_up = 0;
@@ -452,7 +481,7 @@ Portolan done: 1 IP address (1 host up) scanned in 0.05 seconds
         let text = run(OutputOptions::default(), &scan_info(), &[down_host()], &st);
         assert!(
             text.ends_with(
-                "Portolan scan interrupted: only hosts finished before the interrupt are reported.\n\
+                "Portolan scan interrupted: hosts not scanned before the interrupt are not reported.\n\
                  Portolan done: 3 IP addresses (0 hosts up) scanned in 0.05 seconds\n"
             ),
             "{text}"

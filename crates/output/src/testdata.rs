@@ -125,6 +125,7 @@ pub fn stats(interrupted: bool) -> RunStats {
         hosts_up: 1,
         hosts_down: 0,
         interrupted,
+        hosts_incomplete: 0,
         error: None,
     }
 }

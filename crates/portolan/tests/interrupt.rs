@@ -105,5 +105,7 @@ fn sigint_during_service_detection_stops_it_at_once() {
     let text = std::fs::read_to_string(&xml).unwrap();
     assert!(text.contains(r#"exit="error""#), "{text}");
     assert!(text.contains(&format!(r#"portid="{port}""#)), "{text}");
+    // Its service detection was cut short: the host says so.
+    assert!(text.contains(r#"comment="scan incomplete"#), "{text}");
     drop(held);
 }

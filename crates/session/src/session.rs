@@ -41,7 +41,7 @@ impl Session {
             .unwrap_or_else(portolan_netio::has_raw_privilege);
         let plan = Plan::build(&config, privileged)?;
         // Loaded before scanning, so a bad --service-db fails at once.
-        let version = match version_options(&config) {
+        let version = match version_options(&config, &plan) {
             Some(v) => {
                 let db = load_database(&v)?;
                 Some((v, db))
@@ -96,6 +96,7 @@ impl Session {
         observer.begin(&plan.info).map_err(SessionError::Output)?;
         let mut sink = Sink::new(observer, ServiceTable::builtin());
         sink.name_down = config.always_dns && !config.no_dns;
+        sink.host_timeout = plan.timing.host_timeout;
         // One --max-rate budget for the scans and -sV together.
         sink.budget = plan
             .timing
@@ -129,7 +130,8 @@ impl Session {
         sink.flush();
         let hosts_up = sink.hosts_up;
         let discovered = !matches!(plan.discovery, Discovery::Skip | Discovery::List);
-        if discovered && hosts_up == 0 && hosts_down > 0 && !interrupted && result.is_ok() {
+        let seen_down = hosts_down > sink.discovery_timed_out;
+        if discovered && hosts_up == 0 && seen_down && !interrupted && result.is_ok() {
             sink.note(
                 "Note: Host seems down. If it is really up, but blocking our ping probes, try -Pn",
             );
@@ -141,6 +143,7 @@ impl Session {
             hosts_up,
             hosts_down,
             interrupted,
+            hosts_incomplete: sink.hosts_incomplete,
             error: result.as_ref().err().map(|e| e.to_string()),
         };
         drop(sink);
@@ -154,12 +157,14 @@ impl Session {
 }
 
 /// The version flags, when -sV is on.
-fn version_options(config: &ScanConfig) -> Option<VersionOptions> {
+fn version_options(config: &ScanConfig, plan: &Plan) -> Option<VersionOptions> {
     let v = &config.version;
+    let host_timeout = plan.timing.host_timeout;
     v.enabled.then(|| VersionOptions {
         intensity: v.intensity.unwrap_or(7),
         all_ports: v.all_ports,
         trace: v.trace,
         db_file: v.db_file.clone(),
+        host_timeout,
     })
 }

@@ -38,6 +38,14 @@ pub(crate) struct Sink<'a> {
     table: &'static ServiceTable,
     /// Up hosts so far.
     pub hosts_up: u64,
+    /// Hosts written marked incomplete (an interrupt caught them).
+    pub hosts_incomplete: u64,
+    /// Hosts whose `--host-timeout` ran out during discovery (counted
+    /// with the down ones, but not down).
+    pub discovery_timed_out: u64,
+    /// `--host-timeout`: a host whose time is up skips the stages it
+    /// bounds and is marked timed out.
+    pub host_timeout: Option<Duration>,
     /// The observer's first write error.
     pub error: Option<io::Error>,
     /// Background work on up hosts before they are written (service
@@ -62,6 +70,9 @@ impl<'a> Sink<'a> {
             observer,
             table,
             hosts_up: 0,
+            hosts_incomplete: 0,
+            discovery_timed_out: 0,
+            host_timeout: None,
             error: None,
             stages: Vec::new(),
             name_down: false,
@@ -128,6 +139,9 @@ impl<'a> Sink<'a> {
     /// A host discovery found down: written (the outputs show it only
     /// with `-v`), after reverse DNS with `-R`.
     pub fn down(&mut self, host: HostResult) {
+        if host.timed_out {
+            self.discovery_timed_out += 1;
+        }
         if self.name_down {
             self.pass(0, host);
         } else {
@@ -135,12 +149,38 @@ impl<'a> Sink<'a> {
         }
     }
 
-    /// Hands `host` to stage `i`, or writes it after the last stage.
-    fn pass(&mut self, i: usize, host: HostResult) {
+    /// Hands `host` to stage `i` (or the next stage `--host-timeout`
+    /// leaves it), or writes it after the last stage.
+    fn pass(&mut self, mut i: usize, mut host: HostResult) {
+        while let Some(stage) = self.stages.get(i) {
+            if !stage.bounded_by_host_timeout() || !self.time_is_up(&mut host) {
+                break;
+            }
+            i += 1;
+        }
         match self.stages.get_mut(i) {
             Some(stage) => stage.submit(host),
             None => self.write(host),
         }
+    }
+
+    /// Whether `host` timed out, or its `--host-timeout` has run out since
+    /// its scan began (it is then marked timed out). Only up hosts: a
+    /// down host has nothing left to bound.
+    fn time_is_up(&self, host: &mut HostResult) -> bool {
+        if host.timed_out {
+            return true;
+        }
+        let Some(limit) = self.host_timeout else {
+            return false;
+        };
+        if host.status != HostStatus::Up {
+            return false;
+        }
+        if crate::version::elapsed_since(host.start_time) >= limit {
+            host.timed_out = true;
+        }
+        host.timed_out
     }
 
     /// Moves the hosts the stages are done with along; never blocks.
@@ -201,6 +241,9 @@ impl<'a> Sink<'a> {
     }
 
     fn emit(&mut self, host: &HostResult) {
+        if host.incomplete && host.status == HostStatus::Up {
+            self.hosts_incomplete += 1;
+        }
         if let Err(e) = self.observer.host(host) {
             self.error.get_or_insert(e);
         }

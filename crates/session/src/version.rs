@@ -14,7 +14,12 @@
 //!
 //! Each host's task owns the host through a guard that hands it back when
 //! the task ends for any reason (done, cancelled, panicked, or dropped with
-//! the runtime), so an interrupted scan still gets every host to write.
+//! the runtime), so an interrupted scan still gets every host to write; a
+//! host whose probing did not finish comes back marked incomplete.
+//!
+//! `--host-timeout` bounds probing too: it counts from the start of the
+//! host's scan, and a host whose time runs out while its services are
+//! probed comes back marked timed out, as nmap reports it.
 
 use crate::stage::HostStage;
 use portolan_engine::SharedRateLimiter;
@@ -42,6 +47,8 @@ pub struct VersionOptions {
     pub trace: bool,
     /// `--service-db FILE`, merged with the built-in database.
     pub db_file: Option<PathBuf>,
+    /// `--host-timeout`, counted from the start of each host's scan.
+    pub host_timeout: Option<Duration>,
 }
 
 /// Loads the built-in probe database and merges the user's file, if any.
@@ -69,6 +76,7 @@ pub struct VersionStage {
     /// Hosts submitted to the runtime and not yet returned by the stage.
     pending: usize,
     cancel: watch::Sender<bool>,
+    host_timeout: Option<Duration>,
 }
 
 impl VersionStage {
@@ -126,6 +134,7 @@ impl VersionStage {
             ready: VecDeque::new(),
             pending: 0,
             cancel,
+            host_timeout: opts.host_timeout,
         })
     }
 }
@@ -142,13 +151,17 @@ impl HostStage for VersionStage {
             return;
         };
         self.pending += 1;
+        let left = self
+            .host_timeout
+            .map(|t| t.saturating_sub(elapsed_since(host.start_time)));
         let guard = HostGuard {
             host: Some(host),
             tx: self.done_tx.clone(),
+            finished: false,
         };
         let prober = self.prober.clone();
         let cancel = self.cancel.subscribe();
-        rt.spawn(probe_host(prober, guard, targets, cancel));
+        rt.spawn(probe_host(prober, guard, targets, cancel, left));
     }
 
     fn try_next(&mut self) -> Option<HostResult> {
@@ -196,39 +209,75 @@ impl Drop for VersionStage {
     }
 }
 
-/// Hands its host back when dropped, however the task holding it ends.
+/// Time since `start` (Unix seconds, as hosts carry it). The start is
+/// whole seconds, so this reads up to a second long: a host timeout ends
+/// probing at most that much early, never late.
+pub(crate) fn elapsed_since(start: u64) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    now.saturating_sub(Duration::from_secs(start))
+}
+
+/// Hands its host back when dropped, however the task holding it ends;
+/// marked incomplete unless probing finished.
 struct HostGuard {
     host: Option<HostResult>,
     tx: mpsc::Sender<HostResult>,
+    finished: bool,
 }
 
 impl Drop for HostGuard {
     fn drop(&mut self) {
-        if let Some(h) = self.host.take() {
+        if let Some(mut h) = self.host.take() {
+            if !self.finished {
+                h.incomplete = true;
+            }
             let _ = self.tx.send(h);
         }
     }
 }
 
 /// Probes `targets` of the guarded host concurrently, recording each
-/// result as it comes, until all are done or the stage is cancelled.
+/// result as it comes, until all are done, the stage is cancelled, or the
+/// host's time (`left` of its `--host-timeout`) runs out.
 async fn probe_host(
     prober: Prober,
     mut guard: HostGuard,
     targets: Vec<Target>,
     mut cancel: watch::Receiver<bool>,
+    left: Option<Duration>,
 ) {
     let mut set = tokio::task::JoinSet::new();
-    for t in targets {
-        let p = prober.clone();
-        set.spawn(async move { p.detect_one(t).await });
+    if left != Some(Duration::ZERO) {
+        for t in targets {
+            let p = prober.clone();
+            set.spawn(async move { p.detect_one(t).await });
+        }
     }
+    let timeout = async {
+        match left {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timeout);
     loop {
         tokio::select! {
             biased;
             _ = cancel.wait_for(|c| *c) => break,
+            _ = &mut timeout => {
+                if let Some(h) = guard.host.as_mut() {
+                    h.timed_out = true;
+                }
+                guard.finished = true;
+                break;
+            }
             r = set.join_next() => match r {
-                None => break,
+                None => {
+                    guard.finished = true;
+                    break;
+                }
                 Some(Ok(d)) => {
                     if let Some(h) = guard.host.as_mut() {
                         record(h, d);

@@ -30,6 +30,7 @@ mod pacing;
 mod results;
 
 pub use host_limits::{MEASURE, MEASURE_INTERVAL, RST_PACE_EXTRA, RST_SUSPECT, SUSPECT_SILENT};
+pub use order::ShardFilter;
 pub use results::Progress;
 
 use crate::congestion::Congestion;
@@ -402,9 +403,19 @@ impl Scan {
         self.stopped || (self.active == 0 && !self.has_work())
     }
 
-    /// Stops the scan: nothing more is sent, unfinished hosts are dropped,
-    /// finished ones can still be polled.
+    /// Stops the scan: nothing more is sent; finished hosts can still be
+    /// polled, and so can hosts caught mid-scan with at least one port
+    /// resolved, marked [`HostResult::incomplete`] and listing only the
+    /// ports resolved. Hosts with nothing resolved yet are dropped (they
+    /// were not scanned), and so is every unfinished host of a discovery
+    /// scan ([`ScanPlan::decide_on_answer`]): an unanswered ping so far
+    /// proves nothing.
+    ///
+    /// [`HostResult::incomplete`]: portolan_model::HostResult::incomplete
     pub fn stop(&mut self) {
+        if !self.stopped && !self.plan.decide_on_answer {
+            self.finish_interrupted();
+        }
         self.stopped = true;
         self.group = None;
         self.hosts.clear();

@@ -23,6 +23,36 @@ use crate::rtt::RttEstimator;
 use crate::target::HostTarget;
 use std::time::Instant;
 
+/// Which target indexes a shard holds, for callers that walk the targets
+/// themselves (`-sL`): the same test the scan's host order makes, so a
+/// listed shard is exactly the hosts that shard would scan.
+#[derive(Debug)]
+pub struct ShardFilter {
+    perm: Permutation,
+    k: u64,
+    n: u64,
+}
+
+impl ShardFilter {
+    /// The filter for `plan`'s shard over `hosts` targets; `None` when
+    /// the plan has no shard (every index belongs).
+    pub fn new(plan: &super::ScanPlan, hosts: u64) -> Option<Self> {
+        match plan.shard {
+            Some((k, n)) if n > 1 && k >= 1 && k <= n => Some(ShardFilter {
+                perm: Permutation::new(hosts, plan.seed),
+                k: u64::from(k - 1),
+                n: u64::from(n),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether the target at `index` is in this shard.
+    pub fn contains(&self, index: u64) -> bool {
+        self.perm.inverse(index) % self.n == self.k
+    }
+}
+
 pub(super) struct Group {
     pub(super) slots: Vec<(u32, u32)>,
     pub(super) perm: Permutation,

@@ -156,6 +156,28 @@ impl Scan {
         self.done.push_back(r);
     }
 
+    /// Finishes, marked incomplete, every active host with a port
+    /// resolved (see [`Scan::stop`]).
+    pub(super) fn finish_interrupted(&mut self) {
+        let now = self.last_now;
+        let partial: Vec<u32> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                h.as_ref()
+                    .is_some_and(|h| h.ports.iter().any(|p| p.state.is_some()))
+            })
+            .map(|(slot, _)| slot as u32)
+            .collect();
+        for slot in partial {
+            self.finish(slot, now, false);
+            if let Some(r) = self.done.back_mut() {
+                r.incomplete = true;
+            }
+        }
+    }
+
     fn unix_at(&self, t: Instant) -> u64 {
         let wall = self.plan.start_wall + t.saturating_duration_since(self.start);
         wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())

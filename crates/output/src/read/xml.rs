@@ -91,6 +91,9 @@ pub fn read_xml_str(text: &str) -> Result<ScanDocument, ReadError> {
         }
     }
     doc.info = info;
+    if let Some(stats) = &mut doc.stats {
+        stats.hosts_incomplete = doc.hosts.iter().filter(|h| h.incomplete).count() as u64;
+    }
     Ok(doc)
 }
 
@@ -199,6 +202,9 @@ fn host(n: Node) -> Result<HostResult, ReadError> {
     h.start_time = num(n, "starttime", 0)?;
     h.end_time = num(n, "endtime", 0)?;
     h.timed_out = n.attribute("timedout") == Some("true");
+    h.incomplete = n
+        .attribute("comment")
+        .is_some_and(|c| c.starts_with(crate::xml::INCOMPLETE_COMMENT));
     for c in n.children().filter(Node::is_element) {
         match c.tag_name().name() {
             "address" if c.attribute("addrtype") == Some("mac") => h.mac = Some(mac(c)?),
@@ -340,6 +346,8 @@ fn runstats(n: Node) -> Result<RunStats, ReadError> {
         hosts_up: count("up")?,
         hosts_down: count("down")?,
         interrupted,
+        // Counted from the hosts' marks once the document is read.
+        hosts_incomplete: 0,
         error: if interrupted { None } else { msg },
     })
 }

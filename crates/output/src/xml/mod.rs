@@ -240,6 +240,11 @@ impl Xml {
         if host.timed_out {
             attrs.push(("timedout", "true"));
         }
+        if host.incomplete {
+            // nmap's DTD has `comment` on <host>, so the document stays
+            // valid for nmap's readers.
+            attrs.push(("comment", INCOMPLETE_COMMENT));
+        }
         self.open("host", &attrs)?;
         let ttl = host.reason_ttl.to_string();
         self.empty(
@@ -406,6 +411,11 @@ impl OutputFormat for Xml {
         self.flush()
     }
 }
+
+/// `<host comment=...>` of a host an interrupt caught mid-scan: its
+/// `<ports>` hold what was found, and ports not listed were not scanned.
+pub(crate) const INCOMPLETE_COMMENT: &str =
+    "scan incomplete: interrupted before this host was finished; ports not listed were not scanned";
 
 /// The reply a host's rate limit throttles, as `<ratelimit reply=...>`
 /// names it: resets for TCP, ICMP port unreachables otherwise (UDP).

@@ -458,3 +458,30 @@ fn tls_certificate_is_an_ssl_cert_script_element() {
         .collect();
     assert_eq!(names, ["state", "service", "script"]);
 }
+
+#[test]
+fn an_incomplete_host_is_marked_and_reads_back_so() {
+    let mut partial = one_open_999_closed();
+    partial.ports.truncate(400);
+    partial.incomplete = true;
+    let done = RunStats {
+        hosts_incomplete: 1,
+        ..stats(true)
+    };
+    let text = run(
+        OutputOptions::default(),
+        &scan_info(),
+        &[partial.clone()],
+        Some(&done),
+    );
+    let doc = parse(&text).unwrap();
+    let host = child(doc.root_element(), "host");
+    assert!(host
+        .attribute("comment")
+        .is_some_and(|c| c.starts_with("scan incomplete")));
+    // The ports found are kept.
+    assert!(text.contains("<ports>"), "{text}");
+    let back = crate::read::read_xml_str(&text).unwrap();
+    assert_eq!(back.hosts, vec![partial]);
+    assert_eq!(back.stats.unwrap().hosts_incomplete, 1);
+}
