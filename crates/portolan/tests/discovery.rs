@@ -441,3 +441,41 @@ fn arp_ping_finds_neighbours_with_their_mac() {
     );
     assert!(xml.contains(r#"addrtype="mac""#), "{xml}");
 }
+
+#[test]
+fn host_timeout_during_discovery_is_reported_as_timed_out_not_down() {
+    if !require_root() {
+        return;
+    }
+    let tb = testbed();
+    let silent = tb.target_addr(SILENT).to_string();
+    for extra in [&["-sn"][..], &["-p", "22"][..]] {
+        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        // Retries would take seconds; the host's time is up long before.
+        cmd.args(["-n", "--max-retries", "8", "--disable-arp-ping", "-PE"])
+            .args(["--host-timeout", "300ms", "-oX", "-"])
+            .args(extra)
+            .arg(&silent);
+        let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+        assert!(out.status.success());
+        let xml = String::from_utf8(out.stdout).unwrap();
+        assert!(xml.contains(r#"timedout="true""#), "{extra:?}: {xml}");
+        assert!(!xml.contains(r#"state="down""#), "{extra:?}: {xml}");
+        let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        cmd.args(["-n", "--max-retries", "8", "--disable-arp-ping", "-PE"])
+            .args(["--host-timeout", "300ms"])
+            .args(extra)
+            .arg(&silent);
+        let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("Skipping host {silent} due to host timeout")),
+            "{extra:?}: {text}"
+        );
+        assert!(!text.contains("Host seems down"), "{extra:?}: {text}");
+        assert!(
+            text.contains("Portolan done: 1 IP address (0 hosts up)"),
+            "{text}"
+        );
+    }
+}

@@ -23,7 +23,9 @@ pub fn targets(up: &[HostResult]) -> Vec<HostTarget> {
 
 /// Up or down from the discovery probes' rows: up when a probe got an
 /// answer (a port row `open`, or `closed` for connect pings), with the
-/// reason of the first answer the engine saw.
+/// reason of the first answer the engine saw. A host whose
+/// `--host-timeout` ran out before any answer is neither: its status is
+/// unknown and it stays marked timed out, as nmap reports it.
 pub fn classify(mut host: HostResult, refusal_counts: bool) -> HostResult {
     let answered = host
         .ports
@@ -41,6 +43,12 @@ pub fn classify(mut host: HostResult, refusal_counts: bool) -> HostResult {
                 host.reason = p.reason;
                 host.reason_ttl = p.reason_ttl;
             }
+        }
+        None if host.timed_out => {
+            host.status = HostStatus::Unknown;
+            host.reason = Reason::NoResponse;
+            host.reason_ttl = 0;
+            host.latency = None;
         }
         None => {
             host.status = HostStatus::Down;
@@ -113,6 +121,19 @@ mod tests {
         assert_eq!((h.status, h.reason), (HostStatus::Up, Reason::ConnRefused));
         let h = classify(host(&[refused], Reason::UserSet), false);
         assert_eq!(h.status, HostStatus::Down);
+    }
+
+    #[test]
+    fn a_host_timeout_before_any_answer_is_not_down() {
+        let silent = (PortState::Filtered, Reason::NoResponse);
+        let mut h = host(&[silent], Reason::UserSet);
+        h.timed_out = true;
+        let h = classify(h, false);
+        assert_eq!((h.status, h.timed_out), (HostStatus::Unknown, true));
+        // An answer before the timeout still shows the host up.
+        let mut h = host(&[(PortState::Open, Reason::EchoReply)], Reason::UserSet);
+        h.timed_out = true;
+        assert_eq!(classify(h, false).status, HostStatus::Up);
     }
 
     #[test]

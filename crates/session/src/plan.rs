@@ -457,8 +457,9 @@ fn timing(opts: &ScanConfig) -> Result<Timing, PlanError> {
     if let Some(v) = t.max_retries {
         timing.max_retries = u8::try_from(v).unwrap_or(u8::MAX);
     }
-    if t.host_timeout.is_some() {
-        timing.host_timeout = t.host_timeout;
+    if let Some(d) = t.host_timeout {
+        // nmap's rule: 0 means no limit (also over -T5's 15 minutes).
+        timing.host_timeout = (!d.is_zero()).then_some(d);
     }
     if let Some(v) = t.scan_delay {
         timing.scan_delay = v;

@@ -91,6 +91,10 @@ pub fn add_ptr_name(host: &mut HostResult, name: &str) {
 }
 
 impl HostStage for ReverseDnsStage {
+    fn bounded_by_host_timeout(&self) -> bool {
+        false
+    }
+
     fn in_progress(&self) -> usize {
         self.waiting.values().map(Vec::len).sum::<usize>() + self.ready.len()
     }

@@ -24,4 +24,12 @@ pub trait HostStage {
     /// any order. With `interrupted` the stage abandons its work and
     /// returns the hosts as they are.
     fn finish(&mut self, interrupted: bool) -> Vec<HostResult>;
+
+    /// Whether `--host-timeout` bounds this stage: a host whose time is
+    /// up (or that timed out earlier) skips it. True for work that probes
+    /// the host (`-sV`, checks); false for naming it (reverse DNS), which
+    /// nmap does for timed-out hosts too.
+    fn bounded_by_host_timeout(&self) -> bool {
+        true
+    }
 }
