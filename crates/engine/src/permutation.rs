@@ -78,6 +78,34 @@ impl Permutation {
         }
     }
 
+    /// The index whose image is `y`: `get(inverse(y)) == y` for `y` below
+    /// [`len`](Self::len) (larger values are returned unchanged). Walks the
+    /// cycle backwards, as [`get`](Self::get) walks it forwards.
+    pub fn inverse(&self, y: u64) -> u64 {
+        if y >= self.n || self.n <= 1 {
+            return y;
+        }
+        let mut x = y;
+        loop {
+            x = self.decrypt(x);
+            if x < self.n {
+                return x;
+            }
+        }
+    }
+
+    fn decrypt(&self, x: u64) -> u64 {
+        let mut l = (x >> self.half_bits) & self.mask;
+        let mut r = x & self.mask;
+        for &k in self.keys.iter().rev() {
+            let f = mix64(l ^ k) & self.mask;
+            let pr = l;
+            l = r ^ f;
+            r = pr;
+        }
+        (l << self.half_bits) | r
+    }
+
     fn encrypt(&self, x: u64) -> u64 {
         let mut l = (x >> self.half_bits) & self.mask;
         let mut r = x & self.mask;
@@ -94,6 +122,16 @@ impl Permutation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inverse_undoes_get() {
+        for (k, n) in [2u64, 3, 17, 256, 1000, 65_537].into_iter().enumerate() {
+            let p = Permutation::new(n, 0x5EED ^ k as u64);
+            for i in 0..n {
+                assert_eq!(p.inverse(p.get(i)), i, "n={n} i={i}");
+            }
+        }
+    }
 
     #[test]
     fn is_a_bijection_for_many_sizes() {

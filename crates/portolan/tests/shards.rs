@@ -34,3 +34,68 @@ fn shards_are_disjoint_and_their_union_is_the_whole_scan() {
     }
     assert_eq!(union, whole);
 }
+
+/// The addresses `-sL` lists (`-oG -`), with `args` before the targets.
+fn listed(args: &[&str], targets: &str) -> Vec<String> {
+    let mut all = vec!["-sL", "-n", "--seed", "42", "-oG", "-"];
+    all.extend_from_slice(args);
+    all.push(targets);
+    let out = common::run(&all);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    common::stdout(&out)
+        .lines()
+        .filter(|l| l.starts_with("Host: "))
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn list_scan_shards_are_the_shards_a_scan_takes() {
+    // -sL sends nothing, so this runs unprivileged; it lists exactly what
+    // each shard would scan, in target order, and the shards partition.
+    let whole = listed(&[], "198.18.0.0/26");
+    assert_eq!(whole.len(), 64);
+    let mut union: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let part = listed(&["--shard", &format!("{k}/3")], "198.18.0.0/26");
+        assert!((20..=22).contains(&part.len()), "shard {k}/3: {part:?}");
+        let mut sorted = part.clone();
+        sorted.sort_by_key(|a| a.parse::<std::net::Ipv4Addr>().unwrap());
+        assert_eq!(part, sorted, "a shard is listed in target order");
+        union.extend(part);
+    }
+    union.sort_by_key(|a| a.parse::<std::net::Ipv4Addr>().unwrap());
+    assert_eq!(union, whole, "the shards partition the list");
+    // The closing line counts the shard's part, not the whole range.
+    let out = common::run(&[
+        "-sL",
+        "-n",
+        "--seed",
+        "42",
+        "--shard",
+        "2/3",
+        "198.18.0.0/26",
+    ]);
+    let text = common::stdout(&out);
+    let n = listed(&["--shard", "2/3"], "198.18.0.0/26").len();
+    assert!(
+        text.contains(&format!("Portolan done: {n} IP addresses (0 hosts up)")),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_and_scan_shards_agree() {
+    if !portolan_testbed::require_root_only() {
+        return;
+    }
+    // The same seed and shard: -sL lists exactly the hosts the scan scans.
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let scanned = hosts(&["--shard", &shard]);
+        let listed: BTreeSet<String> = listed(&["--shard", &shard], "127.0.0.1-20")
+            .into_iter()
+            .collect();
+        assert_eq!(listed, scanned, "shard {shard}");
+    }
+}

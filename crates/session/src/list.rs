@@ -2,12 +2,15 @@
 //!
 //! Why its own loop rather than a host stage: every target is a result
 //! here, in target order, so names are looked up in parallel a chunk at a
-//! time and the chunk is written in order, with no engine at all.
+//! time and the chunk is written in order, with no engine at all. With
+//! `--shard K/N` only the targets that shard would scan are listed (the
+//! engine's own test, [`ShardFilter`]).
 
 use crate::config::ScanConfig;
 use crate::plan::Plan;
 use crate::sink::Sink;
 use portolan_dns::{ResolverConfig, ReverseResolver};
+use portolan_engine::ShardFilter;
 use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, Reason};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,8 +20,18 @@ use std::time::{Duration, Instant};
 /// `-sL`: every target with status unknown, its typed name and (unless
 /// `-n`) its reverse name; nothing is sent to the targets. Names are looked
 /// up in parallel, [`LIST_CHUNK`] targets at a time, and written in target
-/// order.
-pub(crate) fn list_scan(plan: &Plan, opts: &ScanConfig, stop: &AtomicBool, sink: &mut Sink<'_>) {
+/// order. Returns how many targets were listed (an interrupt stops the
+/// listing between chunks).
+pub(crate) fn list_scan(
+    plan: &Plan,
+    opts: &ScanConfig,
+    stop: &AtomicBool,
+    sink: &mut Sink<'_>,
+) -> u64 {
+    let shard = ShardFilter::new(
+        &crate::modes::scan_plan(Vec::new(), plan.timing.clone(), opts),
+        plan.targets.len(),
+    );
     let mut resolver = if opts.no_dns {
         None
     } else {
@@ -32,7 +45,13 @@ pub(crate) fn list_scan(plan: &Plan, opts: &ScanConfig, stop: &AtomicBool, sink:
         r.map_err(|e| sink.warning(&format!("reverse DNS unavailable: {e}")))
             .ok()
     };
-    let mut targets = plan.targets.iter();
+    let mut targets = plan
+        .targets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.as_ref().is_none_or(|s| s.contains(*i as u64)))
+        .map(|(_, t)| t);
+    let mut listed = 0;
     loop {
         let chunk: Vec<HostResult> = targets
             .by_ref()
@@ -75,8 +94,10 @@ pub(crate) fn list_scan(plan: &Plan, opts: &ScanConfig, stop: &AtomicBool, sink:
                 crate::rdns::add_ptr_name(&mut h, name);
             }
             sink.write(h);
+            listed += 1;
         }
     }
+    listed
 }
 
 /// Targets of `-sL` named per round of parallel lookups.

@@ -19,7 +19,7 @@ use crate::sink::{Answer, Discoverer, Sink};
 use crate::SessionError;
 use portolan_connect::ConnectModule;
 use portolan_engine::{
-    Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan,
+    Classify, HostSource, HostTarget, Pipeline, ProbeModule, Rekeyed, Scan, ScanPlan, ShardFilter,
     TechniquePlan, Timing,
 };
 use portolan_model::{
@@ -40,13 +40,20 @@ pub(crate) fn run(
 ) -> Result<(), SessionError> {
     match &plan.discovery {
         Discovery::List => {
-            list_scan(plan, opts, stop, sink);
-            *hosts_down = plan.targets.len();
+            // Only what was listed: a shard's part, or what came before
+            // an interrupt.
+            *hosts_down = list_scan(plan, opts, stop, sink);
             Ok(())
         }
         Discovery::Skip if !plan.port_scan => {
-            // -sn -Pn: every target is reported up, nothing is sent.
+            // -sn -Pn: every target (of the shard) is reported up, nothing
+            // is sent.
+            let sp = scan_plan(Vec::new(), plan.timing.clone(), opts);
+            let shard = ShardFilter::new(&sp, plan.targets.len());
             for (i, t) in plan.targets.iter().enumerate() {
+                if shard.as_ref().is_some_and(|s| !s.contains(i as u64)) {
+                    continue;
+                }
                 if i % 256 == 0 {
                     if stop.load(Ordering::Relaxed) {
                         break;
@@ -77,7 +84,11 @@ pub(crate) fn run(
 }
 
 /// The engine's plan: techniques, timing, order and shard.
-fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) -> ScanPlan {
+pub(crate) fn scan_plan(
+    techniques: Vec<TechniquePlan>,
+    timing: Timing,
+    opts: &ScanConfig,
+) -> ScanPlan {
     let mut sp = ScanPlan::new(techniques, timing);
     if let Some(seed) = opts.seed {
         sp.seed = seed;
