@@ -11,6 +11,21 @@ use std::net::IpAddr;
 pub const PRIVILEGE_HINT: &str = "raw-packet scans need CAP_NET_RAW (run as root, or grant it: \
      sudo setcap cap_net_raw,cap_net_admin+eip $(which portolan))";
 
+/// An interface name as an error quotes it: escaped, and cut when longer
+/// than any interface name can be (Linux allows 15 bytes), so a hostile
+/// or mistaken `-e` value cannot flood the terminal.
+fn shown_name(name: &str) -> String {
+    const SHOWN: usize = 32;
+    if name.chars().count() <= SHOWN {
+        return format!("{name:?}");
+    }
+    let cut: String = name.chars().take(SHOWN).collect();
+    format!(
+        "{cut:?}... ({} characters; interface names have at most 15)",
+        name.chars().count()
+    )
+}
+
 /// What can go wrong while finding a route or opening raw-packet sockets.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -18,7 +33,7 @@ pub enum NetError {
     #[error("{PRIVILEGE_HINT}")]
     NoPrivilege,
     /// An interface named by the user (`-e`) does not exist.
-    #[error("no such network interface: {name:?}")]
+    #[error("no such network interface: {}", shown_name(name))]
     UnknownInterface {
         /// The name that was given.
         name: String,
@@ -88,5 +103,24 @@ impl NetError {
     /// The error of the last system call made by this thread, with context.
     pub(crate) fn last_os(op: &'static str) -> Self {
         Self::os(op, io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_interface_name_is_cut_in_the_error() {
+        let e = NetError::UnknownInterface {
+            name: "x".repeat(300),
+        };
+        let text = e.to_string();
+        assert!(text.len() < 120, "{text}");
+        assert!(text.contains("300 characters"), "{text}");
+        let e = NetError::UnknownInterface {
+            name: "eth\u{1b}[2J".into(),
+        };
+        assert!(!e.to_string().contains('\u{1b}'), "{e}");
     }
 }
