@@ -6,11 +6,13 @@
 //! (name, command line) goes through [`escape`] first, so a hostile
 //! `comm` cannot move the cursor or forge a line in any format.
 
-use crate::model::{Snapshot, SocketEntry};
+use crate::exposure::{self, Exposure};
+use crate::model::{Process, Snapshot, SocketEntry};
 use crate::summary::Summary;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,10 +112,36 @@ pub fn write_to(
     summary: Option<&Summary>,
     format: Format,
 ) -> io::Result<()> {
-    match format {
-        Format::Table | Format::Plain => write_text(w, snap, summary, format == Format::Plain),
-        Format::Json => write_json(w, snap, summary),
-        Format::Xml => write_xml(w, snap, summary),
+    write_report(w, snap, summary, None, format)
+}
+
+/// [`write_to`] with an `--exposure` report: in the table and plain
+/// columns it takes the sockets' place (its rows name the listeners), in
+/// JSON and XML it follows them.
+pub fn write_report(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+    format: Format,
+) -> io::Result<()> {
+    let plain = format == Format::Plain;
+    match (format, exposure) {
+        (Format::Table | Format::Plain, Some(e)) => {
+            exposure::write_text(w, e, plain)?;
+            match summary {
+                Some(s) => {
+                    if !plain {
+                        writeln!(w)?;
+                    }
+                    write_summary_text(w, s)
+                }
+                None => Ok(()),
+            }
+        }
+        (Format::Table | Format::Plain, None) => write_text(w, snap, summary, plain),
+        (Format::Json, _) => write_json(w, snap, summary, exposure),
+        (Format::Xml, _) => write_xml(w, snap, summary, exposure),
     }
 }
 
@@ -209,7 +237,7 @@ fn write_summary_text(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
 }
 
 #[derive(Serialize)]
-struct JsonOwner {
+pub(crate) struct JsonOwner {
     pid: u32,
     name: String,
     cmdline: String,
@@ -235,6 +263,19 @@ struct JsonSocket<'a> {
     owners: Vec<JsonOwner>,
 }
 
+/// The owners as JSON objects, their texts escaped.
+pub(crate) fn json_owners(owners: &[Arc<Process>]) -> Vec<JsonOwner> {
+    owners
+        .iter()
+        .map(|p| JsonOwner {
+            pid: p.pid,
+            name: escape(&p.name),
+            cmdline: escape(&p.cmdline),
+            user: escape(&p.user),
+        })
+        .collect()
+}
+
 fn json_socket(e: &SocketEntry) -> JsonSocket<'_> {
     JsonSocket {
         netns: e.netns.as_deref(),
@@ -254,16 +295,7 @@ fn json_socket(e: &SocketEntry) -> JsonSocket<'_> {
         service: e.service,
         uid: e.raw.uid,
         inode: e.raw.inode,
-        owners: e
-            .owners
-            .iter()
-            .map(|p| JsonOwner {
-                pid: p.pid,
-                name: escape(&p.name),
-                cmdline: escape(&p.cmdline),
-                user: escape(&p.user),
-            })
-            .collect(),
+        owners: json_owners(&e.owners),
     }
 }
 
@@ -284,7 +316,12 @@ fn json_summary(s: &Summary) -> serde_json::Value {
            "unowned": s.unowned, "warnings": warns})
 }
 
-fn write_json(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> io::Result<()> {
+fn write_json(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+) -> io::Result<()> {
     write!(
         w,
         "{{\"portolanlocal\":{{\"version\":1,\"source\":\"{}\",\"owners_hidden\":{}}},\"sockets\":[",
@@ -299,12 +336,16 @@ fn write_json(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> 
         w.write_all(b",\"summary\":")?;
         serde_json::to_writer(&mut *w, &json_summary(s))?;
     }
+    if let Some(e) = exposure {
+        w.write_all(b",\"exposure\":")?;
+        exposure::write_json(w, e)?;
+    }
     w.write_all(b"}\n")
 }
 
 /// Escapes for XML text and attributes (after [`escape`], so no control
 /// characters remain).
-fn xml(s: &str) -> String {
+pub(crate) fn xml_text(s: &str) -> String {
     escape(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -312,7 +353,12 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> io::Result<()> {
+fn write_xml(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+) -> io::Result<()> {
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
     writeln!(
         w,
@@ -328,10 +374,10 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
             j.remote_port, j.recv_q, j.send_q, j.scope, j.uid, j.inode
         )?;
         if let Some(ns) = j.netns {
-            write!(w, " netns=\"{}\"", xml(ns))?;
+            write!(w, " netns=\"{}\"", xml_text(ns))?;
         }
         if let Some(svc) = j.service {
-            write!(w, " service=\"{}\"", xml(svc))?;
+            write!(w, " service=\"{}\"", xml_text(svc))?;
         }
         if e.owners.is_empty() {
             writeln!(w, "/>")?;
@@ -343,9 +389,9 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
                 w,
                 "  <owner pid=\"{}\" name=\"{}\" user=\"{}\" cmdline=\"{}\"/>",
                 p.pid,
-                xml(&p.name),
-                xml(&p.user),
-                xml(&p.cmdline)
+                xml_text(&p.name),
+                xml_text(&p.user),
+                xml_text(&p.cmdline)
             )?;
         }
         writeln!(w, "</socket>")?;
@@ -368,13 +414,16 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
             writeln!(
                 w,
                 "  <process pid=\"{pid}\" name=\"{}\" count=\"{n}\"/>",
-                xml(name)
+                xml_text(name)
             )?;
         }
         for warn in &s.warnings {
-            writeln!(w, "  <warning>{}</warning>", xml(&warn.to_string()))?;
+            writeln!(w, "  <warning>{}</warning>", xml_text(&warn.to_string()))?;
         }
         writeln!(w, "</summary>")?;
+    }
+    if let Some(e) = exposure {
+        exposure::write_xml(w, e)?;
     }
     writeln!(w, "</portolanlocal>")
 }

@@ -16,6 +16,7 @@
 mod bytecode;
 mod diag;
 mod error;
+pub mod exposure;
 mod format;
 mod model;
 mod netns;
@@ -27,7 +28,8 @@ mod summary;
 
 pub use diag::Netlink;
 pub use error::LocalError;
-pub use format::{escape, render, write_to, Format};
+pub use exposure::{Exposure, ExposureRow, ScannedHost, Verdict};
+pub use format::{escape, render, write_report, write_to, Format};
 pub use model::{BindScope, Family, Process, Proto, RawSocket, Snapshot, SocketEntry, State};
 pub use netns::{names as netns_names, NETNS_DIR};
 pub use owners::Users;
