@@ -198,3 +198,75 @@ fn exposure_bad_file_is_one_line_naming_it() {
     }
     let _ = std::fs::remove_file(&bad);
 }
+
+/// A namespace holding the nmap fixtures' target addresses on its
+/// loopback interface (nothing is sent); deleted on drop.
+struct FixtureNs(String);
+
+impl FixtureNs {
+    fn new() -> FixtureNs {
+        let name = format!("plx-{}-nmap", std::process::id());
+        let ip = |args: &[&str]| {
+            let st = Command::new("ip").args(args).status().unwrap();
+            assert!(st.success(), "ip {args:?}");
+        };
+        ip(&["netns", "add", &name]);
+        let ns = FixtureNs(name);
+        let n = ns.0.as_str();
+        ip(&["-n", n, "link", "set", "lo", "up"]);
+        ip(&["-n", n, "addr", "add", "198.18.0.2/32", "dev", "lo"]);
+        ip(&[
+            "-n",
+            n,
+            "-6",
+            "addr",
+            "add",
+            "2001:2::2/128",
+            "dev",
+            "lo",
+            "nodad",
+        ]);
+        ns
+    }
+}
+
+impl Drop for FixtureNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn exposure_reads_nmap_xml_fixtures() {
+    if !require_root() {
+        return;
+    }
+    let ns = FixtureNs::new();
+    let held = in_netns(&ns.0, || {
+        ["0.0.0.0:22", "198.18.0.2:81", "0.0.0.0:82"].map(|a| TcpListener::bind(a).unwrap())
+    })
+    .unwrap();
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../output/tests/fixtures/nmap/"
+    );
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_portolan")])
+        .args(["local", "-t", "-4", "--plain", "--exposure"])
+        .arg(format!("{dir}tcp-syn-version.xml"));
+    let v4 = "198.18.0.2";
+    let row = |port: &str, listen: &str, outside: &str, v: &str| {
+        ["tcp", port, listen, v4, outside, v].map(String::from)
+    };
+    assert_eq!(
+        plain_rows(&run_ok(&mut c)),
+        [
+            row("21", "-", "open", "forwarded"),
+            row("22", "0.0.0.0", "open", "reachable"),
+            row("81", v4, "filtered", "filtered"),
+            row("82", "0.0.0.0", "filtered", "local_only"),
+            row("8000", "-", "open", "forwarded"),
+        ]
+    );
+    drop(held);
+}
