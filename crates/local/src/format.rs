@@ -9,6 +9,7 @@
 use crate::exposure::{self, Exposure};
 use crate::model::{Process, Snapshot, SocketEntry};
 use crate::summary::Summary;
+use crate::text::{push_addr, push_escaped, push_u32};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -54,15 +55,15 @@ pub fn render(snap: &Snapshot, format: Format) -> String {
     String::from_utf8_lossy(&v).into_owned()
 }
 
-fn peer(e: &SocketEntry) -> String {
+fn push_peer(out: &mut String, e: &SocketEntry) {
     let r = e.raw.remote;
     if r.port() == 0 && r.ip().is_unspecified() {
-        match r {
-            std::net::SocketAddr::V4(_) => "0.0.0.0:*".into(),
-            std::net::SocketAddr::V6(_) => "[::]:*".into(),
-        }
+        out.push_str(match r {
+            std::net::SocketAddr::V4(_) => "0.0.0.0:*",
+            std::net::SocketAddr::V6(_) => "[::]:*",
+        });
     } else {
-        r.to_string()
+        push_addr(out, r);
     }
 }
 
@@ -76,29 +77,29 @@ fn fields(e: &SocketEntry, f: &mut [String; COLS], plain: bool) {
     for s in f.iter_mut() {
         s.clear();
     }
-    let name = |s: &str| {
-        let t = escape(s);
-        if plain {
-            t.replace(' ', "\\x20")
-        } else {
-            t
-        }
-    };
-    f[0].push_str(e.netns.as_deref().map_or("-".into(), name).as_str());
+    match e.netns.as_deref() {
+        Some(ns) => push_escaped(&mut f[0], ns, plain),
+        None => f[0].push('-'),
+    }
     f[1].push_str(e.raw.proto.name());
     f[2].push_str(e.state_name());
-    let _ = write!(f[3], "{}", e.raw.recv_q);
-    let _ = write!(f[4], "{}", e.raw.send_q);
-    let _ = write!(f[5], "{}", e.raw.local);
-    f[6].push_str(&peer(e));
+    push_u32(&mut f[3], e.raw.recv_q);
+    push_u32(&mut f[4], e.raw.send_q);
+    push_addr(&mut f[5], e.raw.local);
+    push_peer(&mut f[6], e);
     f[7].push_str(e.scope().name());
     f[8].push_str(e.service.unwrap_or("-"));
-    f[9].push_str(&e.owners.first().map_or("-".into(), |p| name(&p.user)));
+    match e.owners.first() {
+        Some(p) => push_escaped(&mut f[9], &p.user, plain),
+        None => f[9].push('-'),
+    }
     for (i, p) in e.owners.iter().enumerate() {
         if i > 0 {
             f[10].push(',');
         }
-        let _ = write!(f[10], "{}/{}", p.pid, name(&p.name));
+        push_u32(&mut f[10], p.pid);
+        f[10].push('/');
+        push_escaped(&mut f[10], &p.name, plain);
     }
     if f[10].is_empty() {
         f[10].push('-');
@@ -183,7 +184,7 @@ fn write_text(
             line.push_str(c);
             if !plain && i + 1 < COLS {
                 let pad = width[i].saturating_sub(c.chars().count());
-                line.extend(std::iter::repeat_n(' ', pad));
+                pad_spaces(&mut line, pad);
             }
         }
         let end = line.trim_end().len();
@@ -214,6 +215,16 @@ fn write_text(
         write_summary_text(w, s)?;
     }
     Ok(())
+}
+
+/// Appends `n` spaces, a slice at a time.
+fn pad_spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 fn write_summary_text(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
