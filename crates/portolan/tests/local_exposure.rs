@@ -16,7 +16,7 @@ fn plain_rows(text: &str) -> Vec<[String; 6]> {
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
             assert_eq!(f.len(), 9, "{l}");
-            [f[0], f[1], f[2], f[3], f[4], f[8]].map(String::from)
+            [f[0], f[1], f[2], f[3], f[4], f[5]].map(String::from)
         })
         .collect()
 }

@@ -1,5 +1,5 @@
-//! The exposure report in each format: a table whose last column says it
-//! in words, plain columns with the verdict's key, a JSON object and an
+//! The exposure report in each format: a table whose EXPOSURE column
+//! says it in words (before the owners, which can be long), plain columns with the verdict's key, a JSON object and an
 //! XML element (`docs/local-json.md`). A report has one row per listener
 //! and scanned address, so it is small and built in memory.
 
@@ -22,8 +22,8 @@ pub fn phrase(v: Verdict) -> &'static str {
 }
 
 const HEADER: [&str; 10] = [
-    "NETNS", "PROTO", "PORT", "LISTEN", "SCANNED", "OUTSIDE", "SERVICE", "USER", "PROCESS",
-    "EXPOSURE",
+    "NETNS", "PROTO", "PORT", "LISTEN", "SCANNED", "OUTSIDE", "EXPOSURE", "SERVICE", "USER",
+    "PROCESS",
 ];
 
 fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
@@ -48,6 +48,11 @@ fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
         dash(r.listen.map(|a| a.to_string())),
         dash(r.scanned.map(|a| a.to_string())),
         dash(r.outside.map(|s| s.as_str().into())),
+        if plain {
+            r.verdict.key().into()
+        } else {
+            phrase(r.verdict).into()
+        },
         r.service.unwrap_or("-").into(),
         dash(r.owners.first().map(|p| name(&p.user))),
         if procs.is_empty() {
@@ -55,16 +60,11 @@ fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
         } else {
             procs.join(",")
         },
-        if plain {
-            r.verdict.key().into()
-        } else {
-            phrase(r.verdict).into()
-        },
     ]
 }
 
 /// Writes the rows as an aligned table (`plain`: one space between
-/// columns, no header, the verdict's key last). The NETNS column is left
+/// columns, no header, the verdict's key instead of its words). The NETNS column is left
 /// out when every row is in the current namespace.
 pub fn write_text(w: &mut dyn Write, e: &Exposure, plain: bool) -> io::Result<()> {
     let first = usize::from(!e.rows.iter().any(|r| r.netns.is_some()));
