@@ -25,6 +25,9 @@ pub struct LocalOptions {
     pub json: Option<PathBuf>,
     /// `-oX FILE`: XML (`-` is standard output).
     pub xml: Option<PathBuf>,
+    /// `--exposure FILE` (repeatable): scans of this machine from outside
+    /// to join with the listeners.
+    pub exposure: Vec<PathBuf>,
     /// `--every TIME`: watch mode's interval.
     pub every: Option<Duration>,
     /// `--count N`: watch mode's number of samples.

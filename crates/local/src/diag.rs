@@ -29,6 +29,9 @@ const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const NLMSG_HDRLEN: usize = 16;
 const DIAG_MSG_LEN: usize = 72;
+/// `INET_DIAG_SKV6ONLY`: a u8 attribute the kernel adds to every IPv6
+/// socket's record.
+const INET_DIAG_SKV6ONLY: u16 = 11;
 /// Kernel `TCP_NEW_SYN_RECV`: request sockets, dumped only with this bit.
 const NEW_SYN_RECV_BIT: u32 = 1 << 12;
 /// Receive buffer for one `recv`: the kernel fills up to 32 KiB per dump
@@ -112,7 +115,25 @@ fn parse_msg(proto: Proto, b: &[u8]) -> Option<RawSocket> {
         send_q: ne_u32(b, 60),
         uid: ne_u32(b, 64),
         inode: u64::from(ne_u32(b, 68)),
+        v6only: v6only(&b[DIAG_MSG_LEN..]),
     })
+}
+
+/// Whether the attributes after an `inet_diag_msg` hold a true
+/// `INET_DIAG_SKV6ONLY`.
+fn v6only(mut attrs: &[u8]) -> bool {
+    while attrs.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([attrs[0], attrs[1]]));
+        let kind = u16::from_ne_bytes([attrs[2], attrs[3]]);
+        if len < 4 || len > attrs.len() {
+            return false;
+        }
+        if kind == INET_DIAG_SKV6ONLY {
+            return attrs.get(4).is_some_and(|&b| b != 0);
+        }
+        attrs = &attrs[((len + 3) & !3).min(attrs.len())..];
+    }
+    false
 }
 
 impl SocketSource for Netlink {
@@ -229,6 +250,13 @@ mod tests {
         assert_eq!(s.state, State::Listen);
         assert_eq!((s.recv_q, s.send_q, s.uid, s.inode), (3, 128, 1000, 4242));
         assert!(parse_msg(Proto::Tcp, &m[..40]).is_none());
+        assert!(!s.v6only);
+        // An unrelated attribute (5 bytes, padded), then SKV6ONLY = 1.
+        let mut v = m.to_vec();
+        v.extend_from_slice(&[5, 0, 1, 0, 9, 0, 0, 0, 5, 0, 11, 0, 1, 0, 0, 0]);
+        assert!(parse_msg(Proto::Tcp, &v).unwrap().v6only);
+        v.truncate(v.len() - 7);
+        assert!(!parse_msg(Proto::Tcp, &v).unwrap().v6only, "truncated");
     }
 
     #[test]

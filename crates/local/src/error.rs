@@ -22,6 +22,9 @@ pub enum LocalError {
         /// The system's reason.
         message: String,
     },
+    /// `--exposure` cannot join this scan with this machine.
+    #[error("--exposure: {0}")]
+    Exposure(String),
     /// The socket source failed.
     #[error("cannot list sockets ({what}): {message}")]
     Source {

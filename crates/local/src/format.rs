@@ -6,11 +6,14 @@
 //! (name, command line) goes through [`escape`] first, so a hostile
 //! `comm` cannot move the cursor or forge a line in any format.
 
-use crate::model::{Snapshot, SocketEntry};
+use crate::exposure::{self, Exposure};
+use crate::model::{Process, Snapshot, SocketEntry};
 use crate::summary::Summary;
+use crate::text::{push_addr, push_escaped, push_u32};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,15 +55,15 @@ pub fn render(snap: &Snapshot, format: Format) -> String {
     String::from_utf8_lossy(&v).into_owned()
 }
 
-fn peer(e: &SocketEntry) -> String {
+fn push_peer(out: &mut String, e: &SocketEntry) {
     let r = e.raw.remote;
     if r.port() == 0 && r.ip().is_unspecified() {
-        match r {
-            std::net::SocketAddr::V4(_) => "0.0.0.0:*".into(),
-            std::net::SocketAddr::V6(_) => "[::]:*".into(),
-        }
+        out.push_str(match r {
+            std::net::SocketAddr::V4(_) => "0.0.0.0:*",
+            std::net::SocketAddr::V6(_) => "[::]:*",
+        });
     } else {
-        r.to_string()
+        push_addr(out, r);
     }
 }
 
@@ -74,29 +77,29 @@ fn fields(e: &SocketEntry, f: &mut [String; COLS], plain: bool) {
     for s in f.iter_mut() {
         s.clear();
     }
-    let name = |s: &str| {
-        let t = escape(s);
-        if plain {
-            t.replace(' ', "\\x20")
-        } else {
-            t
-        }
-    };
-    f[0].push_str(e.netns.as_deref().map_or("-".into(), name).as_str());
+    match e.netns.as_deref() {
+        Some(ns) => push_escaped(&mut f[0], ns, plain),
+        None => f[0].push('-'),
+    }
     f[1].push_str(e.raw.proto.name());
     f[2].push_str(e.state_name());
-    let _ = write!(f[3], "{}", e.raw.recv_q);
-    let _ = write!(f[4], "{}", e.raw.send_q);
-    let _ = write!(f[5], "{}", e.raw.local);
-    f[6].push_str(&peer(e));
+    push_u32(&mut f[3], e.raw.recv_q);
+    push_u32(&mut f[4], e.raw.send_q);
+    push_addr(&mut f[5], e.raw.local);
+    push_peer(&mut f[6], e);
     f[7].push_str(e.scope().name());
     f[8].push_str(e.service.unwrap_or("-"));
-    f[9].push_str(&e.owners.first().map_or("-".into(), |p| name(&p.user)));
+    match e.owners.first() {
+        Some(p) => push_escaped(&mut f[9], &p.user, plain),
+        None => f[9].push('-'),
+    }
     for (i, p) in e.owners.iter().enumerate() {
         if i > 0 {
             f[10].push(',');
         }
-        let _ = write!(f[10], "{}/{}", p.pid, name(&p.name));
+        push_u32(&mut f[10], p.pid);
+        f[10].push('/');
+        push_escaped(&mut f[10], &p.name, plain);
     }
     if f[10].is_empty() {
         f[10].push('-');
@@ -110,10 +113,36 @@ pub fn write_to(
     summary: Option<&Summary>,
     format: Format,
 ) -> io::Result<()> {
-    match format {
-        Format::Table | Format::Plain => write_text(w, snap, summary, format == Format::Plain),
-        Format::Json => write_json(w, snap, summary),
-        Format::Xml => write_xml(w, snap, summary),
+    write_report(w, snap, summary, None, format)
+}
+
+/// [`write_to`] with an `--exposure` report: in the table and plain
+/// columns it takes the sockets' place (its rows name the listeners), in
+/// JSON and XML it follows them.
+pub fn write_report(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+    format: Format,
+) -> io::Result<()> {
+    let plain = format == Format::Plain;
+    match (format, exposure) {
+        (Format::Table | Format::Plain, Some(e)) => {
+            exposure::write_text(w, e, plain)?;
+            match summary {
+                Some(s) => {
+                    if !plain {
+                        writeln!(w)?;
+                    }
+                    write_summary_text(w, s)
+                }
+                None => Ok(()),
+            }
+        }
+        (Format::Table | Format::Plain, None) => write_text(w, snap, summary, plain),
+        (Format::Json, _) => write_json(w, snap, summary, exposure),
+        (Format::Xml, _) => write_xml(w, snap, summary, exposure),
     }
 }
 
@@ -155,7 +184,7 @@ fn write_text(
             line.push_str(c);
             if !plain && i + 1 < COLS {
                 let pad = width[i].saturating_sub(c.chars().count());
-                line.extend(std::iter::repeat_n(' ', pad));
+                pad_spaces(&mut line, pad);
             }
         }
         let end = line.trim_end().len();
@@ -188,6 +217,16 @@ fn write_text(
     Ok(())
 }
 
+/// Appends `n` spaces, a slice at a time.
+fn pad_spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
 fn write_summary_text(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
     writeln!(w, "Total: {} sockets", s.total)?;
     for ((proto, state), n) in &s.per_state {
@@ -209,7 +248,7 @@ fn write_summary_text(w: &mut dyn Write, s: &Summary) -> io::Result<()> {
 }
 
 #[derive(Serialize)]
-struct JsonOwner {
+pub(crate) struct JsonOwner {
     pid: u32,
     name: String,
     cmdline: String,
@@ -235,6 +274,19 @@ struct JsonSocket<'a> {
     owners: Vec<JsonOwner>,
 }
 
+/// The owners as JSON objects, their texts escaped.
+pub(crate) fn json_owners(owners: &[Arc<Process>]) -> Vec<JsonOwner> {
+    owners
+        .iter()
+        .map(|p| JsonOwner {
+            pid: p.pid,
+            name: escape(&p.name),
+            cmdline: escape(&p.cmdline),
+            user: escape(&p.user),
+        })
+        .collect()
+}
+
 fn json_socket(e: &SocketEntry) -> JsonSocket<'_> {
     JsonSocket {
         netns: e.netns.as_deref(),
@@ -254,16 +306,7 @@ fn json_socket(e: &SocketEntry) -> JsonSocket<'_> {
         service: e.service,
         uid: e.raw.uid,
         inode: e.raw.inode,
-        owners: e
-            .owners
-            .iter()
-            .map(|p| JsonOwner {
-                pid: p.pid,
-                name: escape(&p.name),
-                cmdline: escape(&p.cmdline),
-                user: escape(&p.user),
-            })
-            .collect(),
+        owners: json_owners(&e.owners),
     }
 }
 
@@ -284,7 +327,12 @@ fn json_summary(s: &Summary) -> serde_json::Value {
            "unowned": s.unowned, "warnings": warns})
 }
 
-fn write_json(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> io::Result<()> {
+fn write_json(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+) -> io::Result<()> {
     write!(
         w,
         "{{\"portolanlocal\":{{\"version\":1,\"source\":\"{}\",\"owners_hidden\":{}}},\"sockets\":[",
@@ -299,12 +347,16 @@ fn write_json(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> 
         w.write_all(b",\"summary\":")?;
         serde_json::to_writer(&mut *w, &json_summary(s))?;
     }
+    if let Some(e) = exposure {
+        w.write_all(b",\"exposure\":")?;
+        exposure::write_json(w, e)?;
+    }
     w.write_all(b"}\n")
 }
 
 /// Escapes for XML text and attributes (after [`escape`], so no control
 /// characters remain).
-fn xml(s: &str) -> String {
+pub(crate) fn xml_text(s: &str) -> String {
     escape(s)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -312,7 +364,12 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> io::Result<()> {
+fn write_xml(
+    w: &mut dyn Write,
+    snap: &Snapshot,
+    summary: Option<&Summary>,
+    exposure: Option<&Exposure>,
+) -> io::Result<()> {
     writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
     writeln!(
         w,
@@ -328,10 +385,10 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
             j.remote_port, j.recv_q, j.send_q, j.scope, j.uid, j.inode
         )?;
         if let Some(ns) = j.netns {
-            write!(w, " netns=\"{}\"", xml(ns))?;
+            write!(w, " netns=\"{}\"", xml_text(ns))?;
         }
         if let Some(svc) = j.service {
-            write!(w, " service=\"{}\"", xml(svc))?;
+            write!(w, " service=\"{}\"", xml_text(svc))?;
         }
         if e.owners.is_empty() {
             writeln!(w, "/>")?;
@@ -343,9 +400,9 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
                 w,
                 "  <owner pid=\"{}\" name=\"{}\" user=\"{}\" cmdline=\"{}\"/>",
                 p.pid,
-                xml(&p.name),
-                xml(&p.user),
-                xml(&p.cmdline)
+                xml_text(&p.name),
+                xml_text(&p.user),
+                xml_text(&p.cmdline)
             )?;
         }
         writeln!(w, "</socket>")?;
@@ -368,13 +425,16 @@ fn write_xml(w: &mut dyn Write, snap: &Snapshot, summary: Option<&Summary>) -> i
             writeln!(
                 w,
                 "  <process pid=\"{pid}\" name=\"{}\" count=\"{n}\"/>",
-                xml(name)
+                xml_text(name)
             )?;
         }
         for warn in &s.warnings {
-            writeln!(w, "  <warning>{}</warning>", xml(&warn.to_string()))?;
+            writeln!(w, "  <warning>{}</warning>", xml_text(&warn.to_string()))?;
         }
         writeln!(w, "</summary>")?;
+    }
+    if let Some(e) = exposure {
+        exposure::write_xml(w, e)?;
     }
     writeln!(w, "</portolanlocal>")
 }

@@ -16,6 +16,7 @@
 mod bytecode;
 mod diag;
 mod error;
+pub mod exposure;
 mod format;
 mod model;
 mod netns;
@@ -24,10 +25,12 @@ mod procnet;
 mod query;
 mod source;
 mod summary;
+mod text;
 
 pub use diag::Netlink;
 pub use error::LocalError;
-pub use format::{escape, render, write_to, Format};
+pub use exposure::{Exposure, ExposureRow, ScannedHost, Verdict};
+pub use format::{escape, render, write_report, write_to, Format};
 pub use model::{BindScope, Family, Process, Proto, RawSocket, Snapshot, SocketEntry, State};
 pub use netns::{names as netns_names, NETNS_DIR};
 pub use owners::Users;
@@ -40,12 +43,29 @@ pub use summary::{
 };
 
 use portolan_targets::ServiceTable;
-use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Lists the sockets `query` selects.
 pub fn list(query: &LocalQuery) -> Result<Snapshot, LocalError> {
     let filter = query.filter()?;
+    if !filter.owners {
+        let (raws, source) = dump_spaces(query, &filter)?;
+        return Ok(assemble(&filter, raws, source, None));
+    }
+    // The owner walk does not depend on the listing, so it runs while
+    // the kernel dumps the sockets.
+    let (links, dumped) = owners::walk_during(|| dump_spaces(query, &filter));
+    let (raws, source) = dumped?;
+    let owners = owners::Owners::new(links, Users::load());
+    Ok(assemble(&filter, raws, source, Some(owners)))
+}
+
+/// Sockets of a namespace (`None`: the current one), as dumped.
+type Dumped = Vec<(Option<Arc<str>>, RawSocket)>;
+
+/// Dumps every namespace `query` names.
+fn dump_spaces(query: &LocalQuery, filter: &Filter) -> Result<(Dumped, &'static str), LocalError> {
     let spaces: Vec<Option<String>> = match query.netns.as_deref() {
         None => vec![None],
         Some("all") => std::iter::once(None)
@@ -53,12 +73,12 @@ pub fn list(query: &LocalQuery) -> Result<Snapshot, LocalError> {
             .collect(),
         Some(name) => vec![Some(name.to_string())],
     };
-    let mut raws: Vec<(Option<Arc<str>>, RawSocket)> = Vec::new();
+    let mut raws: Dumped = Vec::new();
     let mut source_name = "";
     let every = query.netns.as_deref() == Some("all");
     for ns in &spaces {
         let label: Option<Arc<str>> = ns.as_deref().map(Arc::from);
-        let (name, got) = match netns::run_in(ns.as_deref(), || dump(&filter)) {
+        let (name, got) = match netns::run_in(ns.as_deref(), || dump(filter)) {
             Ok(x) => x,
             // With `all`, a namespace deleted since the directory was read
             // is simply gone.
@@ -70,7 +90,7 @@ pub fn list(query: &LocalQuery) -> Result<Snapshot, LocalError> {
         source_name = name;
         raws.extend(got.into_iter().map(|r| (label.clone(), r)));
     }
-    Ok(assemble(&filter, raws, source_name))
+    Ok((raws, source_name))
 }
 
 /// Dumps every protocol and family of `filter` with the source it asks
@@ -102,26 +122,19 @@ pub fn dump(filter: &Filter) -> Result<(&'static str, Vec<RawSocket>), LocalErro
 /// Attaches owners and service names, applies the owner filters, sorts.
 fn assemble(
     filter: &Filter,
-    raws: Vec<(Option<Arc<str>>, RawSocket)>,
+    raws: Dumped,
     source: &'static str,
+    mut owners: Option<owners::Owners>,
 ) -> Snapshot {
-    let mut map = if filter.owners {
-        let wanted: HashSet<u64> = raws
-            .iter()
-            .map(|(_, r)| r.inode)
-            .filter(|&i| i != 0)
-            .collect();
-        owners::owners(&wanted, &Users::load())
-    } else {
-        owners::OwnerMap::default()
-    };
     let table = ServiceTable::builtin();
     let mut hidden = false;
     let mut sockets = Vec::with_capacity(raws.len());
     for (netns, raw) in raws {
-        // Inodes are unique: move the owner list out instead of cloning.
-        let owners = map.by_inode.remove(&raw.inode).unwrap_or_default();
-        if map.denied && owners.is_empty() && raw.inode != 0 {
+        let (owners, denied) = match owners.as_mut() {
+            Some(o) if raw.inode != 0 => (o.of(raw.inode), o.denied()),
+            _ => (Vec::new(), false),
+        };
+        if denied && owners.is_empty() {
             hidden = true;
         }
         let e = SocketEntry {
@@ -134,17 +147,39 @@ fn assemble(
             sockets.push(e);
         }
     }
-    sockets.sort_by(|a, b| {
-        (&a.netns, a.raw.proto, a.raw.local, a.raw.remote).cmp(&(
-            &b.netns,
-            b.raw.proto,
-            b.raw.local,
-            b.raw.remote,
-        ))
+    // Namespaces are few: rank them once, then sort by a key that
+    // compares as integers and moves cheaply (sorting 100,000 entries in
+    // place would move 100,000 large structs, many times each).
+    let mut names: Vec<Option<Arc<str>>> = Vec::new();
+    for e in &sockets {
+        if names.last() != Some(&e.netns) && !names.contains(&e.netns) {
+            names.push(e.netns.clone());
+        }
+    }
+    names.sort();
+    sockets.sort_by_cached_key(|e| {
+        let rank = names.iter().position(|n| *n == e.netns).unwrap_or(0);
+        order_key(rank, e)
     });
     Snapshot {
         sockets,
         owners_hidden: hidden,
         source,
     }
+}
+
+/// The listing's order (namespace rank, protocol, local address, remote
+/// address, each address ordered as [`SocketAddr`] orders it: IPv4 before
+/// IPv6, then address, then port) as integers.
+fn order_key(rank: usize, e: &SocketEntry) -> (u32, u128, u32, u128, u16) {
+    let addr = |a: SocketAddr| match a.ip() {
+        IpAddr::V4(ip) => (0u32, u128::from(u32::from(ip)), a.port()),
+        IpAddr::V6(ip) => (1u32, u128::from(ip), a.port()),
+    };
+    let (lf, lip, lport) = addr(e.raw.local);
+    let (rf, rip, rport) = addr(e.raw.remote);
+    let head = (u32::try_from(rank).unwrap_or(u32::MAX) << 9)
+        | (u32::from(e.raw.proto.ipproto()) << 1)
+        | lf;
+    (head, lip, (u32::from(lport) << 1) | rf, rip, rport)
 }

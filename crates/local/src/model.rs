@@ -199,6 +199,10 @@ pub struct RawSocket {
     pub uid: u32,
     /// The socket inode (0 for TIME_WAIT and request sockets).
     pub inode: u64,
+    /// An IPv6 socket with `IPV6_V6ONLY`: a wildcard (`::`) listener then
+    /// takes no IPv4 connections. From sock_diag; `/proc/net` does not
+    /// say, so there it is false (dual-stack, Linux's default).
+    pub v6only: bool,
 }
 
 /// A process owning sockets.

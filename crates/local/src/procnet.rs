@@ -95,6 +95,7 @@ fn parse_line(proto: Proto, line: &str) -> Option<RawSocket> {
         send_q: u32::from_str_radix(tx, 16).ok()?,
         uid,
         inode,
+        v6only: false,
     })
 }
 

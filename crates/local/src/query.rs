@@ -114,6 +114,24 @@ pub fn parse_state(word: &str) -> Result<u32, LocalError> {
 pub const ALL_STATES: u32 = 0xffe;
 
 impl LocalQuery {
+    /// The listing `--exposure` joins: every listener (both families) of
+    /// the protocols, ports and namespaces asked for, with owners when
+    /// they are shown or filtered on. The other selections (`-a`,
+    /// `--state`, `-4`/`-6`, `--pid`, `--process`) apply to the report's
+    /// rows instead ([`crate::Exposure::retain`]): a listener they hide
+    /// still decides whether an open port is heard here.
+    pub fn for_exposure(&self) -> LocalQuery {
+        LocalQuery {
+            tcp: self.tcp,
+            udp: self.udp,
+            ports: self.ports.clone(),
+            no_owners: self.no_owners && self.pid.is_none() && self.process.is_none(),
+            netns: self.netns.clone(),
+            backend: self.backend,
+            ..LocalQuery::default()
+        }
+    }
+
     /// Checks the query: every state name and the port list must parse.
     pub fn filter(&self) -> Result<Filter, LocalError> {
         let mut protos = Vec::new();

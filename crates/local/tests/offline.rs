@@ -24,6 +24,7 @@ fn entry(
             send_q: 0,
             uid: 0,
             inode: 1,
+            v6only: false,
         },
         owners: owner.into_iter().cloned().collect(),
         service: None,

@@ -6,10 +6,14 @@
 //! output, which then replaces the table). With `--every`, it lists again
 //! at that interval and prints what changed, one line per change
 //! (`+` a new listener, `-` a closed one, `~` a state count that moved),
-//! until `--count` samples or Ctrl-C.
+//! until `--count` samples or Ctrl-C. With `--exposure`, the first
+//! sample is joined with the outside scans (`crate::exposure`) and the
+//! report replaces the table.
 
 use portolan_cli::local::LocalOptions;
-use portolan_local::{diff, ephemeral_range, list, summarize, write_to, Format, Snapshot};
+use portolan_local::{
+    diff, ephemeral_range, list, summarize, write_report, Exposure, Format, Snapshot,
+};
 use portolan_session::StopHandle;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -20,7 +24,8 @@ use std::time::Instant;
 /// Runs `portolan local`; errors are one line for the caller to print.
 pub fn run(opts: &LocalOptions) -> Result<ExitCode, String> {
     let snap = list(&opts.query).map_err(|e| e.to_string())?;
-    write_snapshot(opts, &snap)?;
+    let exposure = crate::exposure::report(opts, &snap)?;
+    write_snapshot(opts, &snap, exposure.as_ref())?;
     if snap.owners_hidden {
         eprintln!("portolan: owners of other users' sockets are hidden (run as root to see them)");
     }
@@ -57,7 +62,11 @@ pub fn run(opts: &LocalOptions) -> Result<ExitCode, String> {
 }
 
 /// The listing to the terminal and to each `-o` file.
-fn write_snapshot(opts: &LocalOptions, snap: &Snapshot) -> Result<(), String> {
+fn write_snapshot(
+    opts: &LocalOptions,
+    snap: &Snapshot,
+    exposure: Option<&Exposure>,
+) -> Result<(), String> {
     let summary = opts.summary.then(|| summarize(snap, ephemeral_range()));
     let files = [(&opts.json, Format::Json), (&opts.xml, Format::Xml)];
     let to_stdout = files
@@ -66,11 +75,17 @@ fn write_snapshot(opts: &LocalOptions, snap: &Snapshot) -> Result<(), String> {
     for (path, format) in files {
         let Some(path) = path else { continue };
         let result = if path.as_os_str() == "-" {
-            emit(io::stdout().lock(), snap, summary.as_ref(), format)
+            emit(
+                io::stdout().lock(),
+                snap,
+                summary.as_ref(),
+                exposure,
+                format,
+            )
         } else {
             let f = File::create(path)
                 .map_err(|e| format!("cannot write \"{}\": {e}", path.display()))?;
-            emit(f, snap, summary.as_ref(), format)
+            emit(f, snap, summary.as_ref(), exposure, format)
         };
         quiet_on_pipe(result, path)?;
     }
@@ -81,7 +96,13 @@ fn write_snapshot(opts: &LocalOptions, snap: &Snapshot) -> Result<(), String> {
             Format::Table
         };
         quiet_on_pipe(
-            emit(io::stdout().lock(), snap, summary.as_ref(), format),
+            emit(
+                io::stdout().lock(),
+                snap,
+                summary.as_ref(),
+                exposure,
+                format,
+            ),
             Path::new("-"),
         )?;
     }
@@ -92,10 +113,11 @@ fn emit(
     w: impl Write,
     snap: &Snapshot,
     summary: Option<&portolan_local::Summary>,
+    exposure: Option<&Exposure>,
     format: Format,
 ) -> io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 16, w);
-    write_to(&mut w, snap, summary, format)?;
+    write_report(&mut w, snap, summary, exposure, format)?;
     w.flush()
 }
 

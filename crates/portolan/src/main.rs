@@ -9,6 +9,7 @@
 //! properly.
 
 mod chatter;
+mod exposure;
 mod local;
 mod outputs;
 mod progress;
