@@ -434,9 +434,45 @@ fn more_services_written_from_specifications() {
     ]);
 }
 
+/// Each rule's `example` replies (written in the database next to the
+/// rule, recorded from real software or written from the specification)
+/// are identified by that very rule, not by an earlier one, with the
+/// version the example states (and none when it states none).
+#[test]
+fn every_example_is_identified_by_its_own_rule() {
+    let db = Database::builtin().unwrap();
+    let mut failures = Vec::new();
+    for p in db.probes() {
+        for r in &p.rules {
+            for ex in &r.examples {
+                let shown = String::from_utf8_lossy(&ex.reply[..ex.reply.len().min(100)]).into_owned();
+                let Some(id) = identify(&db, &p.name, &ex.reply) else {
+                    failures.push(format!("{}: {}: no match for {shown:?}", r.origin, p.name));
+                    continue;
+                };
+                if id.origin != r.origin {
+                    failures.push(format!(
+                        "{}: {}: {shown:?} is taken by the rule at {}",
+                        r.origin, p.name, id.origin
+                    ));
+                } else if id.version != ex.version {
+                    failures.push(format!(
+                        "{}: version {:?}, the example says {:?}",
+                        r.origin, id.version, ex.version
+                    ));
+                } else if r.templates.product.is_some() && id.product.is_none() {
+                    failures.push(format!("{}: no product for {shown:?}", r.origin));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn zz_every_rule_is_tested() {
     // Runs the other tests' cases again (test order is not guaranteed).
+    every_example_is_identified_by_its_own_rule();
     recorded_replies_of_real_daemons();
     banner_rules_written_from_specifications();
     binary_protocol_rules_written_from_specifications();
