@@ -322,7 +322,7 @@ fn banner_rules_written_from_specifications() {
         ("HttpGet", http("X-Powered-By: Express"), "http", Some("Node.js Express framework"), None, false),
         ("HttpGet", http("Server: Foo/1.2"), "http", Some("Foo"), Some("1.2"), false),
         ("HttpGet", http("Server: Some Server"), "http", Some("Some Server"), None, false),
-        ("HttpGet", http("X-Other: 1"), "http", None, None, false),
+        ("HttpGet", http("X-Other: 1"), "http", None, None, true),
         ("HttpGet", http("Server: squid/5.7"), "http-proxy", Some("Squid http proxy"), Some("5.7"), false),
         ("HttpGet", http("X-Influxdb-Version: 1.8.10"), "http", Some("InfluxDB"), Some("1.8.10"), false),
         ("HttpGet", http("X-Jenkins: 2.414.1"), "http", Some("Jenkins"), Some("2.414.1"), false),
