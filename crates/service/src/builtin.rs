@@ -16,18 +16,48 @@ use crate::db::{Database, DbError};
 
 /// The built-in files (name, text), in the order they are read.
 pub const FILES: &[(&str, &str)] = &[
-    ("portolan-services.db", include_str!("../data/portolan-services.db")),
+    (
+        "portolan-services.db",
+        include_str!("../data/portolan-services.db"),
+    ),
     ("services/web.db", include_str!("../data/services/web.db")),
-    ("services/remote.db", include_str!("../data/services/remote.db")),
-    ("services/files.db", include_str!("../data/services/files.db")),
+    (
+        "services/remote.db",
+        include_str!("../data/services/remote.db"),
+    ),
+    (
+        "services/files.db",
+        include_str!("../data/services/files.db"),
+    ),
     ("services/mail.db", include_str!("../data/services/mail.db")),
-    ("services/databases.db", include_str!("../data/services/databases.db")),
-    ("services/messaging.db", include_str!("../data/services/messaging.db")),
-    ("services/network.db", include_str!("../data/services/network.db")),
-    ("services/directory.db", include_str!("../data/services/directory.db")),
-    ("services/monitoring.db", include_str!("../data/services/monitoring.db")),
-    ("services/industrial.db", include_str!("../data/services/industrial.db")),
-    ("services/generic.db", include_str!("../data/services/generic.db")),
+    (
+        "services/databases.db",
+        include_str!("../data/services/databases.db"),
+    ),
+    (
+        "services/messaging.db",
+        include_str!("../data/services/messaging.db"),
+    ),
+    (
+        "services/network.db",
+        include_str!("../data/services/network.db"),
+    ),
+    (
+        "services/directory.db",
+        include_str!("../data/services/directory.db"),
+    ),
+    (
+        "services/monitoring.db",
+        include_str!("../data/services/monitoring.db"),
+    ),
+    (
+        "services/industrial.db",
+        include_str!("../data/services/industrial.db"),
+    ),
+    (
+        "services/generic.db",
+        include_str!("../data/services/generic.db"),
+    ),
 ];
 
 /// Reads [`FILES`] in order into one database.

@@ -515,7 +515,8 @@ impl<'f> Parser<'f> {
             // `probe NAME` alone reopens a probe defined earlier.
             None => {
                 self.cur = Some(known.unwrap_or_else(|| {
-                    self.probes.push(self.new_probe(name, Transport::Tcp, Vec::new(), true));
+                    self.probes
+                        .push(self.new_probe(name, Transport::Tcp, Vec::new(), true));
                     self.probes.len() - 1
                 }));
                 return Ok(());
@@ -545,7 +546,13 @@ impl<'f> Parser<'f> {
         Ok(())
     }
 
-    fn new_probe(&self, name: &str, transport: Transport, payload: Vec<u8>, reopened: bool) -> Probe {
+    fn new_probe(
+        &self,
+        name: &str,
+        transport: Transport,
+        payload: Vec<u8>,
+        reopened: bool,
+    ) -> Probe {
         Probe {
             name: name.to_string(),
             transport,

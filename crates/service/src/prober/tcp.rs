@@ -208,6 +208,12 @@ impl Prober {
                 if let Some(step) = self.judge(t, null, &reply, st, tls_ok) {
                     return step;
                 }
+                // A banner that did not name the product: the next probe
+                // goes on this connection (an IRC server's lookups are
+                // already under way on it).
+                if !eof {
+                    spare = Some(conn);
+                }
             } else if eof {
                 st.silent_closes += 1;
             } else {
@@ -442,10 +448,18 @@ impl Prober {
                 }
                 Ok(Ok(n)) => {
                     reply.extend_from_slice(&buf[..n]);
-                    if looks_like_tls(&reply)
-                        || self.identify(probe, &reply).is_some_and(|id| !id.soft)
-                    {
+                    if looks_like_tls(&reply) {
                         break;
+                    }
+                    match self.identify(probe, &reply) {
+                        Some(id) if !id.soft => break,
+                        // A banner line that only names the service (an
+                        // IRC server's lookup notice, before a wait of
+                        // seconds): end the NULL probe here, so probes
+                        // that can tell more start now, the first on this
+                        // very connection.
+                        Some(_) if probe.name == NULL_PROBE && reply.ends_with(b"\n") => break,
+                        _ => {}
                     }
                 }
                 Err(_) => break,
