@@ -146,6 +146,8 @@ impl Prober {
             next: 0,
             limit: self.inner.opts.probes_in_flight.max(1),
             set: tokio::task::JoinSet::new(),
+            running: Vec::new(),
+            retried: Vec::new(),
             failures: 0,
         };
         self.fill(&mut w, hinted, st, &mut spare, t, deadline, tunnel);
@@ -275,8 +277,10 @@ impl Prober {
             let me = self.clone();
             let target = *t;
             let conn = spare.take();
-            w.set
+            let handle = w
+                .set
                 .spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
+            w.running.push((idx, handle));
         }
     }
 
@@ -291,11 +295,42 @@ impl Prober {
         st: &mut State,
         tls_ok: bool,
     ) -> Option<Step> {
+        let had_soft = st.soft.is_some();
+        let (idx, answered) = (r.0, !r.1.is_empty());
         let (step, connected) = self.take(r, t, st, tls_ok);
         if connected {
             w.failures = 0;
         } else {
             w.failures += 1;
+        }
+        if let (false, Some(soft)) = (had_soft, &st.soft) {
+            // A soft match: probes in flight with no rule for that service
+            // cannot tell more, and they hold the server's connections (an
+            // IRC server allows a few per address): stop them.
+            let db = self.inner.db.clone();
+            for (idx, h) in &w.running {
+                if !db.probes()[*idx]
+                    .rules
+                    .iter()
+                    .any(|r| r.service == soft.service)
+                {
+                    h.abort();
+                }
+            }
+        }
+        // A probe that could name the service got only a soft answer (the
+        // server refused it for the other probes' connections, which are
+        // now stopped): it goes once more.
+        if let (None, true, Some(soft)) = (&step, answered, &st.soft) {
+            let db = self.inner.db.clone();
+            let useful = db.probes()[idx]
+                .rules
+                .iter()
+                .any(|r| r.service == soft.service);
+            if useful && !w.retried.contains(&idx) {
+                w.retried.push(idx);
+                w.order.insert(w.next, idx);
+            }
         }
         step
     }
