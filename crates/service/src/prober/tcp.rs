@@ -487,7 +487,9 @@ impl Prober {
                         break;
                     }
                     match self.identify(probe, &reply) {
-                        Some(id) if !id.soft => break,
+                        // An HTTP reply is judged whole: a rule on its headers
+                        // must not win over one on its body (CUPS's title).
+                        Some(id) if !id.soft && !http_incomplete(&reply) => break,
                         // A banner line that only names the service (an
                         // IRC server's lookup notice, before a wait of
                         // seconds): end the NULL probe here, so probes
@@ -507,5 +509,40 @@ impl Prober {
             bytes: &reply,
         });
         (reply, eof)
+    }
+}
+
+/// Whether `reply` is an HTTP response whose headers, or whose body of a
+/// stated `Content-Length`, have not all arrived.
+fn http_incomplete(reply: &[u8]) -> bool {
+    if !reply.starts_with(b"HTTP/1.") {
+        return false;
+    }
+    let Some(end) = reply.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return true;
+    };
+    let head = String::from_utf8_lossy(&reply[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    length.is_some_and(|n| reply.len() - (end + 4) < n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_incomplete;
+
+    #[test]
+    fn an_http_reply_is_whole_once_its_stated_body_is_in() {
+        assert!(http_incomplete(b"HTTP/1.0 400 Bad\r\nServer: CUPS/2.4\r\n"));
+        assert!(http_incomplete(
+            b"HTTP/1.0 400 Bad\r\nContent-Length: 5\r\n\r\nab"
+        ));
+        assert!(!http_incomplete(
+            b"HTTP/1.0 400 Bad\r\nContent-Length: 2\r\n\r\nab"
+        ));
+        assert!(!http_incomplete(b"HTTP/1.0 200 OK\r\n\r\n"));
+        assert!(!http_incomplete(b"SSH-2.0-OpenSSH_9.2p1\r\n"));
     }
 }
