@@ -99,7 +99,7 @@ impl PortList {
         Ok(PortList(out))
     }
 
-    fn extend(&mut self, other: &PortList) {
+    pub(crate) fn extend(&mut self, other: &PortList) {
         self.0.extend(other.0.iter().cloned());
     }
 }
@@ -137,6 +137,18 @@ pub struct Rule {
     pub templates: Templates,
     /// Where the rule was written (`file:line`), for traces.
     pub origin: String,
+    /// Replies this rule was written from (`example` lines): the tests
+    /// check that each is identified by this very rule.
+    pub examples: Vec<Example>,
+}
+
+/// A reply a rule must identify (`example "REPLY" ["VERSION"]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Example {
+    /// The reply bytes.
+    pub reply: Vec<u8>,
+    /// The version the rule must read from it, when it reads one.
+    pub version: Option<String>,
 }
 
 /// One probe: what to send and which rules read the reply.
@@ -160,30 +172,47 @@ pub struct Probe {
     pub fallback: Vec<String>,
     /// Match rules, tried in order.
     pub rules: Vec<Rule>,
-    src_file: String,
-    src_line: usize,
+    pub(crate) src_file: String,
+    pub(crate) src_line: usize,
+    /// Written as `probe NAME` alone: adds port hints and rules to a probe
+    /// defined in an earlier file.
+    pub(crate) reopened: bool,
+}
+
+impl Probe {
+    /// The error for a `probe NAME` alone whose probe is defined nowhere.
+    pub(crate) fn unknown_reopened(&self) -> DbError {
+        DbError::Syntax {
+            file: self.src_file.clone(),
+            line: self.src_line,
+            reason: format!(
+                "`probe {}` alone adds to a probe defined earlier, and there is none",
+                self.name
+            ),
+        }
+    }
 }
 
 /// A parsed, compiled probe database.
 #[derive(Clone, Debug, Default)]
 pub struct Database {
-    probes: Vec<Probe>,
+    pub(crate) probes: Vec<Probe>,
 }
 
-/// The built-in database's text.
-pub const BUILTIN_TEXT: &str = include_str!("../data/portolan-services.db");
-
 impl Database {
-    /// The database shipped with portolan.
+    /// The database shipped with portolan (the files of
+    /// [`crate::builtin::FILES`], in order).
     pub fn builtin() -> Result<Self, DbError> {
-        let db = Self::parse(BUILTIN_TEXT, "<builtin>")?;
-        db.check_fallbacks()?;
-        Ok(db)
+        crate::builtin::load()
     }
 
-    /// Checks that every `fallback` names a probe of this database.
+    /// Checks that every `fallback` names a probe of this database, and
+    /// that no `probe NAME` alone is left without its definition.
     pub fn check_fallbacks(&self) -> Result<(), DbError> {
         for p in &self.probes {
+            if p.reopened {
+                return Err(p.unknown_reopened());
+            }
             for f in &p.fallback {
                 if self.probe(f).is_none() {
                     return Err(DbError::Syntax {
@@ -200,6 +229,16 @@ impl Database {
     /// Parses database text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, DbError> {
         Parser::new(file).run(text)
+    }
+
+    /// Parses one file of the built-in database, where `probe NAME` alone
+    /// adds to a probe of an earlier file (see [`crate::builtin`]).
+    pub(crate) fn parse_part(text: &str, file: &str) -> Result<Self, DbError> {
+        Parser {
+            reopen: true,
+            ..Parser::new(file)
+        }
+        .run(text)
     }
 
     /// Reads and parses a database file.
@@ -296,6 +335,10 @@ struct Parser<'f> {
     file: &'f str,
     line: usize,
     probes: Vec<Probe>,
+    /// The probe that directives apply to.
+    cur: Option<usize>,
+    /// Whether `probe NAME` alone may reopen a probe (built-in files only).
+    reopen: bool,
 }
 
 impl<'f> Parser<'f> {
@@ -304,6 +347,8 @@ impl<'f> Parser<'f> {
             file,
             line: 0,
             probes: Vec::new(),
+            cur: None,
+            reopen: false,
         }
     }
 
@@ -336,14 +381,26 @@ impl<'f> Parser<'f> {
     }
 
     fn current_probe(&mut self, key: &str) -> Result<&mut Probe, String> {
-        self.probes
-            .last_mut()
+        self.cur
+            .and_then(|i| self.probes.get_mut(i))
             .ok_or_else(|| format!("`{key}` before any `probe` line"))
     }
 
+    /// The current probe, for a setting only its definition may carry.
+    fn defined_probe(&mut self, key: &str) -> Result<&mut Probe, String> {
+        let p = self.current_probe(key)?;
+        if p.reopened {
+            return Err(format!(
+                "`{key}` belongs to the definition of probe `{}`, not to `probe {}` alone",
+                p.name, p.name
+            ));
+        }
+        Ok(p)
+    }
+
     fn current_rule(&mut self, key: &str) -> Result<&mut Rule, String> {
-        self.probes
-            .last_mut()
+        self.cur
+            .and_then(|i| self.probes.get_mut(i))
             .and_then(|p| p.rules.last_mut())
             .ok_or_else(|| format!("`{key}` before any `match` or `soft` line"))
     }
@@ -353,7 +410,7 @@ impl<'f> Parser<'f> {
             "probe" => self.probe(rest),
             "wait" => {
                 let w = parse_wait(rest)?;
-                self.current_probe(key)?.wait = w;
+                self.defined_probe(key)?.wait = w;
                 Ok(())
             }
             "rarity" => {
@@ -362,7 +419,7 @@ impl<'f> Parser<'f> {
                     .ok()
                     .filter(|r| (1..=9).contains(r))
                     .ok_or_else(|| format!("rarity must be 1-9, not `{rest}`"))?;
-                self.current_probe(key)?.rarity = r;
+                self.defined_probe(key)?.rarity = r;
                 Ok(())
             }
             "ports" | "tls-ports" => {
@@ -389,10 +446,23 @@ impl<'f> Parser<'f> {
                 if names.is_empty() {
                     return Err("`fallback` needs probe names".into());
                 }
-                self.current_probe(key)?.fallback.extend(names);
+                self.defined_probe(key)?.fallback.extend(names);
                 Ok(())
             }
             "match" | "soft" => self.rule(key, rest),
+            "example" => {
+                let (reply, tail) = split_quoted(rest)?;
+                let reply = unescape(&reply)?;
+                let version = if tail.is_empty() {
+                    None
+                } else {
+                    Some(parse_quoted(tail)?)
+                };
+                self.current_rule(key)?
+                    .examples
+                    .push(Example { reply, version });
+                Ok(())
+            }
             "product" | "version" | "info" | "hostname" | "os" | "device" | "cpe" => {
                 let value = parse_quoted(rest)?;
                 let rule = self.current_rule(key)?;
@@ -434,15 +504,27 @@ impl<'f> Parser<'f> {
                 "bad probe name `{name}` (letters, digits, - and _)"
             ));
         }
-        if self.probes.iter().any(|p| p.name == name) {
-            return Err(format!("probe `{name}` defined twice"));
-        }
+        let known = self.probes.iter().position(|p| p.name == name);
         let transport = match it.next().map(str::trim) {
             Some("tcp") => Transport::Tcp,
             Some("udp") => Transport::Udp,
             Some(t) => return Err(format!("transport must be tcp or udp, not `{t}`")),
-            None => return Err(format!("probe `{name}` needs a transport (tcp or udp)")),
+            None if !self.reopen => {
+                return Err(format!("probe `{name}` needs a transport (tcp or udp)"))
+            }
+            // `probe NAME` alone reopens a probe defined earlier.
+            None => {
+                self.cur = Some(known.unwrap_or_else(|| {
+                    self.probes
+                        .push(self.new_probe(name, Transport::Tcp, Vec::new(), true));
+                    self.probes.len() - 1
+                }));
+                return Ok(());
+            }
         };
+        if known.is_some() {
+            return Err(format!("probe `{name}` defined twice"));
+        }
         let payload_text = it.next().map(str::trim).unwrap_or("");
         if payload_text.is_empty() {
             return Err(format!(
@@ -458,7 +540,20 @@ impl<'f> Parser<'f> {
         if transport == Transport::Udp && payload.is_empty() {
             return Err(format!("UDP probe `{name}` needs a payload"));
         }
-        self.probes.push(Probe {
+        self.probes
+            .push(self.new_probe(name, transport, payload, false));
+        self.cur = Some(self.probes.len() - 1);
+        Ok(())
+    }
+
+    fn new_probe(
+        &self,
+        name: &str,
+        transport: Transport,
+        payload: Vec<u8>,
+        reopened: bool,
+    ) -> Probe {
+        Probe {
             name: name.to_string(),
             transport,
             payload,
@@ -470,8 +565,8 @@ impl<'f> Parser<'f> {
             rules: Vec::new(),
             src_file: self.file.to_string(),
             src_line: self.line,
-        });
-        Ok(())
+            reopened,
+        }
     }
 
     fn rule(&mut self, key: &str, rest: &str) -> Result<(), String> {
@@ -497,6 +592,7 @@ impl<'f> Parser<'f> {
             pattern,
             templates: Templates::default(),
             origin,
+            examples: Vec::new(),
         });
         Ok(())
     }
@@ -549,6 +645,16 @@ fn split_pattern(text: &str) -> Result<(&str, bool, bool), String> {
 /// Reads a `"…"` string; backslash escapes are kept for [`unescape`] or
 /// for templates, except `\"`, which is how a quote is written.
 fn parse_quoted(text: &str) -> Result<String, String> {
+    let (out, tail) = split_quoted(text)?;
+    if !tail.is_empty() {
+        return Err(format!("unexpected `{tail}` after the string"));
+    }
+    Ok(out)
+}
+
+/// Reads a leading `"…"` string as [`parse_quoted`] does; also returns
+/// the trimmed text after it.
+fn split_quoted(text: &str) -> Result<(String, &str), String> {
     let inner = text
         .strip_prefix('"')
         .ok_or_else(|| format!("expected a quoted string, found `{text}`"))?;
@@ -564,13 +670,7 @@ fn parse_quoted(text: &str) -> Result<String, String> {
                 }
                 None => return Err("string ends in a backslash".into()),
             },
-            '"' => {
-                let tail = chars.as_str().trim();
-                if !tail.is_empty() {
-                    return Err(format!("unexpected `{tail}` after the string"));
-                }
-                return Ok(out);
-            }
+            '"' => return Ok((out, chars.as_str().trim())),
             c => out.push(c),
         }
     }

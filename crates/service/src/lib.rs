@@ -24,12 +24,13 @@
 
 #![deny(missing_docs)]
 
+pub mod builtin;
 pub mod db;
 pub mod matcher;
 pub mod prober;
 pub mod tls;
 
-pub use db::{Database, DbError, PortList, Probe, Rule, Templates, Transport};
+pub use db::{Database, DbError, Example, PortList, Probe, Rule, Templates, Transport};
 pub use matcher::{Identity, Pattern, PatternError, Subject};
 pub use prober::{
     Detection, ProbeOptions, Prober, Target, TraceEvent, TraceFn, CONF_HARD, CONF_SOFT,

@@ -12,28 +12,55 @@ cmd=${1:?start|stop}; dir=${2:?dir}
 ADDR=${ADDR:-127.0.0.1}
 if [ "${STD_PORTS:-0}" = 1 ]; then
   P_SSH=22 P_HTTP=80 P_HTTPS=443 P_FTP=21 P_REDIS=6379 P_MC=11211 P_MYSQL=3306 P_PG=5432 P_DNS=53 P_MQTT=1883
+  P_SNMP=161 P_LDAP=389 P_RSYNC=873 P_SQUID=3128 P_TINY=8888 P_SMB=445 P_TELNET=23 P_ETCD=2379 P_RDP=3389
+  P_IRC=6667 P_BEAN=11300 P_IMAP=143 P_POP=110 P_SMTP=25 P_IPP=631 P_TFTP=69 P_GEAR=4730 P_MUNIN=4949
+  P_APACHE=8080 P_LIGHTTPD=8000 P_VARNISH=6081 P_PRIVOXY=8118 P_HAPROXY=8404 P_SVN=3690
+  P_UPSD=3493 P_STUN=3478 P_ZABBIX=10050 P_AMQP=5672 P_NATS=4222 P_PGB=6432 P_ICECAST=8001 P_NSD=5354
 else
   P_SSH=22022 P_HTTP=28080 P_HTTPS=28443 P_FTP=22121 P_REDIS=26379 P_MC=21211 P_MYSQL=23306 P_PG=25432 P_DNS=25353 P_MQTT=21883
+  P_SNMP=21161 P_LDAP=20389 P_RSYNC=20873 P_SQUID=23128 P_TINY=28888 P_SMB=20445 P_TELNET=20023 P_ETCD=22379 P_RDP=23389
+  P_IRC=26667 P_BEAN=21300 P_IMAP=20143 P_POP=20110 P_SMTP=20025 P_IPP=20631 P_TFTP=20069 P_GEAR=24730 P_MUNIN=24949
+  P_APACHE=20080 P_LIGHTTPD=20081 P_VARNISH=26081 P_PRIVOXY=28118 P_HAPROXY=28404 P_SVN=23690
+  P_UPSD=23493 P_STUN=23478 P_ZABBIX=20050 P_AMQP=25673 P_NATS=24222 P_PGB=26432 P_ICECAST=28001 P_NSD=25356
 fi
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
 pids="$dir/pids"
 
-ready() { # wait up to 10 s for a TCP listener on $ADDR:$1
-  for _ in $(seq 100); do
+ready() { # wait up to $WAIT_S s (default 10) for a TCP listener on $ADDR:$1
+  for _ in $(seq $((${WAIT_S:-10} * 10))); do
     (exec 3<>/dev/tcp/"$ADDR"/"$1") 2>/dev/null && return 0; sleep 0.1
+  done; return 1
+}
+ready_udp() { # wait up to 10 s for a UDP socket bound to $ADDR:$1 (or any address)
+  for _ in $(seq 100); do
+    ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0; sleep 0.1
   done; return 1
 }
 launch() { # name port cmd...
   local name=$1 port=$2; shift 2
-  "$@" >"$dir/$name.log" 2>&1 &
+  # Its own session: a daemon (or su, or rabbitmq-server's script) that
+  # signals its process group on exit must not reach the test.
+  setsid "$@" >"$dir/$name.log" 2>&1 &
   echo $! >>"$pids"
   if ready "$port"; then echo "$name $port"; else echo "# $name failed to start" >&2; fi
 }
+launch_udp() { # name port cmd...: a UDP-only daemon
+  local name=$1 port=$2; shift 2
+  # Its own session: a daemon (or su, or rabbitmq-server's script) that
+  # signals its process group on exit must not reach the test.
+  setsid "$@" >"$dir/$name.log" 2>&1 &
+  echo $! >>"$pids"
+  if ready_udp "$port"; then echo "$name $port"; else echo "# $name failed to start" >&2; fi
+}
 
+tree() { # a PID and its descendants
+  echo "$1"; local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$c"; done
+}
 if [ "$cmd" = stop ]; then
-  [ -f "$pids" ] && while read -r p; do kill "$p" 2>/dev/null; done <"$pids"
+  all=$([ -f "$pids" ] && while read -r p; do tree "$p"; done <"$pids")
+  for p in $all; do kill "$p" 2>/dev/null; done
   sleep 0.3
-  [ -f "$pids" ] && while read -r p; do kill -9 "$p" 2>/dev/null; done <"$pids"
+  for p in $all; do kill -9 "$p" 2>/dev/null; done
   rm -f "$pids"; exit 0
 fi
 
@@ -107,4 +134,305 @@ fi
 if [ -x /usr/sbin/mosquitto ]; then
   printf 'listener %s %s\nallow_anonymous true\n' $P_MQTT "$ADDR" >"$dir/mosquitto.conf"
   launch mosquitto $P_MQTT /usr/sbin/mosquitto -c "$dir/mosquitto.conf"
+fi
+
+# Ports with no well-known clash in either mode.
+P_BIND=25354 P_UNBOUND=25355 P_NODEEXP=29100 P_EPMD=24369
+if [ -x /usr/sbin/snmpd ]; then
+  printf 'rocommunity public default\nsysLocation portolan test\nsysContact test@portolan.invalid\n' >"$dir/snmpd.conf"
+  launch_udp snmpd $P_SNMP /usr/sbin/snmpd -f -Lo -C -c "$dir/snmpd.conf" -p "$dir/snmpd.pid" "udp:$ADDR:$P_SNMP"
+fi
+if [ -x /usr/sbin/slapd ]; then
+  mkdir -p "$dir/ldap"
+  cat >"$dir/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+pidfile $dir/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+suffix "dc=portolan,dc=test"
+directory $dir/ldap
+CONF
+  launch slapd $P_LDAP /usr/sbin/slapd -d 0 -f "$dir/slapd.conf" -h "ldap://$ADDR:$P_LDAP/"
+fi
+if [ -x /usr/bin/rsync ]; then
+  printf 'pid file = %s/rsyncd.pid\nuse chroot = no\n[pub]\n  path = %s\n  read only = yes\n' "$dir" "$dir" >"$dir/rsyncd.conf"
+  launch rsync $P_RSYNC /usr/bin/rsync --daemon --no-detach --address="$ADDR" --port=$P_RSYNC --config="$dir/rsyncd.conf"
+fi
+if [ -x /usr/sbin/squid ]; then
+  mkdir -p "$dir/squid"; chown proxy "$dir/squid" 2>/dev/null
+  cat >"$dir/squid.conf" <<CONF
+http_port $ADDR:$P_SQUID
+http_access allow all
+pid_filename $dir/squid/squid.pid
+cache_log $dir/squid/cache.log
+access_log none
+coredump_dir $dir/squid
+cache deny all
+shutdown_lifetime 0 seconds
+CONF
+  launch squid $P_SQUID /usr/sbin/squid -N -f "$dir/squid.conf"
+fi
+if [ -x /usr/bin/tinyproxy ]; then
+  printf 'Port %s\nListen %s\nTimeout 60\nMaxClients 20\nAllow 0.0.0.0/0\n' $P_TINY "$ADDR" >"$dir/tinyproxy.conf"
+  launch tinyproxy $P_TINY /usr/bin/tinyproxy -d -c "$dir/tinyproxy.conf"
+fi
+if [ -x /usr/sbin/smbd ]; then
+  mkdir -p "$dir/samba/private" "$dir/samba/lock" "$dir/samba/state" "$dir/samba/cache"
+  cat >"$dir/smb.conf" <<CONF
+[global]
+  workgroup = PORTOLAN
+  netbios name = PORTOLAN-TEST
+  interfaces = $ADDR
+  bind interfaces only = yes
+  smb ports = $P_SMB
+  pid directory = $dir/samba
+  lock directory = $dir/samba/lock
+  state directory = $dir/samba/state
+  cache directory = $dir/samba/cache
+  private dir = $dir/samba/private
+  log file = $dir/samba/log
+  disable netbios = yes
+CONF
+  launch samba $P_SMB /usr/sbin/smbd -F --no-process-group -s "$dir/smb.conf"
+fi
+if [ -x /usr/sbin/telnetd ] && [ -x /usr/sbin/inetutils-inetd ]; then
+  echo "$ADDR:$P_TELNET stream tcp nowait root /usr/sbin/telnetd telnetd" >"$dir/inetd.conf"
+  launch telnetd $P_TELNET /usr/sbin/inetutils-inetd -d "$dir/inetd.conf"
+fi
+if [ -x /usr/bin/etcd ]; then
+  launch etcd $P_ETCD /usr/bin/etcd --data-dir "$dir/etcd" --name portolan \
+    --listen-client-urls "http://$ADDR:$P_ETCD" --advertise-client-urls "http://$ADDR:$P_ETCD" \
+    --listen-peer-urls "http://$ADDR:$((P_ETCD + 1))" --initial-advertise-peer-urls "http://$ADDR:$((P_ETCD + 1))" \
+    --initial-cluster "portolan=http://$ADDR:$((P_ETCD + 1))"
+fi
+if [ -x /usr/sbin/xrdp ]; then
+  sed -e "s/^port=.*/port=tcp:\/\/$ADDR:$P_RDP/" -e "s/^fork=.*/fork=true/" /etc/xrdp/xrdp.ini >"$dir/xrdp.ini"
+  launch xrdp $P_RDP /usr/sbin/xrdp --nodaemon --config "$dir/xrdp.ini"
+fi
+if [ -x /usr/sbin/ngircd ]; then
+  cat >"$dir/ngircd.conf" <<CONF
+[Global]
+  Name = irc.portolan.test
+  Info = portolan test
+  Listen = $ADDR
+  Ports = $P_IRC
+  PidFile = $dir/ngircd.pid
+  ServerUID = nobody
+  ServerGID = nogroup
+[Limits]
+  # The default, 5 connections per address, is fewer than the probes -sV
+  # has in flight; a refused prober still names ngIRCd (soft) from the
+  # refusal, and retries IrcRegister once, but not always in time.
+  MaxConnectionsIP = 0
+[Options]
+  DNS = no
+  Ident = no
+  PAM = no
+CONF
+  launch ngircd $P_IRC /usr/sbin/ngircd -n -f "$dir/ngircd.conf"
+fi
+if [ -x /usr/bin/beanstalkd ]; then
+  launch beanstalkd $P_BEAN /usr/bin/beanstalkd -l "$ADDR" -p $P_BEAN
+fi
+if [ -x /usr/sbin/named ]; then
+  mkdir -p "$dir/bind"; chown bind "$dir/bind" 2>/dev/null
+  printf 'options { directory "%s/bind"; listen-on port %s { %s; }; listen-on-v6 { none; }; pid-file none; recursion no; };\n' \
+    "$dir" $P_BIND "$ADDR" >"$dir/named.conf"
+  launch bind $P_BIND /usr/sbin/named -g -u bind -c "$dir/named.conf"
+fi
+if [ -x /usr/sbin/unbound ]; then
+  cat >"$dir/unbound.conf" <<CONF
+server:
+  interface: $ADDR@$P_UNBOUND
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  pidfile: ""
+  use-syslog: no
+  do-ip6: no
+  access-control: 0.0.0.0/0 allow
+remote-control:
+  control-enable: no
+CONF
+  launch unbound $P_UNBOUND /usr/sbin/unbound -d -c "$dir/unbound.conf"
+fi
+if [ -x /usr/sbin/nsd ]; then
+  mkdir -p "$dir/nsd"
+  cat >"$dir/nsd.conf" <<CONF
+server:
+  ip-address: $ADDR@$P_NSD
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "$dir/nsd"
+  zonelistfile: "$dir/nsd/zone.list"
+  database: ""
+  pidfile: ""
+  xfrdfile: "$dir/nsd/xfrd.state"
+  logfile: "$dir/nsd.log"
+remote-control:
+  control-enable: no
+CONF
+  launch nsd $P_NSD /usr/sbin/nsd -d -c "$dir/nsd.conf"
+fi
+if [ -x /usr/sbin/dovecot ]; then
+  mkdir -p "$dir/dovecot"
+  cat >"$dir/dovecot.conf" <<CONF
+protocols = imap pop3
+base_dir = $dir/dovecot
+state_dir = $dir/dovecot
+log_path = $dir/dovecot.log
+ssl = no
+listen = $ADDR
+default_internal_user = nobody
+default_login_user = nobody
+passdb {
+  driver = static
+  args = password=portolan-none
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/dovecot/home
+}
+service imap-login {
+  inet_listener imap {
+    port = $P_IMAP
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $P_POP
+  }
+}
+CONF
+  launch dovecot $P_IMAP /usr/sbin/dovecot -F -c "$dir/dovecot.conf"
+  ready $P_POP && echo "dovecot-pop3 $P_POP"
+fi
+if [ -x /usr/sbin/postfix ]; then
+  mkdir -p "$dir/postfix"
+  cp /etc/postfix/master.cf "$dir/postfix/master.cf"
+  sed -i "s/^smtp \\( *inet\\)/$ADDR:$P_SMTP\\1/" "$dir/postfix/master.cf"
+  cat >"$dir/postfix/main.cf" <<CONF
+compatibility_level = 3.6
+myhostname = mail.portolan.test
+inet_interfaces = $ADDR
+inet_protocols = ipv4
+data_directory = $dir/postfix/data
+maillog_file = /dev/stdout
+mynetworks = 127.0.0.0/8
+CONF
+  mkdir -p "$dir/postfix/data"; chown postfix "$dir/postfix/data" 2>/dev/null
+  launch postfix $P_SMTP /usr/sbin/postfix -c "$dir/postfix" start-fg
+fi
+if [ -x /usr/sbin/cupsd ]; then
+  mkdir -p "$dir/cups/cache" "$dir/cups/spool" "$dir/cups/log" "$dir/cups/state"
+  printf 'Listen %s:%s\nLogLevel warn\n<Location />\n  Order allow,deny\n  Allow all\n</Location>\n' "$ADDR" $P_IPP >"$dir/cups/cupsd.conf"
+  cat >"$dir/cups/cups-files.conf" <<CONF
+CacheDir $dir/cups/cache
+StateDir $dir/cups/state
+RequestRoot $dir/cups/spool
+ServerRoot $dir/cups
+ErrorLog $dir/cups/log/error_log
+AccessLog $dir/cups/log/access_log
+PageLog $dir/cups/log/page_log
+CONF
+  launch cups $P_IPP /usr/sbin/cupsd -f -c "$dir/cups/cupsd.conf" -s "$dir/cups/cups-files.conf"
+fi
+if [ -x /usr/sbin/apache2 ]; then
+  mkdir -p "$dir/apache"
+  cat >"$dir/apache.conf" <<CONF
+ServerRoot /etc/apache2
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+Listen $ADDR:$P_APACHE
+ServerName portolan.test
+PidFile $dir/apache/apache.pid
+Mutex file:$dir/apache
+ErrorLog $dir/apache/error.log
+DocumentRoot $dir/apache
+User www-data
+Group www-data
+CONF
+  launch apache $P_APACHE /usr/sbin/apache2 -DFOREGROUND -f "$dir/apache.conf"
+fi
+if [ -x /usr/sbin/lighttpd ]; then
+  mkdir -p "$dir/lighttpd"
+  printf 'server.port = %s\nserver.bind = "%s"\nserver.document-root = "%s/lighttpd"\nserver.errorlog = "%s/lighttpd.err"\n' \
+    $P_LIGHTTPD "$ADDR" "$dir" "$dir" >"$dir/lighttpd.conf"
+  launch lighttpd $P_LIGHTTPD /usr/sbin/lighttpd -D -f "$dir/lighttpd.conf"
+fi
+if [ -x /usr/sbin/varnishd ]; then
+  launch varnish $P_VARNISH /usr/sbin/varnishd -F -a "$ADDR:$P_VARNISH" -b 127.0.0.1:9 -n "$dir/varnish" -s malloc,16m
+fi
+if [ -x /usr/sbin/privoxy ]; then
+  printf 'listen-address %s:%s\nconfdir /etc/privoxy\n' "$ADDR" $P_PRIVOXY >"$dir/privoxy.conf"
+  launch privoxy $P_PRIVOXY /usr/sbin/privoxy --no-daemon "$dir/privoxy.conf"
+fi
+if [ -x /usr/sbin/haproxy ]; then
+  printf 'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend web\n  bind %s:%s\n' "$ADDR" $P_HAPROXY >"$dir/haproxy.cfg"
+  launch haproxy $P_HAPROXY /usr/sbin/haproxy -db -f "$dir/haproxy.cfg"
+fi
+if [ -x /usr/bin/svnserve ]; then
+  launch svnserve $P_SVN /usr/bin/svnserve -d --foreground --listen-host "$ADDR" --listen-port $P_SVN -r "$dir"
+fi
+if [ -x /lib/nut/upsd ]; then
+  # The daemon itself (/usr/sbin/upsd is a wrapper that reads /etc/nut);
+  # it needs one UPS defined, whose driver need not run.
+  mkdir -p "$dir/nut"; chmod 0700 "$dir/nut"; : >"$dir/nut/upsd.users"
+  printf '[dummy]\n  driver = dummy-ups\n  port = dummy.dev\n' >"$dir/nut/ups.conf"
+  printf 'LISTEN %s %s\n' "$ADDR" $P_UPSD >"$dir/nut/upsd.conf"
+  launch upsd $P_UPSD env NUT_CONFPATH="$dir/nut" NUT_STATEPATH="$dir/nut" /lib/nut/upsd -F -u root
+fi
+if [ -x /usr/bin/turnserver ]; then
+  launch coturn $P_STUN /usr/bin/turnserver -L "$ADDR" -p $P_STUN --no-tls --no-dtls -n --no-cli \
+    --log-file stdout --pidfile "$dir/turnserver.pid" --simple-log
+fi
+if [ -x /usr/sbin/zabbix_agentd ]; then
+  printf 'Server=0.0.0.0/0\nListenIP=%s\nListenPort=%s\nPidFile=%s/zabbix.pid\nLogType=console\nAllowRoot=1\n' \
+    "$ADDR" $P_ZABBIX "$dir" >"$dir/zabbix.conf"
+  launch zabbix $P_ZABBIX /usr/sbin/zabbix_agentd -f -c "$dir/zabbix.conf"
+fi
+if [ -x /usr/sbin/nats-server ]; then
+  launch nats $P_NATS /usr/sbin/nats-server -a "$ADDR" -p $P_NATS
+fi
+if [ -x /usr/sbin/pgbouncer ]; then
+  mkdir -p "$dir/pgb"; chown nobody "$dir/pgb"
+  printf '[databases]\n[pgbouncer]\nlisten_addr = %s\nlisten_port = %s\nauth_type = trust\nauth_file = %s/pgb/users\nunix_socket_dir =\n' \
+    "$ADDR" $P_PGB "$dir" >"$dir/pgb/pgbouncer.ini"
+  : >"$dir/pgb/users"; chown nobody "$dir"/pgb/*
+  launch pgbouncer $P_PGB su nobody -s /bin/sh -c "exec /usr/sbin/pgbouncer $dir/pgb/pgbouncer.ini"
+fi
+if [ -x /usr/bin/gearmand ]; then
+  launch gearmand $P_GEAR /usr/bin/gearmand -L "$ADDR" -p $P_GEAR --log-file=stderr -u nobody
+elif [ -x /usr/sbin/gearmand ]; then
+  launch gearmand $P_GEAR /usr/sbin/gearmand -L "$ADDR" -p $P_GEAR --log-file=stderr -u nobody
+fi
+if [ -x /usr/bin/prometheus-node-exporter ]; then
+  launch node-exporter $P_NODEEXP /usr/bin/prometheus-node-exporter --web.listen-address="$ADDR:$P_NODEEXP"
+fi
+if [ -x /usr/sbin/munin-node ]; then
+  printf 'log_level 1\nlog_file %s/munin.log\npid_file %s/munin.pid\nbackground 0\nsetsid 0\nuser root\ngroup root\nhost_name munin.portolan.test\nallow ^.*$\nhost %s\nport %s\n' \
+    "$dir" "$dir" "$ADDR" $P_MUNIN >"$dir/munin-node.conf"
+  launch munin $P_MUNIN /usr/sbin/munin-node --config "$dir/munin-node.conf" --foreground
+fi
+if [ -x /usr/bin/icecast2 ]; then
+  mkdir -p "$dir/icecast"; chown nobody "$dir/icecast"
+  sed -e "s|<port>8000</port>|<port>$P_ICECAST</port><bind-address>$ADDR</bind-address>|" \
+      -e "s|<logdir>[^<]*</logdir>|<logdir>$dir/icecast</logdir>|" /etc/icecast2/icecast.xml >"$dir/icecast/icecast.xml"
+  chown nobody "$dir/icecast/icecast.xml"
+  launch icecast $P_ICECAST su nobody -s /bin/sh -c "exec /usr/bin/icecast2 -c $dir/icecast/icecast.xml"
+fi
+if [ -x /usr/sbin/rabbitmq-server ] && [ "${RABBITMQ:-1}" = 1 ]; then
+  mkdir -p "$dir/rabbitmq"; chown rabbitmq "$dir/rabbitmq" 2>/dev/null
+  printf 'listeners.tcp.1 = %s:%s\ndistribution.listener.interface = %s\n' "$ADDR" $P_AMQP "$ADDR" >"$dir/rabbitmq/rabbitmq.conf"
+  WAIT_S=40 launch rabbitmq $P_AMQP env RABBITMQ_MNESIA_BASE="$dir/rabbitmq" RABBITMQ_LOG_BASE="$dir/rabbitmq" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq/rabbitmq.conf" RABBITMQ_NODENAME="portolan@localhost" \
+    RABBITMQ_DIST_PORT=$((P_AMQP + 1)) ERL_EPMD_PORT=$P_EPMD ERL_EPMD_ADDRESS="$ADDR" HOME="$dir/rabbitmq" \
+    /usr/sbin/rabbitmq-server
+  # epmd detaches from rabbitmq-server: record its PID to stop it too.
+  if ready $P_EPMD; then
+    echo "epmd $P_EPMD"
+    ss -Hltnp "sport = :$P_EPMD" | grep -o 'pid=[0-9]*' | cut -d= -f2 >>"$pids"
+  fi
 fi

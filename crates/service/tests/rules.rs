@@ -264,7 +264,7 @@ fn banner_rules_written_from_specifications() {
         ("NULL", b("SSH-2.0-dropbear_2022.83\r\n"), "ssh", Some("Dropbear sshd"), Some("2022.83"), false),
         ("NULL", b("SSH-2.0-libssh_0.10.5\r\n"), "ssh", Some("libssh"), Some("0.10.5"), false),
         ("NULL", b("SSH-2.0-Cisco-1.25\r\n"), "ssh", Some("Cisco SSH"), Some("1.25"), false),
-        ("NULL", b("SSH-2.0-Go\r\n"), "ssh", None, None, false),
+        ("NULL", b("SSH-2.0-Go\r\n"), "ssh", Some("Golang x/crypto/ssh server"), None, false),
         ("NULL", b("220 ProFTPD 1.3.8 Server (Debian) [::ffff:198.18.0.1]\r\n"), "ftp", Some("ProFTPD"), Some("1.3.8"), false),
         ("NULL", b("220 ProFTPD Server (ProFTPD)\r\n"), "ftp", Some("ProFTPD"), None, false),
         ("NULL", b("220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\r\n"), "ftp", Some("Pure-FTPd"), None, false),
@@ -287,13 +287,13 @@ fn banner_rules_written_from_specifications() {
         ("NULL", b("* OK IMAP4 ready\r\n"), "imap", None, None, false),
         ("GenericLines", b("* BAD Error in IMAP command\r\n"), "imap", None, None, true),
         ("NULL", mysql_greeting("8.0.35-0ubuntu0.22.04.1"), "mysql", Some("MySQL"), Some("8.0.35"), false),
-        ("NULL", b"\x45\0\0\0\xff\x6a\x04Host '198.18.0.9' is not allowed to connect to this MySQL server".to_vec(), "mysql", None, None, false),
+        ("NULL", b"\x45\0\0\0\xff\x6a\x04Host '198.18.0.9' is not allowed to connect to this MySQL server".to_vec(), "mysql", Some("MySQL"), None, false),
         ("NULL", b"\x17\0\0\0\xff\x10\x04Too many connections".to_vec(), "mysql", None, None, false),
-        ("NULL", b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27".to_vec(), "telnet", None, None, false),
+        ("NULL", b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27".to_vec(), "telnet", Some("Linux telnetd"), None, false),
         ("NULL", b("RFB 003.008\n"), "vnc", None, None, false),
         ("NULL", b("@RSYNCD: 31.0\n"), "rsync", None, None, false),
         ("NULL", b("INFO {\"server_id\":\"NABC\",\"server_name\":\"n1\",\"version\":\"2.10.7\",\"proto\":1,\"go\":\"go1.21\"}\r\n"), "nats", Some("NATS Server"), Some("2.10.7"), false),
-        ("NULL", b(":irc.example.test NOTICE * :*** Looking up your hostname...\r\n"), "irc", None, None, false),
+        ("NULL", b(":irc.example.test NOTICE * :*** Looking up your hostname...\r\n"), "irc", None, None, true),
         ("NULL", b("200 news.example.test InterNetNews server INN 2.7.1 ready (posting ok)\r\n"), "nntp", Some("INN"), Some("2.7.1"), false),
         ("NULL", b("201 news.example.test NNTP service ready\r\n"), "nntp", None, None, false),
         ("NULL", b("-DENIED Redis is running in protected mode because protected mode is enabled\r\n"), "redis", Some("Redis key-value store"), None, false),
@@ -301,7 +301,7 @@ fn banner_rules_written_from_specifications() {
         ("RedisInfo", b("-NOAUTH Authentication required.\r\n"), "redis", Some("Redis key-value store"), None, false),
         ("RedisInfo", b("$40\r\n# Server\r\nredis_version:6.2.14\r\nredis_git_sha1:0\r\n"), "redis", Some("Redis key-value store"), Some("6.2.14"), false),
         ("MemcachedVersion", b("ERROR\r\n"), "memcached", None, None, false),
-        ("GenericLines", b("HTTP/1.1 400 Bad Request\r\n\r\n"), "http", None, None, false),
+        ("GenericLines", b("HTTP/1.1 400 Bad Request\r\n\r\n"), "http", None, None, true),
         ("GenericLines", b("530 Please login with USER and PASS.\r\n"), "ftp", None, None, false),
         ("HttpGet", b("<html><body>hi</body></html>"), "http", None, None, true),
         ("HttpGet", http("Server: nginx"), "http", Some("nginx"), None, false),
@@ -322,7 +322,7 @@ fn banner_rules_written_from_specifications() {
         ("HttpGet", http("X-Powered-By: Express"), "http", Some("Node.js Express framework"), None, false),
         ("HttpGet", http("Server: Foo/1.2"), "http", Some("Foo"), Some("1.2"), false),
         ("HttpGet", http("Server: Some Server"), "http", Some("Some Server"), None, false),
-        ("HttpGet", http("X-Other: 1"), "http", None, None, false),
+        ("HttpGet", http("X-Other: 1"), "http", None, None, true),
         ("HttpGet", http("Server: squid/5.7"), "http-proxy", Some("Squid http proxy"), Some("5.7"), false),
         ("HttpGet", http("X-Influxdb-Version: 1.8.10"), "http", Some("InfluxDB"), Some("1.8.10"), false),
         ("HttpGet", http("X-Jenkins: 2.414.1"), "http", Some("Jenkins"), Some("2.414.1"), false),
@@ -342,10 +342,10 @@ fn binary_protocol_rules_written_from_specifications() {
     check(vec![
         ("PgStartup", v(b"R\0\0\0\x0c\0\0\0\x05abcd"), "postgresql", Some("PostgreSQL DB"), None, false),
         ("PgStartup", v(b"R\0\0\0\x08\0\0\0\0"), "postgresql", None, None, true),
-        ("DnsVersionBindTcp", dns_txt(true, "9.18.19-1~deb12u1-Debian"), "domain", Some("ISC BIND"), Some("9.18.19-1~deb12u1-Debian"), false),
+        ("DnsVersionBindTcp", dns_txt(true, "9.18.19-1~deb12u1-Debian"), "domain", Some("ISC BIND"), Some("9.18.19"), false),
         ("DnsVersionBindTcp", dns_txt(true, "unbound 1.17.1"), "domain", Some("Unbound"), Some("1.17.1"), false),
         ("DnsVersionBindTcp", dns_txt(true, "hidden"), "domain", None, None, false),
-        ("DnsVersionBindUdp", dns_txt(false, "9.18.19-1~deb12u1-Debian"), "domain", Some("ISC BIND"), Some("9.18.19-1~deb12u1-Debian"), false),
+        ("DnsVersionBindUdp", dns_txt(false, "9.18.19-1~deb12u1-Debian"), "domain", Some("ISC BIND"), Some("9.18.19"), false),
         ("DnsVersionBindUdp", dns_txt(false, "unbound 1.17.1"), "domain", Some("Unbound"), Some("1.17.1"), false),
         ("DnsVersionBindUdp", v(b"\x70\x72\x81\x85\0\x01\0\0\0\0\0\0"), "domain", None, None, false),
         ("MqttConnect", v(b"\x20\x02\x00\x05"), "mqtt", None, None, false),
@@ -395,7 +395,7 @@ fn binary_protocol_rules_written_from_specifications() {
         }, "snmp", Some("SNMPv2 server"), None, false),
         ("SnmpPublic", v(b"\x30\x20\x02\x01\x00\x04\x06public\xa2\x13\x02\x04port\x02\x01\x02"), "snmp", Some("SNMP server"), None, false),
         ("NtpClient", { let mut m = vec![0x24u8]; m.extend_from_slice(&[0u8; 47]); m }, "ntp", None, None, false),
-        ("StunBinding", v(b"\x01\x01\x00\x18\x21\x12\xa4\x42portolanstun\x80\x22\x00\x0eCoturn-4.6.1 'Gorst'"), "stun", Some("Coturn-4.6.1 'Gorst'"), None, false),
+        ("StunBinding", v(b"\x01\x01\x00\x18\x21\x12\xa4\x42portolanstun\x80\x22\x00\x0eCoturn-4.6.1 'Gorst'"), "stun", Some("coturn"), Some("4.6.1"), false),
         ("StunBinding", v(b"\x01\x11\x00\x00\x21\x12\xa4\x42portolanstun"), "stun", None, None, false),
         ("TftpRead", v(b"\x00\x05\x00\x01File not found\x00"), "tftp", None, None, false),
         ("TftpRead", v(b"\x00\x03\x00\x01hello"), "tftp", None, None, false),
@@ -434,9 +434,46 @@ fn more_services_written_from_specifications() {
     ]);
 }
 
+/// Each rule's `example` replies (written in the database next to the
+/// rule, recorded from real software or written from the specification)
+/// are identified by that very rule, not by an earlier one, with the
+/// version the example states (and none when it states none).
+#[test]
+fn every_example_is_identified_by_its_own_rule() {
+    let db = Database::builtin().unwrap();
+    let mut failures = Vec::new();
+    for p in db.probes() {
+        for r in &p.rules {
+            for ex in &r.examples {
+                let shown =
+                    String::from_utf8_lossy(&ex.reply[..ex.reply.len().min(100)]).into_owned();
+                let Some(id) = identify(&db, &p.name, &ex.reply) else {
+                    failures.push(format!("{}: {}: no match for {shown:?}", r.origin, p.name));
+                    continue;
+                };
+                if id.origin != r.origin {
+                    failures.push(format!(
+                        "{}: {}: {shown:?} is taken by the rule at {}",
+                        r.origin, p.name, id.origin
+                    ));
+                } else if id.version != ex.version {
+                    failures.push(format!(
+                        "{}: version {:?}, the example says {:?}",
+                        r.origin, id.version, ex.version
+                    ));
+                } else if r.templates.product.is_some() && id.product.is_none() {
+                    failures.push(format!("{}: no product for {shown:?}", r.origin));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn zz_every_rule_is_tested() {
     // Runs the other tests' cases again (test order is not guaranteed).
+    every_example_is_identified_by_its_own_rule();
     recorded_replies_of_real_daemons();
     banner_rules_written_from_specifications();
     binary_protocol_rules_written_from_specifications();

@@ -107,7 +107,7 @@ impl Default for ProbeOptions {
             connect_timeout: Duration::from_secs(3),
             service_timeout: Duration::from_secs(30),
             tls: true,
-            probes_in_flight: 6,
+            probes_in_flight: 8,
             max_rate: None,
             rate_limiter: None,
         }
@@ -271,6 +271,11 @@ struct Window {
     /// Most in flight at once.
     limit: usize,
     set: tokio::task::JoinSet<(usize, Vec<u8>, bool, bool)>,
+    /// The probe of each task started, to stop those a soft match makes
+    /// useless.
+    running: Vec<(usize, tokio::task::AbortHandle)>,
+    /// Probes sent a second time (see `settle`).
+    retried: Vec<usize>,
     /// Attempts in a row that got no connection.
     failures: usize,
 }

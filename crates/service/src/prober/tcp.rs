@@ -146,6 +146,8 @@ impl Prober {
             next: 0,
             limit: self.inner.opts.probes_in_flight.max(1),
             set: tokio::task::JoinSet::new(),
+            running: Vec::new(),
+            retried: Vec::new(),
             failures: 0,
         };
         self.fill(&mut w, hinted, st, &mut spare, t, deadline, tunnel);
@@ -208,6 +210,12 @@ impl Prober {
                 if let Some(step) = self.judge(t, null, &reply, st, tls_ok) {
                     return step;
                 }
+                // A banner that did not name the product: the next probe
+                // goes on this connection (an IRC server's lookups are
+                // already under way on it).
+                if !eof {
+                    spare = Some(conn);
+                }
             } else if eof {
                 st.silent_closes += 1;
             } else {
@@ -269,8 +277,10 @@ impl Prober {
             let me = self.clone();
             let target = *t;
             let conn = spare.take();
-            w.set
+            let handle = w
+                .set
                 .spawn(async move { me.attempt(target, idx, conn, deadline, tunnel).await });
+            w.running.push((idx, handle));
         }
     }
 
@@ -285,11 +295,42 @@ impl Prober {
         st: &mut State,
         tls_ok: bool,
     ) -> Option<Step> {
+        let had_soft = st.soft.is_some();
+        let (idx, answered) = (r.0, !r.1.is_empty());
         let (step, connected) = self.take(r, t, st, tls_ok);
         if connected {
             w.failures = 0;
         } else {
             w.failures += 1;
+        }
+        if let (false, Some(soft)) = (had_soft, &st.soft) {
+            // A soft match: probes in flight with no rule for that service
+            // cannot tell more, and they hold the server's connections (an
+            // IRC server allows a few per address): stop them.
+            let db = self.inner.db.clone();
+            for (idx, h) in &w.running {
+                if !db.probes()[*idx]
+                    .rules
+                    .iter()
+                    .any(|r| r.service == soft.service)
+                {
+                    h.abort();
+                }
+            }
+        }
+        // A probe that could name the service got only a soft answer (the
+        // server refused it for the other probes' connections, which are
+        // now stopped): it goes once more.
+        if let (None, true, Some(soft)) = (&step, answered, &st.soft) {
+            let db = self.inner.db.clone();
+            let useful = db.probes()[idx]
+                .rules
+                .iter()
+                .any(|r| r.service == soft.service);
+            if useful && !w.retried.contains(&idx) {
+                w.retried.push(idx);
+                w.order.insert(w.next, idx);
+            }
         }
         step
     }
@@ -442,10 +483,20 @@ impl Prober {
                 }
                 Ok(Ok(n)) => {
                     reply.extend_from_slice(&buf[..n]);
-                    if looks_like_tls(&reply)
-                        || self.identify(probe, &reply).is_some_and(|id| !id.soft)
-                    {
+                    if looks_like_tls(&reply) {
                         break;
+                    }
+                    match self.identify(probe, &reply) {
+                        // An HTTP reply is judged whole: a rule on its headers
+                        // must not win over one on its body (CUPS's title).
+                        Some(id) if !id.soft && !http_incomplete(&reply) => break,
+                        // A banner line that only names the service (an
+                        // IRC server's lookup notice, before a wait of
+                        // seconds): end the NULL probe here, so probes
+                        // that can tell more start now, the first on this
+                        // very connection.
+                        Some(_) if probe.name == NULL_PROBE && reply.ends_with(b"\n") => break,
+                        _ => {}
                     }
                 }
                 Err(_) => break,
@@ -458,5 +509,40 @@ impl Prober {
             bytes: &reply,
         });
         (reply, eof)
+    }
+}
+
+/// Whether `reply` is an HTTP response whose headers, or whose body of a
+/// stated `Content-Length`, have not all arrived.
+fn http_incomplete(reply: &[u8]) -> bool {
+    if !reply.starts_with(b"HTTP/1.") {
+        return false;
+    }
+    let Some(end) = reply.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return true;
+    };
+    let head = String::from_utf8_lossy(&reply[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    length.is_some_and(|n| reply.len() - (end + 4) < n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_incomplete;
+
+    #[test]
+    fn an_http_reply_is_whole_once_its_stated_body_is_in() {
+        assert!(http_incomplete(b"HTTP/1.0 400 Bad\r\nServer: CUPS/2.4\r\n"));
+        assert!(http_incomplete(
+            b"HTTP/1.0 400 Bad\r\nContent-Length: 5\r\n\r\nab"
+        ));
+        assert!(!http_incomplete(
+            b"HTTP/1.0 400 Bad\r\nContent-Length: 2\r\n\r\nab"
+        ));
+        assert!(!http_incomplete(b"HTTP/1.0 200 OK\r\n\r\n"));
+        assert!(!http_incomplete(b"SSH-2.0-OpenSSH_9.2p1\r\n"));
     }
 }
