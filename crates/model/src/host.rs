@@ -1,6 +1,7 @@
 //! Hosts: addresses, names, up/down status and their ports.
 
 use crate::port::{ExtraPorts, PortResult, PortState, Protocol, Reason};
+use crate::script::ScriptResult;
 use crate::traits::TraitSamples;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -123,6 +124,10 @@ pub struct HostResult {
     /// trip through a file. Boxed: most hosts of a sweep have none, and
     /// results are moved between stages.
     pub stack: Option<Box<TraitSamples>>,
+    /// What checks (`-sC`, `--script`) and risk hints reported, on the
+    /// host's ports (`port` set) and on the host itself, in the order
+    /// they finished.
+    pub scripts: Vec<ScriptResult>,
 }
 
 /// A host that sends the answers telling its port states at a steady
@@ -166,6 +171,7 @@ impl HostResult {
             ports: Vec::new(),
             icmp_rate_limit: None,
             stack: None,
+            scripts: Vec::new(),
         }
     }
 

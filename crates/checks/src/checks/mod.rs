@@ -1,0 +1,29 @@
+//! The checks, one module each. Adding one: write its module (a unit
+//! struct implementing [`Check`](crate::Check) with a `static` info) and
+//! list it in [`ALL`].
+
+mod ftp_anon;
+mod http_ls;
+mod http_title;
+mod ldap_rootdse;
+mod memcached_info;
+mod redis_info;
+mod rsync_list;
+mod snmp_sysdescr;
+mod tls_cert;
+
+use crate::Check;
+
+/// Every check, in the order they are listed by `--script help`.
+pub(crate) static ALL: &[&dyn Check] = &[
+    &ftp_anon::FtpAnon,
+    &http_ls::HttpLs,
+    &http_title::HttpTitle,
+    &ldap_rootdse::LdapRootDse,
+    &memcached_info::MemcachedInfo,
+    &memcached_info::MemcachedUdp,
+    &redis_info::RedisInfo,
+    &rsync_list::RsyncList,
+    &snmp_sysdescr::SnmpSysDescr,
+    &tls_cert::TlsCert,
+];
