@@ -23,7 +23,7 @@ pub mod risk;
 pub mod runner;
 
 pub use args::ScriptArgs;
-pub use portolan_model::{ScriptItem, Severity};
+pub use portolan_model::{ScriptItem, ScriptResult, Severity};
 pub use registry::{all_checks, Selection, SelectionError};
 pub use risk::{RiskEntry, RiskTable};
 pub use runner::{CheckOptions, Runner};
