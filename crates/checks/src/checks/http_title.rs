@@ -1,6 +1,7 @@
 //! `http-title`: the title of a web server's front page, which names most
 //! admin consoles (on 8000-9090 and elsewhere). Info only: a title proves
-//! exposure, not a weakness.
+//! exposure, not a weakness. Only a page served (2xx) counts: the title
+//! of an error page (`403 Forbidden`) says nothing of what runs there.
 
 use crate::io::{clean, http_get};
 use crate::{Category, Check, CheckFuture, CheckInfo, Ctx, Finding, ScriptItem, Severity};
@@ -28,6 +29,9 @@ impl Check for HttpTitle {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> CheckFuture<'a> {
         Box::pin(async move {
             let r = http_get(ctx, "/", 32 * 1024).await?;
+            if !(200..300).contains(&r.status) {
+                return None;
+            }
             let t = title(&String::from_utf8_lossy(&r.body))?;
             let mut items = vec![ScriptItem::elem("title", t.clone())];
             if let Some(server) = r.header("server") {
