@@ -23,22 +23,23 @@ fn anonymous_ftp_is_an_auth_finding_and_not_part_of_the_default_set() {
     let Some(mut lab) = Lab::new("vsftpd", &["/usr/sbin/vsftpd"]) else {
         return;
     };
-    let addr = lab.addr().to_string();
     let root = lab.path("empty");
     std::fs::create_dir_all(&root).unwrap();
     let root = root.display().to_string();
-    let on_conf = lab.write("anon.conf", &vsftpd_conf(&addr, 21, true, &root));
-    let off_conf = lab.write("closed.conf", &vsftpd_conf(&addr, 2121, false, &root));
-    lab.spawn("anon", "/usr/sbin/vsftpd", &[on_conf.to_str().unwrap()]);
-    lab.spawn("closed", "/usr/sbin/vsftpd", &[off_conf.to_str().unwrap()]);
-    lab.wait_tcp(21);
-    lab.wait_tcp(2121);
-    let ports = [(21, T), (2121, T)];
-    let found = lab.scan(&ports, "auth", "");
+    // Anonymous on target 0, not on target 1, both on port 21.
+    for (i, name, anonymous) in [(0, "anon", true), (1, "closed", false)] {
+        let conf = vsftpd_conf(&lab.addr_at(i).to_string(), 21, anonymous, &root);
+        let conf = lab.write(&format!("{name}.conf"), &conf);
+        lab.spawn_at(i, name, "/usr/sbin/vsftpd", &[conf.to_str().unwrap()]);
+        lab.wait_tcp_at(i, 21);
+    }
+    let ports = [(21, T)];
+    let found = lab.scan_at(0, &ports, "auth", "");
     assert_eq!(on(&found, "ftp-anon", 21).len(), 1, "{found:#?}");
-    assert!(findings(&found, 2121).is_empty(), "{found:#?}");
+    let hardened = lab.scan_at(1, &ports, "auth", "");
+    assert!(findings(&hardened, 21).is_empty(), "{hardened:#?}");
     // -sC never logs in.
-    let safe = lab.scan(&ports, "default", "");
+    let safe = lab.scan_at(0, &ports, "default", "");
     assert!(on(&safe, "ftp-anon", 21).is_empty(), "{safe:#?}");
 }
 
@@ -47,7 +48,6 @@ fn rsync_module_list_is_a_finding_and_a_daemon_with_no_listed_module_is_not() {
     let Some(mut lab) = Lab::new("rsync", &["/usr/bin/rsync"]) else {
         return;
     };
-    let addr = lab.addr().to_string();
     let share = lab.path("share");
     std::fs::create_dir_all(&share).unwrap();
     let share = share.display().to_string();
@@ -61,19 +61,19 @@ fn rsync_module_list_is_a_finding_and_a_daemon_with_no_listed_module_is_not() {
         "hidden.conf",
         &format!("{common}[private]\n  path = {share}\n  list = false\n"),
     );
-    for (name, conf, port) in [("open", &open, "873"), ("hidden", &hidden, "8873")] {
+    // Listed modules on target 0, none listed on target 1, both on 873.
+    for (i, name, conf) in [(0, "open", &open), (1, "hidden", &hidden)] {
         let conf = format!("--config={}", conf.display());
-        let port = format!("--port={port}");
-        let address = format!("--address={addr}");
-        lab.spawn(
+        let address = format!("--address={}", lab.addr_at(i));
+        lab.spawn_at(
+            i,
             name,
             "/usr/bin/rsync",
-            &["--daemon", "--no-detach", &conf, &port, &address],
+            &["--daemon", "--no-detach", &conf, "--port=873", &address],
         );
+        lab.wait_tcp_at(i, 873);
     }
-    lab.wait_tcp(873);
-    lab.wait_tcp(8873);
-    let found = lab.scan(&[(873, T), (8873, T)], "default", "");
+    let found = lab.scan_at(0, &[(873, T)], "default", "");
     let r = on(&found, "rsync-list-modules", 873);
     assert_eq!(r.len(), 1, "{found:#?}");
     let listed = r[0].items.iter().any(|i| {
@@ -81,7 +81,8 @@ fn rsync_module_list_is_a_finding_and_a_daemon_with_no_listed_module_is_not() {
             if items.contains(&ScriptItem::value("pub\tpublic files")))
     });
     assert!(listed, "{:?}", r[0]);
-    assert!(findings(&found, 8873).is_empty(), "{found:#?}");
+    let hardened = lab.scan_at(1, &[(873, T)], "default", "");
+    assert!(findings(&hardened, 873).is_empty(), "{hardened:#?}");
 }
 
 /// A CA, a certificate it signed (valid, `good.crt`) and an expired

@@ -43,7 +43,7 @@ impl Lab {
                 return None;
             }
         }
-        let tb = Testbed::new(hint).expect("testbed");
+        let tb = Testbed::builder(hint).targets(2).build().expect("testbed");
         let dir =
             std::env::temp_dir().join(format!("portolan-checks-{hint}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -55,9 +55,14 @@ impl Lab {
         })
     }
 
-    /// The target's address, where the daemons listen.
+    /// The first target's address, where the daemons listen.
     pub fn addr(&self) -> IpAddr {
-        IpAddr::V4(self.tb.target_addr(0))
+        self.addr_at(0)
+    }
+
+    /// Target `i`'s address (0 or 1).
+    pub fn addr_at(&self, i: usize) -> IpAddr {
+        IpAddr::V4(self.tb.target_addr(i))
     }
 
     /// A path in the scratch directory.
@@ -94,13 +99,27 @@ impl Lab {
         );
     }
 
+    /// Runs `program args` in the scanner namespace: its output.
+    pub fn run_in_scanner(&self, program: &str, args: &[&str]) -> String {
+        let out = self
+            .tb
+            .run_in_scanner(Command::new(program).args(args))
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
     /// Starts a daemon in the target namespace (in the foreground, so its
     /// PID is the child's); output goes to `name.log`.
     pub fn spawn(&mut self, name: &str, program: &str, args: &[&str]) {
+        self.spawn_at(0, name, program, args)
+    }
+
+    /// [`spawn`](Self::spawn) on target `i`.
+    pub fn spawn_at(&mut self, i: usize, name: &str, program: &str, args: &[&str]) {
         let log = std::fs::File::create(self.path(&format!("{name}.log"))).unwrap();
         let child = self
             .tb
-            .target(0)
+            .target(i)
             .unwrap()
             .command(program)
             .args(args)
@@ -113,9 +132,14 @@ impl Lab {
         self.children.push(child);
     }
 
-    /// Waits up to 10 s for a TCP listener on the target's `port`.
+    /// Waits up to 10 s for a TCP listener on the first target's `port`.
     pub fn wait_tcp(&self, port: u16) {
-        let to = SocketAddr::new(self.addr(), port);
+        self.wait_tcp_at(0, port)
+    }
+
+    /// [`wait_tcp`](Self::wait_tcp) on target `i`.
+    pub fn wait_tcp_at(&self, i: usize, port: u16) {
+        let to = SocketAddr::new(self.addr_at(i), port);
         let ok = in_netns(self.tb.scanner_ns(), || {
             let end = Instant::now() + Duration::from_secs(10);
             while Instant::now() < end {
@@ -137,7 +161,18 @@ impl Lab {
     /// Scans `ports` of the target as `-sV` and then `--script script`
     /// with `args`: the host's script results.
     pub fn scan(&self, ports: &[(u16, Protocol)], script: &str, args: &str) -> Vec<ScriptResult> {
-        let addr = self.addr();
+        self.scan_at(0, ports, script, args)
+    }
+
+    /// [`scan`](Self::scan) of target `i`.
+    pub fn scan_at(
+        &self,
+        i: usize,
+        ports: &[(u16, Protocol)],
+        script: &str,
+        args: &str,
+    ) -> Vec<ScriptResult> {
+        let addr = self.addr_at(i);
         let mut host = HostResult::new(addr, HostStatus::Up, Reason::SynAck);
         for &(port, protocol) in ports {
             let state = match protocol {
