@@ -4,6 +4,7 @@
 
 mod ftp_anon;
 mod http_ls;
+mod http_open_proxy;
 mod http_title;
 mod ldap_rootdse;
 mod memcached_info;
@@ -18,6 +19,7 @@ use crate::Check;
 pub(crate) static ALL: &[&dyn Check] = &[
     &ftp_anon::FtpAnon,
     &http_ls::HttpLs,
+    &http_open_proxy::HttpOpenProxy,
     &http_title::HttpTitle,
     &ldap_rootdse::LdapRootDse,
     &memcached_info::MemcachedInfo,
