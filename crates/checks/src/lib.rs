@@ -18,6 +18,7 @@ pub mod args;
 mod ber;
 mod checks;
 pub mod io;
+mod json_api;
 pub mod registry;
 pub mod risk;
 pub mod runner;

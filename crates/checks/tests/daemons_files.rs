@@ -51,8 +51,7 @@ fn rsync_module_list_is_a_finding_and_a_daemon_with_no_listed_module_is_not() {
     let share = lab.path("share");
     std::fs::create_dir_all(&share).unwrap();
     let share = share.display().to_string();
-    let common =
-        format!("use chroot = no\nuid = root\ngid = root\npid file = \nlog file = /dev/null\n");
+    let common = "use chroot = no\nuid = root\ngid = root\npid file = \nlog file = /dev/null\n";
     let open = lab.write(
         "open.conf",
         &format!("{common}[pub]\n  path = {share}\n  comment = public files\n"),

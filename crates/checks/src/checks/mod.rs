@@ -2,6 +2,10 @@
 //! struct implementing [`Check`](crate::Check) with a `static` info) and
 //! list it in [`ALL`].
 
+mod couchdb_databases;
+mod docker_version;
+mod elasticsearch_info;
+mod etcd_version;
 mod ftp_anon;
 mod http_ls;
 mod http_open_proxy;
@@ -17,6 +21,10 @@ use crate::Check;
 
 /// Every check, in the order they are listed by `--script help`.
 pub(crate) static ALL: &[&dyn Check] = &[
+    &couchdb_databases::CouchDbDatabases,
+    &docker_version::DockerVersion,
+    &elasticsearch_info::ElasticsearchInfo,
+    &etcd_version::EtcdVersion,
     &ftp_anon::FtpAnon,
     &http_ls::HttpLs,
     &http_open_proxy::HttpOpenProxy,
