@@ -204,7 +204,10 @@ fn nginx_listing_title_and_bad_certificate_are_findings_and_a_hardened_site_has_
            server {{ listen {addr}:8443 ssl; ssl_certificate {d}/expired.crt;\n\
                     ssl_certificate_key {d}/expired.key; root {d}/empty; }}\n\
            server {{ listen {addr}:8444 ssl; ssl_certificate {d}/good.crt;\n\
-                    ssl_certificate_key {d}/good.key; root {d}/empty; }} }}\n"
+                    ssl_certificate_key {d}/good.key; root {d}/empty; }}\n\
+           server {{ listen {addr}:8445 ssl; ssl_certificate {d}/good.crt;\n\
+                    ssl_certificate_key {d}/good.key; root {d}/empty;\n\
+                    ssl_protocols TLSv1 TLSv1.1 TLSv1.2; ssl_ciphers ALL:@SECLEVEL=0; }} }}\n"
     );
     let conf = lab.write("nginx.conf", &conf);
     let prefix = format!("{d}/nginx");
@@ -213,10 +216,17 @@ fn nginx_listing_title_and_bad_certificate_are_findings_and_a_hardened_site_has_
         "/usr/sbin/nginx",
         &["-c", conf.to_str().unwrap(), "-p", &prefix],
     );
-    for p in [8080, 8081, 8082, 8443, 8444] {
+    for p in [8080, 8081, 8082, 8443, 8444, 8445] {
         lab.wait_tcp(p);
     }
-    let ports = [(8080, T), (8081, T), (8082, T), (8443, T), (8444, T)];
+    let ports = [
+        (8080, T),
+        (8081, T),
+        (8082, T),
+        (8443, T),
+        (8444, T),
+        (8445, T),
+    ];
     let found = lab.scan(&ports, "default", "");
     let ls = on(&found, "http-ls", 8080);
     assert_eq!(ls.len(), 1, "{found:#?}");
@@ -234,5 +244,11 @@ fn nginx_listing_title_and_bad_certificate_are_findings_and_a_hardened_site_has_
     // The hardened ones: no listing, no title, a valid certificate.
     assert!(findings(&found, 8082).is_empty(), "{found:#?}");
     assert!(findings(&found, 8444).is_empty(), "{found:#?}");
+    // TLS 1.0 and 1.1 switched back on (OpenSSL's SECLEVEL 0): found; the
+    // certificate is the good one, so that is the only finding there.
+    let old = findings(&found, 8445);
+    assert_eq!(old.len(), 1, "{found:#?}");
+    assert_eq!(old[0].id, "tls-versions");
+    assert_eq!(old[0].summary, "TLS service accepts TLSv1.0, TLSv1.1");
     assert!(on(&found, "http-ls", 8081).is_empty(), "{found:#?}");
 }

@@ -16,6 +16,7 @@ mod redis_info;
 mod rsync_list;
 mod snmp_sysdescr;
 mod tls_cert;
+mod tls_versions;
 
 use crate::Check;
 
@@ -36,4 +37,5 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &rsync_list::RsyncList,
     &snmp_sysdescr::SnmpSysDescr,
     &tls_cert::TlsCert,
+    &tls_versions::TlsVersions,
 ];
