@@ -12,6 +12,7 @@ mod http_open_proxy;
 mod http_title;
 mod ldap_rootdse;
 mod memcached_info;
+mod mongodb_databases;
 mod redis_info;
 mod rsync_list;
 mod snmp_sysdescr;
@@ -33,6 +34,7 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &ldap_rootdse::LdapRootDse,
     &memcached_info::MemcachedInfo,
     &memcached_info::MemcachedUdp,
+    &mongodb_databases::MongoDbDatabases,
     &redis_info::RedisInfo,
     &rsync_list::RsyncList,
     &snmp_sysdescr::SnmpSysDescr,
