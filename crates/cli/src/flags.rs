@@ -467,13 +467,35 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("service-db"), V::Required("<file>"), G::Service, SCAN, true,
         "Add the probes and matches of <file> (format: docs/service-db.md) to the built-in database",
         |b, f, v| { b.opts.version.db_file = Some(path(f, v)?); Ok(()) }),
-    // SCRIPT SCAN (a later issue)
-    flag(Some("sC"), None, V::ScanLetter, G::Script, SCAN, false,
-        "equivalent to --script=default", unsupported),
-    flag(None, Some("script"), V::Required("<scripts>"), G::Script, SCAN, false,
-        "Run these checks (comma-separated names or categories)", unsupported),
-    flag(None, Some("script-args"), V::Required("<n1=v1,[n2=v2,...]>"), G::Script, SCAN, false,
-        "provide arguments to the checks", unsupported),
+    // SCRIPT SCAN
+    flag(Some("sC"), None, V::ScanLetter, G::Script, SCAN, true,
+        "equivalent to --script=default (every safe check)",
+        |b, _, _| { b.opts.checks.default_set = true; Ok(()) }),
+    flag(None, Some("script"), V::Required("<scripts>"), G::Script, SCAN, true,
+        "Run these checks: comma-separated names, categories (default, safe, auth, intrusive) or all",
+        |b, f, v| {
+            let v = required(f, v)?;
+            portolan_checks::Selection::parse(v).map_err(|e| CliError::Conflict(e.to_string()))?;
+            b.opts.checks.scripts = Some(match b.opts.checks.scripts.take() {
+                Some(prev) => format!("{prev},{v}"),
+                None => v.to_string(),
+            });
+            Ok(())
+        }),
+    flag(None, Some("script-args"), V::Required("<n1=v1,[n2=v2,...]>"), G::Script, SCAN, true,
+        "provide arguments to the checks (snmp.community=...)",
+        |b, f, v| {
+            let v = required(f, v)?;
+            portolan_checks::ScriptArgs::parse(v).map_err(CliError::Conflict)?;
+            b.opts.checks.args = Some(v.to_string());
+            Ok(())
+        }),
+    flag(None, Some("script-timeout"), TIME, G::Script, SCAN, true,
+        "Give up on one check after this long (default 5s)",
+        |b, f, v| { b.opts.checks.timeout = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("risk-db"), V::Required("<file>"), G::Script, SCAN, true,
+        "Add the risk table entries of <file> (format: the header of crates/checks/data/risk.txt)",
+        |b, f, v| { b.opts.checks.risk_db = Some(path(f, v)?); Ok(()) }),
     // OS DETECTION (a later issue)
     flag(Some("O"), None, V::Switch, G::Os, SCAN, false,
         "Enable OS detection", unsupported),
@@ -628,8 +650,13 @@ static FLAGS: &[Flag] = &[
         "Disable runtime interactions via keyboard",
         |b, _, _| { b.opts.noninteractive = true; Ok(()) }),
     // MISC
-    flag(Some("A"), None, V::Switch, G::Misc, SCAN, false,
-        "Enable OS detection, version detection, script scanning, and traceroute", unsupported),
+    flag(Some("A"), None, V::Switch, G::Misc, SCAN, true,
+        "Enable version detection and script scanning (-sV -sC; OS detection and traceroute are not built yet)",
+        |b, _, _| {
+            b.opts.version.enabled = true;
+            b.opts.checks.default_set = true;
+            Ok(())
+        }),
     flag(None, Some("seed"), V::Required("<n>"), G::Misc, SCAN, true,
         "Seed the target and port order (decimal or 0x hex) to repeat a scan's order",
         |b, f, v| { b.opts.seed = Some(values::u64_dec_or_hex(f, required(f, v)?)?); Ok(()) }),

@@ -38,6 +38,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_checks;
+#[cfg(test)]
 mod tests_subcommands;
 
 pub use error::CliError;

@@ -6,7 +6,9 @@
 //! belong to the scanner, not to argument parsing.
 
 use portolan_model::ScanType;
-pub use portolan_session::config::{NetOptions, PingKind, PingOption, TimingOptions, VersionFlags};
+pub use portolan_session::config::{
+    CheckFlags, NetOptions, PingKind, PingOption, TimingOptions, VersionFlags,
+};
 use portolan_session::ScanConfig;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,6 +89,8 @@ pub struct Options {
     pub noninteractive: bool,
     /// SERVICE/VERSION DETECTION.
     pub version: VersionFlags,
+    /// SCRIPT SCAN.
+    pub checks: CheckFlags,
 }
 
 /// OUTPUT flags. A path of `-` means standard output.
@@ -149,6 +153,7 @@ impl Options {
             shard: self.shard,
             privileged: self.privileged,
             version: self.version.clone(),
+            checks: self.checks.clone(),
             verbose: self.output.verbose,
             debugging: self.output.debug,
         }

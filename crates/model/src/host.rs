@@ -1,6 +1,7 @@
 //! Hosts: addresses, names, up/down status and their ports.
 
 use crate::port::{ExtraPorts, PortResult, PortState, Protocol, Reason};
+use crate::script::ScriptResult;
 use crate::traits::TraitSamples;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -128,6 +129,10 @@ pub struct HostResult {
     /// trip through a file. Boxed: most hosts of a sweep have none, and
     /// results are moved between stages.
     pub stack: Option<Box<TraitSamples>>,
+    /// What checks (`-sC`, `--script`) and risk hints reported, on the
+    /// host's ports (`port` set) and on the host itself, in the order
+    /// they finished.
+    pub scripts: Vec<ScriptResult>,
 }
 
 /// A host that sends the answers telling its port states at a steady
@@ -172,6 +177,7 @@ impl HostResult {
             ports: Vec::new(),
             icmp_rate_limit: None,
             stack: None,
+            scripts: Vec::new(),
         }
     }
 

@@ -18,6 +18,7 @@ mod host;
 mod port;
 mod ranges;
 mod run;
+mod script;
 mod shape;
 mod time;
 pub mod traits;
@@ -32,4 +33,5 @@ pub use port::{
 };
 pub use ranges::{format_ranges, parse_ranges};
 pub use run::{RunStats, ScanInfo, ScanType, ScanTypeInfo};
+pub use script::{render_items, ScriptItem, ScriptResult, Severity};
 pub use time::rfc3339;

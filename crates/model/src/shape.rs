@@ -14,6 +14,7 @@ use crate::port::{
 };
 use crate::ranges::{format_ranges, parse_ranges};
 use crate::run::{RunStats, ScanInfo, ScanTypeInfo};
+use crate::script::ScriptResult;
 use crate::time::rfc3339;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
@@ -238,6 +239,8 @@ pub(crate) struct HostShape {
     extraports: Vec<ExtraShape>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     icmp_rate_limit: Option<IcmpRateLimit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scripts: Vec<ScriptResult>,
 }
 
 /// One summarised state and protocol. `count`, `reasons` and `ports`
@@ -371,6 +374,7 @@ impl HostShape {
             ports: listed,
             extraports,
             icmp_rate_limit: h.icmp_rate_limit,
+            scripts: h.scripts.clone(),
         }
     }
 }
@@ -451,6 +455,7 @@ impl TryFrom<HostShape> for HostResult {
             ports,
             icmp_rate_limit: v.icmp_rate_limit,
             stack: None,
+            scripts: v.scripts,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! field for field.
 
 use crate::common::{clean, hidden_by_open, hosts_phrase, summary};
+use crate::scripts::grepable_findings;
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo};
@@ -128,6 +129,9 @@ impl OutputFormat for Grepable {
                 let _ = write!(out, "{who}\tPorts: {}", ports.join(", "));
                 if let Some((state, n)) = ignored {
                     let _ = write!(out, "\tIgnored State: {state} ({n})");
+                }
+                if let Some(f) = grepable_findings(host) {
+                    let _ = write!(out, "\tFindings: {f}");
                 }
                 out.push('\n');
             }

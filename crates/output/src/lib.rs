@@ -54,6 +54,9 @@ mod grepable;
 mod json;
 mod normal;
 pub mod read;
+mod scripts;
+#[cfg(test)]
+mod scripts_tests;
 mod timefmt;
 mod xml;
 

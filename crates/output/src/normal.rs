@@ -5,6 +5,7 @@ use crate::common::{
     clean, hidden_by_open, hosts_phrase, name_ip, rate_limit_note, reason_with_ttl, reasons_phrase,
     service_column, service_info_line, ssl_cert_lines, summary, version_column,
 };
+use crate::scripts::{host_script_section, port_scripts, script_block, Findings};
 use crate::timefmt::{ctime, long_utc, short_utc, sig_digits};
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
@@ -27,11 +28,17 @@ pub(crate) struct Normal {
     w: Box<dyn Write + Send>,
     opts: OutputOptions,
     style: Style,
+    findings: Findings,
 }
 
 impl Normal {
     pub(crate) fn new(w: Box<dyn Write + Send>, opts: OutputOptions, style: Style) -> Self {
-        Normal { w, opts, style }
+        Normal {
+            w,
+            opts,
+            style,
+            findings: Findings::default(),
+        }
     }
 
     fn write_flush(&mut self, text: &str) -> io::Result<()> {
@@ -60,6 +67,9 @@ impl OutputFormat for Normal {
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         let text = host_report(host, &self.opts);
+        if !text.is_empty() {
+            self.findings.add(host);
+        }
         self.write_flush(&text)
     }
 
@@ -82,16 +92,18 @@ impl OutputFormat for Normal {
         if let (Some(err), Style::File) = (&stats.error, self.style) {
             let _ = writeln!(out, "{prefix}Portolan scan aborted: {}", clean(err));
         }
+        out.push_str(&self.findings.section(prefix));
         let phrase = hosts_phrase(stats.hosts_total(), stats.hosts_up);
+        let counts = self.findings.counts();
         let _ = match self.style {
             Style::Terminal => writeln!(
                 out,
-                "Portolan done: {phrase} scanned in {:.2} seconds",
+                "Portolan done: {phrase} scanned in {:.2} seconds{counts}",
                 stats.elapsed
             ),
             Style::File => writeln!(
                 out,
-                "# Portolan done at {} -- {phrase} scanned in {:.2} seconds",
+                "# Portolan done at {} -- {phrase} scanned in {:.2} seconds{counts}",
                 ctime(stats.end_time),
                 stats.elapsed
             ),
@@ -171,7 +183,7 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
             not_shown_line(&mut out, &s);
         } else {
             not_shown_line(&mut out, &s);
-            port_table(&mut out, &s, opts);
+            port_table(&mut out, host, &s, opts);
         }
         if let Some(mac) = &host.mac {
             let vendor = mac.vendor.as_deref().map(clean);
@@ -187,6 +199,7 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
         if let Some(rl) = &host.icmp_rate_limit {
             let _ = writeln!(out, "{}", rate_limit_note(rl));
         }
+        host_script_section(&mut out, host);
     } else if let Some(mac) = &host.mac {
         let vendor = mac.vendor.as_deref().map(clean);
         let _ = writeln!(
@@ -247,7 +260,7 @@ const CONF_HARD: u8 = 10;
 
 /// The PORT STATE SERVICE [REASON] [VERSION] table, each column as wide as
 /// its widest cell plus one space, trailing spaces trimmed (nmap's layout).
-fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
+fn port_table(out: &mut String, host: &HostResult, s: &PortSummary<'_>, opts: &OutputOptions) {
     let with_version = s.shown.iter().any(|p| !version_column(p).is_empty());
     let mut header = vec!["PORT", "STATE", "SERVICE"];
     if opts.reason {
@@ -289,6 +302,11 @@ fn port_table(out: &mut String, s: &PortSummary<'_>, opts: &OutputOptions) {
             .and_then(|p| p.service.as_ref()?.certificate.as_deref());
         if let Some(c) = cert {
             script_lines(out, "ssl-cert", &ssl_cert_lines(c));
+        }
+        if let Some(p) = i.checked_sub(1).and_then(|i| s.shown.get(i)) {
+            for r in port_scripts(host, p.port, p.protocol) {
+                script_block(out, r);
+            }
         }
     }
 }

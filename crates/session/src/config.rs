@@ -83,6 +83,8 @@ pub struct ScanConfig {
     pub privileged: Option<bool>,
     /// Service and version detection.
     pub version: VersionFlags,
+    /// Checks (`-sC`, `--script`) and risk hints.
+    pub checks: CheckFlags,
     /// Verbosity recorded in the outputs' scan information.
     pub verbose: u8,
     /// Debugging level recorded in the outputs' scan information.
@@ -113,6 +115,21 @@ pub struct VersionFlags {
     pub all_ports: bool,
     /// `--service-db FILE`: probes and matches merged with the built-in ones.
     pub db_file: Option<PathBuf>,
+}
+
+/// SCRIPT SCAN flags: which checks run, with what arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckFlags {
+    /// `-sC` (or `-A`): the default set of checks.
+    pub default_set: bool,
+    /// `--script`: names, categories and `all`, comma-separated.
+    pub scripts: Option<String>,
+    /// `--script-args`: `key=value` pairs, comma-separated.
+    pub args: Option<String>,
+    /// `--script-timeout`: how long one check may take (default 5 s).
+    pub timeout: Option<Duration>,
+    /// `--risk-db FILE`: risk table entries read before the built-in ones.
+    pub risk_db: Option<PathBuf>,
 }
 
 /// TIMING AND PERFORMANCE flags; `None` means "as the template says".

@@ -23,4 +23,7 @@ pub enum SessionError {
     /// The service probe database (built-in or `--service-db`) is wrong.
     #[error(transparent)]
     ServiceDb(#[from] portolan_service::DbError),
+    /// A check flag is wrong (`--script`, `--script-args`, `--risk-db`).
+    #[error("{0}")]
+    Checks(String),
 }

@@ -66,6 +66,7 @@
 
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod config;
 pub mod discovery;
 mod drivers;

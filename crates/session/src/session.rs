@@ -6,6 +6,7 @@
 //! scan information for output headers, whether any target is left), and
 //! may open its outputs only once the scan is known to be possible.
 
+use crate::checks::{check_options, ChecksStage};
 use crate::config::ScanConfig;
 use crate::modes;
 use crate::observer::ScanObserver;
@@ -16,6 +17,7 @@ use crate::sink::Sink;
 use crate::stop::StopHandle;
 use crate::version::{load_database, VersionOptions, VersionStage};
 use crate::SessionError;
+use portolan_checks::CheckOptions;
 use portolan_engine::SharedRateLimiter;
 use portolan_model::RunStats;
 use portolan_service::Database;
@@ -28,6 +30,7 @@ pub struct Session {
     config: ScanConfig,
     plan: Plan,
     version: Option<(VersionOptions, Arc<Database>)>,
+    checks: Option<CheckOptions>,
     stop: StopHandle,
 }
 
@@ -48,10 +51,14 @@ impl Session {
             }
             None => None,
         };
+        // Checked before scanning too: a misspelt --script fails at once.
+        let parallelism = plan.timing.max_parallelism.min(1024) as usize;
+        let checks = check_options(&config.checks, parallelism).map_err(SessionError::Checks)?;
         Ok(Session {
             config,
             plan,
             version,
+            checks,
             stop: StopHandle::new(),
         })
     }
@@ -91,6 +98,7 @@ impl Session {
             config,
             plan,
             version,
+            checks,
             stop,
         } = self;
         observer.begin(&plan.info).map_err(SessionError::Output)?;
@@ -115,6 +123,11 @@ impl Session {
             let budget = sink.budget.clone();
             let stage = VersionStage::start_shared(Arc::clone(db), v, parallelism, rate, budget)?;
             sink.stages.push(Box::new(stage));
+        }
+        // Checks next: they read what -sV found (service names, TLS
+        // certificates).
+        if let Some(opts) = checks {
+            sink.stages.push(Box::new(ChecksStage::start(opts)?));
         }
         if !config.no_dns && !matches!(plan.discovery, Discovery::List) {
             match ReverseDnsStage::start(&config.dns_servers, config.system_dns) {

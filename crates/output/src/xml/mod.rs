@@ -13,6 +13,7 @@ use crate::common::{
     cert_time, clean, group_ports, hidden_by_open, hosts_phrase, port_ranges, ssl_cert_lines,
     summary,
 };
+use crate::scripts::{host_scripts, port_scripts};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
@@ -165,7 +166,7 @@ impl Xml {
         self.close("elem")
     }
 
-    fn port(&mut self, p: &PortResult) -> io::Result<()> {
+    fn port(&mut self, host: &HostResult, p: &PortResult) -> io::Result<()> {
         let portid = p.port.to_string();
         let ttl = p.reason_ttl.to_string();
         self.open(
@@ -185,6 +186,9 @@ impl Xml {
             if let Some(c) = &s.certificate {
                 self.ssl_cert(c)?;
             }
+        }
+        for r in port_scripts(host, p.port, p.protocol) {
+            self.script(r)?;
         }
         self.close("port")?;
         self.nl()
@@ -227,7 +231,7 @@ impl Xml {
             self.nl()?;
         }
         for p in &s.shown {
-            self.port(p)?;
+            self.port(host, p)?;
         }
         self.close("ports")?;
         self.nl()
@@ -276,6 +280,14 @@ impl Xml {
         self.nl()?;
         if host.status == HostStatus::Up && !host.timed_out && !host.ports.is_empty() {
             self.ports(host)?;
+        }
+        if host_scripts(host).next().is_some() {
+            self.open("hostscript", &[])?;
+            for r in host_scripts(host) {
+                self.script(r)?;
+            }
+            self.close("hostscript")?;
+            self.nl()?;
         }
         if let Some(rl) = &host.icmp_rate_limit {
             // Portolan's own element: nmap-XML readers skip unknown ones.
@@ -425,6 +437,8 @@ fn rate_limited_reply(protocol: Protocol) -> &'static str {
         _ => "icmp-port-unreach",
     }
 }
+
+mod script;
 
 #[cfg(test)]
 mod tests;
