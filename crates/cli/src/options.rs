@@ -87,6 +87,11 @@ pub struct Options {
     pub noninteractive: bool,
     /// SERVICE/VERSION DETECTION.
     pub version: VersionFlags,
+    /// `--history`: the store to record the scan in (a file or a
+    /// `postgres://` URL); `None` is the default store.
+    pub history: Option<String>,
+    /// `--no-history`: record nothing.
+    pub no_history: bool,
 }
 
 /// OUTPUT flags. A path of `-` means standard output.

@@ -271,6 +271,9 @@ fn validate(o: &Options) -> Result<(), CliError> {
             second.flag()
         ));
     }
+    if o.no_history && o.history.is_some() {
+        return conflict("--history and --no-history cannot be combined".into());
+    }
     if o.list_scan && o.ping_scan {
         return conflict("-sL (list scan) and -sn (ping scan) cannot be combined".into());
     }

@@ -143,7 +143,7 @@ fn every_flag_belongs_to_an_available_subcommand() {
 /// help, refused by name rather than "unrecognized".
 #[test]
 fn later_issue_flags_are_not_yet_supported() {
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["-O"], "-O"),
         (&["--osscan-limit"], "--osscan-limit"),
         (&["--osscan-guess"], "--osscan-guess"),
@@ -156,8 +156,6 @@ fn later_issue_flags_are_not_yet_supported() {
         (&["--resume", "scan.xml"], "--resume"),
         (&["-oH", "scan.html"], "-oH"),
         (&["--live"], "--live"),
-        (&["--history"], "--history"),
-        (&["--no-history"], "--no-history"),
     ];
     let help = help_text();
     for (args, shown) in cases {
@@ -192,6 +190,28 @@ fn later_issue_flags_are_not_yet_supported() {
     assert_eq!(
         err(&["-oHscan.html", "198.18.0.1"]),
         "-oH: not yet supported"
+    );
+}
+
+/// `--history` chooses the store, `--no-history` turns recording off;
+/// both together are refused.
+#[test]
+fn history_flags_choose_the_store() {
+    let o = opts(&["--history", "/tmp/h.sqlite", "198.18.0.1"]);
+    assert_eq!(o.history.as_deref(), Some("/tmp/h.sqlite"));
+    assert!(!o.no_history);
+    let o = opts(&["--history=postgres://db/scans", "198.18.0.1"]);
+    assert_eq!(o.history.as_deref(), Some("postgres://db/scans"));
+    let o = opts(&["--no-history", "198.18.0.1"]);
+    assert!(o.no_history && o.history.is_none());
+    assert!(!opts(&["198.18.0.1"]).no_history);
+    assert_eq!(
+        err(&["--history", "a.sqlite", "--no-history", "198.18.0.1"]),
+        "--history and --no-history cannot be combined"
+    );
+    assert_eq!(
+        err(&["--history", "", "198.18.0.1"]),
+        err(&["--history=", "198.18.0.1"])
     );
 }
 

@@ -9,6 +9,7 @@
 //! properly.
 
 mod chatter;
+mod history;
 mod local;
 mod outputs;
 mod progress;
@@ -61,6 +62,8 @@ enum ScanError {
     Session(SessionError),
     /// An output file cannot be created.
     Open(outputs::OpenError),
+    /// The history store cannot be opened.
+    History(portolan_store::StoreError),
 }
 
 impl std::fmt::Display for ScanError {
@@ -68,13 +71,16 @@ impl std::fmt::Display for ScanError {
         match self {
             ScanError::Session(e) => e.fmt(f),
             ScanError::Open(e) => e.fmt(f),
+            ScanError::History(e) => {
+                write!(f, "{e} (--no-history scans without recording)")
+            }
         }
     }
 }
 
 /// Runs the scan `opts` asks for and returns the exit code: plan (nothing
-/// is created if the options are wrong), open the outputs, catch signals,
-/// run.
+/// is created if the options are wrong), open the history store and the
+/// outputs, catch signals, run.
 fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     // Signals are caught from the first moment: planning can take a while
     // (a long -iL file, the service database), and a Ctrl-C then must still
@@ -85,6 +91,9 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
         .with_stop(stop.clone());
+    // Before the outputs: a store that cannot be used stops the command
+    // before any output file is created or emptied.
+    let recorder = history::Recorder::open(opts).map_err(ScanError::History)?;
     let (outputs, normal_on_stdout) =
         outputs::open(&opts.output, opts.version.enabled).map_err(ScanError::Open)?;
     let plan = session.plan();
@@ -97,7 +106,8 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
+    let mut observer =
+        outputs::Terminal::new(outputs, reporter, stop.clone()).with_history(recorder);
     if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
         let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
         observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));

@@ -112,15 +112,7 @@ impl Store {
             Location::Sqlite(path) => Box::new(sqlite::Sqlite::open(path, &name)?),
             Location::Postgres(url) => Box::new(pg::Postgres::connect(url, &name)?),
         };
-        schema::migrate(conn.as_mut(), &name).map_err(|e| match e {
-            StoreError::Query(detail) if matches!(location, Location::Sqlite(_)) => {
-                StoreError::Corrupt {
-                    store: name.clone(),
-                    detail,
-                }
-            }
-            e => e,
-        })?;
+        schema::migrate(conn.as_mut(), &name)?;
         conn.ready()?;
         Ok(Store {
             conn,

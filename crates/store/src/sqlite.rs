@@ -50,7 +50,10 @@ impl Sqlite {
             }
             Err(e) => return Err(io(name, e)),
         }
-        let conn = Connection::open(path).map_err(|e| corrupt(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| StoreError::Io {
+            store: name.to_owned(),
+            detail: e.to_string(),
+        })?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(|e| corrupt(e.to_string()))?;
         // The first real read: a damaged file fails here, before any write.
