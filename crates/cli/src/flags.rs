@@ -8,8 +8,9 @@
 //! interface before its feature does: the parser rejects it by name rather
 //! than ignoring it.
 
+use super::diff::{self, DiffFormat, DiffOptions};
 use super::local::{self, LocalOptions};
-use super::subcommand::{Subcommand, LOCAL, SCAN};
+use super::subcommand::{Subcommand, DIFF, LOCAL, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -64,11 +65,13 @@ pub enum Group {
     LocalSelect,
     /// `portolan local`: how they are shown.
     LocalOutput,
+    /// `portolan diff`'s options.
+    Diff,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 13] = [
+    pub const ALL: [Group; 14] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -82,6 +85,7 @@ impl Group {
         Group::Misc,
         Group::LocalSelect,
         Group::LocalOutput,
+        Group::Diff,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -100,6 +104,7 @@ impl Group {
             Group::Misc => "MISC",
             Group::LocalSelect => "SOCKET SELECTION",
             Group::LocalOutput => "OUTPUT",
+            Group::Diff => "OPTIONS",
         }
     }
 
@@ -127,6 +132,8 @@ pub(crate) struct Builder {
     pub opts: Options,
     /// `portolan local`'s options gathered so far.
     pub local: LocalOptions,
+    /// `portolan diff`'s options gathered so far.
+    pub diff: DiffOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
 }
@@ -138,6 +145,7 @@ impl Builder {
             cmd,
             opts,
             local: LocalOptions::default(),
+            diff: DiffOptions::default(),
             early: None,
         }
     }
@@ -716,6 +724,22 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::LocalOutput, LOCAL, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Local)); Ok(()) }),
+    // portolan diff
+    flag(None, Some("xml"), V::Switch, G::Diff, DIFF, true,
+        "Write the differences as ndiff's XML (nmapdiff)",
+        |b, f, _| diff::set_format(&mut b.diff, f, DiffFormat::Xml)),
+    flag(None, Some("json"), V::Switch, G::Diff, DIFF, true,
+        "Write the differences as JSON",
+        |b, f, _| diff::set_format(&mut b.diff, f, DiffFormat::Json)),
+    flag(None, Some("all"), V::Switch, G::Diff, DIFF, true,
+        "Also show ports flapping between open|filtered and closed or filtered",
+        |b, _, _| { b.diff.all = true; Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::Diff, DIFF, true,
+        "Read stored scans from this history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.diff.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::Diff, DIFF, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Diff)); Ok(()) }),
 ];
 
 /// The row whose long name is `name`.

@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod diff;
 mod error;
 pub mod flags;
 mod help;
@@ -64,4 +65,6 @@ pub enum Command {
     Version,
     /// `portolan local`: list this machine's sockets.
     Local(Box<local::LocalOptions>),
+    /// `portolan diff`: compare two scans.
+    Diff(Box<diff::DiffOptions>),
 }

@@ -47,6 +47,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
     match command {
         // `portolan local` alone lists the listeners, as `ss -tuln` does.
         Subcommand::Local => local(rest),
+        Subcommand::Diff => diff(rest),
         _ if rest.is_empty() => Ok(Command::Help),
         _ => scan(&args, rest),
     }
@@ -73,6 +74,33 @@ fn local(rest: &[String]) -> Result<Command, CliError> {
         }
     }
     Ok(Command::Local(Box::new(b.local)))
+}
+
+/// `portolan diff [A [B]] [options]`: at most two scans, and its own
+/// rows of the flag table.
+fn diff(rest: &[String]) -> Result<Command, CliError> {
+    let mut b = Builder::new(Subcommand::Diff, Options::default());
+    let mut cursor = Cursor {
+        args: rest,
+        next: 0,
+    };
+    while let Some(arg) = cursor.take() {
+        if arg == "-" || !arg.starts_with('-') {
+            if b.diff.scans.len() == 2 {
+                return Err(CliError::Conflict(format!(
+                    "portolan diff compares two scans; \"{}\" would be a third",
+                    portolan_targets::escape_token(arg)
+                )));
+            }
+            b.diff.scans.push(arg.to_owned());
+            continue;
+        }
+        flag_argument(&mut b, arg, &mut cursor)?;
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    Ok(Command::Diff(Box::new(b.diff)))
 }
 
 /// One argument that starts with a dash: a long option, nmap's

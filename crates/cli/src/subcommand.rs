@@ -19,7 +19,7 @@ use crate::CliError;
 pub enum Subcommand {
     /// The nmap-style scan (also what runs without a subcommand word).
     Scan,
-    /// Compare two scans (reserved).
+    /// Compare two scans.
     Diff,
     /// Past scans of a target (reserved).
     History,
@@ -73,7 +73,10 @@ impl Subcommand {
 
     /// False for the words reserved for features not built yet.
     pub fn available(self) -> bool {
-        matches!(self, Subcommand::Scan | Subcommand::Local)
+        matches!(
+            self,
+            Subcommand::Scan | Subcommand::Local | Subcommand::Diff
+        )
     }
 
     /// Refuses a reserved subcommand by name.
@@ -90,3 +93,5 @@ impl Subcommand {
 pub(crate) const SCAN: &[Subcommand] = &[Subcommand::Scan];
 /// Flag-table column for rows of `portolan local`.
 pub(crate) const LOCAL: &[Subcommand] = &[Subcommand::Local];
+/// Flag-table column for rows of `portolan diff`.
+pub(crate) const DIFF: &[Subcommand] = &[Subcommand::Diff];

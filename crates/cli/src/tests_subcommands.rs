@@ -23,7 +23,7 @@ fn err(args: &[&str]) -> String {
     }
 }
 
-const RESERVED: [&str; 4] = ["diff", "history", "report", "import"];
+const RESERVED: [&str; 3] = ["history", "report", "import"];
 
 #[test]
 fn scan_word_is_the_same_as_no_word() {
@@ -47,7 +47,7 @@ fn scan_word_alone_is_help_like_no_arguments() {
 
 #[test]
 fn after_scan_every_word_is_a_target() {
-    for word in RESERVED.iter().chain(&["scan", "help", "local"]) {
+    for word in RESERVED.iter().chain(&["scan", "help", "local", "diff"]) {
         assert_eq!(opts(&["scan", word]).targets, vec![word.to_string()]);
     }
     assert_eq!(
@@ -297,5 +297,33 @@ fn local_help_lists_its_flags() {
     assert!(
         !crate::help_text().contains("--netns"),
         "scan help lists only scan flags"
+    );
+}
+
+fn diff(args: &[&str]) -> crate::diff::DiffOptions {
+    match run(args) {
+        Ok(Command::Diff(o)) => *o,
+        other => panic!("{args:?} gave {other:?}"),
+    }
+}
+
+#[test]
+fn diff_takes_up_to_two_scans_and_its_own_flags() {
+    use crate::diff::DiffFormat;
+    assert_eq!(diff(&["diff"]).scans, Vec::<String>::new());
+    let o = diff(&["diff", "baseline", "last", "--json", "--all"]);
+    assert_eq!(o.scans, vec!["baseline".to_string(), "last".to_string()]);
+    assert_eq!(o.format, DiffFormat::Json);
+    assert!(o.all);
+    let o = diff(&["diff", "--xml", "a.xml", "--history", "h.sqlite", "b.xml"]);
+    assert_eq!(o.format, DiffFormat::Xml);
+    assert_eq!(o.history.as_deref(), Some("h.sqlite"));
+    assert_eq!(err(&["diff", "a", "b", "c"]), err(&["diff", "a", "b", "c"]));
+    assert!(err(&["diff", "a", "b", "c"]).contains("\"c\""));
+    assert!(err(&["diff", "--xml", "--json"]).contains("choose one"));
+    assert!(err(&["diff", "-sT"]).contains("-sT"));
+    assert_eq!(
+        run(&["diff", "-h"]),
+        Ok(Command::SubcommandHelp(Subcommand::Diff))
     );
 }

@@ -9,6 +9,7 @@
 //! properly.
 
 mod chatter;
+mod diff;
 mod history;
 mod local;
 mod outputs;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Ok(Command::Diff(opts)) => diff::run(&opts),
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
@@ -50,7 +52,9 @@ fn main() -> ExitCode {
         },
         Err(e) => {
             say::err(format_args!("portolan: {e}"));
-            ExitCode::from(1)
+            // `diff`'s errors exit 2, as ndiff's do (1 means "different").
+            let diff = std::env::args_os().nth(1).is_some_and(|a| a == "diff");
+            ExitCode::from(if diff { 2 } else { 1 })
         }
     }
 }
