@@ -9,8 +9,9 @@
 //! than ignoring it.
 
 use super::diff::{self, DiffFormat, DiffOptions};
+use super::history::{self, HistoryOptions, ImportOptions};
 use super::local::{self, LocalOptions};
-use super::subcommand::{Subcommand, DIFF, LOCAL, SCAN};
+use super::subcommand::{Subcommand, DIFF, HISTORY, IMPORT, LOCAL, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -67,11 +68,13 @@ pub enum Group {
     LocalOutput,
     /// `portolan diff`'s options.
     Diff,
+    /// `portolan history`'s and `portolan import`'s options.
+    History,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 14] = [
+    pub const ALL: [Group; 15] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -86,6 +89,7 @@ impl Group {
         Group::LocalSelect,
         Group::LocalOutput,
         Group::Diff,
+        Group::History,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -104,7 +108,7 @@ impl Group {
             Group::Misc => "MISC",
             Group::LocalSelect => "SOCKET SELECTION",
             Group::LocalOutput => "OUTPUT",
-            Group::Diff => "OPTIONS",
+            Group::Diff | Group::History => "OPTIONS",
         }
     }
 
@@ -134,6 +138,10 @@ pub(crate) struct Builder {
     pub local: LocalOptions,
     /// `portolan diff`'s options gathered so far.
     pub diff: DiffOptions,
+    /// `portolan history`'s options gathered so far.
+    pub history: HistoryOptions,
+    /// `portolan import`'s options gathered so far.
+    pub import: ImportOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
 }
@@ -146,6 +154,8 @@ impl Builder {
             opts,
             local: LocalOptions::default(),
             diff: DiffOptions::default(),
+            history: HistoryOptions::default(),
+            import: ImportOptions::default(),
             early: None,
         }
     }
@@ -740,7 +750,50 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::Diff, DIFF, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Diff)); Ok(()) }),
+    // portolan history
+    flag(None, Some("port"), V::Required("<port>"), G::History, HISTORY, true,
+        "Only the timeline of this port",
+        |b, f, v| { b.history.port = Some(values::uint(f, required(f, v)?, "a port number 0-65535")?); Ok(()) }),
+    flag(None, Some("service"), V::Required("<name>"), G::History, HISTORY, true,
+        "Only ports where this service was seen (Ex: ssh, http)",
+        |b, f, v| { b.history.service = Some(nonempty(f, v, "a service name")?.to_owned()); Ok(()) }),
+    flag(None, Some("prune"), V::Required("<age>"), G::History, HISTORY, true,
+        "Remove scans older than this (Ex: 90d, 12w, 36h)",
+        |b, f, v| { b.history.prune = Some(history::age(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("tag"), V::Required("<name>"), G::History, HISTORY, true,
+        "Name a scan (the one given, else the last) for use with diff",
+        |b, f, v| { b.history.tag = Some(tag(f, v)?); Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::History, HISTORY, true,
+        "The history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.history.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::History, HISTORY, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::History)); Ok(()) }),
+    // portolan import
+    flag(None, Some("tag"), V::Required("<name>"), G::History, IMPORT, true,
+        "Name the imported scan (the last one, with several files)",
+        |b, f, v| { b.import.tag = Some(tag(f, v)?); Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::History, IMPORT, true,
+        "The history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.import.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::History, IMPORT, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Import)); Ok(()) }),
 ];
+
+/// A tag name: not empty, not a number and not `last` (those name scans
+/// by id).
+fn tag(flag: &str, v: Option<&str>) -> Result<String, CliError> {
+    let v = nonempty(flag, v, "a tag name")?;
+    if v == "last" || v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CliError::invalid(
+            flag,
+            v,
+            "a tag name that is not a number or 'last'",
+        ));
+    }
+    Ok(v.to_owned())
+}
 
 /// The row whose long name is `name`.
 pub(crate) fn by_long(name: &str, cmd: Subcommand) -> Option<&'static Flag> {

@@ -73,6 +73,23 @@ pub fn subcommand_help(sub: Subcommand) -> String {
              portolan diff monday.xml tuesday.xml --xml\n",
         );
     }
+    if sub == Subcommand::History {
+        out.push_str(
+            "Usage: portolan history [TARGET] [--port P] [--service S] [options]\n\
+             \x20      portolan history --tag NAME [SCAN] | --prune AGE\n\
+             Without a target, lists the stored scans. With a target (an address or\n\
+             host name), --port or --service, shows each port's timeline: first seen,\n\
+             last seen, and every change of state or service.\n",
+        );
+        write_flags(&mut out, sub);
+    }
+    if sub == Subcommand::Import {
+        out.push_str(
+            "Usage: portolan import FILE... [options]\n\
+             Records nmap's XML, or portolan's XML or JSON, in the scan history.\n",
+        );
+        write_flags(&mut out, sub);
+    }
     if sub == Subcommand::Local {
         out.push_str(
             "Usage: portolan local [options]\n\

@@ -30,6 +30,7 @@ pub mod diff;
 mod error;
 pub mod flags;
 mod help;
+pub mod history;
 pub mod local;
 mod options;
 mod parse;
@@ -67,4 +68,8 @@ pub enum Command {
     Local(Box<local::LocalOptions>),
     /// `portolan diff`: compare two scans.
     Diff(Box<diff::DiffOptions>),
+    /// `portolan history`: list scans, timelines, prune, tag.
+    History(Box<history::HistoryOptions>),
+    /// `portolan import`: files into the history store.
+    Import(Box<history::ImportOptions>),
 }

@@ -23,7 +23,7 @@ fn err(args: &[&str]) -> String {
     }
 }
 
-const RESERVED: [&str; 3] = ["history", "report", "import"];
+const RESERVED: [&str; 1] = ["report"];
 
 #[test]
 fn scan_word_is_the_same_as_no_word() {
@@ -47,7 +47,10 @@ fn scan_word_alone_is_help_like_no_arguments() {
 
 #[test]
 fn after_scan_every_word_is_a_target() {
-    for word in RESERVED.iter().chain(&["scan", "help", "local", "diff"]) {
+    for word in RESERVED
+        .iter()
+        .chain(&["scan", "help", "local", "diff", "history", "import"])
+    {
         assert_eq!(opts(&["scan", word]).targets, vec![word.to_string()]);
     }
     assert_eq!(
@@ -326,4 +329,35 @@ fn diff_takes_up_to_two_scans_and_its_own_flags() {
         run(&["diff", "-h"]),
         Ok(Command::SubcommandHelp(Subcommand::Diff))
     );
+}
+
+#[test]
+fn history_and_import_take_their_words_and_flags() {
+    let h = match run(&["history", "198.18.0.2", "--port", "22", "--service", "ssh"]) {
+        Ok(Command::History(h)) => *h,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(h.word.as_deref(), Some("198.18.0.2"));
+    assert_eq!((h.port, h.service.as_deref()), (Some(22), Some("ssh")));
+    let Ok(Command::History(h)) = run(&["history", "--prune", "90d"]) else {
+        panic!()
+    };
+    assert_eq!(h.prune, Some(90 * 86_400));
+    let Ok(Command::History(h)) = run(&["history", "--tag", "baseline", "3"]) else {
+        panic!()
+    };
+    assert_eq!(
+        (h.tag.as_deref(), h.word.as_deref()),
+        (Some("baseline"), Some("3"))
+    );
+    assert!(err(&["history", "--prune", "90"]).contains("90d"));
+    assert!(err(&["history", "--tag", "12"]).contains("not a number"));
+    assert!(err(&["history", "a", "b"]).contains("\"b\""));
+    assert!(err(&["history", "--port", "70000"]).contains("70000"));
+    let Ok(Command::Import(i)) = run(&["import", "a.xml", "b.json", "--tag", "old"]) else {
+        panic!()
+    };
+    assert_eq!(i.files, vec!["a.xml".to_string(), "b.json".to_string()]);
+    assert_eq!(i.tag.as_deref(), Some("old"));
+    assert!(err(&["import"]).contains("at least one file"));
 }

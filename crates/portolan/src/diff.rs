@@ -6,11 +6,10 @@
 //! such a file exists, and a tag otherwise. The default store is only
 //! read: a missing one is an error, not a new empty file.
 
-use crate::history;
 use portolan_cli::diff::{DiffFormat, DiffOptions};
 use portolan_diff::{diff, write_text, write_xml, DiffOptions as Rules};
 use portolan_model::ScanDocument;
-use portolan_store::{Location, ScanId, Store};
+use portolan_store::{ScanId, Store};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -101,20 +100,7 @@ struct Lazy {
 impl Lazy {
     fn get(&mut self) -> Result<&mut Store, String> {
         if self.store.is_none() {
-            let location = match &self.history {
-                Some(text) => Location::parse(text),
-                None => history::default_location()
-                    .ok_or("no history store: neither XDG_DATA_HOME nor HOME is set")?,
-            };
-            if let Location::Sqlite(p) = &location {
-                if !p.exists() {
-                    return Err(format!(
-                        "no history store at {} (scans are recorded there as they run)",
-                        location.display_name()
-                    ));
-                }
-            }
-            self.store = Some(Store::open(&location).map_err(|e| e.to_string())?);
+            self.store = Some(crate::history_cmd::open(self.history.as_deref(), false)?);
         }
         Ok(self.store.as_mut().expect("just opened"))
     }

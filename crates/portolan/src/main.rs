@@ -11,6 +11,7 @@
 mod chatter;
 mod diff;
 mod history;
+mod history_cmd;
 mod local;
 mod outputs;
 mod progress;
@@ -43,6 +44,8 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Diff(opts)) => diff::run(&opts),
+        Ok(Command::History(opts)) => or_fail(history_cmd::history(&opts)),
+        Ok(Command::Import(opts)) => or_fail(history_cmd::import(&opts)),
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
@@ -57,6 +60,14 @@ fn main() -> ExitCode {
             ExitCode::from(if diff { 2 } else { 1 })
         }
     }
+}
+
+/// A subcommand's exit code, or its error on one line and exit 1.
+fn or_fail(r: Result<ExitCode, String>) -> ExitCode {
+    r.unwrap_or_else(|e| {
+        say::err(format_args!("portolan: {e}"));
+        ExitCode::from(1)
+    })
 }
 
 /// Why a scan command failed.

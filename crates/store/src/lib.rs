@@ -29,12 +29,14 @@ mod pg;
 mod read;
 pub mod schema;
 mod sqlite;
+mod timeline;
 mod value;
 mod write;
 
 pub use conn::Backend;
 pub use error::StoreError;
 pub use read::{ScanRecord, ScanStatus};
+pub use timeline::{PortEvent, PortTimeline, TimelineQuery};
 pub use write::ScanMeta;
 
 use conn::Conn;

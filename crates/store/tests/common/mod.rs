@@ -8,7 +8,7 @@ use portolan_model::{
     NameAttribute, PortResult, PortState, Protocol, Reason, RunStats, ScanInfo, ScanType,
     ScanTypeInfo, ServiceInfo, ServiceMethod,
 };
-use portolan_store::{Location, ScanMeta, ScanStatus, Store, StoreError};
+use portolan_store::{Location, ScanMeta, ScanStatus, Store, StoreError, TimelineQuery};
 use std::time::Duration;
 
 /// A case of the suite: a name and a test of one fresh, empty store.
@@ -24,6 +24,8 @@ pub const CASES: &[Case] = &[
     ("reopening_keeps_the_schema", reopen),
     ("a_newer_schema_is_refused", newer_schema),
     ("hosts_off_coverage_keep_every_port", partial_host),
+    ("timelines_follow_ports_across_scans", timeline),
+    ("imports_record_a_whole_document", import),
 ];
 
 /// The scan of the suite: TCP 1-100 and UDP 53,161.
@@ -285,4 +287,83 @@ fn partial_host(loc: &Location) {
     }
     s.add_host(id, &h).unwrap();
     assert_eq!(s.load(id).unwrap().hosts, vec![h]);
+}
+
+fn timeline(loc: &Location) {
+    let mut s = Store::open(loc).unwrap();
+    let mut ids = Vec::new();
+    // Scan 1: 22 and 80 open; scan 2: 22 closed; scan 3: 22 open again.
+    for (i, ssh_open) in [true, false, true].into_iter().enumerate() {
+        let id = s
+            .begin_scan(&info(1_800_000_000 + i as u64 * 100), &meta())
+            .unwrap();
+        let mut h = host("198.18.0.2");
+        if !ssh_open {
+            let p = h.ports.iter_mut().find(|p| p.port == 22).unwrap();
+            p.state = PortState::Closed;
+            p.reason = Reason::Reset;
+            p.service = None;
+        }
+        s.add_host(id, &h).unwrap();
+        s.finish_scan(id, &stats(false)).unwrap();
+        ids.push(id);
+    }
+    let all = s.timeline(&TimelineQuery::default()).unwrap();
+    let ports: Vec<(Protocol, u16)> = all.iter().map(|t| (t.protocol, t.port)).collect();
+    assert_eq!(
+        ports,
+        [
+            (Protocol::Tcp, 22),
+            (Protocol::Udp, 53),
+            (Protocol::Tcp, 80)
+        ]
+    );
+    let ssh = &all[0];
+    assert_eq!(ssh.first_open, Some((ids[0], 1_800_000_000)));
+    assert_eq!(ssh.last_open, Some((ids[2], 1_800_000_200)));
+    let states: Vec<PortState> = ssh.changes.iter().map(|e| e.state).collect();
+    assert_eq!(
+        states,
+        [PortState::Open, PortState::Closed, PortState::Open]
+    );
+    assert_eq!(ssh.changes[0].service.as_deref(), Some("ssh OpenSSH 9.2p1"));
+    assert_eq!(ssh.scans, 3);
+    let q = TimelineQuery {
+        target: Some("TARGET.example".into()),
+        port: Some(23),
+        service: None,
+    };
+    let closed = s.timeline(&q).unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].first_open, None);
+    assert_eq!(closed[0].changes.len(), 1);
+    let q = TimelineQuery {
+        service: Some("SSH".into()),
+        ..Default::default()
+    };
+    assert_eq!(s.timeline(&q).unwrap().len(), 1);
+    let q = TimelineQuery {
+        target: Some("198.18.0.99".into()),
+        ..Default::default()
+    };
+    assert!(s.timeline(&q).unwrap().is_empty());
+}
+
+fn import(loc: &Location) {
+    let mut s = Store::open(loc).unwrap();
+    let mut doc = portolan_model::ScanDocument::new(info(1_700_000_000));
+    doc.hosts.push(host("198.18.0.2"));
+    doc.stats = Some(stats(false));
+    let id = s.import(&doc, "scan.xml").unwrap();
+    let rec = s.scan(id).unwrap();
+    assert_eq!(
+        (rec.source.as_str(), rec.targets.as_str()),
+        ("scan.xml", "198.18.0.2")
+    );
+    assert_eq!(rec.status, ScanStatus::Complete);
+    assert_eq!(s.load(id).unwrap(), doc);
+    // Without an end (a killed scan's file): interrupted.
+    doc.stats = None;
+    let id = s.import(&doc, "killed.json").unwrap();
+    assert_eq!(s.scan(id).unwrap().status, ScanStatus::Interrupted);
 }
