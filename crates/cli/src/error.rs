@@ -55,7 +55,7 @@ pub enum CliError {
         value: String,
     },
     /// A word where a subcommand takes no positional arguments.
-    #[error("portolan {command} takes no arguments besides options (got \"{arg}\")")]
+    #[error("portolan {command} takes no arguments besides options (got \"{}\")", esc(.arg))]
     UnexpectedArgument {
         /// The subcommand.
         command: &'static str,

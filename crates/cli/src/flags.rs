@@ -8,8 +8,10 @@
 //! interface before its feature does: the parser rejects it by name rather
 //! than ignoring it.
 
+use super::diff::{self, DiffFormat, DiffOptions};
+use super::history::{self, HistoryOptions, ImportOptions};
 use super::local::{self, LocalOptions};
-use super::subcommand::{Subcommand, LOCAL, SCAN};
+use super::subcommand::{Subcommand, DIFF, HISTORY, IMPORT, LOCAL, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -64,11 +66,15 @@ pub enum Group {
     LocalSelect,
     /// `portolan local`: how they are shown.
     LocalOutput,
+    /// `portolan diff`'s options.
+    Diff,
+    /// `portolan history`'s and `portolan import`'s options.
+    History,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 13] = [
+    pub const ALL: [Group; 15] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -82,6 +88,8 @@ impl Group {
         Group::Misc,
         Group::LocalSelect,
         Group::LocalOutput,
+        Group::Diff,
+        Group::History,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -100,6 +108,7 @@ impl Group {
             Group::Misc => "MISC",
             Group::LocalSelect => "SOCKET SELECTION",
             Group::LocalOutput => "OUTPUT",
+            Group::Diff | Group::History => "OPTIONS",
         }
     }
 
@@ -127,6 +136,12 @@ pub(crate) struct Builder {
     pub opts: Options,
     /// `portolan local`'s options gathered so far.
     pub local: LocalOptions,
+    /// `portolan diff`'s options gathered so far.
+    pub diff: DiffOptions,
+    /// `portolan history`'s options gathered so far.
+    pub history: HistoryOptions,
+    /// `portolan import`'s options gathered so far.
+    pub import: ImportOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
 }
@@ -138,6 +153,9 @@ impl Builder {
             cmd,
             opts,
             local: LocalOptions::default(),
+            diff: DiffOptions::default(),
+            history: HistoryOptions::default(),
+            import: ImportOptions::default(),
             early: None,
         }
     }
@@ -640,10 +658,12 @@ static FLAGS: &[Flag] = &[
         "Output scan as an HTML report to the given filename", unsupported),
     flag(None, Some("live"), V::Switch, G::Output, SCAN, false,
         "Show results live in the terminal as they are found", unsupported),
-    flag(None, Some("history"), V::Switch, G::Output, SCAN, false,
-        "Record the scan in the local scan history", unsupported),
-    flag(None, Some("no-history"), V::Switch, G::Output, SCAN, false,
-        "Do not record the scan in the local scan history", unsupported),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::Output, SCAN, true,
+        "Record the scan in this history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.opts.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(None, Some("no-history"), V::Switch, G::Output, SCAN, true,
+        "Do not record the scan in the scan history",
+        |b, _, _| { b.opts.no_history = true; Ok(()) }),
     flag(None, Some("resume"), V::Required("<filename>"), G::Output, SCAN, false,
         "Resume an aborted scan", unsupported),
     flag(None, Some("noninteractive"), V::Switch, G::Output, SCAN, true,
@@ -744,7 +764,66 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::LocalOutput, LOCAL, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Local)); Ok(()) }),
+    // portolan diff
+    flag(None, Some("xml"), V::Switch, G::Diff, DIFF, true,
+        "Write the differences as ndiff's XML (nmapdiff)",
+        |b, f, _| diff::set_format(&mut b.diff, f, DiffFormat::Xml)),
+    flag(None, Some("json"), V::Switch, G::Diff, DIFF, true,
+        "Write the differences as JSON",
+        |b, f, _| diff::set_format(&mut b.diff, f, DiffFormat::Json)),
+    flag(None, Some("all"), V::Switch, G::Diff, DIFF, true,
+        "Also show ports flapping between open|filtered and closed or filtered",
+        |b, _, _| { b.diff.all = true; Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::Diff, DIFF, true,
+        "Read stored scans from this history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.diff.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::Diff, DIFF, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Diff)); Ok(()) }),
+    // portolan history
+    flag(None, Some("port"), V::Required("<port>"), G::History, HISTORY, true,
+        "Only the timeline of this port",
+        |b, f, v| { b.history.port = Some(values::uint(f, required(f, v)?, "a port number 0-65535")?); Ok(()) }),
+    flag(None, Some("service"), V::Required("<name>"), G::History, HISTORY, true,
+        "Only ports where this service was seen (Ex: ssh, http)",
+        |b, f, v| { b.history.service = Some(nonempty(f, v, "a service name")?.to_owned()); Ok(()) }),
+    flag(None, Some("prune"), V::Required("<age>"), G::History, HISTORY, true,
+        "Remove scans older than this (Ex: 90d, 12w, 36h)",
+        |b, f, v| { b.history.prune = Some(history::age(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("tag"), V::Required("<name>"), G::History, HISTORY, true,
+        "Name a scan (the one given, else the last) for use with diff",
+        |b, f, v| { b.history.tag = Some(tag(f, v)?); Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::History, HISTORY, true,
+        "The history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.history.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::History, HISTORY, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::History)); Ok(()) }),
+    // portolan import
+    flag(None, Some("tag"), V::Required("<name>"), G::History, IMPORT, true,
+        "Name the imported scan (the last one, with several files)",
+        |b, f, v| { b.import.tag = Some(tag(f, v)?); Ok(()) }),
+    flag(None, Some("history"), V::Required("<file|postgres://...>"), G::History, IMPORT, true,
+        "The history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
+        |b, f, v| { b.import.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::History, IMPORT, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Import)); Ok(()) }),
 ];
+
+/// A tag name: not empty, not a number and not `last` (those name scans
+/// by id).
+fn tag(flag: &str, v: Option<&str>) -> Result<String, CliError> {
+    let v = nonempty(flag, v, "a tag name")?;
+    if v == "last" || v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CliError::invalid(
+            flag,
+            v,
+            "a tag name that is not a number or 'last'",
+        ));
+    }
+    Ok(v.to_owned())
+}
 
 /// The row whose long name is `name`.
 pub(crate) fn by_long(name: &str, cmd: Subcommand) -> Option<&'static Flag> {

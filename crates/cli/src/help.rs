@@ -55,6 +55,41 @@ pub fn subcommand_help(sub: Subcommand) -> String {
         out.push_str(" (not yet supported)");
     }
     out.push('\n');
+    if sub == Subcommand::Diff {
+        out.push_str(
+            "Usage: portolan diff [A [B]] [options]\n\
+             Compares scan A (older) with scan B (newer), as ndiff does. A and B are\n\
+             history ids, `last`, tags, or files (nmap's XML, portolan's XML or JSON).\n\
+             Without B, A is compared with the last scan; without either, the last\n\
+             two scans of the same targets. A port only one scan covered is counted\n\
+             as not compared, never shown as closed. Exit status: 0 same, 1 different,\n\
+             2 error.\n",
+        );
+        write_flags(&mut out, sub);
+        out.push_str(
+            "EXAMPLES:\n  \
+             portolan diff                       # the last two scans of the same targets\n  \
+             portolan diff baseline last --json\n  \
+             portolan diff monday.xml tuesday.xml --xml\n",
+        );
+    }
+    if sub == Subcommand::History {
+        out.push_str(
+            "Usage: portolan history [TARGET] [--port P] [--service S] [options]\n\
+             \x20      portolan history --tag NAME [SCAN] | --prune AGE\n\
+             Without a target, lists the stored scans. With a target (an address or\n\
+             host name), --port or --service, shows each port's timeline: first seen,\n\
+             last seen, and every change of state or service.\n",
+        );
+        write_flags(&mut out, sub);
+    }
+    if sub == Subcommand::Import {
+        out.push_str(
+            "Usage: portolan import FILE... [options]\n\
+             Records nmap's XML, or portolan's XML or JSON, in the scan history.\n",
+        );
+        write_flags(&mut out, sub);
+    }
     if sub == Subcommand::Local {
         out.push_str(
             "Usage: portolan local [options]\n\

@@ -26,9 +26,11 @@
 
 #![warn(missing_docs)]
 
+pub mod diff;
 mod error;
 pub mod flags;
 mod help;
+pub mod history;
 pub mod local;
 mod options;
 mod parse;
@@ -66,4 +68,10 @@ pub enum Command {
     Version,
     /// `portolan local`: list this machine's sockets.
     Local(Box<local::LocalOptions>),
+    /// `portolan diff`: compare two scans.
+    Diff(Box<diff::DiffOptions>),
+    /// `portolan history`: list scans, timelines, prune, tag.
+    History(Box<history::HistoryOptions>),
+    /// `portolan import`: files into the history store.
+    Import(Box<history::ImportOptions>),
 }

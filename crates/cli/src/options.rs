@@ -91,6 +91,11 @@ pub struct Options {
     pub version: VersionFlags,
     /// SCRIPT SCAN.
     pub checks: CheckFlags,
+    /// `--history`: the store to record the scan in (a file or a
+    /// `postgres://` URL); `None` is the default store.
+    pub history: Option<String>,
+    /// `--no-history`: record nothing.
+    pub no_history: bool,
 }
 
 /// OUTPUT flags. A path of `-` means standard output.

@@ -47,6 +47,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
     match command {
         // `portolan local` alone lists the listeners, as `ss -tuln` does.
         Subcommand::Local => local(rest),
+        Subcommand::Diff => diff(rest),
+        Subcommand::History => words(Subcommand::History, rest),
+        Subcommand::Import => words(Subcommand::Import, rest),
         _ if rest.is_empty() => Ok(Command::Help),
         _ => scan(&args, rest),
     }
@@ -73,6 +76,71 @@ fn local(rest: &[String]) -> Result<Command, CliError> {
         }
     }
     Ok(Command::Local(Box::new(b.local)))
+}
+
+/// `portolan diff [A [B]] [options]`: at most two scans, and its own
+/// rows of the flag table.
+fn diff(rest: &[String]) -> Result<Command, CliError> {
+    let mut b = Builder::new(Subcommand::Diff, Options::default());
+    let mut cursor = Cursor {
+        args: rest,
+        next: 0,
+    };
+    while let Some(arg) = cursor.take() {
+        if arg == "-" || !arg.starts_with('-') {
+            if b.diff.scans.len() == 2 {
+                return Err(CliError::Conflict(format!(
+                    "portolan diff compares two scans; \"{}\" would be a third",
+                    portolan_targets::escape_token(arg)
+                )));
+            }
+            b.diff.scans.push(arg.to_owned());
+            continue;
+        }
+        flag_argument(&mut b, arg, &mut cursor)?;
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    Ok(Command::Diff(Box::new(b.diff)))
+}
+
+/// `portolan history [TARGET|SCAN] [options]` (one word at most) and
+/// `portolan import FILE... [options]` (at least one file).
+fn words(cmd: Subcommand, rest: &[String]) -> Result<Command, CliError> {
+    let mut b = Builder::new(cmd, Options::default());
+    let mut cursor = Cursor {
+        args: rest,
+        next: 0,
+    };
+    while let Some(arg) = cursor.take() {
+        if arg == "-" || !arg.starts_with('-') {
+            if cmd == Subcommand::Import {
+                b.import.files.push(arg.to_owned());
+            } else if b.history.word.is_some() {
+                return Err(CliError::Conflict(format!(
+                    "portolan history takes one target or scan; \"{}\" is a second",
+                    portolan_targets::escape_token(arg)
+                )));
+            } else {
+                b.history.word = Some(arg.to_owned());
+            }
+            continue;
+        }
+        flag_argument(&mut b, arg, &mut cursor)?;
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    if cmd == Subcommand::Import {
+        if b.import.files.is_empty() {
+            return Err(CliError::Conflict(
+                "portolan import needs at least one file (nmap's or portolan's XML or JSON)".into(),
+            ));
+        }
+        return Ok(Command::Import(Box::new(b.import)));
+    }
+    Ok(Command::History(Box::new(b.history)))
 }
 
 /// One argument that starts with a dash: a long option, nmap's
@@ -270,6 +338,9 @@ fn validate(o: &Options) -> Result<(), CliError> {
             first.flag(),
             second.flag()
         ));
+    }
+    if o.no_history && o.history.is_some() {
+        return conflict("--history and --no-history cannot be combined".into());
     }
     if o.list_scan && o.ping_scan {
         return conflict("-sL (list scan) and -sn (ping scan) cannot be combined".into());

@@ -19,15 +19,15 @@ use crate::CliError;
 pub enum Subcommand {
     /// The nmap-style scan (also what runs without a subcommand word).
     Scan,
-    /// Compare two scans (reserved).
+    /// Compare two scans.
     Diff,
-    /// Past scans of a target (reserved).
+    /// Past scans, and the timeline of a target.
     History,
     /// This machine's own sockets and the processes that hold them.
     Local,
     /// Reports from stored scans (reserved).
     Report,
-    /// Import another scanner's results (reserved).
+    /// Import nmap's or portolan's results into the history.
     Import,
 }
 
@@ -64,16 +64,16 @@ impl Subcommand {
         match self {
             Subcommand::Scan => "Scan targets with nmap's flags (the default)",
             Subcommand::Diff => "Compare two scans",
-            Subcommand::History => "Show past scans of a target",
+            Subcommand::History => "List past scans, or the timeline of a target's ports",
             Subcommand::Local => "List this machine's sockets, their states and owning processes",
             Subcommand::Report => "Report on stored scans",
-            Subcommand::Import => "Import another scanner's results",
+            Subcommand::Import => "Import nmap's or portolan's XML/JSON into the scan history",
         }
     }
 
     /// False for the words reserved for features not built yet.
     pub fn available(self) -> bool {
-        matches!(self, Subcommand::Scan | Subcommand::Local)
+        self != Subcommand::Report
     }
 
     /// Refuses a reserved subcommand by name.
@@ -90,3 +90,9 @@ impl Subcommand {
 pub(crate) const SCAN: &[Subcommand] = &[Subcommand::Scan];
 /// Flag-table column for rows of `portolan local`.
 pub(crate) const LOCAL: &[Subcommand] = &[Subcommand::Local];
+/// Flag-table column for rows of `portolan diff`.
+pub(crate) const DIFF: &[Subcommand] = &[Subcommand::Diff];
+/// Flag-table column for rows of `portolan history`.
+pub(crate) const HISTORY: &[Subcommand] = &[Subcommand::History];
+/// Flag-table column for rows of `portolan import`.
+pub(crate) const IMPORT: &[Subcommand] = &[Subcommand::Import];

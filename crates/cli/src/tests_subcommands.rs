@@ -23,7 +23,7 @@ fn err(args: &[&str]) -> String {
     }
 }
 
-const RESERVED: [&str; 4] = ["diff", "history", "report", "import"];
+const RESERVED: [&str; 1] = ["report"];
 
 #[test]
 fn scan_word_is_the_same_as_no_word() {
@@ -47,7 +47,10 @@ fn scan_word_alone_is_help_like_no_arguments() {
 
 #[test]
 fn after_scan_every_word_is_a_target() {
-    for word in RESERVED.iter().chain(&["scan", "help", "local"]) {
+    for word in RESERVED
+        .iter()
+        .chain(&["scan", "help", "local", "diff", "history", "import"])
+    {
         assert_eq!(opts(&["scan", word]).targets, vec![word.to_string()]);
     }
     assert_eq!(
@@ -143,7 +146,7 @@ fn every_flag_belongs_to_an_available_subcommand() {
 /// help, refused by name rather than "unrecognized".
 #[test]
 fn later_issue_flags_are_not_yet_supported() {
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["-O"], "-O"),
         (&["--osscan-limit"], "--osscan-limit"),
         (&["--osscan-guess"], "--osscan-guess"),
@@ -152,8 +155,6 @@ fn later_issue_flags_are_not_yet_supported() {
         (&["--resume", "scan.xml"], "--resume"),
         (&["-oH", "scan.html"], "-oH"),
         (&["--live"], "--live"),
-        (&["--history"], "--history"),
-        (&["--no-history"], "--no-history"),
     ];
     let help = help_text();
     for (args, shown) in cases {
@@ -187,6 +188,28 @@ fn later_issue_flags_are_not_yet_supported() {
     assert_eq!(
         err(&["-oHscan.html", "198.18.0.1"]),
         "-oH: not yet supported"
+    );
+}
+
+/// `--history` chooses the store, `--no-history` turns recording off;
+/// both together are refused.
+#[test]
+fn history_flags_choose_the_store() {
+    let o = opts(&["--history", "/tmp/h.sqlite", "198.18.0.1"]);
+    assert_eq!(o.history.as_deref(), Some("/tmp/h.sqlite"));
+    assert!(!o.no_history);
+    let o = opts(&["--history=postgres://db/scans", "198.18.0.1"]);
+    assert_eq!(o.history.as_deref(), Some("postgres://db/scans"));
+    let o = opts(&["--no-history", "198.18.0.1"]);
+    assert!(o.no_history && o.history.is_none());
+    assert!(!opts(&["198.18.0.1"]).no_history);
+    assert_eq!(
+        err(&["--history", "a.sqlite", "--no-history", "198.18.0.1"]),
+        "--history and --no-history cannot be combined"
+    );
+    assert_eq!(
+        err(&["--history", "", "198.18.0.1"]),
+        err(&["--history=", "198.18.0.1"])
     );
 }
 
@@ -273,4 +296,63 @@ fn local_help_lists_its_flags() {
         !crate::help_text().contains("--netns"),
         "scan help lists only scan flags"
     );
+}
+
+fn diff(args: &[&str]) -> crate::diff::DiffOptions {
+    match run(args) {
+        Ok(Command::Diff(o)) => *o,
+        other => panic!("{args:?} gave {other:?}"),
+    }
+}
+
+#[test]
+fn diff_takes_up_to_two_scans_and_its_own_flags() {
+    use crate::diff::DiffFormat;
+    assert_eq!(diff(&["diff"]).scans, Vec::<String>::new());
+    let o = diff(&["diff", "baseline", "last", "--json", "--all"]);
+    assert_eq!(o.scans, vec!["baseline".to_string(), "last".to_string()]);
+    assert_eq!(o.format, DiffFormat::Json);
+    assert!(o.all);
+    let o = diff(&["diff", "--xml", "a.xml", "--history", "h.sqlite", "b.xml"]);
+    assert_eq!(o.format, DiffFormat::Xml);
+    assert_eq!(o.history.as_deref(), Some("h.sqlite"));
+    assert_eq!(err(&["diff", "a", "b", "c"]), err(&["diff", "a", "b", "c"]));
+    assert!(err(&["diff", "a", "b", "c"]).contains("\"c\""));
+    assert!(err(&["diff", "--xml", "--json"]).contains("choose one"));
+    assert!(err(&["diff", "-sT"]).contains("-sT"));
+    assert_eq!(
+        run(&["diff", "-h"]),
+        Ok(Command::SubcommandHelp(Subcommand::Diff))
+    );
+}
+
+#[test]
+fn history_and_import_take_their_words_and_flags() {
+    let h = match run(&["history", "198.18.0.2", "--port", "22", "--service", "ssh"]) {
+        Ok(Command::History(h)) => *h,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(h.word.as_deref(), Some("198.18.0.2"));
+    assert_eq!((h.port, h.service.as_deref()), (Some(22), Some("ssh")));
+    let Ok(Command::History(h)) = run(&["history", "--prune", "90d"]) else {
+        panic!()
+    };
+    assert_eq!(h.prune, Some(90 * 86_400));
+    let Ok(Command::History(h)) = run(&["history", "--tag", "baseline", "3"]) else {
+        panic!()
+    };
+    assert_eq!(
+        (h.tag.as_deref(), h.word.as_deref()),
+        (Some("baseline"), Some("3"))
+    );
+    assert!(err(&["history", "--prune", "90"]).contains("90d"));
+    assert!(err(&["history", "--tag", "12"]).contains("not a number"));
+    assert!(err(&["history", "a", "b"]).contains("\"b\""));
+    assert!(err(&["history", "--port", "70000"]).contains("70000"));
+    let Ok(Command::Import(i)) = run(&["import", "a.xml", "b.json", "--tag", "old"]) else {
+        panic!()
+    };
+    assert_eq!(i.files, vec!["a.xml".to_string(), "b.json".to_string()]);
+    assert_eq!(i.tag.as_deref(), Some("old"));
+    assert!(err(&["import"]).contains("at least one file"));
 }

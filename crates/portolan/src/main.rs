@@ -9,6 +9,9 @@
 //! properly.
 
 mod chatter;
+mod diff;
+mod history;
+mod history_cmd;
 mod exposure;
 mod local;
 mod outputs;
@@ -41,6 +44,9 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Ok(Command::Diff(opts)) => diff::run(&opts),
+        Ok(Command::History(opts)) => or_fail(history_cmd::history(&opts)),
+        Ok(Command::Import(opts)) => or_fail(history_cmd::import(&opts)),
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
@@ -50,9 +56,19 @@ fn main() -> ExitCode {
         },
         Err(e) => {
             say::err(format_args!("portolan: {e}"));
-            ExitCode::from(1)
+            // `diff`'s errors exit 2, as ndiff's do (1 means "different").
+            let diff = std::env::args_os().nth(1).is_some_and(|a| a == "diff");
+            ExitCode::from(if diff { 2 } else { 1 })
         }
     }
+}
+
+/// A subcommand's exit code, or its error on one line and exit 1.
+fn or_fail(r: Result<ExitCode, String>) -> ExitCode {
+    r.unwrap_or_else(|e| {
+        say::err(format_args!("portolan: {e}"));
+        ExitCode::from(1)
+    })
 }
 
 /// Why a scan command failed.
@@ -62,6 +78,8 @@ enum ScanError {
     Session(SessionError),
     /// An output file cannot be created.
     Open(outputs::OpenError),
+    /// The history store cannot be opened.
+    History(portolan_store::StoreError),
 }
 
 impl std::fmt::Display for ScanError {
@@ -69,13 +87,16 @@ impl std::fmt::Display for ScanError {
         match self {
             ScanError::Session(e) => e.fmt(f),
             ScanError::Open(e) => e.fmt(f),
+            ScanError::History(e) => {
+                write!(f, "{e} (--no-history scans without recording)")
+            }
         }
     }
 }
 
 /// Runs the scan `opts` asks for and returns the exit code: plan (nothing
-/// is created if the options are wrong), open the outputs, catch signals,
-/// run.
+/// is created if the options are wrong), open the history store and the
+/// outputs, catch signals, run.
 fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     // Signals are caught from the first moment: planning can take a while
     // (a long -iL file, the service database), and a Ctrl-C then must still
@@ -86,6 +107,9 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
     let session = Session::new(opts.scan_config())
         .map_err(ScanError::Session)?
         .with_stop(stop.clone());
+    // Before the outputs: a store that cannot be used stops the command
+    // before any output file is created or emptied.
+    let recorder = history::Recorder::open(opts).map_err(ScanError::History)?;
     let (outputs, normal_on_stdout) =
         outputs::open(&opts.output, opts.version.enabled).map_err(ScanError::Open)?;
     let plan = session.plan();
@@ -98,7 +122,8 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
+    let mut observer =
+        outputs::Terminal::new(outputs, reporter, stop.clone()).with_history(recorder);
     if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
         let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
         observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));

@@ -1,10 +1,12 @@
-//! The output formats and the progress line, as the session's observer.
+//! The output formats, the progress line and the history store, as the
+//! session's observer.
 //!
 //! Why in the binary: which files to write, and that standard output gets
 //! normal output unless a format was sent to `-`, are command-line
 //! decisions; the session only hands out events.
 
 use crate::chatter::Chatter;
+use crate::history::Recorder;
 use crate::progress::Reporter;
 use portolan_cli::OutputOptions as Flags;
 use portolan_model::{HostResult, RunStats, ScanInfo};
@@ -84,6 +86,7 @@ pub struct Terminal {
     stop: StopHandle,
     pipe_closed: bool,
     chatter: Option<Chatter>,
+    history: Option<Recorder>,
 }
 
 impl Terminal {
@@ -97,7 +100,14 @@ impl Terminal {
             stop,
             pipe_closed: false,
             chatter: None,
+            history: None,
         }
+    }
+
+    /// Records the scan in a history store as well.
+    pub fn with_history(mut self, history: Option<Recorder>) -> Self {
+        self.history = history;
+        self
     }
 
     /// Adds `-v`'s progress lines (standard output must hold normal output).
@@ -127,6 +137,9 @@ impl Terminal {
 
 impl ScanObserver for Terminal {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
+        if let Some(h) = &mut self.history {
+            h.begin(info);
+        }
         let r = self.outputs.begin(info);
         if let Some(c) = &mut self.chatter {
             c.begin();
@@ -136,6 +149,9 @@ impl ScanObserver for Terminal {
 
     fn host(&mut self, host: &HostResult) -> io::Result<()> {
         self.reporter.clear();
+        if let Some(h) = &mut self.history {
+            h.host(host);
+        }
         let r = self.outputs.host(host);
         self.check(r)
     }
@@ -176,6 +192,9 @@ impl ScanObserver for Terminal {
         self.reporter.clear();
         if let Some(c) = &mut self.chatter {
             c.done();
+        }
+        if let Some(h) = &mut self.history {
+            h.end(stats);
         }
         let r = self.outputs.end(stats);
         self.check(r)

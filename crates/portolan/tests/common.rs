@@ -6,9 +6,15 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::{Command, Output};
 
-/// The `portolan` binary under test.
+/// Where the binary under test keeps its scan history: the tests' own
+/// directory, never the user's data directory.
+pub const DATA_HOME: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/history");
+
+/// The `portolan` binary under test (its history kept in [`DATA_HOME`]).
 pub fn portolan() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_portolan"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portolan"));
+    cmd.env("XDG_DATA_HOME", DATA_HOME);
+    cmd
 }
 
 /// Runs portolan with `args` and returns its output.
@@ -20,6 +26,11 @@ pub fn run(args: &[&str]) -> Output {
 /// asserts that it succeeded.
 pub fn run_in_scanner(tb: &Testbed, args: &[&str]) -> Output {
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(args);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
     assert!(

@@ -275,6 +275,11 @@ fn every_host_down_prints_the_hint() {
     let silent = tb.target_addr(SILENT).to_string();
     for extra in [&["-sn"][..], &["-p", "22"][..]] {
         let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+        // Scans made by tests never go into the user's history.
+        cmd.env(
+            "XDG_DATA_HOME",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+        );
         cmd.args(["-n", "-T4", "--max-retries", "1", "--disable-arp-ping"])
             .args(extra)
             .arg(&silent);
@@ -347,6 +352,8 @@ fn unprivileged_discovery_connects_to_80_and_443() {
         "--inh-caps=-all",
         "--bounding-set=-all",
         env!("CARGO_BIN_EXE_portolan"),
+        // Scans made by tests never go into the user's history.
+        "--no-history",
         "-sn",
         "-n",
         "-v",
@@ -402,6 +409,11 @@ fn arp_ping_finds_neighbours_with_their_mac() {
     // On the scanner's link to target 0, owned by nobody.
     let absent = std::net::Ipv4Addr::new(o[0], o[1], o[2], 250).to_string();
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-n", "-PR", "-sn", "-v", "-oX", "-", &t[ICMP_ONLY], &absent]);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
     assert!(
@@ -418,6 +430,11 @@ fn arp_ping_finds_neighbours_with_their_mac() {
 
     // The MAC stays on the host through the port scan.
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-n", "-PR", "-p", "443", "--reason", &t[TCP_443_ONLY]]);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -431,6 +448,11 @@ fn arp_ping_finds_neighbours_with_their_mac() {
     // IPv6: Neighbor Discovery.
     let t6 = tb.target_addr6(ICMP_ONLY).to_string();
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-n", "-6", "-PR", "-sn", "-oX", "-", &t6]);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
     let xml = String::from_utf8(out.stdout).unwrap();

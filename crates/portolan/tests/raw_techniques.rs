@@ -52,6 +52,11 @@ fn testbed() -> Testbed {
 
 fn scan(tb: &Testbed, flag: &str, target: IpAddr) -> States {
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args([
         flag,
         "-Pn",
@@ -179,6 +184,11 @@ fn scanflags_syn_reads_like_a_syn_scan() {
     let tb = testbed();
     let target = IpAddr::V4(tb.target_addr(0));
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["--scanflags", "SYN", "-Pn", "-n", "-p", "22,81", "-oG", "-"]);
     cmd.arg(target.to_string());
     let out = tb.run_in_scanner(&mut cmd).unwrap();

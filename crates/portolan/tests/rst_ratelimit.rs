@@ -27,6 +27,11 @@ fn reset_rate_limited_target_gets_every_port_exactly() {
         .unwrap();
     let target = IpAddr::V4(tb.target_addr(0));
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-sS", "-Pn", "-n", "-oX", "-", "-p"]);
     cmd.arg(format!("1-{PORTS}"));
     cmd.arg(target.to_string());

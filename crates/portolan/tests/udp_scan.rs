@@ -29,6 +29,11 @@ fn testbed() -> Testbed {
 
 fn grepable(tb: &Testbed, args: &[&str], target: IpAddr) -> String {
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args([
         "-Pn",
         "-n",
@@ -114,6 +119,11 @@ fn connect_and_udp_in_one_scan() {
         assert!(text.contains(w), "-Pn: no {w} in {text}");
     }
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-n", "-T4", "--reason", "-oG", "-", "-sT", "-sU"]);
     cmd.args(["-p", "T:80,81,U:53,54", &target.to_string()]);
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
@@ -129,6 +139,11 @@ fn connect_and_udp_in_one_scan() {
     }
     // -sT alone after raw pings: the same loop, connect layer only.
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-n", "-T4", "--reason", "-oG", "-", "-sT", "-p", "80,81"]);
     cmd.arg(target.to_string());
     let out = tb.run_in_scanner(&mut cmd).expect("portolan runs");
@@ -169,6 +184,11 @@ fn rate_limited_host_finishes_fast_honestly_and_says_why() {
     let target = tb.target_addr(0).to_string();
     let normal = std::env::temp_dir().join(format!("portolan-udprl-{}.nmap", std::process::id()));
     let mut cmd = tb.scanner_command(env!("CARGO_BIN_EXE_portolan"));
+    // Scans made by tests never go into the user's history.
+    cmd.env(
+        "XDG_DATA_HOME",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/history"),
+    );
     cmd.args(["-Pn", "-n", "-sU", "-p1-1000", "-oG", "-", "-oN"])
         .arg(&normal)
         .arg(&target);

@@ -19,6 +19,8 @@ fn run_unprivileged(args: &[&str]) -> Option<std::process::Output> {
             "--inh-caps=-all",
             "--bounding-set=-all",
             env!("CARGO_BIN_EXE_portolan"),
+            // Scans made by tests never go into the user's history.
+            "--no-history",
         ])
         .args(args)
         .output();

@@ -114,6 +114,12 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
     let (mut times, mut rss, mut all_ok, mut exact) = (Vec::new(), Vec::new(), true, true);
     for run in 1..=o.runs {
         let mut cmd = p.testbed.scanner_command(&o.portolan);
+        // Scans are recorded as a user's would be (that cost is part of
+        // the figure), but not into the user's own history.
+        cmd.env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("portolan-bench-history"),
+        );
         cmd.args(&args);
         let out = match run_measured(&mut cmd, p.stop_after, o.timeout) {
             Ok(out) => out,

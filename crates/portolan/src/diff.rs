@@ -1,0 +1,135 @@
+//! `portolan diff`: which two scans to compare, read from the history
+//! store or from files, compared by `portolan_diff` and written as text,
+//! XML or JSON. Exit status as ndiff's: 0 same, 1 different, 2 error.
+//!
+//! A word names a stored scan when it is `last` or a number, a file when
+//! such a file exists, and a tag otherwise. The default store is only
+//! read: a missing one is an error, not a new empty file.
+
+use portolan_cli::diff::{DiffFormat, DiffOptions};
+use portolan_diff::{diff, write_text, write_xml, DiffOptions as Rules};
+use portolan_model::ScanDocument;
+use portolan_store::{ScanId, Store};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs `portolan diff`.
+pub fn run(opts: &DiffOptions) -> ExitCode {
+    match compare(opts) {
+        Ok(true) => ExitCode::from(1),
+        Ok(false) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::say::err(format_args!("portolan diff: {e}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The scans' documents, compared and written; true when they differ.
+fn compare(opts: &DiffOptions) -> Result<bool, String> {
+    let mut store = Lazy {
+        history: opts.history.clone(),
+        store: None,
+    };
+    let (a, b) = match opts.scans.as_slice() {
+        [] => {
+            let (a, b) = store.get()?.last_pair()?;
+            (store.load(a)?, store.load(b)?)
+        }
+        [a] => (load(a, &mut store)?, load("last", &mut store)?),
+        [a, b, ..] => (load(a, &mut store)?, load(b, &mut store)?),
+    };
+    let d = diff(&a, &b, Rules { all: opts.all });
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match opts.format {
+        DiffFormat::Text => write_text(&mut out, &d),
+        DiffFormat::Xml => write_xml(&mut out, &d),
+        DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &d)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if !crate::say::is_broken_pipe(&e) => Err(format!("cannot write: {e}")),
+        _ => Ok(d.differs()),
+    }
+}
+
+/// A scan named by `word` (see the module docs).
+fn load(word: &str, store: &mut Lazy) -> Result<ScanDocument, String> {
+    let numeric = !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit());
+    let file_like = word.contains('/') || word.ends_with(".xml") || word.ends_with(".json");
+    if word != "last" && !numeric && (file_like || Path::new(word).is_file()) {
+        return read_file(Path::new(word));
+    }
+    let id = store.get()?.resolve(word).map_err(|e| e.to_string())?;
+    store.load(id)
+}
+
+/// nmap's or portolan's XML, or portolan's JSON, told apart by the
+/// first character.
+pub fn read_file(path: &Path) -> Result<ScanDocument, String> {
+    let name = portolan_targets::escape_token(&path.to_string_lossy());
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read \"{name}\": {e}"))?;
+    let mut r = BufReader::new(f);
+    let first = r
+        .fill_buf()
+        .map_err(|e| format!("cannot read \"{name}\": {e}"))?
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)
+        .copied();
+    let doc = match first {
+        Some(b'<') => portolan_output::read::read_xml(r),
+        Some(b'{') => portolan_output::read::read_json(r),
+        _ => {
+            return Err(format!(
+                "\"{name}\" is neither XML nor portolan's JSON output"
+            ))
+        }
+    };
+    doc.map_err(|e| format!("\"{name}\": {e}"))
+}
+
+/// The history store, opened when a word needs it.
+struct Lazy {
+    history: Option<String>,
+    store: Option<Store>,
+}
+
+impl Lazy {
+    fn get(&mut self) -> Result<&mut Store, String> {
+        if self.store.is_none() {
+            self.store = Some(crate::history_cmd::open(self.history.as_deref(), false)?);
+        }
+        Ok(self.store.as_mut().expect("just opened"))
+    }
+
+    fn load(&mut self, id: ScanId) -> Result<ScanDocument, String> {
+        self.get()?.load(id).map_err(|e| e.to_string())
+    }
+}
+
+/// The last two scans of the same targets.
+trait LastPair {
+    fn last_pair(&mut self) -> Result<(ScanId, ScanId), String>;
+}
+
+impl LastPair for Store {
+    fn last_pair(&mut self) -> Result<(ScanId, ScanId), String> {
+        let scans = self.scans().map_err(|e| e.to_string())?;
+        let newest = scans.last().ok_or("the history store holds no scan yet")?;
+        let older = scans
+            .iter()
+            .rev()
+            .skip(1)
+            .find(|s| s.targets == newest.targets)
+            .ok_or_else(|| {
+                format!(
+                    "no earlier scan of the same targets as scan {} (name two scans: portolan diff A B)",
+                    newest.id
+                )
+            })?;
+        Ok((older.id, newest.id))
+    }
+}
