@@ -9,7 +9,8 @@
 //! than ignoring it.
 
 use super::local::{self, LocalOptions};
-use super::subcommand::{Subcommand, LOCAL, SCAN};
+use super::report::ReportOptions;
+use super::subcommand::{Subcommand, LOCAL, REPORT, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -64,11 +65,13 @@ pub enum Group {
     LocalSelect,
     /// `portolan local`: how they are shown.
     LocalOutput,
+    /// `portolan report`: where the report goes.
+    ReportOutput,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 13] = [
+    pub const ALL: [Group; 14] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -82,6 +85,7 @@ impl Group {
         Group::Misc,
         Group::LocalSelect,
         Group::LocalOutput,
+        Group::ReportOutput,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -99,7 +103,7 @@ impl Group {
             Group::Output => "OUTPUT",
             Group::Misc => "MISC",
             Group::LocalSelect => "SOCKET SELECTION",
-            Group::LocalOutput => "OUTPUT",
+            Group::LocalOutput | Group::ReportOutput => "OUTPUT",
         }
     }
 
@@ -127,6 +131,8 @@ pub(crate) struct Builder {
     pub opts: Options,
     /// `portolan local`'s options gathered so far.
     pub local: LocalOptions,
+    /// `portolan report`'s options gathered so far.
+    pub report: ReportOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
 }
@@ -138,6 +144,7 @@ impl Builder {
             cmd,
             opts,
             local: LocalOptions::default(),
+            report: ReportOptions::default(),
             early: None,
         }
     }
@@ -614,10 +621,19 @@ static FLAGS: &[Flag] = &[
         |b, f, v| { b.opts.output.stats_every = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
     flag(None, Some("append-output"), V::Switch, G::Output, SCAN, false,
         "Append to rather than clobber specified output files", unsupported),
-    flag(Some("oH"), None, V::Required("<file>"), G::Output, SCAN, false,
-        "Output scan as an HTML report to the given filename", unsupported),
-    flag(None, Some("live"), V::Switch, G::Output, SCAN, false,
-        "Show results live in the terminal as they are found", unsupported),
+    flag(Some("oH"), None, V::Required("<file>"), G::Output, SCAN, true,
+        "Output scan as one self-contained HTML report to the given filename",
+        |b, f, v| {
+            let p = path(f, v)?;
+            if p.as_os_str() == "-" {
+                return Err(CliError::invalid(f, "-", "a file name (not stdout)"));
+            }
+            b.opts.output.html = Some(p);
+            Ok(())
+        }),
+    flag(None, Some("live"), V::Switch, G::Output, SCAN, true,
+        "Print each open port on stderr as soon as it is found (stdout keeps the report)",
+        |b, _, _| { b.opts.output.live = true; Ok(()) }),
     flag(None, Some("history"), V::Switch, G::Output, SCAN, false,
         "Record the scan in the local scan history", unsupported),
     flag(None, Some("no-history"), V::Switch, G::Output, SCAN, false,
@@ -714,6 +730,13 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::LocalOutput, LOCAL, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Local)); Ok(()) }),
+    // portolan report
+    flag(Some("o"), Some("output"), V::Required("<file>"), G::ReportOutput, REPORT, true,
+        "Write the HTML report to the given filename ('-' for stdout, the default)",
+        |b, f, v| { b.report.output = Some(path(f, v)?); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::ReportOutput, REPORT, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Report)); Ok(()) }),
 ];
 
 /// The row whose long name is `name`.

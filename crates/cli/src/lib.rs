@@ -32,6 +32,7 @@ mod help;
 pub mod local;
 mod options;
 mod parse;
+pub mod report;
 mod subcommand;
 mod values;
 
@@ -64,4 +65,6 @@ pub enum Command {
     Version,
     /// `portolan local`: list this machine's sockets.
     Local(Box<local::LocalOptions>),
+    /// `portolan report`: an HTML report of scan files.
+    Report(report::ReportOptions),
 }

@@ -25,7 +25,7 @@ pub enum Subcommand {
     History,
     /// This machine's own sockets and the processes that hold them.
     Local,
-    /// Reports from stored scans (reserved).
+    /// An HTML report of scan files.
     Report,
     /// Import another scanner's results (reserved).
     Import,
@@ -66,14 +66,19 @@ impl Subcommand {
             Subcommand::Diff => "Compare two scans",
             Subcommand::History => "Show past scans of a target",
             Subcommand::Local => "List this machine's sockets, their states and owning processes",
-            Subcommand::Report => "Report on stored scans",
+            Subcommand::Report => {
+                "Write one self-contained HTML report of scan files (XML or JSON)"
+            }
             Subcommand::Import => "Import another scanner's results",
         }
     }
 
     /// False for the words reserved for features not built yet.
     pub fn available(self) -> bool {
-        matches!(self, Subcommand::Scan | Subcommand::Local)
+        matches!(
+            self,
+            Subcommand::Scan | Subcommand::Local | Subcommand::Report
+        )
     }
 
     /// Refuses a reserved subcommand by name.
@@ -90,3 +95,5 @@ impl Subcommand {
 pub(crate) const SCAN: &[Subcommand] = &[Subcommand::Scan];
 /// Flag-table column for rows of `portolan local`.
 pub(crate) const LOCAL: &[Subcommand] = &[Subcommand::Local];
+/// Flag-table column for rows of `portolan report`.
+pub(crate) const REPORT: &[Subcommand] = &[Subcommand::Report];

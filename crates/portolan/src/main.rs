@@ -9,9 +9,11 @@
 //! properly.
 
 mod chatter;
+mod live;
 mod local;
 mod outputs;
 mod progress;
+mod report;
 mod say;
 
 use portolan_cli::{self as cli, Command, Options};
@@ -37,6 +39,13 @@ fn main() -> ExitCode {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("portolan: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Ok(Command::Report(opts)) => match report::run(&opts) {
+            Ok(code) => code,
+            Err(e) => {
+                say::err(format_args!("portolan: {e}"));
                 ExitCode::from(1)
             }
         },
@@ -97,7 +106,8 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone());
+    let mut observer =
+        outputs::Terminal::new(outputs, reporter, stop.clone()).with_live(opts.output.live);
     if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
         let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
         observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));

@@ -1,7 +1,8 @@
 //! The progress line on standard error.
 //!
 //! On a terminal a single line is redrawn in place (percent done, probe
-//! rate, ETA) once a scan has run for a second; with `--stats-every` nmap's
+//! rate, hosts done, hosts up and open ports found so far, ETA) once a
+//! scan has run for a second; with `--stats-every` nmap's
 //! two-line status report is printed at that interval instead, terminal or
 //! not, so logs of long scans show how far they got.
 //!
@@ -12,6 +13,7 @@
 //! discovery probes, resolved out of all known so far) is the same figure
 //! for every technique, and its smoothed pace gives the time left.
 
+use portolan_model::{HostResult, PortState};
 use portolan_session::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -31,6 +33,28 @@ pub struct Reporter {
     last_stats: Instant,
     drawn: bool,
     eta: Eta,
+    found: Found,
+}
+
+/// What the scan has found so far: the progress line shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Hosts whose ports are known and that are up.
+    pub hosts_up: u64,
+    /// Open ports on them.
+    pub open_ports: u64,
+}
+
+impl Found {
+    /// Counts `host`, an up host whose ports are known.
+    pub fn add(&mut self, host: &HostResult) {
+        self.hosts_up += 1;
+        self.open_ports += host
+            .ports
+            .iter()
+            .filter(|p| p.state == PortState::Open)
+            .count() as u64;
+    }
 }
 
 impl Reporter {
@@ -47,7 +71,13 @@ impl Reporter {
             last_stats: now,
             drawn: false,
             eta: Eta::new(now),
+            found: Found::default(),
         }
+    }
+
+    /// Counts an up host whose ports are known, for the line's totals.
+    pub fn host_up(&mut self, host: &HostResult) {
+        self.found.add(host);
     }
 
     /// Takes a progress snapshot; prints when it is time to.
@@ -70,7 +100,7 @@ impl Reporter {
         {
             self.last_draw = Some(now);
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K{}", live_line(self.title, p, eta));
+            let _ = write!(err, "\r\x1b[K{}", live_line(self.title, p, self.found, eta));
             let _ = err.flush();
             self.drawn = true;
         }
@@ -100,15 +130,19 @@ fn clock(d: Duration) -> String {
     format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
-/// The terminal line: `Connect Scan: 45.20% done, 23521 probes/s, ETA 0:00:04`.
-pub fn live_line(title: &str, p: &Progress, eta: Option<Duration>) -> String {
+/// The terminal line: `Connect Scan: 45.20% done, 23521 probes/s, 0 of 1
+/// hosts done, 1 up, 3 open ports, ETA 0:00:04`.
+pub fn live_line(title: &str, p: &Progress, found: Found, eta: Option<Duration>) -> String {
     let eta = eta.map_or_else(|| "?".to_string(), clock);
     format!(
-        "{title}: {:.2}% done, {:.0} probes/s, {} of {} hosts done, ETA {eta}",
+        "{title}: {:.2}% done, {:.0} probes/s, {} of {} hosts done, {} up, {} open port{}, ETA {eta}",
         percent(p),
         p.rate,
         p.hosts_done,
-        p.hosts_total
+        p.hosts_total,
+        found.hosts_up,
+        found.open_ports,
+        if found.open_ports == 1 { "" } else { "s" },
     )
 }
 
@@ -192,15 +226,51 @@ mod tests {
             ..Progress::default()
         };
         let eta = Some(Duration::from_secs(4));
+        let found = Found {
+            hosts_up: 1,
+            open_ports: 3,
+        };
         assert_eq!(
-            live_line("Connect Scan", &p, eta),
-            "Connect Scan: 45.20% done, 23521 probes/s, 0 of 1 hosts done, ETA 0:00:04"
+            live_line("Connect Scan", &p, found, eta),
+            "Connect Scan: 45.20% done, 23521 probes/s, 0 of 1 hosts done, 1 up, 3 open ports, ETA 0:00:04"
         );
         let s = stats_lines("Connect Scan", Duration::from_secs(65), &p, eta);
         assert!(
             s.starts_with("Stats: 0:01:05 elapsed; 0 hosts completed, 1 undergoing Connect Scan\n")
         );
         assert!(s.contains("About 45.20% done; 23521 probes/s (0:00:04 remaining)"));
+    }
+
+    #[test]
+    fn found_counts_up_hosts_and_their_open_ports() {
+        use portolan_model::{HostStatus, PortResult, Protocol, Reason};
+        let mut h = HostResult::new("::1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
+        for (port, state) in [
+            (22, PortState::Open),
+            (23, PortState::Closed),
+            (80, PortState::Open),
+        ] {
+            h.ports.push(PortResult {
+                port,
+                protocol: Protocol::Tcp,
+                state,
+                reason: Reason::SynAck,
+                reason_ttl: 64,
+                service: None,
+            });
+        }
+        let mut f = Found::default();
+        f.add(&h);
+        f.add(&h);
+        assert_eq!(
+            f,
+            Found {
+                hosts_up: 2,
+                open_ports: 4
+            }
+        );
+        let line = live_line("SYN Stealth Scan", &Progress::default(), f, None);
+        assert!(line.ends_with("2 up, 4 open ports, ETA ?"), "{line}");
     }
 
     fn secs(d: Option<Duration>) -> f64 {

@@ -45,6 +45,7 @@ pub mod templates;
 mod tests;
 
 pub use data::{ReportHost, ReportScan};
+pub use input::read_scan;
 pub use output::{write_atomic, HtmlFile};
 
 use minijinja::context;

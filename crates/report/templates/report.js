@@ -73,8 +73,8 @@
     var td = document.createElement('td');
     var text = c.v(r);
     td.textContent = text;
-    if (c.n) { td.className = 'num'; }
-    if (c.k === 'state' && text) { td.className = 'st st-' + text.replace(/[^a-z]/g, ''); }
+    td.className = 'c-' + c.k + (c.n ? ' num' : '');
+    if (c.k === 'state' && text) { td.className += ' st st-' + text.replace(/[^a-z]/g, ''); }
     tr.appendChild(td);
   }
 
