@@ -124,6 +124,29 @@ fn chromium_shows_the_scan_and_keeps_a_hostile_banner_text() {
     );
     assert!(!tbody.contains("<img") && !tbody.contains("<script"));
 
+    // Filtered and sorted from the URL: open ports only, highest first.
+    let run =
+        chromium::run_with_fragment(&html, "#state=open&sort=-port", &["--dump-dom"]).unwrap();
+    let dom = run.stdout();
+    assert_eq!(
+        attr_near(&dom, "id=\"count\"", "data-matching"),
+        open.to_string()
+    );
+    let tbody = &dom[dom.find("<tbody>").unwrap()..dom.find("</tbody>").unwrap()];
+    let shown: Vec<u16> = tbody
+        .split("<td class=\"c-port num\">")
+        .skip(1)
+        .map(|s| s[..s.find('<').unwrap()].parse().unwrap())
+        .collect();
+    let mut want: Vec<u16> = lo.open.iter().copied().chain([evil]).collect();
+    want.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(shown, want, "open ports, sorted by port, descending");
+    let run = chromium::run_with_fragment(&html, "#filter=pwned", &["--dump-dom"]).unwrap();
+    assert_eq!(
+        attr_near(&run.stdout(), "id=\"count\"", "data-matching"),
+        "1"
+    );
+
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report-screenshot.png");
     let run = chromium::run(
         &html,

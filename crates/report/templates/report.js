@@ -155,7 +155,20 @@
   window.addEventListener('beforeprint', function () { rowsFrom(0, Math.min(view.length, PRINT_CAP)); });
   window.addEventListener('afterprint', render);
 
-  refresh();
+  // A link can preset the view: #filter=ssh&state=open&sort=-port
+  // (a leading '-' sorts descending).
+  (function (hash) {
+    var q = new URLSearchParams(hash.replace(/^#/, ''));
+    if (q.get('filter')) {
+      $('filter').value = q.get('filter');
+      st.terms = q.get('filter').toLowerCase().split(/\s+/).filter(Boolean);
+    }
+    if (q.get('state')) { st.state = $('state-filter').value = q.get('state'); }
+    var key = q.get('sort') || '', desc = key.charAt(0) === '-';
+    var i = COLS.findIndex(function (c) { return c.k === key.replace(/^-/, ''); });
+    if (i >= 0) { st.sort = -1; sortBy(i); if (desc) { sortBy(i); } }
+  })(location.hash);
+  if (st.sort < 0) { refresh(); }
   document.body.dataset.ready = '1';
   document.body.dataset.readyMs = String(Math.round(performance.now()));
 })();

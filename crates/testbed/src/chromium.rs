@@ -51,6 +51,12 @@ impl Run {
 /// `--dump-dom` or `--screenshot=FILE`), in a fresh profile that is
 /// removed afterwards.
 pub fn run(page: &Path, extra: &[&str]) -> std::io::Result<Run> {
+    run_with_fragment(page, "", extra)
+}
+
+/// [`run`] on `page` with `fragment` (`#filter=ssh`, or empty) added to
+/// its URL.
+pub fn run_with_fragment(page: &Path, fragment: &str, extra: &[&str]) -> std::io::Result<Run> {
     let browser = find().ok_or_else(|| std::io::Error::other("chromium is not installed"))?;
     let profile = std::env::temp_dir().join(format!(
         "portolan-chromium-{}-{}",
@@ -77,7 +83,7 @@ pub fn run(page: &Path, extra: &[&str]) -> std::io::Result<Run> {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .output();
     let elapsed = started.elapsed();
     let _ = std::fs::remove_dir_all(&profile);
