@@ -9,6 +9,7 @@
 //! properly.
 
 mod chatter;
+mod found;
 mod live;
 mod local;
 mod outputs;

@@ -13,7 +13,8 @@
 //! discovery probes, resolved out of all known so far) is the same figure
 //! for every technique, and its smoothed pace gives the time left.
 
-use portolan_model::{HostResult, PortState};
+use crate::found::Found;
+use portolan_model::HostResult;
 use portolan_session::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -34,27 +35,6 @@ pub struct Reporter {
     drawn: bool,
     eta: Eta,
     found: Found,
-}
-
-/// What the scan has found so far: the progress line shows it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Found {
-    /// Hosts whose ports are known and that are up.
-    pub hosts_up: u64,
-    /// Open ports on them.
-    pub open_ports: u64,
-}
-
-impl Found {
-    /// Counts `host`, an up host whose ports are known.
-    pub fn add(&mut self, host: &HostResult) {
-        self.hosts_up += 1;
-        self.open_ports += host
-            .ports
-            .iter()
-            .filter(|p| p.state == PortState::Open)
-            .count() as u64;
-    }
 }
 
 impl Reporter {
@@ -239,38 +219,6 @@ mod tests {
             s.starts_with("Stats: 0:01:05 elapsed; 0 hosts completed, 1 undergoing Connect Scan\n")
         );
         assert!(s.contains("About 45.20% done; 23521 probes/s (0:00:04 remaining)"));
-    }
-
-    #[test]
-    fn found_counts_up_hosts_and_their_open_ports() {
-        use portolan_model::{HostStatus, PortResult, Protocol, Reason};
-        let mut h = HostResult::new("::1".parse().unwrap(), HostStatus::Up, Reason::Localhost);
-        for (port, state) in [
-            (22, PortState::Open),
-            (23, PortState::Closed),
-            (80, PortState::Open),
-        ] {
-            h.ports.push(PortResult {
-                port,
-                protocol: Protocol::Tcp,
-                state,
-                reason: Reason::SynAck,
-                reason_ttl: 64,
-                service: None,
-            });
-        }
-        let mut f = Found::default();
-        f.add(&h);
-        f.add(&h);
-        assert_eq!(
-            f,
-            Found {
-                hosts_up: 2,
-                open_ports: 4
-            }
-        );
-        let line = live_line("SYN Stealth Scan", &Progress::default(), f, None);
-        assert!(line.ends_with("2 up, 4 open ports, ETA ?"), "{line}");
     }
 
     fn secs(d: Option<Duration>) -> f64 {
