@@ -62,6 +62,14 @@ pub enum CliError {
         /// The word.
         arg: String,
     },
+    /// A subcommand was given nothing to work on.
+    #[error("portolan {command} needs {what}")]
+    MissingArgument {
+        /// The subcommand.
+        command: &'static str,
+        /// What it needs.
+        what: &'static str,
+    },
     /// A flag whose feature is not built yet: rejected rather than ignored.
     #[error("{}: not yet supported", esc(.0))]
     NotSupported(String),

@@ -11,7 +11,8 @@
 use super::diff::{self, DiffFormat, DiffOptions};
 use super::history::{self, HistoryOptions, ImportOptions};
 use super::local::{self, LocalOptions};
-use super::subcommand::{Subcommand, DIFF, HISTORY, IMPORT, LOCAL, SCAN};
+use super::report::ReportOptions;
+use super::subcommand::{Subcommand, DIFF, HISTORY, IMPORT, LOCAL, REPORT, SCAN};
 use super::values::{self, required};
 use super::{CliError, Command, Options, PingKind, PingOption, ScanType};
 use std::path::PathBuf;
@@ -70,11 +71,13 @@ pub enum Group {
     Diff,
     /// `portolan history`'s and `portolan import`'s options.
     History,
+    /// `portolan report`: where the report goes.
+    ReportOutput,
 }
 
 impl Group {
     /// Every group, in help order.
-    pub const ALL: [Group; 15] = [
+    pub const ALL: [Group; 16] = [
         Group::Target,
         Group::HostDiscovery,
         Group::ScanTypes,
@@ -90,6 +93,7 @@ impl Group {
         Group::LocalOutput,
         Group::Diff,
         Group::History,
+        Group::ReportOutput,
     ];
 
     /// The heading as nmap prints it, without the colon.
@@ -107,7 +111,7 @@ impl Group {
             Group::Output => "OUTPUT",
             Group::Misc => "MISC",
             Group::LocalSelect => "SOCKET SELECTION",
-            Group::LocalOutput => "OUTPUT",
+            Group::LocalOutput | Group::ReportOutput => "OUTPUT",
             Group::Diff | Group::History => "OPTIONS",
         }
     }
@@ -142,6 +146,8 @@ pub(crate) struct Builder {
     pub history: HistoryOptions,
     /// `portolan import`'s options gathered so far.
     pub import: ImportOptions,
+    /// `portolan report`'s options gathered so far.
+    pub report: ReportOptions,
     /// Set by `-h`/`-V`: stop and return this command.
     pub early: Option<Command>,
 }
@@ -156,6 +162,7 @@ impl Builder {
             diff: DiffOptions::default(),
             history: HistoryOptions::default(),
             import: ImportOptions::default(),
+            report: ReportOptions::default(),
             early: None,
         }
     }
@@ -654,10 +661,19 @@ static FLAGS: &[Flag] = &[
         |b, f, v| { b.opts.output.stats_every = Some(values::duration(f, required(f, v)?)?); Ok(()) }),
     flag(None, Some("append-output"), V::Switch, G::Output, SCAN, false,
         "Append to rather than clobber specified output files", unsupported),
-    flag(Some("oH"), None, V::Required("<file>"), G::Output, SCAN, false,
-        "Output scan as an HTML report to the given filename", unsupported),
-    flag(None, Some("live"), V::Switch, G::Output, SCAN, false,
-        "Show results live in the terminal as they are found", unsupported),
+    flag(Some("oH"), None, V::Required("<file>"), G::Output, SCAN, true,
+        "Output scan as one self-contained HTML report to the given filename",
+        |b, f, v| {
+            let p = path(f, v)?;
+            if p.as_os_str() == "-" {
+                return Err(CliError::invalid(f, "-", "a file name (not stdout)"));
+            }
+            b.opts.output.html = Some(p);
+            Ok(())
+        }),
+    flag(None, Some("live"), V::Switch, G::Output, SCAN, true,
+        "Print each open port on stderr as soon as it is found (stdout keeps the report)",
+        |b, _, _| { b.opts.output.live = true; Ok(()) }),
     flag(None, Some("history"), V::Required("<file|postgres://...>"), G::Output, SCAN, true,
         "Record the scan in this history store (default: $XDG_DATA_HOME/portolan/history.sqlite)",
         |b, f, v| { b.opts.history = Some(nonempty(f, v, "a file name or postgres:// URL")?.to_owned()); Ok(()) }),
@@ -809,6 +825,13 @@ static FLAGS: &[Flag] = &[
     flag(Some("h"), Some("help"), V::Switch, G::History, IMPORT, true,
         "Print this help summary page",
         |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Import)); Ok(()) }),
+    // portolan report
+    flag(Some("o"), Some("output"), V::Required("<file>"), G::ReportOutput, REPORT, true,
+        "Write the HTML report to the given filename ('-' for stdout, the default)",
+        |b, f, v| { b.report.output = Some(path(f, v)?); Ok(()) }),
+    flag(Some("h"), Some("help"), V::Switch, G::ReportOutput, REPORT, true,
+        "Print this help summary page",
+        |b, _, _| { b.early = Some(Command::SubcommandHelp(Subcommand::Report)); Ok(()) }),
 ];
 
 /// A tag name: not empty, not a number and not `last` (those name scans

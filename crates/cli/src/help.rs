@@ -90,6 +90,19 @@ pub fn subcommand_help(sub: Subcommand) -> String {
         );
         write_flags(&mut out, sub);
     }
+    if sub == Subcommand::Report {
+        out.push_str(
+            "Usage: portolan report FILE... [-o report.html]\n\
+             Reads scans (portolan or nmap XML, portolan JSON) and writes one HTML file:\n\
+             inline styles, script and charts, no network fetches, opens from file://.\n",
+        );
+        write_flags(&mut out, sub);
+        out.push_str(
+            "EXAMPLES:\n  \
+             portolan report scan.xml -o report.html\n  \
+             portolan report monday.json tuesday.json -o week.html\n",
+        );
+    }
     if sub == Subcommand::Local {
         out.push_str(
             "Usage: portolan local [options]\n\

@@ -34,6 +34,7 @@ pub mod history;
 pub mod local;
 mod options;
 mod parse;
+pub mod report;
 mod subcommand;
 mod values;
 
@@ -74,4 +75,6 @@ pub enum Command {
     History(Box<history::HistoryOptions>),
     /// `portolan import`: files into the history store.
     Import(Box<history::ImportOptions>),
+    /// `portolan report`: an HTML report of scan files.
+    Report(report::ReportOptions),
 }

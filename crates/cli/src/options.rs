@@ -109,6 +109,11 @@ pub struct OutputOptions {
     pub grepable: Option<PathBuf>,
     /// `-oJ`.
     pub json: Option<PathBuf>,
+    /// `-oH`: the HTML report (a file; never standard output).
+    pub html: Option<PathBuf>,
+    /// `--live`: each open port on standard error as soon as its host's
+    /// ports are known.
+    pub live: bool,
     /// `-v` level.
     pub verbose: u8,
     /// `-d` level.

@@ -50,6 +50,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, CliEr
         Subcommand::Diff => diff(rest),
         Subcommand::History => words(Subcommand::History, rest),
         Subcommand::Import => words(Subcommand::Import, rest),
+        Subcommand::Report => report(rest),
         _ if rest.is_empty() => Ok(Command::Help),
         _ => scan(&args, rest),
     }
@@ -76,6 +77,35 @@ fn local(rest: &[String]) -> Result<Command, CliError> {
         }
     }
     Ok(Command::Local(Box::new(b.local)))
+}
+
+/// `portolan report FILE... [-o FILE]`: the words are scan files.
+fn report(rest: &[String]) -> Result<Command, CliError> {
+    let mut b = Builder::new(Subcommand::Report, Options::default());
+    let mut cursor = Cursor {
+        args: rest,
+        next: 0,
+    };
+    let mut options_ended = false;
+    while let Some(arg) = cursor.take() {
+        if options_ended || arg == "-" || !arg.starts_with('-') {
+            b.report.inputs.push(arg.into());
+        } else if arg == "--" {
+            options_ended = true;
+        } else {
+            flag_argument(&mut b, arg, &mut cursor)?;
+        }
+        if let Some(command) = b.early.take() {
+            return Ok(command);
+        }
+    }
+    if b.report.inputs.is_empty() {
+        return Err(CliError::MissingArgument {
+            command: "report",
+            what: "a scan file (XML or JSON)",
+        });
+    }
+    Ok(Command::Report(b.report))
 }
 
 /// `portolan diff [A [B]] [options]`: at most two scans, and its own

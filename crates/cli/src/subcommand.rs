@@ -25,7 +25,7 @@ pub enum Subcommand {
     History,
     /// This machine's own sockets and the processes that hold them.
     Local,
-    /// Reports from stored scans (reserved).
+    /// An HTML report of scan files.
     Report,
     /// Import nmap's or portolan's results into the history.
     Import,
@@ -66,14 +66,16 @@ impl Subcommand {
             Subcommand::Diff => "Compare two scans",
             Subcommand::History => "List past scans, or the timeline of a target's ports",
             Subcommand::Local => "List this machine's sockets, their states and owning processes",
-            Subcommand::Report => "Report on stored scans",
-            Subcommand::Import => "Import nmap's or portolan's XML/JSON into the scan history",
+            Subcommand::Report => {
+                "Write one self-contained HTML report of scan files (XML or JSON)"
+            }
+            Subcommand::Import => "Import another scanner's results",
         }
     }
 
     /// False for the words reserved for features not built yet.
     pub fn available(self) -> bool {
-        self != Subcommand::Report
+        true
     }
 
     /// Refuses a reserved subcommand by name.
@@ -96,3 +98,5 @@ pub(crate) const DIFF: &[Subcommand] = &[Subcommand::Diff];
 pub(crate) const HISTORY: &[Subcommand] = &[Subcommand::History];
 /// Flag-table column for rows of `portolan import`.
 pub(crate) const IMPORT: &[Subcommand] = &[Subcommand::Import];
+/// Flag-table column for rows of `portolan report`.
+pub(crate) const REPORT: &[Subcommand] = &[Subcommand::Report];

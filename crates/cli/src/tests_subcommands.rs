@@ -23,7 +23,7 @@ fn err(args: &[&str]) -> String {
     }
 }
 
-const RESERVED: [&str; 1] = ["report"];
+const RESERVED: [&str; 0] = [];
 
 #[test]
 fn scan_word_is_the_same_as_no_word() {
@@ -47,10 +47,9 @@ fn scan_word_alone_is_help_like_no_arguments() {
 
 #[test]
 fn after_scan_every_word_is_a_target() {
-    for word in RESERVED
-        .iter()
-        .chain(&["scan", "help", "local", "diff", "history", "import"])
-    {
+    for word in RESERVED.iter().chain(&[
+        "scan", "help", "local", "diff", "history", "import", "report",
+    ]) {
         assert_eq!(opts(&["scan", word]).targets, vec![word.to_string()]);
     }
     assert_eq!(
@@ -146,15 +145,13 @@ fn every_flag_belongs_to_an_available_subcommand() {
 /// help, refused by name rather than "unrecognized".
 #[test]
 fn later_issue_flags_are_not_yet_supported() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["-O"], "-O"),
         (&["--osscan-limit"], "--osscan-limit"),
         (&["--osscan-guess"], "--osscan-guess"),
         (&["--fuzzy"], "--fuzzy"),
         (&["--max-os-tries", "2"], "--max-os-tries"),
         (&["--resume", "scan.xml"], "--resume"),
-        (&["-oH", "scan.html"], "-oH"),
-        (&["--live"], "--live"),
     ];
     let help = help_text();
     for (args, shown) in cases {
@@ -185,10 +182,54 @@ fn later_issue_flags_are_not_yet_supported() {
         err(&["-resume", "scan.xml", "198.18.0.1"]),
         "--resume: not yet supported"
     );
+}
+
+#[test]
+fn html_report_and_live_flags_of_a_scan() {
+    let o = opts(&["-oH", "scan.html", "--live", "198.18.0.1"]);
     assert_eq!(
-        err(&["-oHscan.html", "198.18.0.1"]),
-        "-oH: not yet supported"
+        o.output.html.as_deref(),
+        Some(std::path::Path::new("scan.html"))
     );
+    assert!(o.output.live);
+    let o = opts(&["-oHscan.html", "198.18.0.1"]);
+    assert_eq!(
+        o.output.html.as_deref(),
+        Some(std::path::Path::new("scan.html"))
+    );
+    // -oA stays nmap's three formats.
+    assert_eq!(opts(&["-oA", "base", "198.18.0.1"]).output.html, None);
+    assert_eq!(
+        err(&["-oH", "-", "198.18.0.1"]),
+        "invalid value \"-\" for -oH: expected a file name (not stdout)"
+    );
+}
+
+#[test]
+fn report_reads_files_and_an_output() {
+    let Ok(Command::Report(r)) = run(&["report", "a.xml", "-o", "r.html", "b.json"]) else {
+        panic!("not a report command");
+    };
+    assert_eq!(r.inputs, ["a.xml", "b.json"].map(std::path::PathBuf::from));
+    assert_eq!(r.output.as_deref(), Some(std::path::Path::new("r.html")));
+    let Ok(Command::Report(r)) = run(&["report", "--output=-", "--", "-odd.xml"]) else {
+        panic!("not a report command");
+    };
+    assert_eq!(r.inputs, [std::path::PathBuf::from("-odd.xml")]);
+    assert_eq!(
+        err(&["report"]),
+        "portolan report needs a scan file (XML or JSON)"
+    );
+    assert_eq!(
+        err(&["report", "-sT", "a.xml"]),
+        "unrecognized option \"-sT\""
+    );
+    assert_eq!(
+        run(&["report", "-h"]),
+        Ok(Command::SubcommandHelp(Subcommand::Report))
+    );
+    let help = subcommand_help(Subcommand::Report);
+    assert!(help.contains("-o/--output <file>"), "{help}");
 }
 
 /// `--history` chooses the store, `--no-history` turns recording off;

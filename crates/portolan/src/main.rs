@@ -10,12 +10,15 @@
 
 mod chatter;
 mod diff;
+mod exposure;
+mod found;
 mod history;
 mod history_cmd;
-mod exposure;
+mod live;
 mod local;
 mod outputs;
 mod progress;
+mod report;
 mod say;
 
 use portolan_cli::{self as cli, Command, Options};
@@ -47,6 +50,13 @@ fn main() -> ExitCode {
         Ok(Command::Diff(opts)) => diff::run(&opts),
         Ok(Command::History(opts)) => or_fail(history_cmd::history(&opts)),
         Ok(Command::Import(opts)) => or_fail(history_cmd::import(&opts)),
+        Ok(Command::Report(opts)) => match report::run(&opts) {
+            Ok(code) => code,
+            Err(e) => {
+                say::err(format_args!("portolan: {e}"));
+                ExitCode::from(1)
+            }
+        },
         Ok(Command::Scan(opts)) => match scan(&opts) {
             Ok(code) => code,
             Err(e) => {
@@ -122,8 +132,9 @@ fn scan(opts: &Options) -> Result<ExitCode, ScanError> {
         ));
     }
     let reporter = Reporter::new(plan.title(), opts.output.stats_every, !opts.noninteractive);
-    let mut observer =
-        outputs::Terminal::new(outputs, reporter, stop.clone()).with_history(recorder);
+    let mut observer = outputs::Terminal::new(outputs, reporter, stop.clone())
+        .with_history(recorder)
+        .with_live(opts.output.live);
     if opts.output.verbose > 0 && normal_on_stdout && plan.port_scan {
         let per_host = plan.techniques.iter().map(|t| t.ports.len() as u64).sum();
         observer = observer.with_chatter(chatter::Chatter::new(plan.title(), per_host));

@@ -64,10 +64,30 @@ pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError>
             outputs.push(make(create(path)?, oo));
         }
     }
+    if let Some(path) = &o.html {
+        // Written when the scan starts, rewritten as hosts finish and at
+        // the end; checked now so a bad path fails before the scan.
+        check_writable(path)?;
+        outputs.push(Box::new(portolan_report::HtmlFile::new(path)));
+    }
     if !stdout_taken {
         outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
     }
     Ok((outputs, !stdout_taken))
+}
+
+/// Fails as [`create`] would, without truncating an existing file (the
+/// HTML report replaces it by a rename once the scan starts).
+fn check_writable(path: &Path) -> Result<(), OpenError> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(drop)
+        .map_err(|source| OpenError {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
@@ -87,6 +107,7 @@ pub struct Terminal {
     pipe_closed: bool,
     chatter: Option<Chatter>,
     history: Option<Recorder>,
+    live: bool,
 }
 
 impl Terminal {
@@ -101,12 +122,20 @@ impl Terminal {
             pipe_closed: false,
             chatter: None,
             history: None,
+            live: false,
         }
     }
 
     /// Records the scan in a history store as well.
     pub fn with_history(mut self, history: Option<Recorder>) -> Self {
         self.history = history;
+        self
+    }
+
+    /// `--live`: open ports on standard error as their hosts' ports
+    /// become known (see [`crate::live`]).
+    pub fn with_live(mut self, live: bool) -> Self {
+        self.live = live;
         self
     }
 
@@ -157,6 +186,14 @@ impl ScanObserver for Terminal {
     }
 
     fn ports_known(&mut self, host: &HostResult) {
+        self.reporter.host_up(host);
+        if self.live {
+            let lines = crate::live::lines(host);
+            if !lines.is_empty() {
+                self.reporter.clear();
+                crate::say::err(format_args!("{}", lines.trim_end()));
+            }
+        }
         if let Some(c) = &mut self.chatter {
             self.reporter.clear();
             c.host(host);

@@ -1,7 +1,8 @@
 //! The progress line on standard error.
 //!
 //! On a terminal a single line is redrawn in place (percent done, probe
-//! rate, ETA) once a scan has run for a second; with `--stats-every` nmap's
+//! rate, hosts done, hosts up and open ports found so far, ETA) once a
+//! scan has run for a second; with `--stats-every` nmap's
 //! two-line status report is printed at that interval instead, terminal or
 //! not, so logs of long scans show how far they got.
 //!
@@ -12,6 +13,8 @@
 //! discovery probes, resolved out of all known so far) is the same figure
 //! for every technique, and its smoothed pace gives the time left.
 
+use crate::found::Found;
+use portolan_model::HostResult;
 use portolan_session::Progress;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -31,6 +34,7 @@ pub struct Reporter {
     last_stats: Instant,
     drawn: bool,
     eta: Eta,
+    found: Found,
 }
 
 impl Reporter {
@@ -47,7 +51,13 @@ impl Reporter {
             last_stats: now,
             drawn: false,
             eta: Eta::new(now),
+            found: Found::default(),
         }
+    }
+
+    /// Counts an up host whose ports are known, for the line's totals.
+    pub fn host_up(&mut self, host: &HostResult) {
+        self.found.add(host);
     }
 
     /// Takes a progress snapshot; prints when it is time to.
@@ -70,7 +80,7 @@ impl Reporter {
         {
             self.last_draw = Some(now);
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K{}", live_line(self.title, p, eta));
+            let _ = write!(err, "\r\x1b[K{}", live_line(self.title, p, self.found, eta));
             let _ = err.flush();
             self.drawn = true;
         }
@@ -100,15 +110,19 @@ fn clock(d: Duration) -> String {
     format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
-/// The terminal line: `Connect Scan: 45.20% done, 23521 probes/s, ETA 0:00:04`.
-pub fn live_line(title: &str, p: &Progress, eta: Option<Duration>) -> String {
+/// The terminal line: `Connect Scan: 45.20% done, 23521 probes/s, 0 of 1
+/// hosts done, 1 up, 3 open ports, ETA 0:00:04`.
+pub fn live_line(title: &str, p: &Progress, found: Found, eta: Option<Duration>) -> String {
     let eta = eta.map_or_else(|| "?".to_string(), clock);
     format!(
-        "{title}: {:.2}% done, {:.0} probes/s, {} of {} hosts done, ETA {eta}",
+        "{title}: {:.2}% done, {:.0} probes/s, {} of {} hosts done, {} up, {} open port{}, ETA {eta}",
         percent(p),
         p.rate,
         p.hosts_done,
-        p.hosts_total
+        p.hosts_total,
+        found.hosts_up,
+        found.open_ports,
+        if found.open_ports == 1 { "" } else { "s" },
     )
 }
 
@@ -192,9 +206,13 @@ mod tests {
             ..Progress::default()
         };
         let eta = Some(Duration::from_secs(4));
+        let found = Found {
+            hosts_up: 1,
+            open_ports: 3,
+        };
         assert_eq!(
-            live_line("Connect Scan", &p, eta),
-            "Connect Scan: 45.20% done, 23521 probes/s, 0 of 1 hosts done, ETA 0:00:04"
+            live_line("Connect Scan", &p, found, eta),
+            "Connect Scan: 45.20% done, 23521 probes/s, 0 of 1 hosts done, 1 up, 3 open ports, ETA 0:00:04"
         );
         let s = stats_lines("Connect Scan", Duration::from_secs(65), &p, eta);
         assert!(

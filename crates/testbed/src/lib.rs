@@ -30,6 +30,7 @@
 //! testbeds.
 
 pub mod bench;
+pub mod chromium;
 mod error;
 mod listen;
 pub mod nft;
