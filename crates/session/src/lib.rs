@@ -82,6 +82,7 @@ mod session;
 mod sink;
 pub mod stage;
 mod stop;
+mod tasks;
 pub mod version;
 
 pub use config::ScanConfig;

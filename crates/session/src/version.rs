@@ -22,6 +22,7 @@
 //! probed comes back marked timed out, as nmap reports it.
 
 use crate::stage::HostStage;
+use crate::tasks::{HostGuard, HostTasks};
 use portolan_engine::SharedRateLimiter;
 use portolan_model::{HostResult, PortResult, PortState, Protocol, Reason};
 use portolan_service::{
@@ -30,10 +31,8 @@ use portolan_service::{
 use std::collections::VecDeque;
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::runtime::Runtime;
 use tokio::sync::watch;
 
 /// What the version flags asked for.
@@ -61,21 +60,12 @@ pub fn load_database(opts: &VersionOptions) -> Result<Arc<Database>, DbError> {
     Ok(Arc::new(db))
 }
 
-/// How long an interrupted [`VersionStage::finish`] waits for probing
-/// tasks to notice before dropping them.
-const CANCEL_GRACE: Duration = Duration::from_millis(500);
-
 /// Service detection on hosts as they finish (see the module docs).
 pub struct VersionStage {
-    rt: Option<Runtime>,
+    tasks: HostTasks,
     prober: Prober,
-    done_tx: mpsc::Sender<HostResult>,
-    done_rx: mpsc::Receiver<HostResult>,
     /// Hosts with nothing to probe, returned without a trip to the runtime.
     ready: VecDeque<HostResult>,
-    /// Hosts submitted to the runtime and not yet returned by the stage.
-    pending: usize,
-    cancel: watch::Sender<bool>,
     host_timeout: Option<Duration>,
 }
 
@@ -102,11 +92,7 @@ impl VersionStage {
         max_rate: Option<f64>,
         shared: Option<SharedRateLimiter>,
     ) -> io::Result<VersionStage> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("portolan-sv")
-            .enable_all()
-            .build()?;
+        let tasks = HostTasks::start("portolan-sv")?;
         let defaults = ProbeOptions::default();
         // Each service may hold its NULL connection and a window of probe
         // connections; half the descriptors are left to the port scan.
@@ -124,16 +110,10 @@ impl VersionStage {
         if opts.trace {
             prober = prober.with_trace(trace_to_stderr());
         }
-        let (done_tx, done_rx) = mpsc::channel();
-        let (cancel, _) = watch::channel(false);
         Ok(VersionStage {
-            rt: Some(rt),
+            tasks,
             prober,
-            done_tx,
-            done_rx,
             ready: VecDeque::new(),
-            pending: 0,
-            cancel,
             host_timeout: opts.host_timeout,
         })
     }
@@ -141,71 +121,32 @@ impl VersionStage {
 
 impl HostStage for VersionStage {
     fn in_progress(&self) -> usize {
-        self.pending + self.ready.len()
+        self.tasks.pending() + self.ready.len()
     }
 
     fn submit(&mut self, host: HostResult) {
         let targets = targets(&host);
-        let Some(rt) = self.rt.as_ref().filter(|_| !targets.is_empty()) else {
+        if targets.is_empty() || !self.tasks.is_running() {
             self.ready.push_back(host);
             return;
-        };
-        self.pending += 1;
+        }
         let left = self
             .host_timeout
             .map(|t| t.saturating_sub(elapsed_since(host.start_time)));
-        let guard = HostGuard {
-            host: Some(host),
-            tx: self.done_tx.clone(),
-            finished: false,
-        };
         let prober = self.prober.clone();
-        let cancel = self.cancel.subscribe();
-        rt.spawn(probe_host(prober, guard, targets, cancel, left));
+        self.tasks.spawn(host, true, move |guard, cancel| {
+            probe_host(prober, guard, targets, cancel, left)
+        });
     }
 
     fn try_next(&mut self) -> Option<HostResult> {
-        if let Some(h) = self.ready.pop_front() {
-            return Some(h);
-        }
-        let h = self.done_rx.try_recv().ok()?;
-        self.pending = self.pending.saturating_sub(1);
-        Some(h)
+        self.ready.pop_front().or_else(|| self.tasks.try_next())
     }
 
     fn finish(&mut self, interrupted: bool) -> Vec<HostResult> {
         let mut out: Vec<HostResult> = self.ready.drain(..).collect();
-        if interrupted {
-            let _ = self.cancel.send(true);
-        }
-        while self.pending > 0 {
-            let got = if interrupted {
-                self.done_rx.recv_timeout(CANCEL_GRACE).ok()
-            } else {
-                self.done_rx.recv().ok()
-            };
-            let Some(h) = got else { break };
-            self.pending -= 1;
-            out.push(h);
-        }
-        // Dropping the runtime drops any task left, and its guard hands
-        // the host back.
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_timeout(CANCEL_GRACE);
-        }
-        while let Ok(h) = self.done_rx.try_recv() {
-            self.pending = self.pending.saturating_sub(1);
-            out.push(h);
-        }
+        out.extend(self.tasks.finish(interrupted));
         out
-    }
-}
-
-impl Drop for VersionStage {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
     }
 }
 
@@ -217,25 +158,6 @@ pub(crate) fn elapsed_since(start: u64) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     now.saturating_sub(Duration::from_secs(start))
-}
-
-/// Hands its host back when dropped, however the task holding it ends;
-/// marked incomplete unless probing finished.
-struct HostGuard {
-    host: Option<HostResult>,
-    tx: mpsc::Sender<HostResult>,
-    finished: bool,
-}
-
-impl Drop for HostGuard {
-    fn drop(&mut self) {
-        if let Some(mut h) = self.host.take() {
-            if !self.finished {
-                h.incomplete = true;
-            }
-            let _ = self.tx.send(h);
-        }
-    }
 }
 
 /// Probes `targets` of the guarded host concurrently, recording each
