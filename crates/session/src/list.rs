@@ -4,13 +4,12 @@
 //! here, in target order, so names are looked up in parallel a chunk at a
 //! time and the chunk is written in order, with no engine at all. With
 //! `--shard K/N` only the targets that shard would scan are listed (the
-//! engine's own test, [`ShardFilter`]).
+//! engine's own test, [`portolan_engine::ShardFilter`]).
 
 use crate::config::ScanConfig;
 use crate::plan::Plan;
 use crate::sink::Sink;
 use portolan_dns::{ResolverConfig, ReverseResolver};
-use portolan_engine::ShardFilter;
 use portolan_model::{HostResult, HostStatus, Hostname, HostnameKind, Reason};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,10 +27,7 @@ pub(crate) fn list_scan(
     stop: &AtomicBool,
     sink: &mut Sink<'_>,
 ) -> u64 {
-    let shard = ShardFilter::new(
-        &crate::modes::scan_plan(Vec::new(), plan.timing.clone(), opts),
-        plan.targets.len(),
-    );
+    let shard = crate::modes::shard_filter(plan, opts);
     let mut resolver = if opts.no_dns {
         None
     } else {

@@ -48,8 +48,7 @@ pub(crate) fn run(
         Discovery::Skip if !plan.port_scan => {
             // -sn -Pn: every target (of the shard) is reported up, nothing
             // is sent.
-            let sp = scan_plan(Vec::new(), plan.timing.clone(), opts);
-            let shard = ShardFilter::new(&sp, plan.targets.len());
+            let shard = shard_filter(plan, opts);
             for (i, t) in plan.targets.iter().enumerate() {
                 if shard.as_ref().is_some_and(|s| !s.contains(i as u64)) {
                     continue;
@@ -84,11 +83,7 @@ pub(crate) fn run(
 }
 
 /// The engine's plan: techniques, timing, order and shard.
-pub(crate) fn scan_plan(
-    techniques: Vec<TechniquePlan>,
-    timing: Timing,
-    opts: &ScanConfig,
-) -> ScanPlan {
+fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) -> ScanPlan {
     let mut sp = ScanPlan::new(techniques, timing);
     if let Some(seed) = opts.seed {
         sp.seed = seed;
@@ -97,6 +92,14 @@ pub(crate) fn scan_plan(
     sp.sequential_ports = opts.sequential_ports;
     sp.udp_exact = opts.timing.udp_exact;
     sp
+}
+
+/// Which targets `--shard` gives this run, for modes that walk the
+/// targets without an engine scan (`-sL`, `-sn -Pn`): the engine's own
+/// test, with the seed the engine would use.
+pub(crate) fn shard_filter(plan: &Plan, opts: &ScanConfig) -> Option<ShardFilter> {
+    let sp = scan_plan(Vec::new(), plan.timing.clone(), opts);
+    ShardFilter::new(&sp, plan.targets.len())
 }
 
 /// The engine, planned.
