@@ -354,6 +354,26 @@ fn write_json(
     w.write_all(b"}\n")
 }
 
+/// One `<owner .../>` line per owning process, indented by `indent`
+/// (the socket listing and `--exposure`'s report both nest them).
+pub(crate) fn xml_owners(
+    w: &mut dyn Write,
+    owners: &[Arc<Process>],
+    indent: &str,
+) -> io::Result<()> {
+    for p in owners {
+        writeln!(
+            w,
+            "{indent}<owner pid=\"{}\" name=\"{}\" user=\"{}\" cmdline=\"{}\"/>",
+            p.pid,
+            xml_text(&p.name),
+            xml_text(&p.user),
+            xml_text(&p.cmdline)
+        )?;
+    }
+    Ok(())
+}
+
 /// Escapes for XML text and attributes (after [`escape`], so no control
 /// characters remain).
 pub(crate) fn xml_text(s: &str) -> String {
@@ -395,16 +415,7 @@ fn write_xml(
             continue;
         }
         writeln!(w, ">")?;
-        for p in &e.owners {
-            writeln!(
-                w,
-                "  <owner pid=\"{}\" name=\"{}\" user=\"{}\" cmdline=\"{}\"/>",
-                p.pid,
-                xml_text(&p.name),
-                xml_text(&p.user),
-                xml_text(&p.cmdline)
-            )?;
-        }
+        xml_owners(w, &e.owners, "  ")?;
         writeln!(w, "</socket>")?;
     }
     if let Some(s) = summary {

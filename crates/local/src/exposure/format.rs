@@ -4,7 +4,7 @@
 //! and scanned address, so it is small and built in memory.
 
 use super::{Exposure, ExposureRow, Verdict};
-use crate::format::{escape, json_owners, xml_text};
+use crate::format::{escape, json_owners, xml_owners, xml_text};
 use serde_json::json;
 use std::io::{self, Write};
 
@@ -173,16 +173,7 @@ pub fn write_xml(w: &mut dyn Write, e: &Exposure) -> io::Result<()> {
             continue;
         }
         writeln!(w, ">")?;
-        for p in &r.owners {
-            writeln!(
-                w,
-                "    <owner pid=\"{}\" name=\"{}\" user=\"{}\" cmdline=\"{}\"/>",
-                p.pid,
-                xml_text(&p.name),
-                xml_text(&p.user),
-                xml_text(&p.cmdline)
-            )?;
-        }
+        xml_owners(w, &r.owners, "    ")?;
         writeln!(w, "  </port>")?;
     }
     writeln!(w, "</exposure>")
