@@ -41,8 +41,10 @@ fn listeners_are_open_and_the_rest_closed() {
         .iter()
         .map(|l| l.local_addr().unwrap().port())
         .collect();
-    // Closed ports: bind and drop, so nothing listens there now.
-    let closed: Vec<u16> = (0..20)
+    // Closed ports: bind and drop, so nothing listens there now. The
+    // kernel may hand out the same free port twice; the scan lists each
+    // port once, so keep each once here too.
+    let mut closed: Vec<u16> = (0..20)
         .map(|_| {
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
                 .unwrap()
@@ -52,6 +54,8 @@ fn listeners_are_open_and_the_rest_closed() {
         })
         .filter(|p| !open.contains(p))
         .collect();
+    closed.sort_unstable();
+    closed.dedup();
     let mut ports = open.clone();
     ports.extend(&closed);
     let hosts = scan_loopback(IpAddr::V4(Ipv4Addr::LOCALHOST), ports.clone());
