@@ -1,5 +1,6 @@
 //! Hosts: addresses, names, up/down status and their ports.
 
+use crate::os::OsReport;
 use crate::port::{ExtraPorts, PortResult, PortState, Protocol, Reason};
 use crate::script::ScriptResult;
 use crate::traits::TraitSamples;
@@ -133,6 +134,8 @@ pub struct HostResult {
     /// host's ports (`port` set) and on the host itself, in the order
     /// they finished.
     pub scripts: Vec<ScriptResult>,
+    /// OS detection's answer (`-O`), when it was asked for.
+    pub os: Option<OsReport>,
 }
 
 /// A host that sends the answers telling its port states at a steady
@@ -178,6 +181,7 @@ impl HostResult {
             icmp_rate_limit: None,
             stack: None,
             scripts: Vec::new(),
+            os: None,
         }
     }
 

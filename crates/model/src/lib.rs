@@ -15,6 +15,7 @@
 
 mod document;
 mod host;
+mod os;
 mod port;
 mod ranges;
 mod run;
@@ -27,6 +28,7 @@ pub use document::{HostListing, ScanDocument, ScanEvent, ScanEventRef};
 pub use host::{
     HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress, PortSummary,
 };
+pub use os::{OsClass, OsMatch, OsReport, OsUptime};
 pub use port::{
     Certificate, ExtraPorts, NameAttribute, PortResult, PortState, Protocol, Reason, ServiceInfo,
     ServiceMethod,

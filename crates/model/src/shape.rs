@@ -14,6 +14,7 @@ use crate::port::{
 };
 use crate::ranges::{format_ranges, parse_ranges};
 use crate::run::{RunStats, ScanInfo, ScanTypeInfo};
+use crate::os::OsReport;
 use crate::script::ScriptResult;
 use crate::time::rfc3339;
 use serde::{Deserialize, Serialize, Serializer};
@@ -241,6 +242,8 @@ pub(crate) struct HostShape {
     icmp_rate_limit: Option<IcmpRateLimit>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scripts: Vec<ScriptResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    os: Option<OsReport>,
 }
 
 /// One summarised state and protocol. `count`, `reasons` and `ports`
@@ -375,6 +378,7 @@ impl HostShape {
             extraports,
             icmp_rate_limit: h.icmp_rate_limit,
             scripts: h.scripts.clone(),
+            os: h.os.clone(),
         }
     }
 }
@@ -456,6 +460,7 @@ impl TryFrom<HostShape> for HostResult {
             icmp_rate_limit: v.icmp_rate_limit,
             stack: None,
             scripts: v.scripts,
+            os: v.os,
         })
     }
 }
