@@ -9,12 +9,12 @@
 
 use crate::document::HostListing;
 use crate::host::{HostResult, HostStatus, Hostname, IcmpRateLimit, MacAddress};
+use crate::os::OsReport;
 use crate::port::{
     Certificate, NameAttribute, PortResult, PortState, Protocol, Reason, ServiceInfo,
 };
 use crate::ranges::{format_ranges, parse_ranges};
 use crate::run::{RunStats, ScanInfo, ScanTypeInfo};
-use crate::os::OsReport;
 use crate::script::ScriptResult;
 use crate::time::rfc3339;
 use serde::{Deserialize, Serialize, Serializer};
