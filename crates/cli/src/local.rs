@@ -25,9 +25,12 @@ pub struct LocalOptions {
     pub json: Option<PathBuf>,
     /// `-oX FILE`: XML (`-` is standard output).
     pub xml: Option<PathBuf>,
-    /// `--exposure FILE` (repeatable): scans of this machine from outside
-    /// to join with the listeners.
-    pub exposure: Vec<PathBuf>,
+    /// `--exposure SCAN` (repeatable): scans of this machine from outside
+    /// to join with the listeners: files, or stored scans (`last`, an id,
+    /// a tag) as `portolan diff` names them.
+    pub exposure: Vec<String>,
+    /// `--history`: the store `--exposure` names stored scans in.
+    pub history: Option<String>,
     /// `--every TIME`: watch mode's interval.
     pub every: Option<Duration>,
     /// `--count N`: watch mode's number of samples.

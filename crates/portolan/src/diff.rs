@@ -3,14 +3,15 @@
 //! XML or JSON. Exit status as ndiff's: 0 same, 1 different, 2 error.
 //!
 //! A word names a stored scan when it is `last` or a number, a file when
-//! such a file exists, and a tag otherwise. The default store is only
+//! such a file exists, and a tag otherwise ([`Scans`], which `portolan
+//! local --exposure` shares). The default store is only
 //! read: a missing one is an error, not a new empty file.
 
 use portolan_cli::diff::{DiffFormat, DiffOptions};
 use portolan_diff::{diff, write_text, write_xml, DiffOptions as Rules};
 use portolan_model::ScanDocument;
 use portolan_store::{ScanId, Store};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -28,17 +29,14 @@ pub fn run(opts: &DiffOptions) -> ExitCode {
 
 /// The scans' documents, compared and written; true when they differ.
 fn compare(opts: &DiffOptions) -> Result<bool, String> {
-    let mut store = Lazy {
-        history: opts.history.clone(),
-        store: None,
-    };
+    let mut scans = Scans::new(opts.history.clone());
     let (a, b) = match opts.scans.as_slice() {
         [] => {
-            let (a, b) = store.get()?.last_pair()?;
-            (store.load(a)?, store.load(b)?)
+            let (a, b) = scans.store()?.last_pair()?;
+            (scans.stored(a)?, scans.stored(b)?)
         }
-        [a] => (load(a, &mut store)?, load("last", &mut store)?),
-        [a, b, ..] => (load(a, &mut store)?, load(b, &mut store)?),
+        [a] => (scans.load(a)?, scans.load("last")?),
+        [a, b, ..] => (scans.load(a)?, scans.load(b)?),
     };
     let d = diff(&a, &b, Rules { all: opts.all });
     let stdout = std::io::stdout();
@@ -56,57 +54,51 @@ fn compare(opts: &DiffOptions) -> Result<bool, String> {
     }
 }
 
-/// A scan named by `word` (see the module docs).
-fn load(word: &str, store: &mut Lazy) -> Result<ScanDocument, String> {
-    let numeric = !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit());
-    let file_like = word.contains('/') || word.ends_with(".xml") || word.ends_with(".json");
-    if word != "last" && !numeric && (file_like || Path::new(word).is_file()) {
-        return read_file(Path::new(word));
-    }
-    let id = store.get()?.resolve(word).map_err(|e| e.to_string())?;
-    store.load(id)
-}
-
-/// nmap's or portolan's XML, or portolan's JSON, told apart by the
-/// first character.
+/// A scan output file: nmap's or portolan's XML, or portolan's JSON.
 pub fn read_file(path: &Path) -> Result<ScanDocument, String> {
     let name = portolan_targets::escape_token(&path.to_string_lossy());
     let f = std::fs::File::open(path).map_err(|e| format!("cannot read \"{name}\": {e}"))?;
-    let mut r = BufReader::new(f);
-    let first = r
-        .fill_buf()
-        .map_err(|e| format!("cannot read \"{name}\": {e}"))?
-        .iter()
-        .find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)
-        .copied();
-    let doc = match first {
-        Some(b'<') => portolan_output::read::read_xml(r),
-        Some(b'{') => portolan_output::read::read_json(r),
-        _ => {
-            return Err(format!(
-                "\"{name}\" is neither XML nor portolan's JSON output"
-            ))
-        }
-    };
-    doc.map_err(|e| format!("\"{name}\": {e}"))
+    portolan_output::read::read_any(BufReader::new(f)).map_err(|e| format!("\"{name}\": {e}"))
 }
 
-/// The history store, opened when a word needs it.
-struct Lazy {
+/// Scans named by words (see the module docs), with the history store
+/// opened only when a word needs it.
+pub struct Scans {
     history: Option<String>,
     store: Option<Store>,
 }
 
-impl Lazy {
-    fn get(&mut self) -> Result<&mut Store, String> {
+impl Scans {
+    /// Names resolved against `history` (`--history`; the default store
+    /// when `None`).
+    pub fn new(history: Option<String>) -> Self {
+        Scans {
+            history,
+            store: None,
+        }
+    }
+
+    /// The scan `word` names: a file when it looks like one or exists,
+    /// else `last`, an id or a tag in the store.
+    pub fn load(&mut self, word: &str) -> Result<ScanDocument, String> {
+        let numeric = !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit());
+        let file_like = word.contains('/') || word.ends_with(".xml") || word.ends_with(".json");
+        if word != "last" && !numeric && (file_like || Path::new(word).is_file()) {
+            return read_file(Path::new(word));
+        }
+        let id = self.store()?.resolve(word).map_err(|e| e.to_string())?;
+        self.stored(id)
+    }
+
+    fn store(&mut self) -> Result<&mut Store, String> {
         if self.store.is_none() {
             self.store = Some(crate::history_cmd::open(self.history.as_deref(), false)?);
         }
         Ok(self.store.as_mut().expect("just opened"))
     }
 
-    fn load(&mut self, id: ScanId) -> Result<ScanDocument, String> {
-        self.get()?.load(id).map_err(|e| e.to_string())
+    fn stored(&mut self, id: ScanId) -> Result<ScanDocument, String> {
+        self.store()?.load(id).map_err(|e| e.to_string())
     }
 }
 

@@ -258,15 +258,34 @@ fn exposure_reads_nmap_xml_fixtures() {
     let row = |port: &str, listen: &str, outside: &str, v: &str| {
         ["tcp", port, listen, v4, outside, v].map(String::from)
     };
-    assert_eq!(
-        plain_rows(&run_ok(&mut c)),
-        [
-            row("21", "-", "open", "forwarded"),
-            row("22", "0.0.0.0", "open", "reachable"),
-            row("81", v4, "filtered", "filtered"),
-            row("82", "0.0.0.0", "filtered", "local_only"),
-            row("8000", "-", "open", "forwarded"),
-        ]
+    let expected = [
+        row("21", "-", "open", "forwarded"),
+        row("22", "0.0.0.0", "open", "reachable"),
+        row("81", v4, "filtered", "filtered"),
+        row("82", "0.0.0.0", "filtered", "local_only"),
+        row("8000", "-", "open", "forwarded"),
+    ];
+    assert_eq!(plain_rows(&run_ok(&mut c)), expected);
+
+    // The same scan imported into a history store, named as `portolan
+    // diff` names stored scans: `last`, and its id.
+    let store =
+        std::env::temp_dir().join(format!("portolan-exposure-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&store);
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_portolan"))
+            .args(["import", "--history"])
+            .arg(&store)
+            .arg(format!("{dir}tcp-syn-version.xml")),
     );
+    for word in ["last", "1"] {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_portolan")])
+            .args(["local", "-t", "-4", "--plain", "--history"])
+            .arg(&store)
+            .args(["--exposure", word]);
+        assert_eq!(plain_rows(&run_ok(&mut c)), expected, "--exposure {word}");
+    }
+    let _ = std::fs::remove_file(&store);
     drop(held);
 }

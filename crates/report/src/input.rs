@@ -2,12 +2,12 @@
 //! XML in nmap's format (portolan's `-oX` or nmap's own), told apart by
 //! their first character.
 //!
-//! The readers are `portolan_output::read`'s; this only picks one and
-//! names the file in the error.
+//! The reader is `portolan_output::read::read_any`; this only names the
+//! file in the error.
 
 use crate::{ReportError, ReportScan};
-use portolan_output::read::{read_json, read_xml_str, MAX_INPUT};
-use std::io::Read;
+use portolan_output::read::read_any;
+use std::io::BufReader;
 use std::path::Path;
 
 /// Reads the scan in `path` (XML or JSON) for a report.
@@ -18,20 +18,7 @@ pub fn read_scan(path: &Path) -> Result<ReportScan, ReportError> {
         message,
     };
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    let mut text = String::new();
-    file.take(MAX_INPUT + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(e.to_string()))?;
-    if text.len() as u64 > MAX_INPUT {
-        return Err(fail(format!("larger than {MAX_INPUT} bytes")));
-    }
-    let body = text.trim_start_matches('\u{feff}').trim_start();
-    let doc = match body.chars().next() {
-        Some('<') => read_xml_str(body),
-        Some('{') => read_json(body.as_bytes()),
-        _ => return Err(fail("neither portolan/nmap XML nor portolan JSON".into())),
-    }
-    .map_err(|e| fail(e.to_string()))?;
+    let doc = read_any(BufReader::new(file)).map_err(|e| fail(e.to_string()))?;
     let name = path
         .file_name()
         .map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
