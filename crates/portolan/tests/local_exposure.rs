@@ -10,13 +10,13 @@ use std::process::Command;
 const PORTS: &str = "9001-9005";
 
 /// The rows `--plain` prints, cut to (proto, port, listen, scanned,
-/// outside, verdict).
-fn plain_rows(text: &str) -> Vec<[String; 6]> {
+/// outside, verdict, risk).
+fn plain_rows(text: &str) -> Vec<[String; 7]> {
     text.lines()
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
-            assert_eq!(f.len(), 9, "{l}");
-            [f[0], f[1], f[2], f[3], f[4], f[5]].map(String::from)
+            assert_eq!(f.len(), 10, "{l}");
+            [f[0], f[1], f[2], f[3], f[4], f[5], f[6]].map(String::from)
         })
         .collect()
 }
@@ -91,7 +91,10 @@ fn exposure_reports_each_port_of_a_scanned_namespace() {
     };
     let t = t4.to_string();
     let row = |proto: &str, port: &str, listen: &str, scanned: &str, outside: &str, v: &str| {
-        [proto, port, listen, scanned, outside, v].map(String::from)
+        // Ports open from outside carry the risk table's rating (9000-9090:
+        // web consoles, medium); the others none.
+        let risk = if outside == "open" { "medium" } else { "-" };
+        [proto, port, listen, scanned, outside, v, risk].map(String::from)
     };
     let expected = vec![
         row("tcp", "9001", "::", &t, "open", "reachable"),
@@ -143,7 +146,7 @@ fn exposure_reports_each_port_of_a_scanned_namespace() {
     let e = &doc["exposure"];
     assert_eq!(e["hosts"][0]["address"], t.as_str(), "{e}");
     assert_eq!(e["hosts"][0]["assumed"], false);
-    let json_rows: Vec<[String; 6]> = e["ports"]
+    let json_rows: Vec<[String; 7]> = e["ports"]
         .as_array()
         .unwrap()
         .iter()
@@ -156,6 +159,9 @@ fn exposure_reports_each_port_of_a_scanned_namespace() {
                 s("scanned_address"),
                 s("outside_state"),
                 s("exposure"),
+                p["risk"]["rating"]
+                    .as_str()
+                    .map_or("-".to_string(), str::to_string),
             ]
         })
         .collect();
@@ -166,12 +172,20 @@ fn exposure_reports_each_port_of_a_scanned_namespace() {
     // XML: one <port> per row with the same verdicts.
     let xml = local(&["-p", "9001-9011", "-oX", "-"]);
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let verdicts: Vec<&str> = doc
+    let verdicts: Vec<(&str, &str)> = doc
         .descendants()
         .filter(|n| n.has_tag_name("port"))
-        .map(|n| n.attribute("exposure").unwrap())
+        .map(|n| {
+            (
+                n.attribute("exposure").unwrap(),
+                n.attribute("risk").unwrap_or("-"),
+            )
+        })
         .collect();
-    let want: Vec<&str> = expected.iter().map(|r| r[5].as_str()).collect();
+    let want: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|r| (r[5].as_str(), r[6].as_str()))
+        .collect();
     assert_eq!(verdicts, want, "{xml}");
 
     let _ = std::fs::remove_file(&file);
@@ -255,15 +269,16 @@ fn exposure_reads_nmap_xml_fixtures() {
         .args(["local", "-t", "-4", "--plain", "--exposure"])
         .arg(format!("{dir}tcp-syn-version.xml"));
     let v4 = "198.18.0.2";
-    let row = |port: &str, listen: &str, outside: &str, v: &str| {
-        ["tcp", port, listen, v4, outside, v].map(String::from)
+    let row = |port: &str, listen: &str, outside: &str, v: &str, risk: &str| {
+        ["tcp", port, listen, v4, outside, v, risk].map(String::from)
     };
+    // Risk: FTP and the web-console range have entries; SSH has none.
     let expected = [
-        row("21", "-", "open", "forwarded"),
-        row("22", "0.0.0.0", "open", "reachable"),
-        row("81", v4, "filtered", "filtered"),
-        row("82", "0.0.0.0", "filtered", "local_only"),
-        row("8000", "-", "open", "forwarded"),
+        row("21", "-", "open", "forwarded", "medium"),
+        row("22", "0.0.0.0", "open", "reachable", "-"),
+        row("81", v4, "filtered", "filtered", "-"),
+        row("82", "0.0.0.0", "filtered", "local_only", "-"),
+        row("8000", "-", "open", "forwarded", "medium"),
     ];
     assert_eq!(plain_rows(&run_ok(&mut c)), expected);
 

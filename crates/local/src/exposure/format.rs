@@ -1,5 +1,6 @@
 //! The exposure report in each format: a table whose EXPOSURE column
-//! says it in words (before the owners, which can be long), plain columns with the verdict's key, a JSON object and an
+//! says it in words and RISK gives the risk table's rating (before the
+//! owners, which can be long), plain columns with the verdict's key, a JSON object and an
 //! XML element (`docs/local-json.md`). A report has one row per listener
 //! and scanned address, so it is small and built in memory.
 
@@ -21,12 +22,12 @@ pub fn phrase(v: Verdict) -> &'static str {
     }
 }
 
-const HEADER: [&str; 10] = [
-    "NETNS", "PROTO", "PORT", "LISTEN", "SCANNED", "OUTSIDE", "EXPOSURE", "SERVICE", "USER",
-    "PROCESS",
+const HEADER: [&str; 11] = [
+    "NETNS", "PROTO", "PORT", "LISTEN", "SCANNED", "OUTSIDE", "EXPOSURE", "RISK", "SERVICE",
+    "USER", "PROCESS",
 ];
 
-fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
+fn cells(r: &ExposureRow, plain: bool) -> [String; 11] {
     let name = |s: &str| {
         let t = escape(s);
         if plain {
@@ -53,6 +54,7 @@ fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
         } else {
             phrase(r.verdict).into()
         },
+        dash(r.risk.as_ref().map(|k| name(&k.rating))),
         r.service.unwrap_or("-").into(),
         dash(r.owners.first().map(|p| name(&p.user))),
         if procs.is_empty() {
@@ -68,12 +70,12 @@ fn cells(r: &ExposureRow, plain: bool) -> [String; 10] {
 /// out when every row is in the current namespace.
 pub fn write_text(w: &mut dyn Write, e: &Exposure, plain: bool) -> io::Result<()> {
     let first = usize::from(!e.rows.iter().any(|r| r.netns.is_some()));
-    let mut rows: Vec<[String; 10]> = Vec::with_capacity(e.rows.len() + 1);
+    let mut rows: Vec<[String; 11]> = Vec::with_capacity(e.rows.len() + 1);
     if !plain {
         rows.push(HEADER.map(String::from));
     }
     rows.extend(e.rows.iter().map(|r| cells(r, plain)));
-    let mut width = [0usize; 10];
+    let mut width = [0usize; 11];
     for row in &rows {
         for (i, c) in row.iter().enumerate() {
             width[i] = width[i].max(c.chars().count());
@@ -106,6 +108,7 @@ fn json_row(r: &ExposureRow) -> serde_json::Value {
         "outside_state": r.outside.map(|s| s.as_str()),
         "exposure": r.verdict.key(),
         "service": r.service,
+        "risk": r.risk.as_ref().map(|k| json!({"rating": k.rating, "why": k.why})),
         "owners": json_owners(&r.owners),
     })
 }
@@ -162,6 +165,8 @@ pub fn write_xml(w: &mut dyn Write, e: &Exposure) -> io::Result<()> {
             ("scanned_address", r.scanned.map(|a| a.to_string())),
             ("outside_state", r.outside.map(|s| s.as_str().to_string())),
             ("service", r.service.map(xml_text)),
+            ("risk", r.risk.as_ref().map(|k| xml_text(&k.rating))),
+            ("risk_why", r.risk.as_ref().map(|k| xml_text(&k.why))),
         ];
         for (k, v) in opt {
             if let Some(v) = v {

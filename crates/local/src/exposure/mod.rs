@@ -75,6 +75,18 @@ pub struct ExposureRow {
     pub service: Option<&'static str>,
     /// The listener's owners.
     pub owners: Vec<Arc<Process>>,
+    /// Why the port matters when the outside reaches it (the scanner's
+    /// risk table), for ports open from outside; see [`Exposure::add_risk`].
+    pub risk: Option<Risk>,
+}
+
+/// A risk hint for a port reachable from outside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Risk {
+    /// How bad the exposure is to an untrusted network ("high", ...).
+    pub rating: String,
+    /// Why it matters.
+    pub why: String,
 }
 
 impl ExposureRow {
@@ -231,6 +243,7 @@ pub fn join(
             verdict,
             service: l.service,
             owners: l.owners.clone(),
+            risk: None,
         };
         let on: Vec<&ScannedHost> = hosts
             .iter()
@@ -272,6 +285,7 @@ pub fn join(
                 verdict: Verdict::Forwarded,
                 service: table.name(port, proto.table_proto()),
                 owners: Vec::new(),
+                risk: None,
             });
         }
     }
@@ -287,6 +301,18 @@ pub fn join(
 }
 
 impl Exposure {
+    /// Sets each row's risk hint from `hint(protocol, port, service)`,
+    /// for the ports the outside scan found open (reachable or
+    /// forwarded): a listener the outside cannot reach carries no risk
+    /// from outside.
+    pub fn add_risk(&mut self, hint: impl Fn(Proto, u16, Option<&str>) -> Option<Risk>) {
+        for r in &mut self.rows {
+            if r.outside == Some(PortState::Open) {
+                r.risk = hint(r.proto, r.port, r.service);
+            }
+        }
+    }
+
     /// Keeps the rows the user's filter shows: its protocols, families
     /// (of the scanned address, else of the listener), ports, and owner
     /// pid or name (rows without a listener have no owner, so those
