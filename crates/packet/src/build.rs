@@ -9,7 +9,8 @@
 //! IPv4 the don't-fragment bit is set (as Linux does for TCP) and the IP ID
 //! is whatever the caller derives (the probe modules take it from the
 //! validation hash, so it varies); on IPv6 the same value becomes the flow
-//! label. SYN probes should carry an MSS option ([`mss_option`]).
+//! label. SYN probes should carry an MSS option ([`mss_option`]), or the
+//! whole set a real client offers ([`client_syn_options`]).
 
 use crate::checksum::{pseudo_v4, pseudo_v6};
 use crate::error::Error;
@@ -24,6 +25,28 @@ use std::net::IpAddr;
 pub fn mss_option(mss: u16) -> [u8; 4] {
     let m = mss.to_be_bytes();
     [2, 4, m[0], m[1]]
+}
+
+/// Length of [`client_syn_options`]' result.
+pub const CLIENT_SYN_OPTIONS_LEN: usize = 20;
+
+/// The options of a real client's SYN, in Linux's order: MSS, SACK
+/// permitted, timestamps (`tsval`, echo 0), NOP, window scale `wscale`
+/// (RFC 7323 and RFC 2018). Offering all four makes a stack's SYN/ACK show
+/// which of them it echoes and in what order, which is what single-packet
+/// OS detection reads; Linux, Windows, the BSDs and macOS all send these
+/// four in their SYNs (in different orders), so the probe looks like one of
+/// their clients rather than a scanner's bare-MSS SYN.
+pub fn client_syn_options(mss: u16, tsval: u32, wscale: u8) -> [u8; CLIENT_SYN_OPTIONS_LEN] {
+    let m = mss.to_be_bytes();
+    let t = tsval.to_be_bytes();
+    [
+        2, 4, m[0], m[1], // MSS
+        4, 2, // SACK permitted
+        8, 10, t[0], t[1], t[2], t[3], 0, 0, 0, 0, // timestamps: TSval, TSecr 0
+        1, // NOP
+        3, 3, wscale, // window scale
+    ]
 }
 
 /// Writes the IP header for a payload of `payload_len` bytes of `proto`

@@ -43,7 +43,10 @@ pub mod udp;
 
 pub use addrmask::AddressMask;
 pub use arp::{ArpFrame, ArpOp, ArpRepr};
-pub use build::{mss_option, IcmpEcho, IcmpError, IcmpTimestamp, SctpProbe, TcpProbe, UdpProbe};
+pub use build::{
+    client_syn_options, mss_option, IcmpEcho, IcmpError, IcmpTimestamp, SctpProbe, TcpProbe,
+    UdpProbe, CLIENT_SYN_OPTIONS_LEN,
+};
 pub use error::Error;
 pub use icmp::IcmpErrorKind;
 pub use ndp::{AdvertFlags, NdpFrame, NdpMessage, NdpRepr};

@@ -150,8 +150,8 @@ fn linux_answers_as_the_tables_expect() {
 }
 
 /// Linux's own replies carry its traits: a SYN/ACK answering our
-/// MSS-only SYN carries only an MSS (Linux echoes SACK, timestamps and
-/// window scaling only when the SYN offered them), TTL 64 and DF; the RST
+/// client-like SYN (MSS, SACK, timestamps, window scale) echoes all four
+/// in Linux's order `MSTNW`, with our TSval echoed, TTL 64 and DF; the RST
 /// of a closed port acknowledges our SYN (`ack_echo` +1) with sequence 0,
 /// a zero window and no data; an ACK probe's RST takes our acknowledgment
 /// number as its sequence number.
@@ -174,12 +174,10 @@ fn linux_replies_carry_its_traits() {
     let sa = get(&mut raw, TcpScanKind::Syn, open);
     assert_eq!(sa.sample_kind(), SampleKind::SynAck);
     assert_eq!((sa.ttl, sa.df), (64, true));
-    assert_eq!(sa.options.to_string(), "M");
+    assert_eq!(sa.options.to_string(), "MSTNW");
     assert!(sa.mss.is_some_and(|m| m > 0));
-    assert_eq!(
-        (sa.wscale, sa.sack_permitted, sa.timestamps),
-        (None, false, None)
-    );
+    assert!(sa.wscale.is_some() && sa.sack_permitted);
+    assert!(sa.timestamps.is_some_and(|t| t.tsval != 0 && t.tsecr != 0));
     assert_eq!(sa.ack_echo, Echo::Plus1);
     assert!(sa.window > 0 && sa.data_len == 0 && !sa.ece());
     let rst = get(&mut raw, TcpScanKind::Syn, closed);

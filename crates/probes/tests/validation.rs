@@ -47,21 +47,31 @@ fn source_ports_stay_in_range_for_every_hash_and_attempt() {
 }
 
 #[test]
-fn syn_probes_carry_an_mss_option_and_others_none() {
+fn syn_probes_offer_a_clients_options_and_others_none() {
     let ctx = ctx();
-    for (kind, len_v4, len_v6) in [(TcpScanKind::Syn, 44, 64), (TcpScanKind::Fin, 40, 60)] {
+    for (kind, len_v4, len_v6) in [(TcpScanKind::Syn, 60, 80), (TcpScanKind::Fin, 40, 60)] {
         let m = tcp_module(kind, None);
         assert_eq!(send(m.as_ref(), &ctx, TARGET_V4, 1, 0).bytes.len(), len_v4);
         assert_eq!(send(m.as_ref(), &ctx, TARGET_V6, 1, 0).bytes.len(), len_v6);
     }
-    let p = send(
-        tcp_module(TcpScanKind::Syn, None).as_ref(),
-        &ctx,
-        TARGET_V4,
-        1,
-        0,
-    );
-    assert_eq!(&p.bytes[40..44], &[2, 4, 0x05, 0xb4]);
+    let m = tcp_module(TcpScanKind::Syn, None);
+    let first = send(m.as_ref(), &ctx, TARGET_V4, 1, 0);
+    let o = &first.bytes[40..60];
+    // Linux's order: MSS 1460, SACK permitted, timestamps, NOP, WS 7.
+    assert_eq!(&o[..8], &[2, 4, 0x05, 0xb4, 4, 2, 8, 10]);
+    assert_eq!(&o[12..], &[0, 0, 0, 0, 1, 3, 3, 7]);
+    let tsval = u32::from_be_bytes(o[8..12].try_into().unwrap());
+    // A retransmission's clock has moved on by a second's milliseconds.
+    let again = send(m.as_ref(), &ctx, TARGET_V4, 1, 1);
+    let tsval2 = u32::from_be_bytes(again.bytes[48..52].try_into().unwrap());
+    assert_eq!(tsval2, tsval.wrapping_add(1000));
+    let v6 = send(m.as_ref(), &ctx, TARGET_V6, 1, 0);
+    assert_eq!(&v6.bytes[60..64], &[2, 4, 0x05, 0xa0]);
+    // --scanflags with SYN offers them too; without SYN, none.
+    let custom = tcp_module(TcpScanKind::Syn, Some(0x02 | 0x08));
+    assert_eq!(send(custom.as_ref(), &ctx, TARGET_V4, 1, 0).bytes.len(), 60);
+    let no_syn = tcp_module(TcpScanKind::Syn, Some(0x08));
+    assert_eq!(send(no_syn.as_ref(), &ctx, TARGET_V4, 1, 0).bytes.len(), 40);
 }
 
 #[test]

@@ -24,6 +24,21 @@
 //!   which attempt it answers (attempts 16 and up share slots modulo 16;
 //!   with `-g` the attempt cannot be told and is `None`);
 //! - **IP ID** (IPv6: flow label) = bits 16-31 of `h`, plus the attempt.
+//! - **TSval** of a SYN's timestamps option = bits 24-55 of `h`, plus a
+//!   second's worth of milliseconds per attempt (not checked in replies:
+//!   RSTs carry no timestamps).
+//!
+//! # What a SYN offers
+//! Every SYN probe (`-sS`, and `--scanflags` with SYN) carries the four
+//! options a real client's SYN carries, in Linux's order: MSS, SACK
+//! permitted, timestamps, NOP, window scale
+//! ([`portolan_packet::client_syn_options`]). nmap's `-sS` sends MSS alone;
+//! the fuller set costs 16 bytes per probe and buys two things: the
+//! SYN/ACK shows which options the stack echoes and in what order (the
+//! single-packet evidence `-O` classifies, taken from the scan itself),
+//! and the probe looks like a client rather than like a scanner's bare-MSS
+//! SYN. It is on for every SYN scan, not only with `-O`, so a scan's
+//! packets do not change with a flag that only reads their replies.
 //!
 //! A reply is accepted only if it comes from the probed address and port
 //! to our address and a source port of that probe, and echoes the numbers
@@ -57,7 +72,8 @@ use crate::rules::{self, Observed, Rule};
 use portolan_engine::{ProbeContext, ProbeModule, ProbeSpec, Reply, StackTraits};
 use portolan_model::{PortState, Reason, ScanType};
 use portolan_packet::{
-    mss_option, parse, IcmpErrorKind, Parsed, QuotedTransport, TcpFlags, TcpProbe, PROTO_TCP,
+    client_syn_options, parse, IcmpErrorKind, Parsed, QuotedTransport, TcpFlags, TcpProbe,
+    PROTO_TCP,
 };
 use std::net::IpAddr;
 use traits::{stack_traits, TcpHeader};
@@ -74,6 +90,11 @@ pub const PROBE_WINDOW: u16 = 1024;
 pub const MSS_V4: u16 = 1460;
 /// MSS option value of IPv6 SYN probes (Ethernet MTU less 60 bytes).
 pub const MSS_V6: u16 = 1440;
+/// Window-scale shift SYN probes offer (Linux's with its default buffers).
+pub const WSCALE: u8 = 7;
+/// How far a retransmitted SYN's timestamp advances per attempt, as a
+/// millisecond clock would over a one-second retransmission timeout.
+pub const TSVAL_STEP: u32 = 1000;
 
 /// A TCP scan technique.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -158,6 +179,9 @@ pub struct ProbeNumbers {
     pub sport_base: u16,
     /// IP ID of the first attempt.
     pub ip_id: u16,
+    /// Timestamp value (TSval) of the first attempt's SYN: a per-connection
+    /// random offset, as Linux clients since 4.10 send.
+    pub tsval: u32,
 }
 
 impl ProbeNumbers {
@@ -169,6 +193,7 @@ impl ProbeNumbers {
             ack: (h >> 32) as u32,
             sport_base: SPORT_MIN + ((h >> 40) as u32 % span) as u16,
             ip_id: (h >> 16) as u16,
+            tsval: (h >> 24) as u32,
         }
     }
 
@@ -181,6 +206,12 @@ impl ProbeNumbers {
     /// The source port of `attempt` (without `-g`).
     pub fn sport(&self, attempt: u8) -> u16 {
         self.sport_base + u16::from(attempt) % ATTEMPT_SLOTS
+    }
+
+    /// The SYN timestamp of `attempt`.
+    pub fn tsval_of(&self, attempt: u8) -> u32 {
+        self.tsval
+            .wrapping_add(u32::from(attempt).wrapping_mul(TSVAL_STEP))
     }
 
     /// The attempt a reply to source port `port` answers, if `port` is one
@@ -318,9 +349,12 @@ impl ProbeModule for TcpFlagScan {
             return 0;
         };
         let n = ProbeNumbers::of(ctx, src, probe.dst, probe.dport);
-        let mss = mss_option(if src.is_ipv4() { MSS_V4 } else { MSS_V6 });
+        // A SYN offers what a real client's does (see the module docs).
+        let syn_options;
         let options: &[u8] = if self.flags.contains(TcpFlags::SYN) {
-            &mss
+            let mss = if src.is_ipv4() { MSS_V4 } else { MSS_V6 };
+            syn_options = client_syn_options(mss, n.tsval_of(probe.attempt), WSCALE);
+            &syn_options
         } else {
             &[]
         };
