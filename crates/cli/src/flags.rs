@@ -521,17 +521,28 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("risk-db"), V::Required("<file>"), G::Script, SCAN, true,
         "Add the risk table entries of <file> (format: the header of crates/checks/data/risk.txt)",
         |b, f, v| { b.opts.checks.risk_db = Some(path(f, v)?); Ok(()) }),
-    // OS DETECTION (a later issue)
-    flag(Some("O"), None, V::Switch, G::Os, SCAN, false,
-        "Enable OS detection", unsupported),
-    flag(None, Some("osscan-limit"), V::Switch, G::Os, SCAN, false,
-        "Limit OS detection to promising targets", unsupported),
-    flag(None, Some("osscan-guess"), V::Switch, G::Os, SCAN, false,
-        "Guess OS more aggressively", unsupported),
-    flag(None, Some("fuzzy"), V::Switch, G::Os, SCAN, false,
-        "Same as --osscan-guess", unsupported),
-    flag(None, Some("max-os-tries"), V::Required("<num>"), G::Os, SCAN, false,
-        "Most OS detection tries against one target", unsupported),
+    // OS DETECTION
+    flag(Some("O"), None, V::Switch, G::Os, SCAN, true,
+        "Enable OS detection",
+        |b, _, _| { b.opts.os.enabled = true; Ok(()) }),
+    flag(None, Some("osscan-limit"), V::Switch, G::Os, SCAN, true,
+        "Limit OS detection to promising targets (an open and a closed TCP port)",
+        |b, _, _| { b.opts.os.limit = true; Ok(()) }),
+    flag(None, Some("osscan-guess"), V::Switch, G::Os, SCAN, true,
+        "Guess OS more aggressively",
+        |b, _, _| { b.opts.os.guess = true; Ok(()) }),
+    flag(None, Some("fuzzy"), V::Switch, G::Os, SCAN, true,
+        "Same as --osscan-guess",
+        |b, _, _| { b.opts.os.guess = true; Ok(()) }),
+    flag(None, Some("max-os-tries"), V::Required("<num>"), G::Os, SCAN, true,
+        "Most tries of OS detection's own probes against one target (default 2)",
+        |b, f, v| {
+            b.opts.os.max_tries = Some(values::positive(f, required(f, v)?, "a number of tries")?);
+            Ok(())
+        }),
+    flag(None, Some("os-db"), V::Required("<file>"), G::Os, SCAN, true,
+        "Add the stack entries of <file> (format: docs/os-detection.md)",
+        |b, f, v| { b.opts.os.db_file = Some(path(f, v)?); Ok(()) }),
     // TIMING AND PERFORMANCE
     flag(Some("T"), None, V::Required("<0-5>"), G::Timing, SCAN, true,
         "Set timing template (higher is faster; or paranoid, sneaky, polite, normal, \
@@ -687,8 +698,9 @@ static FLAGS: &[Flag] = &[
         |b, _, _| { b.opts.noninteractive = true; Ok(()) }),
     // MISC
     flag(Some("A"), None, V::Switch, G::Misc, SCAN, true,
-        "Enable version detection and script scanning (-sV -sC; OS detection and traceroute are not built yet)",
+        "Enable OS detection, version detection and script scanning (-O -sV -sC; traceroute is not built yet)",
         |b, _, _| {
+            b.opts.os.enabled = true;
             b.opts.version.enabled = true;
             b.opts.checks.default_set = true;
             Ok(())

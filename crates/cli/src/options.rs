@@ -7,7 +7,7 @@
 
 use portolan_model::ScanType;
 pub use portolan_session::config::{
-    CheckFlags, NetOptions, PingKind, PingOption, TimingOptions, VersionFlags,
+    CheckFlags, NetOptions, OsFlags, PingKind, PingOption, TimingOptions, VersionFlags,
 };
 use portolan_session::ScanConfig;
 use std::path::PathBuf;
@@ -91,6 +91,8 @@ pub struct Options {
     pub version: VersionFlags,
     /// SCRIPT SCAN.
     pub checks: CheckFlags,
+    /// OS DETECTION.
+    pub os: OsFlags,
     /// `--history`: the store to record the scan in (a file or a
     /// `postgres://` URL); `None` is the default store.
     pub history: Option<String>,
@@ -164,6 +166,7 @@ impl Options {
             privileged: self.privileged,
             version: self.version.clone(),
             checks: self.checks.clone(),
+            os: self.os.clone(),
             verbose: self.output.verbose,
             debugging: self.output.debug,
         }

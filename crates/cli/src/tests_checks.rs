@@ -29,7 +29,7 @@ fn sc_and_a_select_the_default_set() {
     let both = opts(&["-sVC", "198.18.0.1"]);
     assert!(both.checks.default_set && both.version.enabled);
     let a = opts(&["-A", "198.18.0.1"]);
-    assert!(a.checks.default_set && a.version.enabled);
+    assert!(a.checks.default_set && a.version.enabled && a.os.enabled);
     assert!(!opts(&["198.18.0.1"]).checks.default_set);
 }
 
@@ -63,5 +63,32 @@ fn unknown_checks_and_bad_args_are_one_line_errors() {
     assert_eq!(
         err(&["--script-args", "community", "198.18.0.1"]),
         "bad --script-args pair `community`: expected KEY=VALUE"
+    );
+}
+
+#[test]
+fn os_flags_reach_the_session_config() {
+    let o = opts(&[
+        "-O",
+        "--osscan-limit",
+        "--fuzzy",
+        "--max-os-tries",
+        "3",
+        "--os-db",
+        "mine.osdb",
+        "198.18.0.1",
+    ]);
+    let c = o.scan_config().os;
+    assert!(c.enabled && c.limit && c.guess);
+    assert_eq!(c.max_tries, Some(3));
+    assert_eq!(
+        c.db_file.as_deref(),
+        Some(std::path::Path::new("mine.osdb"))
+    );
+    assert!(opts(&["--osscan-guess", "198.18.0.1"]).os.guess);
+    assert!(!opts(&["198.18.0.1"]).os.enabled);
+    assert_eq!(
+        err(&["--max-os-tries", "0", "198.18.0.1"]),
+        "invalid value \"0\" for --max-os-tries: expected a number of tries"
     );
 }

@@ -76,6 +76,11 @@ pub struct OsUptime {
 }
 
 impl OsReport {
+    /// The accuracy from which a match is stated as the host's OS ("OS
+    /// details:") rather than offered as a guess ("Aggressive OS
+    /// guesses:"), in every output format.
+    pub const SURE: u8 = 95;
+
     /// An answer without a match, saying why.
     pub fn not_enough(why: impl Into<String>) -> Self {
         OsReport {
@@ -87,5 +92,34 @@ impl OsReport {
     /// The best match, if any.
     pub fn best(&self) -> Option<&OsMatch> {
         self.matches.first()
+    }
+
+    /// Whether the best match is sure ([`OsReport::SURE`]).
+    pub fn is_sure(&self) -> bool {
+        self.best().is_some_and(|m| m.accuracy >= Self::SURE)
+    }
+
+    /// The classes of the matches that count: the sure ones when the best
+    /// is sure, otherwise the best match's (a guess), without repeats.
+    pub fn classes(&self) -> Vec<&OsClass> {
+        let mut out: Vec<&OsClass> = Vec::new();
+        let sure = self.is_sure();
+        for m in self.matches.iter().take(if sure { usize::MAX } else { 1 }) {
+            if sure && m.accuracy < Self::SURE {
+                break;
+            }
+            for c in &m.classes {
+                let same = |o: &&OsClass| {
+                    o.vendor == c.vendor
+                        && o.family == c.family
+                        && o.generation == c.generation
+                        && o.device_type == c.device_type
+                };
+                if !out.iter().any(same) {
+                    out.push(c);
+                }
+            }
+        }
+        out
     }
 }

@@ -130,6 +130,9 @@ impl OutputFormat for Grepable {
                 if let Some((state, n)) = ignored {
                     let _ = write!(out, "\tIgnored State: {state} ({n})");
                 }
+                if let Some(os) = host.os.as_ref().and_then(crate::os::grepable_field) {
+                    let _ = write!(out, "\tOS: {os}");
+                }
                 if let Some(f) = grepable_findings(host) {
                     let _ = write!(out, "\tFindings: {f}");
                 }

@@ -53,6 +53,7 @@ mod common;
 mod grepable;
 mod json;
 mod normal;
+mod os;
 pub mod read;
 mod scripts;
 #[cfg(test)]

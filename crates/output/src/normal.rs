@@ -193,6 +193,9 @@ pub(crate) fn host_report(host: &HostResult, opts: &OutputOptions) -> String {
                 vendor.as_deref().unwrap_or("Unknown")
             );
         }
+        if let Some(os) = &host.os {
+            crate::os::normal_lines(&mut out, os, opts.verbose);
+        }
         if let Some(line) = service_info_line(&s.shown) {
             let _ = writeln!(out, "{line}");
         }

@@ -85,6 +85,8 @@ pub struct ScanConfig {
     pub version: VersionFlags,
     /// Checks (`-sC`, `--script`) and risk hints.
     pub checks: CheckFlags,
+    /// OS detection (`-O`).
+    pub os: OsFlags,
     /// Verbosity recorded in the outputs' scan information.
     pub verbose: u8,
     /// Debugging level recorded in the outputs' scan information.
@@ -130,6 +132,23 @@ pub struct CheckFlags {
     pub timeout: Option<Duration>,
     /// `--risk-db FILE`: risk table entries read before the built-in ones.
     pub risk_db: Option<PathBuf>,
+}
+
+/// OS DETECTION flags.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OsFlags {
+    /// `-O` (or `-A`): classify each up host's stack.
+    pub enabled: bool,
+    /// `--osscan-limit`: only hosts with an open and a closed TCP port
+    /// (nmap's "promising targets"); others get no OS answer at all.
+    pub limit: bool,
+    /// `--osscan-guess` / `--fuzzy`: list close guesses even when none is
+    /// sure.
+    pub guess: bool,
+    /// `--max-os-tries`: tries of OS detection's own probes (default 2).
+    pub max_tries: Option<u32>,
+    /// `--os-db FILE`: stack entries merged with the built-in ones.
+    pub db_file: Option<PathBuf>,
 }
 
 /// TIMING AND PERFORMANCE flags; `None` means "as the template says".

@@ -23,6 +23,9 @@ pub enum SessionError {
     /// The service probe database (built-in or `--service-db`) is wrong.
     #[error(transparent)]
     ServiceDb(#[from] portolan_service::DbError),
+    /// The OS database (`--os-db`) is wrong: file, line and reason.
+    #[error("{0}")]
+    OsDb(String),
     /// A check flag is wrong (`--script`, `--script-args`, `--risk-db`).
     #[error("{0}")]
     Checks(String),

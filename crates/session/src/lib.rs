@@ -61,7 +61,7 @@
 //! through `modes` (which engine scans, in which order), `neighbours`
 //! (ARP / ND sweeps), `list` (`-sL`), `drivers` (raw and connect set-up)
 //! and `sink` (discovery answers merged, stages passed, observer fed);
-//! [`stage`], [`version`] and [`rdns`] are the host stages; [`discovery`]
+//! [`stage`], [`os`], [`version`], [`checks`] and [`rdns`] are the host stages; [`discovery`]
 //! decides up or down from ping results.
 
 #![warn(missing_docs)]
@@ -76,6 +76,7 @@ mod modes;
 mod neighbours;
 mod observer;
 pub mod order;
+pub mod os;
 pub mod plan;
 pub mod rdns;
 mod session;

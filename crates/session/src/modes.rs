@@ -91,6 +91,8 @@ fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) 
     sp.shard = opts.shard;
     sp.sequential_ports = opts.sequential_ports;
     sp.udp_exact = opts.timing.udp_exact;
+    // -O reads the scan's own replies (portolan-os).
+    sp.stack_samples = opts.os.enabled;
     sp
 }
 

@@ -161,6 +161,9 @@ impl Plan {
                 hint: portolan_netio::PRIVILEGE_HINT,
             });
         }
+        if opts.os.enabled {
+            os_detection(opts, privileged, port_scan, &mut warnings)?;
+        }
         let (driver, techniques) = if port_scan {
             choose_techniques(opts, privileged, &mut warnings)?
         } else {
@@ -234,6 +237,39 @@ impl Plan {
             info,
         })
     }
+}
+
+/// Whether `-O` can run: it reads the raw SYN scan's replies, so it needs
+/// raw sockets (refused without them, as the raw techniques are) and a
+/// port scan; with techniques that send no SYN it has only what other
+/// replies show, which the warning says.
+fn os_detection(
+    opts: &ScanConfig,
+    privileged: bool,
+    port_scan: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), PlanError> {
+    if !privileged {
+        return Err(PlanError::Privilege {
+            flag: "-O",
+            hint: portolan_netio::PRIVILEGE_HINT,
+        });
+    }
+    if !port_scan {
+        warnings.push("-O has no effect without a port scan (-sn, -sL)".to_string());
+        return Ok(());
+    }
+    let syn = opts.scans.is_empty()
+        || opts.scanflags.is_some_and(|f| f & 0x02 != 0)
+        || opts.scans.contains(&ScanType::Syn);
+    if !syn {
+        warnings.push(
+            "-O reads the replies to SYN probes; without -sS it has only what the other \
+             techniques' replies show"
+                .to_string(),
+        );
+    }
+    Ok(())
 }
 
 /// The discovery the options ask for: `-sL`, `-Pn`, the user's pings or

@@ -11,6 +11,7 @@ use crate::config::ScanConfig;
 use crate::modes;
 use crate::observer::ScanObserver;
 use crate::order::TargetOrder;
+use crate::os::{OsStage, OsStageOptions};
 use crate::plan::{unix_now, Discovery, Plan};
 use crate::rdns::ReverseDnsStage;
 use crate::sink::Sink;
@@ -31,6 +32,7 @@ pub struct Session {
     plan: Plan,
     version: Option<(VersionOptions, Arc<Database>)>,
     checks: Option<CheckOptions>,
+    os: Option<(OsStageOptions, Arc<portolan_os::Database>)>,
     stop: StopHandle,
 }
 
@@ -54,11 +56,25 @@ impl Session {
         // Checked before scanning too: a misspelt --script fails at once.
         let parallelism = plan.timing.max_parallelism.min(1024) as usize;
         let checks = check_options(&config.checks, parallelism).map_err(SessionError::Checks)?;
+        // And a bad --os-db.
+        let os = match config.os.enabled && plan.port_scan {
+            true => {
+                let db = crate::os::load_database(config.os.db_file.as_deref())
+                    .map_err(SessionError::OsDb)?;
+                let opts = OsStageOptions {
+                    limit: config.os.limit,
+                    guess: config.os.guess,
+                };
+                Some((opts, db))
+            }
+            false => None,
+        };
         Ok(Session {
             config,
             plan,
             version,
             checks,
+            os,
             stop: StopHandle::new(),
         })
     }
@@ -99,6 +115,7 @@ impl Session {
             plan,
             version,
             checks,
+            os,
             stop,
         } = self;
         observer.begin(&plan.info).map_err(SessionError::Output)?;
@@ -114,7 +131,12 @@ impl Session {
         if !matches!(plan.discovery, Discovery::List) {
             sink.order = TargetOrder::new(&plan.targets);
         }
-        // Service detection first, so probing starts the moment a host's
+        // OS detection first: it only reads what the scan received, and
+        // drops those samples before the host waits for slower stages.
+        if let Some((opts, db)) = os {
+            sink.stages.push(Box::new(OsStage::new(db, opts)));
+        }
+        // Service detection next, so probing starts the moment a host's
         // ports are known (a slow name server delays only the writing);
         // then the host's reverse name.
         if let Some((v, db)) = &version {

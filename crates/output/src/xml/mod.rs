@@ -17,8 +17,8 @@ use crate::scripts::{host_scripts, port_scripts};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
-    Certificate, HostResult, HostStatus, PortResult, PortState, Protocol, RunStats, ScanInfo,
-    ServiceInfo,
+    Certificate, HostResult, HostStatus, OsReport, PortResult, PortState, Protocol, RunStats,
+    ScanInfo, ServiceInfo,
 };
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -237,6 +237,61 @@ impl Xml {
         self.nl()
     }
 
+    /// nmap's `<os>` (`<osmatch>` with its `<osclass>` and `<cpe>`, and
+    /// `<osfingerprint>`), then `<uptime>` and `<distance>`. "Not enough
+    /// evidence" is an empty `<os>` with portolan's `nomatch` attribute.
+    fn os(&mut self, os: &OsReport) -> io::Result<()> {
+        match &os.no_match {
+            Some(why) if os.matches.is_empty() => self.open("os", &[("nomatch", why)])?,
+            _ => self.open("os", &[])?,
+        }
+        self.nl()?;
+        for m in &os.matches {
+            let acc = m.accuracy.to_string();
+            self.open("osmatch", &[("name", &m.name), ("accuracy", &acc)])?;
+            self.nl()?;
+            for c in &m.classes {
+                let acc = c.accuracy.to_string();
+                let mut attrs = vec![
+                    ("type", c.device_type.as_str()),
+                    ("vendor", c.vendor.as_str()),
+                    ("osfamily", c.family.as_str()),
+                ];
+                if let Some(g) = &c.generation {
+                    attrs.push(("osgen", g.as_str()));
+                }
+                attrs.push(("accuracy", &acc));
+                self.open("osclass", &attrs)?;
+                for cpe in &c.cpe {
+                    self.open("cpe", &[])?;
+                    self.text(cpe)?;
+                    self.close("cpe")?;
+                }
+                self.close("osclass")?;
+                self.nl()?;
+            }
+            self.close("osmatch")?;
+            self.nl()?;
+        }
+        if !os.fingerprint.is_empty() {
+            self.empty("osfingerprint", &[("fingerprint", &os.fingerprint)])?;
+            self.nl()?;
+        }
+        self.close("os")?;
+        self.nl()?;
+        if let Some(up) = &os.uptime {
+            let secs = up.seconds.to_string();
+            let boot = ctime(up.last_boot);
+            self.empty("uptime", &[("seconds", &secs), ("lastboot", &boot)])?;
+            self.nl()?;
+        }
+        if let Some(d) = os.distance {
+            self.empty("distance", &[("value", &d.to_string())])?;
+            self.nl()?;
+        }
+        Ok(())
+    }
+
     fn write_host(&mut self, host: &HostResult) -> io::Result<()> {
         let start = host.start_time.to_string();
         let end = host.end_time.to_string();
@@ -280,6 +335,9 @@ impl Xml {
         self.nl()?;
         if host.status == HostStatus::Up && !host.timed_out && !host.ports.is_empty() {
             self.ports(host)?;
+        }
+        if let Some(os) = &host.os {
+            self.os(os)?;
         }
         if host_scripts(host).next().is_some() {
             self.open("hostscript", &[])?;

@@ -485,3 +485,69 @@ fn an_incomplete_host_is_marked_and_reads_back_so() {
     assert_eq!(back.hosts, vec![partial]);
     assert_eq!(back.stats.unwrap().hosts_incomplete, 1);
 }
+
+#[test]
+fn os_answers_are_nmaps_os_elements() {
+    use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
+    let mut host = one_open_999_closed();
+    host.os = Some(OsReport {
+        matches: vec![OsMatch {
+            name: "Linux 6.1 - 6.12".into(),
+            accuracy: 97,
+            classes: vec![OsClass {
+                device_type: "general purpose".into(),
+                vendor: "Linux".into(),
+                family: "Linux".into(),
+                generation: Some("6.X".into()),
+                accuracy: 97,
+                cpe: vec!["cpe:/o:linux:linux_kernel:6".into()],
+            }],
+        }],
+        distance: Some(2),
+        uptime: Some(OsUptime {
+            seconds: 3600,
+            last_boot: 1795342500,
+        }),
+        fingerprint: "W=<script>".into(),
+        ..OsReport::default()
+    });
+    let mut none = one_open_999_closed();
+    none.os = Some(OsReport::not_enough("not enough evidence: no TCP reply"));
+    let text = run(
+        OutputOptions::default(),
+        &scan_info(),
+        &[host, none],
+        Some(&stats(false)),
+    );
+    let doc = parse(&text).unwrap();
+    let hosts = children(doc.root_element(), "host");
+    let os = child(hosts[0], "os");
+    let m = child(os, "osmatch");
+    assert_eq!(m.attribute("name"), Some("Linux 6.1 - 6.12"));
+    assert_eq!(m.attribute("accuracy"), Some("97"));
+    let c = child(m, "osclass");
+    assert_eq!(c.attribute("type"), Some("general purpose"));
+    assert_eq!(c.attribute("osfamily"), Some("Linux"));
+    assert_eq!(c.attribute("osgen"), Some("6.X"));
+    assert_eq!(child(c, "cpe").text(), Some("cpe:/o:linux:linux_kernel:6"));
+    assert_eq!(
+        child(os, "osfingerprint").attribute("fingerprint"),
+        Some("W=<script>")
+    );
+    assert_eq!(child(hosts[0], "uptime").attribute("seconds"), Some("3600"));
+    assert_eq!(child(hosts[0], "distance").attribute("value"), Some("2"));
+    // nmap's order: ports, os, uptime, distance.
+    let names: Vec<&str> = hosts[0]
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(at("ports") < at("os") && at("os") < at("uptime") && at("uptime") < at("distance"));
+    let os = child(hosts[1], "os");
+    assert!(children(os, "osmatch").is_empty());
+    assert_eq!(
+        os.attribute("nomatch"),
+        Some("not enough evidence: no TCP reply")
+    );
+}
