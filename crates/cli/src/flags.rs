@@ -535,7 +535,7 @@ static FLAGS: &[Flag] = &[
         "Same as --osscan-guess",
         |b, _, _| { b.opts.os.guess = true; Ok(()) }),
     flag(None, Some("max-os-tries"), V::Required("<num>"), G::Os, SCAN, true,
-        "Most tries of OS detection's own probes against one target (default 2)",
+        "Most rounds of OS detection's own probes against one target (default 2)",
         |b, f, v| {
             b.opts.os.max_tries = Some(values::positive(f, required(f, v)?, "a number of tries")?);
             Ok(())

@@ -69,7 +69,7 @@ fn default_scan_is_connect_without_notice() {
 
 #[test]
 fn other_raw_techniques_say_what_is_missing() {
-    for flag in ["-sA", "-sW", "-sM", "-sN", "-sF", "-sX", "-sU"] {
+    for flag in ["-sA", "-sW", "-sM", "-sN", "-sF", "-sX", "-sU", "-O"] {
         let Some(out) = run_unprivileged(&[flag, "-Pn", "-p80", "127.0.0.1"]) else {
             return;
         };

@@ -77,6 +77,7 @@ mod neighbours;
 mod observer;
 pub mod order;
 pub mod os;
+pub mod os_probe;
 pub mod plan;
 pub mod rdns;
 mod session;

@@ -10,18 +10,27 @@
 //! in `submit` rather than on a runtime of its own) and the host goes on
 //! to `-sV` with its [`portolan_model::OsReport`] and without the samples.
 //!
+//! Hosts whose scan shows no SYN/ACK or RST+ACK (a connect, FIN, ACK or
+//! UDP scan) get OS detection's own two SYN probes first, on a thread of
+//! the stage's ([`crate::os_probe`]); the scan never waits for them.
+//!
 //! `--osscan-limit` keeps nmap's meaning: only hosts with at least one
 //! open and one closed TCP port are classified; the others get no OS
 //! answer at all. Without it every up host gets one, "not enough
 //! evidence" included.
 
+use crate::os_probe::{self, Job, ProbeNet};
 use crate::stage::HostStage;
+use portolan_model::traits::TraitSamples;
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_os::{Database, Evidence, Options};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// The largest `--os-db` file read (the built-in database is well under
 /// a megabyte; this bounds `/dev/zero` and mistakes).
@@ -53,12 +62,29 @@ pub fn load_database(file: Option<&Path>) -> Result<Arc<Database>, String> {
 }
 
 /// What the OS flags ask of the stage.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct OsStageOptions {
     /// `--osscan-limit`.
     pub limit: bool,
     /// `--osscan-guess`.
     pub guess: bool,
+    /// `--max-os-tries`: rounds of OS detection's own probes; 0 sends
+    /// none (the stage then only reads the scan's replies).
+    pub tries: u32,
+    /// Where those probes leave from.
+    pub net: ProbeNet,
+}
+
+/// nmap's `--max-os-tries` default is 5, lowered to 2 when conditions
+/// are good; portolan's two probes per host are cheap, so 2 rounds.
+pub const DEFAULT_TRIES: u32 = 2;
+
+/// The prober thread and its channels, started on first need.
+struct Prober {
+    jobs: Sender<Job>,
+    done: Receiver<Job>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 /// OS detection on hosts as they finish (see the module docs).
@@ -66,6 +92,8 @@ pub struct OsStage {
     db: Arc<Database>,
     opts: OsStageOptions,
     done: VecDeque<HostResult>,
+    prober: Option<Prober>,
+    probing: usize,
 }
 
 impl OsStage {
@@ -75,24 +103,62 @@ impl OsStage {
             db,
             opts,
             done: VecDeque::new(),
+            prober: None,
+            probing: 0,
         }
     }
 
-    /// Classifies `host` (or, under `--osscan-limit`, leaves an
-    /// unpromising one without an answer) and drops its samples.
-    fn classify(&self, host: &mut HostResult) {
-        let samples = host.stack.take();
-        if self.opts.limit && !promising(host) {
-            return;
-        }
+    /// Classifies `host` from `samples` and drops them.
+    fn classify(&self, host: &mut HostResult, samples: TraitSamples) {
         let evidence = Evidence {
-            samples: samples.map(|s| *s).unwrap_or_default(),
+            samples,
             more: Vec::new(),
         };
         let options = Options {
             guess: self.opts.guess,
         };
         host.os = Some(self.db.classify(&evidence, &options));
+    }
+
+    /// The prober, started if it is not yet.
+    fn prober(&mut self) -> &mut Prober {
+        let opts = &self.opts;
+        self.prober.get_or_insert_with(|| {
+            let (jobs_tx, jobs_rx) = mpsc::channel();
+            let (done_tx, done_rx) = mpsc::channel();
+            let stop = Arc::new(AtomicBool::new(false));
+            let (net, tries, flag) = (opts.net.clone(), opts.tries, Arc::clone(&stop));
+            let thread = std::thread::Builder::new()
+                .name("portolan-os".into())
+                .spawn(move || os_probe::run(jobs_rx, done_tx, net, tries, flag))
+                .ok();
+            Prober {
+                jobs: jobs_tx,
+                done: done_rx,
+                stop,
+                thread,
+            }
+        })
+    }
+
+    /// Classifies the jobs the prober has handed back.
+    fn take_probed(&mut self, block: bool) {
+        loop {
+            let Some(p) = self.prober.as_mut() else {
+                return;
+            };
+            let job = if block && self.probing > 0 {
+                p.done.recv().ok()
+            } else {
+                p.done.try_recv().ok()
+            };
+            let Some(Job { mut host, samples }) = job else {
+                return;
+            };
+            self.probing -= 1;
+            self.classify(&mut host, samples);
+            self.done.push_back(host);
+        }
     }
 }
 
@@ -108,19 +174,53 @@ fn promising(host: &HostResult) -> bool {
 
 impl HostStage for OsStage {
     fn submit(&mut self, mut host: HostResult) {
-        self.classify(&mut host);
+        let samples = host.stack.take().map(|s| *s).unwrap_or_default();
+        if self.opts.limit && !promising(&host) {
+            // nmap skips unpromising hosts: no answer at all.
+            self.done.push_back(host);
+            return;
+        }
+        let job = Job { host, samples };
+        let job = if self.opts.tries > 0 && !os_probe::wanted(&job.host, &job.samples).is_empty() {
+            match self.prober().jobs.send(job) {
+                Ok(()) => {
+                    self.probing += 1;
+                    return;
+                }
+                // The thread is gone: classify what the scan showed.
+                Err(unsent) => unsent.0,
+            }
+        } else {
+            job
+        };
+        let Job { mut host, samples } = job;
+        self.classify(&mut host, samples);
         self.done.push_back(host);
     }
 
     fn try_next(&mut self) -> Option<HostResult> {
+        self.take_probed(false);
         self.done.pop_front()
     }
 
     fn in_progress(&self) -> usize {
-        self.done.len()
+        self.done.len() + self.probing
     }
 
-    fn finish(&mut self, _interrupted: bool) -> Vec<HostResult> {
+    fn finish(&mut self, interrupted: bool) -> Vec<HostResult> {
+        if let Some(p) = self.prober.as_mut() {
+            if interrupted {
+                // Hosts come back at once with what the scan showed.
+                p.stop.store(true, Ordering::Relaxed);
+            }
+        }
+        self.take_probed(true);
+        if let Some(p) = self.prober.take() {
+            drop(p.jobs);
+            if let Some(t) = p.thread {
+                let _ = t.join();
+            }
+        }
         self.done.drain(..).collect()
     }
 
@@ -159,6 +259,7 @@ mod tests {
     #[test]
     fn every_up_host_gets_an_answer_and_loses_its_samples() {
         let mut stage = OsStage::new(Arc::new(Database::builtin()), OsStageOptions::default());
+        // (Tries 0 by default here: nothing is sent.)
         let mut h = host(&[PortState::Filtered]);
         h.stack = Some(Box::default());
         stage.submit(h);
@@ -175,7 +276,9 @@ mod tests {
     fn osscan_limit_skips_hosts_without_an_open_and_a_closed_port() {
         let opts = OsStageOptions {
             limit: true,
-            guess: false,
+            // No probes of its own: this unit test sends nothing.
+            tries: 0,
+            ..OsStageOptions::default()
         };
         let mut stage = OsStage::new(Arc::new(Database::builtin()), opts);
         stage.submit(host(&[PortState::Open]));

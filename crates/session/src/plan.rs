@@ -162,7 +162,7 @@ impl Plan {
             });
         }
         if opts.os.enabled {
-            os_detection(opts, privileged, port_scan, &mut warnings)?;
+            os_detection(privileged, port_scan, &mut warnings)?;
         }
         let (driver, techniques) = if port_scan {
             choose_techniques(opts, privileged, &mut warnings)?
@@ -239,12 +239,10 @@ impl Plan {
     }
 }
 
-/// Whether `-O` can run: it reads the raw SYN scan's replies, so it needs
-/// raw sockets (refused without them, as the raw techniques are) and a
-/// port scan; with techniques that send no SYN it has only what other
-/// replies show, which the warning says.
+/// Whether `-O` can run: it reads the raw SYN scan's replies, or sends
+/// its own SYNs (`crate::os_probe`), so it needs raw sockets (refused
+/// without them, as the raw techniques are) and a port scan.
 fn os_detection(
-    opts: &ScanConfig,
     privileged: bool,
     port_scan: bool,
     warnings: &mut Vec<String>,
@@ -258,16 +256,6 @@ fn os_detection(
     if !port_scan {
         warnings.push("-O has no effect without a port scan (-sn, -sL)".to_string());
         return Ok(());
-    }
-    let syn = opts.scans.is_empty()
-        || opts.scanflags.is_some_and(|f| f & 0x02 != 0)
-        || opts.scans.contains(&ScanType::Syn);
-    if !syn {
-        warnings.push(
-            "-O reads the replies to SYN probes; without -sS it has only what the other \
-             techniques' replies show"
-                .to_string(),
-        );
     }
     Ok(())
 }

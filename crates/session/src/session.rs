@@ -64,6 +64,13 @@ impl Session {
                 let opts = OsStageOptions {
                     limit: config.os.limit,
                     guess: config.os.guess,
+                    tries: config.os.max_tries.unwrap_or(crate::os::DEFAULT_TRIES),
+                    net: crate::os_probe::ProbeNet {
+                        interface: config.net.interface.clone(),
+                        source: config.net.source_addr,
+                        source_port: config.net.source_port,
+                        ttl: config.net.ttl,
+                    },
                 };
                 Some((opts, db))
             }

@@ -1,0 +1,206 @@
+//! `-O` against real Linux stacks in throwaway namespaces: the kernel as
+//! it comes, with sysctl variations (timestamps, SACK, window scaling,
+//! ECN, buffers), with the initial TTL set to Windows' 128, and behind a
+//! firewall that drops all but one open port. (Without raw sockets `-O`
+//! stops with the raw techniques' error: `unprivileged.rs`.)
+
+mod common;
+use portolan_testbed::{require_root, Testbed};
+use std::process::Command;
+
+/// The best `<osmatch>` of the scan's one host: name, accuracy and the
+/// families of its classes; `None` with the `nomatch` reason.
+struct Answer {
+    name: String,
+    accuracy: u8,
+    families: Vec<String>,
+}
+
+fn os_of(xml: &str) -> Result<Answer, String> {
+    let doc = common::parse_xml(xml);
+    let os = doc
+        .descendants()
+        .find(|n| n.has_tag_name("os"))
+        .unwrap_or_else(|| panic!("no <os> in {xml}"));
+    let Some(m) = os.children().find(|n| n.has_tag_name("osmatch")) else {
+        return Err(os.attribute("nomatch").unwrap_or("").to_string());
+    };
+    Ok(Answer {
+        name: m.attribute("name").unwrap().to_string(),
+        accuracy: m.attribute("accuracy").unwrap().parse().unwrap(),
+        families: m
+            .children()
+            .filter(|c| c.has_tag_name("osclass"))
+            .map(|c| c.attribute("osfamily").unwrap().to_string())
+            .collect(),
+    })
+}
+
+/// Sets `sysctls` in the target's namespace.
+fn sysctl(tb: &mut Testbed, sysctls: &[(&str, &str)]) {
+    let host = tb.target(0).unwrap();
+    for (k, v) in sysctls {
+        let out = host
+            .run(Command::new("sysctl").args(["-qw", &format!("{k}={v}")]))
+            .expect("sysctl runs");
+        assert!(out.status.success(), "sysctl {k}={v}: {out:?}");
+    }
+}
+
+/// Scans ports 22 (open) and 23 (closed) of a fresh target with `-O` after
+/// `sysctls`; returns the XML.
+fn scan_with(name: &str, sysctls: &[(&str, &str)], firewall: bool) -> String {
+    let mut tb = Testbed::new(name).expect("testbed");
+    sysctl(&mut tb, sysctls);
+    tb.target(0).unwrap().tcp_listen(&[22]).unwrap();
+    if firewall {
+        // Everything but the open port is silently dropped.
+        tb.target(0).unwrap().nft_drop_tcp(&[23, 80, 443]).unwrap();
+    }
+    let t = tb.target_addr(0).to_string();
+    let out = common::run_in_scanner(&tb, &["-O", "-n", "-Pn", "-p22,23,80,443", "-oX", "-", &t]);
+    common::stdout(&out)
+}
+
+#[test]
+fn linux_as_it_comes_and_with_sysctl_variants_is_linux() {
+    if !require_root() {
+        return;
+    }
+    let variants: [(&str, &[(&str, &str)]); 6] = [
+        ("osdef", &[]),
+        ("osnots", &[("net.ipv4.tcp_timestamps", "0")]),
+        ("osnosack", &[("net.ipv4.tcp_sack", "0")]),
+        ("osnows", &[("net.ipv4.tcp_window_scaling", "0")]),
+        ("osecn", &[("net.ipv4.tcp_ecn", "1")]),
+        ("osrmem", &[("net.ipv4.tcp_rmem", "4096 65536 1048576")]),
+    ];
+    for (name, sysctls) in variants {
+        let xml = scan_with(name, sysctls, false);
+        let a = os_of(&xml).unwrap_or_else(|why| panic!("{sysctls:?}: no match ({why}): {xml}"));
+        assert!(
+            a.families.iter().all(|f| f == "Linux"),
+            "{sysctls:?}: {} {:?} ({}%)",
+            a.name,
+            a.families,
+            a.accuracy
+        );
+        assert!(
+            a.accuracy >= 80,
+            "{sysctls:?}: {} at {}%",
+            a.name,
+            a.accuracy
+        );
+    }
+}
+
+#[test]
+fn linux_with_ttl_128_is_not_confidently_windows() {
+    if !require_root() {
+        return;
+    }
+    let xml = scan_with("osttl", &[("net.ipv4.ip_default_ttl", "128")], false);
+    match os_of(&xml) {
+        // Not enough evidence is an honest answer too.
+        Err(_) => {}
+        Ok(a) => {
+            let windows = a.families.iter().any(|f| f == "Windows");
+            assert!(
+                !windows || a.accuracy < portolan_model::OsReport::SURE,
+                "TTL 128 Linux read as {} at {}%: {xml}",
+                a.name,
+                a.accuracy
+            );
+            assert!(
+                a.accuracy < portolan_model::OsReport::SURE,
+                "TTL 128 Linux must come out low-confidence: {} at {}%",
+                a.name,
+                a.accuracy
+            );
+        }
+    }
+}
+
+#[test]
+fn one_open_port_behind_a_firewall_still_answers() {
+    if !require_root() {
+        return;
+    }
+    let xml = scan_with("osfw", &[], true);
+    let a = os_of(&xml).unwrap_or_else(|why| panic!("no match ({why}): {xml}"));
+    assert!(
+        a.families.iter().all(|f| f == "Linux"),
+        "{} {:?}",
+        a.name,
+        a.families
+    );
+}
+
+#[test]
+fn outputs_carry_the_answer_and_osscan_limit_skips_unpromising_hosts() {
+    if !require_root() {
+        return;
+    }
+    let mut tb = Testbed::new("osout").expect("testbed");
+    tb.target(0).unwrap().tcp_listen(&[22]).unwrap();
+    let t = tb.target_addr(0).to_string();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("os_outputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let g = dir.join("scan.gnmap");
+    let j = dir.join("scan.json");
+    let out = common::run_in_scanner(
+        &tb,
+        &[
+            "-O",
+            "-n",
+            "-Pn",
+            "-p22,23",
+            "-oG",
+            g.to_str().unwrap(),
+            "-oJ",
+            j.to_str().unwrap(),
+            &t,
+        ],
+    );
+    let text = common::stdout(&out);
+    assert!(text.contains("Linux"), "{text}");
+    assert!(
+        text.contains("Network Distance: 1 hop") || text.contains("Network Distance: 2 hops"),
+        "{text}"
+    );
+    let grepable = std::fs::read_to_string(&g).unwrap();
+    assert!(grepable.contains("\tOS: Linux"), "{grepable}");
+    let json = std::fs::read_to_string(&j).unwrap();
+    assert!(
+        json.contains("\"os\"") && json.contains("\"family\":\"Linux\""),
+        "{json}"
+    );
+    // Only port 22, open: not "promising" (no closed port), so no answer.
+    let out = common::run_in_scanner(
+        &tb,
+        &["-O", "--osscan-limit", "-n", "-Pn", "-p22", "-oX", "-", &t],
+    );
+    let xml = common::stdout(&out);
+    assert!(!xml.contains("<os"), "{xml}");
+}
+
+#[test]
+fn a_connect_scan_gets_os_detections_own_probes() {
+    if !require_root() {
+        return;
+    }
+    // -sT's replies are the kernel's: -O sends its own SYN to the open
+    // and the closed port the scan found.
+    let mut tb = Testbed::new("osconn").expect("testbed");
+    tb.target(0).unwrap().tcp_listen(&[22]).unwrap();
+    let t = tb.target_addr(0).to_string();
+    let out = common::run_in_scanner(&tb, &["-sT", "-O", "-n", "-Pn", "-p22,23", "-oX", "-", &t]);
+    let xml = common::stdout(&out);
+    let a = os_of(&xml).unwrap_or_else(|why| panic!("no match ({why}): {xml}"));
+    assert!(
+        a.families.iter().all(|f| f == "Linux"),
+        "{} {:?}",
+        a.name,
+        a.families
+    );
+}

@@ -1,0 +1,306 @@
+//! OS detection's own probes, for hosts whose scan did not show enough.
+//!
+//! A SYN scan (`-sS`, the default with privileges) already holds a host's
+//! SYN/ACK and RST+ACK (see [`crate::os`]). Other techniques do not: a
+//! connect scan's replies are the kernel's, and FIN, ACK or UDP scans get
+//! no SYN/ACK. For those hosts `-O` sends the same client-like SYN the
+//! SYN scan sends ([`portolan_probes::tcp_module`]) to one port the scan
+//! found open and one it found closed, and keeps the SYN/ACK and RST+ACK
+//! they draw: two packets per host, retried up to `--max-os-tries` times.
+//!
+//! One thread owns the raw sockets (one [`RawIo`] per interface and
+//! address family, opened on first need) and works in batches: every
+//! host waiting is probed at once, then replies are gathered for one
+//! wait (four round trips of the slowest host in the batch, at least
+//! 100 ms, at most 2 s), and the hosts still missing a reply are tried
+//! again. A batch holds at most [`BATCH`] hosts, which bounds the packets
+//! in flight and the memory per batch.
+
+use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, ValidationKey};
+use portolan_model::traits::{SampleKind, TraitSamples};
+use portolan_model::{HostResult, PortState, Protocol};
+use portolan_netio::{route_to, RawConfig, RawIo};
+use portolan_probes::{tcp_module, TcpScanKind};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Hosts probed together at most.
+pub const BATCH: usize = 256;
+
+/// The shortest and longest wait for replies after a round of probes.
+const MIN_WAIT: Duration = Duration::from_millis(100);
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Where probes leave from: the scan's `-e`, `-S`, `-g` and `--ttl`.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeNet {
+    /// `-e`.
+    pub interface: Option<String>,
+    /// `-S`.
+    pub source: Option<IpAddr>,
+    /// `-g`.
+    pub source_port: Option<u16>,
+    /// `--ttl`.
+    pub ttl: Option<u8>,
+}
+
+/// A host waiting for OS probes, with the samples it has.
+pub struct Job {
+    /// The host.
+    pub host: HostResult,
+    /// Its samples so far.
+    pub samples: TraitSamples,
+}
+
+/// The ports to probe: an open port if the samples lack a SYN/ACK, a
+/// closed one if they lack a RST+ACK (each only if the scan found one).
+pub fn wanted(host: &HostResult, samples: &TraitSamples) -> Vec<u16> {
+    let first = |state: PortState| {
+        host.ports
+            .iter()
+            .find(|p| p.protocol == Protocol::Tcp && p.state == state)
+            .map(|p| p.port)
+    };
+    let mut ports = Vec::with_capacity(2);
+    if samples.get(SampleKind::SynAck).is_none() {
+        ports.extend(first(PortState::Open));
+    }
+    if samples.get(SampleKind::RstAck).is_none() {
+        ports.extend(first(PortState::Closed));
+    }
+    ports
+}
+
+/// The raw sockets for one interface and family, with their context.
+struct Link {
+    io: RawIo,
+    ctx: ProbeContext,
+}
+
+/// The prober thread's body: takes jobs from `jobs`, hands them to `done`
+/// with whatever replies came, until `jobs` closes. With `stop` set it
+/// sends nothing more and hands every job back as it is.
+pub fn run(
+    jobs: Receiver<Job>,
+    done: Sender<Job>,
+    net: ProbeNet,
+    tries: u32,
+    stop: Arc<AtomicBool>,
+) {
+    let module = tcp_module(TcpScanKind::Syn, None);
+    let key = ValidationKey::new(rand::random());
+    let mut links: HashMap<(String, bool), Option<Link>> = HashMap::new();
+    let mut batch: Vec<Job> = Vec::new();
+    loop {
+        // Wait for work; then take whatever else is waiting, up to BATCH.
+        if batch.is_empty() {
+            match jobs.recv_timeout(Duration::from_millis(50)) {
+                Ok(j) => batch.push(j),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        if !stop.load(Ordering::Relaxed) {
+            probe_batch(
+                &mut batch,
+                module.as_ref(),
+                key,
+                &net,
+                tries,
+                &mut links,
+                &stop,
+            );
+        }
+        for j in batch.drain(..) {
+            if done.send(j).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Probes every job of `batch` for up to `tries` rounds.
+fn probe_batch(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    key: ValidationKey,
+    net: &ProbeNet,
+    tries: u32,
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    stop: &AtomicBool,
+) {
+    // Which link each job goes out on (None: no route, no socket).
+    let mut link_of: Vec<Option<(String, bool)>> = Vec::with_capacity(batch.len());
+    for j in batch.iter() {
+        let addr = j.host.addr;
+        let Ok(route) = route_to(addr, net.interface.as_deref(), net.source) else {
+            link_of.push(None);
+            continue;
+        };
+        let id = (route.interface.clone(), addr.is_ipv4());
+        let entry = links.entry(id.clone()).or_insert_with(|| {
+            let mut cfg = RawConfig::from_route(&route);
+            cfg.bind_device = net.interface.is_some();
+            cfg.send_threads = 0;
+            cfg.ring_bytes = 1 << 20;
+            let io = RawIo::open(&cfg).ok()?;
+            let ctx = ProbeContext {
+                src_v4: cfg.src_v4,
+                src_v6: cfg.src_v6,
+                source_port: net.source_port,
+                key,
+                ttl: net.ttl.unwrap_or(64),
+            };
+            Some(Link { io, ctx })
+        });
+        link_of.push(entry.is_some().then_some(id));
+    }
+    let wait = batch
+        .iter()
+        .filter_map(|j| j.host.latency)
+        .max()
+        .map_or(Duration::from_secs(1), |rtt| rtt * 4)
+        .clamp(MIN_WAIT, MAX_WAIT);
+    let mut buf = [0u8; 128];
+    for attempt in 0..tries.min(u32::from(u8::MAX)) as u8 {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut sent = 0;
+        for (j, id) in batch.iter().zip(&link_of) {
+            let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+                continue;
+            };
+            for dport in wanted(&j.host, &j.samples) {
+                let spec = ProbeSpec {
+                    dst: j.host.addr,
+                    dport,
+                    attempt,
+                };
+                let n = module.build(&link.ctx, &spec, &mut buf);
+                if n > 0 && link.io.send(&[&buf[..n]]).is_ok_and(|k| k == 1) {
+                    sent += 1;
+                }
+            }
+        }
+        if sent == 0 {
+            return;
+        }
+        gather(batch, module, links, wait, stop);
+    }
+}
+
+/// Offers every reply that comes within `wait` to its job's samples;
+/// returns early once no job misses a reply.
+fn gather(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    wait: Duration,
+    stop: &AtomicBool,
+) {
+    let index: HashMap<IpAddr, usize> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.host.addr, i))
+        .collect();
+    let deadline = Instant::now() + wait;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if stop.load(Ordering::Relaxed)
+            || batch.iter().all(|j| wanted(&j.host, &j.samples).is_empty())
+        {
+            return;
+        }
+        let slice = left.min(Duration::from_millis(20));
+        for link in links.values_mut().flatten() {
+            let ctx = &link.ctx;
+            let _ = link.io.recv(slice, &mut |packet| {
+                let Some(reply) = module.classify(ctx, packet) else {
+                    return;
+                };
+                let (Some(&i), Some(traits)) = (index.get(&reply.dst), reply.traits) else {
+                    return;
+                };
+                let job = &mut batch[i];
+                // Only answers from the ports asked, and of the kinds
+                // they should give: a hostile reply cannot fill a slot
+                // with something else.
+                let expected = job
+                    .host
+                    .ports
+                    .iter()
+                    .find(|p| p.protocol == Protocol::Tcp && p.port == reply.dport)
+                    .map(|p| p.state);
+                let fits = matches!(
+                    (expected, traits.sample_kind()),
+                    (Some(PortState::Open), SampleKind::SynAck)
+                        | (Some(PortState::Closed), SampleKind::RstAck)
+                );
+                if fits {
+                    job.samples.offer(traits);
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portolan_model::traits::StackTraits;
+    use portolan_model::{HostStatus, PortResult, Reason};
+    use std::net::Ipv4Addr;
+
+    fn host(ports: &[(u16, PortState)]) -> HostResult {
+        let mut h = HostResult::new(
+            IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2)),
+            HostStatus::Up,
+            Reason::UserSet,
+        );
+        for &(port, state) in ports {
+            h.ports.push(PortResult {
+                port,
+                protocol: Protocol::Tcp,
+                state,
+                reason: Reason::NoResponse,
+                reason_ttl: 0,
+                service: None,
+            });
+        }
+        h
+    }
+
+    #[test]
+    fn probes_go_only_where_a_sample_is_missing() {
+        let h = host(&[
+            (23, PortState::Filtered),
+            (22, PortState::Open),
+            (80, PortState::Open),
+            (25, PortState::Closed),
+        ]);
+        let mut s = TraitSamples::new();
+        assert_eq!(wanted(&h, &s), [22, 25]);
+        s.offer(StackTraits {
+            flags: 0x12,
+            ..StackTraits::default()
+        });
+        assert_eq!(wanted(&h, &s), [25]);
+        s.offer(StackTraits {
+            flags: 0x14,
+            ..StackTraits::default()
+        });
+        assert!(wanted(&h, &s).is_empty());
+        // Nothing open or closed: nothing to ask.
+        assert!(wanted(&host(&[(23, PortState::Filtered)]), &TraitSamples::new()).is_empty());
+    }
+}
