@@ -106,6 +106,7 @@ pub(crate) fn normal_lines(out: &mut String, os: &OsReport, verbose: u8) {
     }
     if let Some(d) = os.distance {
         let hops = if d == 1 { "hop" } else { "hops" };
+        // (0 for this machine itself, as nmap says.)
         let _ = writeln!(out, "Network Distance: {d} {hops}");
     }
 }

@@ -117,7 +117,12 @@ impl OsStage {
         let options = Options {
             guess: self.opts.guess,
         };
-        host.os = Some(self.db.classify(&evidence, &options));
+        let mut report = self.db.classify(&evidence, &options);
+        // nmap's distance to this machine itself is 0 hops.
+        if host.addr.is_loopback() && report.distance.is_some() {
+            report.distance = Some(0);
+        }
+        host.os = Some(report);
     }
 
     /// The prober, started if it is not yet.
