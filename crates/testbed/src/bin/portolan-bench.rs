@@ -162,6 +162,13 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
                 a.false_neg
             ));
         }
+        if o.extra.iter().any(|a| a == "-O") {
+            // Hosts with an OS answer (grepable `OS:` field) out of the
+            // hosts with ports listed.
+            let hosts = out.stdout.lines().filter(|l| l.contains("\tPorts: ")).count();
+            let answered = out.stdout.lines().filter(|l| l.contains("\tOS: ")).count();
+            line.push_str(&format!("  OS named {answered}/{hosts}"));
+        }
         if out.interrupted {
             line.push_str("  (stopped with SIGINT)");
         }
