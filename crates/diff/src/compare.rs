@@ -59,7 +59,7 @@ pub fn diff(a: &ScanDocument, b: &ScanDocument, opts: DiffOptions) -> ScanDiff {
             (None, None) => {}
         }
         out.not_compared += d.not_compared;
-        if d.status_changed() || d.names_changed() || !d.ports.is_empty() {
+        if d.status_changed() || d.names_changed() || d.os_changed() || !d.ports.is_empty() {
             out.hosts.push(d);
         }
     }
@@ -76,6 +76,7 @@ fn host_side(h: &HostResult) -> HostSide {
     HostSide {
         status: h.status,
         hostnames,
+        os: h.os.as_ref().and_then(|o| o.best()).map(|m| m.name.clone()),
     }
 }
 
@@ -228,6 +229,48 @@ mod tests {
     }
 
     use PortState::{Closed, Open, OpenFiltered};
+
+    fn with_os(mut h: HostResult, name: Option<&str>) -> HostResult {
+        h.os = Some(match name {
+            Some(n) => portolan_model::OsReport {
+                matches: vec![portolan_model::OsMatch {
+                    name: n.into(),
+                    accuracy: 100,
+                    classes: Vec::new(),
+                }],
+                ..Default::default()
+            },
+            None => portolan_model::OsReport::not_enough("not enough evidence"),
+        });
+        h
+    }
+
+    #[test]
+    fn a_different_os_is_a_change_and_a_missing_answer_is_not_compared() {
+        let up = || host(1, HostStatus::Up, &[(53, Open)]);
+        let a = doc(vec![with_os(up(), Some("Linux 6.18"))]);
+        let b = doc(vec![with_os(up(), Some("FreeBSD 14"))]);
+        let d = diff(&a, &b, DiffOptions::default());
+        assert!(d.hosts[0].os_changed());
+        let mut text = Vec::new();
+        crate::text::write_text(&mut text, &d).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("-OS details:\n-  Linux 6.18\n+OS details:\n+  FreeBSD 14\n"),
+            "{text}"
+        );
+        let mut xml = Vec::new();
+        crate::xml::write_xml(&mut xml, &d).unwrap();
+        let xml = String::from_utf8(xml).unwrap();
+        assert!(
+            xml.contains("<a><os><osmatch name=\"Linux 6.18\"/></os></a>"),
+            "{xml}"
+        );
+        // No answer on one side (no -O, or not enough evidence): no change.
+        for other in [doc(vec![up()]), doc(vec![with_os(up(), None)])] {
+            assert!(diff(&a, &other, DiffOptions::default()).hosts.is_empty());
+        }
+    }
 
     #[test]
     fn open_filtered_flapping_is_left_out_unless_all() {

@@ -79,6 +79,8 @@ pub struct HostSide {
     pub status: HostStatus,
     /// Its names.
     pub hostnames: Vec<String>,
+    /// OS detection's best match, when the scan ran it and it named one.
+    pub os: Option<String>,
 }
 
 /// One host that differs.
@@ -106,6 +108,14 @@ impl HostDiff {
     /// Whether the names differ (both scans have the host).
     pub fn names_changed(&self) -> bool {
         matches!((&self.a, &self.b), (Some(a), Some(b)) if a.hostnames != b.hostnames)
+    }
+
+    /// Whether OS detection named different systems. Coverage-aware: a
+    /// scan without an OS answer (no `-O`, or not enough evidence) is not
+    /// compared.
+    pub fn os_changed(&self) -> bool {
+        matches!((&self.a, &self.b),
+            (Some(HostSide { os: Some(a), .. }), Some(HostSide { os: Some(b), .. })) if a != b)
     }
 
     /// The name to show: the newest known.

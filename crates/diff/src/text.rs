@@ -85,6 +85,14 @@ fn host(w: &mut dyn Write, h: &HostDiff) -> io::Result<()> {
             writeln!(w, "+{}", names(b).trim_end())?;
         }
     }
+    if h.os_changed() {
+        // ndiff's layout: the heading, then the match indented.
+        if let (Some(Some(a)), Some(Some(b))) =
+            (h.a.as_ref().map(|s| &s.os), h.b.as_ref().map(|s| &s.os))
+        {
+            writeln!(w, "-OS details:\n-  {a}\n+OS details:\n+  {b}")?;
+        }
+    }
     if h.ports.is_empty() {
         return Ok(());
     }

@@ -122,6 +122,15 @@ fn host(w: &mut dyn Write, h: &HostDiff) -> io::Result<()> {
             } else {
                 writeln!(w, "        {}", hostnames(a))?;
             }
+            if h.os_changed() {
+                let os = |s: &HostSide| {
+                    format!(
+                        "<os><osmatch name=\"{}\"/></os>",
+                        escape(s.os.as_deref().unwrap_or(""))
+                    )
+                };
+                writeln!(w, "        <a>{}</a><b>{}</b>", os(a), os(b))?;
+            }
             writeln!(w, "        <ports>")?;
             for p in &h.ports {
                 let side = |tag: &str, s: &Option<PortSide>| {

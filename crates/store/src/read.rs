@@ -249,7 +249,7 @@ impl Store {
         }
         for r in self.conn.query(
             "SELECT id, addr, status, reason, reason_ttl, mac, mac_vendor, latency_us, \
-             start_time, end_time, timed_out, extra_state, extra_reason FROM portolan_hosts \
+             start_time, end_time, timed_out, extra_state, extra_reason, os FROM portolan_hosts \
              WHERE scan_id = $1 ORDER BY id",
             &p,
         )? {
@@ -266,6 +266,11 @@ impl Store {
                 );
             }
             h.ports.sort_by_key(|p| (p.port, p.protocol));
+            if let Some(json) = r.text(13) {
+                h.os = Some(serde_json::from_str(&json).map_err(|e| {
+                    StoreError::Query(format!("host {}: bad OS record: {e}", h.addr))
+                })?);
+            }
             doc.hosts.push(h);
         }
         if let Some(end) = rec.end_time {

@@ -142,6 +142,23 @@ pub fn host(addr: &str) -> HostResult {
         0,
     ));
     h.ports.sort_by_key(|p| (p.port, p.protocol));
+    h.os = Some(portolan_model::OsReport {
+        matches: vec![portolan_model::OsMatch {
+            name: "Linux 6.18".into(),
+            accuracy: 100,
+            classes: vec![portolan_model::OsClass {
+                device_type: "general purpose".into(),
+                vendor: "Linux".into(),
+                family: "Linux".into(),
+                generation: Some("6.X".into()),
+                accuracy: 100,
+                cpe: vec!["cpe:/o:linux:linux_kernel:6.18".into()],
+            }],
+        }],
+        distance: Some(1),
+        fingerprint: "ttl=64 df=1 opts=MSTNW".into(),
+        ..Default::default()
+    });
     h
 }
 
