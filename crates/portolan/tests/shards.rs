@@ -99,3 +99,34 @@ fn list_and_scan_shards_agree() {
         assert_eq!(listed, scanned, "shard {shard}");
     }
 }
+
+#[test]
+fn shards_without_a_seed_still_partition() {
+    // Each shard process derives the same seed from the scan itself.
+    let run = |extra: &[&str]| -> Vec<String> {
+        let mut all = vec!["-sL", "-n", "-oG", "-"];
+        all.extend_from_slice(extra);
+        all.push("198.18.0.0/26");
+        let out = common::run(&all);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("Host: "))
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+            .collect()
+    };
+    let mut union: Vec<String> = Vec::new();
+    for k in 1..=4 {
+        let part = run(&["--shard", &format!("{k}/4")]);
+        assert!(!part.is_empty());
+        assert!(
+            part.iter().all(|h| !union.contains(h)),
+            "shard {k} overlaps"
+        );
+        union.extend(part);
+    }
+    union.sort();
+    let mut whole = run(&[]);
+    whole.sort();
+    assert_eq!(union, whole);
+}

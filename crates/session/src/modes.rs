@@ -87,6 +87,8 @@ fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) 
     let mut sp = ScanPlan::new(techniques, timing);
     if let Some(seed) = opts.seed {
         sp.seed = seed;
+    } else if opts.shard.is_some() {
+        sp.seed = shared_seed(opts);
     }
     sp.shard = opts.shard;
     sp.sequential_ports = opts.sequential_ports;
@@ -94,6 +96,25 @@ fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) 
     // -O reads the scan's own replies (portolan-os).
     sp.stack_samples = opts.os.enabled;
     sp
+}
+
+/// The seed every shard of one scan derives without `--seed`: a hash of
+/// what defines the scan (targets, ports, techniques, timing, the number
+/// of shards), the same in every shard process whatever its K, so the
+/// shards of one command line partition the targets. Not random, so a
+/// sharded scan repeats its order; `--seed` chooses another.
+fn shared_seed(opts: &ScanConfig) -> u64 {
+    let mut c = opts.clone();
+    c.shard = c.shard.map(|(_, n)| (0, n));
+    c.args_line.clear();
+    c.verbose = 0;
+    c.debugging = 0;
+    // FNV-1a: stable across builds and platforms, unlike std's hashers.
+    format!("{c:?}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// Which targets `--shard` gives this run, for modes that walk the
