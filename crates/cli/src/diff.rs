@@ -28,6 +28,9 @@ pub struct DiffOptions {
     pub all: bool,
     /// `--history`: the store to read scans from.
     pub history: Option<String>,
+    /// `--since AGE` (seconds): compare with the newest stored scan of
+    /// the same targets that is at least this old.
+    pub since: Option<u64>,
 }
 
 /// Sets the format, refusing two different ones.

@@ -30,13 +30,26 @@ pub fn run(opts: &DiffOptions) -> ExitCode {
 /// The scans' documents, compared and written; true when they differ.
 fn compare(opts: &DiffOptions) -> Result<bool, String> {
     let mut scans = Scans::new(opts.history.clone());
-    let (a, b) = match opts.scans.as_slice() {
-        [] => {
+    let (a, b) = match (opts.since, opts.scans.as_slice()) {
+        (Some(age), [_, _, ..]) => {
+            return Err(format!(
+                "--since {}: name at most one scan (the newer side)",
+                crate::history_cmd::age_text(age)
+            ))
+        }
+        (Some(age), words) => {
+            let newest = words.first().map_or("last", String::as_str);
+            let store = scans.store()?;
+            let b = store.resolve(newest).map_err(|e| e.to_string())?;
+            let a = store.older_than(b, age)?;
+            (scans.stored(a)?, scans.stored(b)?)
+        }
+        (None, []) => {
             let (a, b) = scans.store()?.last_pair()?;
             (scans.stored(a)?, scans.stored(b)?)
         }
-        [a] => (scans.load(a)?, scans.load("last")?),
-        [a, b, ..] => (scans.load(a)?, scans.load(b)?),
+        (None, [a]) => (scans.load(a)?, scans.load("last")?),
+        (None, [a, b, ..]) => (scans.load(a)?, scans.load(b)?),
     };
     let d = diff(&a, &b, Rules { all: opts.all });
     let stdout = std::io::stdout();
@@ -102,9 +115,11 @@ impl Scans {
     }
 }
 
-/// The last two scans of the same targets.
+/// The last two scans of the same targets; the newest scan of the same
+/// targets as another and at least some age older.
 trait LastPair {
     fn last_pair(&mut self) -> Result<(ScanId, ScanId), String>;
+    fn older_than(&mut self, newer: ScanId, age: u64) -> Result<ScanId, String>;
 }
 
 impl LastPair for Store {
@@ -123,5 +138,25 @@ impl LastPair for Store {
                 )
             })?;
         Ok((older.id, newest.id))
+    }
+
+    fn older_than(&mut self, newer: ScanId, age: u64) -> Result<ScanId, String> {
+        let scans = self.scans().map_err(|e| e.to_string())?;
+        let b = scans
+            .iter()
+            .find(|s| s.id == newer)
+            .ok_or_else(|| format!("no scan {newer} in the history store"))?;
+        let cutoff = b.start_time.saturating_sub(age);
+        scans
+            .iter()
+            .rev()
+            .find(|s| s.id != newer && s.targets == b.targets && s.start_time <= cutoff)
+            .map(|s| s.id)
+            .ok_or_else(|| {
+                format!(
+                    "no scan of the same targets as scan {newer} at least {} older",
+                    crate::history_cmd::age_text(age)
+                )
+            })
     }
 }

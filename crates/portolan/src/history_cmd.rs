@@ -182,3 +182,13 @@ fn printable(text: &str) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
 }
+
+/// An age in seconds as `--prune`/`--since` take it: `7d`, `36h`, or
+/// seconds when neither fits.
+pub fn age_text(secs: u64) -> String {
+    match secs {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s => format!("{s}s"),
+    }
+}

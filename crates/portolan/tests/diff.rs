@@ -144,3 +144,39 @@ fn stored_scans_compare_by_default_by_id_and_with_files() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn since_compares_with_the_newest_scan_old_enough() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("diff-since-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = dir.join("h.sqlite").display().to_string();
+    // nmap-b.xml was made one day after nmap-a.xml, of the same target.
+    for f in ["nmap-a.xml", "nmap-b.xml", "nmap-b.xml"] {
+        let out = portolan()
+            .args(["import", "--history", &store, &fixture(f)])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // The newest scan is 3 (b again); a day before it is only scan 1.
+    let week = diff(&["--history", &store, "--since", "1d"]);
+    assert_eq!(week.status.code(), Some(1), "{}", stderr(&week));
+    assert_eq!(
+        stdout(&week),
+        std::fs::read_to_string(fixture("nmap.diff.txt")).unwrap()
+    );
+    // Without --since the last two (both b) are the same.
+    assert_eq!(diff(&["--history", &store]).status.code(), Some(0));
+    let none = diff(&["--history", &store, "--since", "2d", "last"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(
+        stderr(&none),
+        "portolan diff: no scan of the same targets as scan 3 at least 2d older\n"
+    );
+    let two = diff(&["--history", &store, "--since", "1d", "1", "2"]);
+    assert_eq!(two.status.code(), Some(2));
+    let bad = diff(&["--since", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("soon"), "{}", stderr(&bad));
+}
