@@ -711,6 +711,16 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("shard"), V::Required("<K/N>"), G::Misc, SCAN, true,
         "Scan only the K-th of N disjoint parts of the targets (1 <= K <= N)",
         |b, f, v| { b.opts.shard = Some(values::shard(f, required(f, v)?)?); Ok(()) }),
+    flag(None, Some("scan-id"), V::Required("<name>"), G::Misc, SCAN, true,
+        "Name the sharded scan this process is a shard of: shards with one name share a seed and are one scan in the history store",
+        |b, f, v| {
+            let name = nonempty(f, v, "a name")?;
+            if name.bytes().all(|c| c.is_ascii_digit()) || name == "last" {
+                return Err(CliError::invalid(f, name, "a name that is not a number or 'last'"));
+            }
+            b.opts.scan_id = Some(name.to_owned());
+            Ok(())
+        }),
     flag(None, Some("send-ip"), V::Switch, G::Misc, SCAN, true,
         "Send using raw IP packets (portolan always does; no ARP/ND discovery)",
         |b, _, _| { b.opts.disable_arp_ping = true; Ok(()) }),

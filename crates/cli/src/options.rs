@@ -82,6 +82,8 @@ pub struct Options {
     pub seed: Option<u64>,
     /// `--shard K/N`: the K-th (1-based) of N parts.
     pub shard: Option<(u32, u32)>,
+    /// `--scan-id NAME`: the name the shards of one scan share.
+    pub scan_id: Option<String>,
     /// `--privileged` = `Some(true)`, `--unprivileged` = `Some(false)`
     /// (the last one given wins).
     pub privileged: Option<bool>,
@@ -167,6 +169,7 @@ impl Options {
             version: self.version.clone(),
             checks: self.checks.clone(),
             os: self.os.clone(),
+            scan_id: self.scan_id.clone(),
             verbose: self.output.verbose,
             debugging: self.output.debug,
         }

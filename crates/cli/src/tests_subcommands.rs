@@ -390,3 +390,13 @@ fn history_and_import_take_their_words_and_flags() {
     assert_eq!(i.tag.as_deref(), Some("old"));
     assert!(err(&["import"]).contains("at least one file"));
 }
+
+#[test]
+fn scan_id_names_a_sharded_scan() {
+    let o = opts(&["--scan-id", "weekly", "--shard", "1/4", "198.18.0.1"]);
+    assert_eq!(o.scan_config().scan_id.as_deref(), Some("weekly"));
+    for bad in ["12", "last", ""] {
+        let e = err(&["--scan-id", bad, "198.18.0.1"]);
+        assert!(e.contains("--scan-id"), "{bad}: {e}");
+    }
+}

@@ -91,6 +91,7 @@ impl Recorder {
                 seed: opts.seed,
                 shard: opts.shard,
                 source: "scan".into(),
+                group: opts.scan_id.clone(),
             },
             scan: None,
             failed: false,

@@ -126,11 +126,15 @@ fn scan_list(scans: &[ScanRecord]) -> String {
         } else {
             s.tags.join(",")
         };
-        let what = if s.source == "scan" {
+        let mut what = if s.source == "scan" {
             s.args.clone()
         } else {
             format!("{} (imported from {})", s.args, s.source)
         };
+        if let (Some(g), Some(k)) = (&s.group, &s.shard) {
+            // The shards of one scan, named by its --scan-id.
+            what = format!("[{g}: shard {k}] {what}");
+        }
         out.push_str(&format!(
             "{:<5} {} {:<12} {up:<5} {tags:<5} {}\n",
             s.id,
@@ -138,6 +142,48 @@ fn scan_list(scans: &[ScanRecord]) -> String {
             s.status.as_str(),
             printable(&what)
         ));
+    }
+    out.push_str(&shard_groups(scans));
+    out
+}
+
+/// One line per sharded scan (`--scan-id`) still missing shards: which.
+fn shard_groups(scans: &[ScanRecord]) -> String {
+    let mut groups: Vec<(&str, u32)> = Vec::new();
+    for s in scans {
+        let (Some(g), Some(n)) = (
+            s.group.as_deref(),
+            s.shard
+                .as_deref()
+                .and_then(|k| k.split_once('/'))
+                .and_then(|(_, n)| n.parse::<u32>().ok()),
+        ) else {
+            continue;
+        };
+        if !groups.contains(&(g, n)) {
+            groups.push((g, n));
+        }
+    }
+    let mut out = String::new();
+    for (g, n) in groups {
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| {
+                !scans.iter().any(|s| {
+                    s.group.as_deref() == Some(g)
+                        && s.shard.as_deref() == Some(&format!("{k}/{n}"))
+                        && s.status == portolan_store::ScanStatus::Complete
+                })
+            })
+            .map(|k| k.to_string())
+            .collect();
+        if !missing.is_empty() {
+            out.push_str(&format!(
+                "scan {}: shard{} {} of {n} missing or not finished\n",
+                printable(g),
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ));
+        }
     }
     out
 }

@@ -78,6 +78,9 @@ pub struct ScanConfig {
     pub seed: Option<u64>,
     /// The K-th (1-based) of N parts of the scan.
     pub shard: Option<(u32, u32)>,
+    /// `--scan-id`: the name the shards of one scan share; without
+    /// `--seed` it is where their shared seed comes from.
+    pub scan_id: Option<String>,
     /// Raw sockets usable (`Some(true)`), not (`Some(false)`), or probed
     /// (`None`).
     pub privileged: Option<bool>,

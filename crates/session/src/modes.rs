@@ -99,22 +99,27 @@ fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) 
 }
 
 /// The seed every shard of one scan derives without `--seed`: a hash of
-/// what defines the scan (targets, ports, techniques, timing, the number
-/// of shards), the same in every shard process whatever its K, so the
-/// shards of one command line partition the targets. Not random, so a
-/// sharded scan repeats its order; `--seed` chooses another.
+/// its `--scan-id`, or else of what defines the scan (targets, ports,
+/// techniques, timing, the number of shards), the same in every shard
+/// process whatever its K, so the shards of one command line partition
+/// the targets. Not random, so a sharded scan repeats its order;
+/// `--seed` or another `--scan-id` chooses another.
 fn shared_seed(opts: &ScanConfig) -> u64 {
-    let mut c = opts.clone();
-    c.shard = c.shard.map(|(_, n)| (0, n));
-    c.args_line.clear();
-    c.verbose = 0;
-    c.debugging = 0;
+    let text = match &opts.scan_id {
+        Some(id) => format!("scan-id {id}"),
+        None => {
+            let mut c = opts.clone();
+            c.shard = c.shard.map(|(_, n)| (0, n));
+            c.args_line.clear();
+            c.verbose = 0;
+            c.debugging = 0;
+            format!("{c:?}")
+        }
+    };
     // FNV-1a: stable across builds and platforms, unlike std's hashers.
-    format!("{c:?}")
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Which targets `--shard` gives this run, for modes that walk the

@@ -81,6 +81,7 @@ fn main() {
                 &ScanMeta {
                     targets: "198.18.0.0/19".into(),
                     source: "scan".into(),
+                    group: None,
                     ..ScanMeta::default()
                 },
             )

@@ -4,6 +4,7 @@
 //! scan's coverage.
 
 use crate::codec::{parse, secs, unsecs};
+use crate::conn::Conn;
 use crate::value::{Row, Value};
 use crate::write::coverage_of;
 use crate::{ScanId, Store, StoreError};
@@ -80,10 +81,12 @@ pub struct ScanRecord {
     pub hosts_down: Option<u64>,
     /// Its tags.
     pub tags: Vec<String>,
+    /// `--scan-id`: the group of shards it belongs to.
+    pub group: Option<String>,
 }
 
 const SCAN_COLUMNS: &str = "id, args, version, start_time, end_time, status, targets, source, \
-                            seed, shard, hosts_up, hosts_down";
+                            seed, shard, hosts_up, hosts_down, scan_group";
 
 impl Store {
     /// Every scan, oldest first.
@@ -131,10 +134,19 @@ impl Store {
                 &[Value::int(id)],
             )?
         } else {
-            self.conn.query(
+            let tagged = self.conn.query(
                 "SELECT scan_id FROM portolan_tags WHERE name = $1",
                 &[Value::text(spec)],
-            )?
+            )?;
+            if tagged.is_empty() {
+                // A sharded scan's --scan-id names the whole group.
+                self.conn.query(
+                    "SELECT min(id) FROM portolan_scans WHERE scan_group = $1",
+                    &[Value::text(spec)],
+                )?
+            } else {
+                tagged
+            }
         };
         rows.first()
             .and_then(|r| r.int(0))
@@ -162,35 +174,64 @@ impl Store {
     pub fn prune(&mut self, before: u64) -> Result<u64, StoreError> {
         let t = [Value::int(secs(before))];
         self.transaction(|c| {
-            let old = "SELECT id FROM portolan_scans WHERE start_time < $1";
-            let hosts = format!("SELECT id FROM portolan_hosts WHERE scan_id IN ({old})");
-            c.exec(
-                &format!("DELETE FROM portolan_ports WHERE host_id IN ({hosts})"),
-                &t,
-            )?;
-            c.exec(
-                &format!("DELETE FROM portolan_hostnames WHERE host_id IN ({hosts})"),
-                &t,
-            )?;
-            c.exec(
-                &format!("DELETE FROM portolan_hosts WHERE scan_id IN ({old})"),
-                &t,
-            )?;
-            c.exec(
-                &format!("DELETE FROM portolan_tags WHERE scan_id IN ({old})"),
-                &t,
-            )?;
-            c.exec(
-                &format!("DELETE FROM portolan_scan_ports WHERE scan_id IN ({old})"),
-                &t,
-            )?;
-            c.exec("DELETE FROM portolan_scans WHERE start_time < $1", &t)
+            delete_scans(c, "SELECT id FROM portolan_scans WHERE start_time < $1", &t)
         })
     }
 
-    /// Scan `id` as a document: its info, hosts (in recorded order) with
-    /// every covered port, and its end when it ended.
+    /// Scan `id` as a document; for a shard of a sharded scan
+    /// (`--scan-id`), the whole scan: every shard's hosts, in address
+    /// order, once all N shards are complete (an error names the missing
+    /// or unfinished ones before that).
     pub fn load(&mut self, id: ScanId) -> Result<ScanDocument, StoreError> {
+        let rec = self.scan(id)?;
+        let (Some(group), Some(shard)) = (&rec.group, &rec.shard) else {
+            return self.load_one(id);
+        };
+        let n: u32 = shard
+            .split_once('/')
+            .and_then(|(_, n)| n.parse().ok())
+            .ok_or_else(|| StoreError::Query(format!("scan {id}: bad shard '{shard}'")))?;
+        let members: Vec<ScanRecord> = self
+            .scans()?
+            .into_iter()
+            .filter(|s| s.group.as_deref() == Some(group))
+            .collect();
+        let done = |k: u32| {
+            members.iter().find(|s| {
+                s.shard.as_deref() == Some(&format!("{k}/{n}")) && s.status == ScanStatus::Complete
+            })
+        };
+        let missing: Vec<String> = (1..=n)
+            .filter(|&k| done(k).is_none())
+            .map(|k| k.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(StoreError::NotFound(format!(
+                "all of scan `{group}`: shard{} {} of {n} missing or not finished",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            )));
+        }
+        let ids: Vec<ScanId> = (1..=n).filter_map(done).map(|s| s.id).collect();
+        let mut whole = self.load_one(ids[0])?;
+        for &other in &ids[1..] {
+            let part = self.load_one(other)?;
+            whole.hosts.extend(part.hosts);
+            if let (Some(w), Some(p)) = (whole.stats.as_mut(), part.stats) {
+                w.end_time = w.end_time.max(p.end_time);
+                w.elapsed = w.elapsed.max(p.elapsed);
+                w.hosts_up += p.hosts_up;
+                w.hosts_down += p.hosts_down;
+            }
+            whole.info.start_time = whole.info.start_time.min(part.info.start_time);
+        }
+        whole.hosts.sort_by_key(|h| h.addr);
+        Ok(whole)
+    }
+
+    /// One scan row as a document: its info, hosts (in recorded order)
+    /// with every covered port, and its end when it ended.
+    fn load_one(&mut self, id: ScanId) -> Result<ScanDocument, StoreError> {
         let rec = self.scan(id)?;
         let scans = self
             .conn
@@ -333,6 +374,7 @@ fn scan_record(r: &Row) -> Result<ScanRecord, StoreError> {
         shard: r.text(9),
         hosts_up: r.int(10).map(|n| unsecs(Some(n))),
         hosts_down: r.int(11).map(|n| unsecs(Some(n))),
+        group: r.text(12),
         tags: Vec::new(),
     })
 }
@@ -402,4 +444,39 @@ fn port(r: &Row) -> Result<PortResult, StoreError> {
         reason_ttl: r.int(5).unwrap_or(0).clamp(0, 255) as u8,
         service,
     })
+}
+
+/// Deletes the scans `select` (a query of ids, with `params`) picks, with
+/// their hosts, names, ports, tags and coverage, inside the caller's
+/// transaction; returns how many scans.
+pub(crate) fn delete_scans(
+    c: &mut dyn Conn,
+    select: &str,
+    params: &[Value],
+) -> Result<u64, StoreError> {
+    let hosts = format!("SELECT id FROM portolan_hosts WHERE scan_id IN ({select})");
+    c.exec(
+        &format!("DELETE FROM portolan_ports WHERE host_id IN ({hosts})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_hostnames WHERE host_id IN ({hosts})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_hosts WHERE scan_id IN ({select})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_tags WHERE scan_id IN ({select})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_scan_ports WHERE scan_id IN ({select})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_scans WHERE id IN ({select})"),
+        params,
+    )
 }

@@ -11,9 +11,9 @@
 //! can hold them beside others. Per host, the ports in the host's most
 //! common state (nmap's "Not shown" ports) are not stored one by one:
 //! the host row keeps that state and reason, and the scan's coverage
-//! (`portolan_scan_ports`) says which ports it stands for. Columns for
-//! what portolan does not find yet (OS, check findings) exist and stay
-//! NULL.
+//! (`portolan_scan_ports`) says which ports it stands for. A host's OS
+//! answer is its JSON form in `portolan_hosts.os`. The shards of one
+//! sharded scan share a `scan_group` (`--scan-id`).
 
 use crate::conn::{Backend, Conn};
 use crate::StoreError;
@@ -97,6 +97,9 @@ const MIGRATIONS: &[&str] = &[
         findings TEXT
     );
     CREATE INDEX portolan_ports_host ON portolan_ports (host_id);",
+    // 2: the shards of one scan (`--scan-id`) share a group.
+    "ALTER TABLE portolan_scans ADD COLUMN scan_group TEXT;
+    CREATE INDEX portolan_scans_group ON portolan_scans (scan_group);",
 ];
 
 /// The newest schema version this build knows.

@@ -23,6 +23,8 @@ pub struct ScanMeta {
     pub shard: Option<(u32, u32)>,
     /// `scan` for a recorded scan, else the file it was imported from.
     pub source: String,
+    /// `--scan-id`: the name the shards of one scan share.
+    pub group: Option<String>,
 }
 
 /// Port rows per INSERT statement (13 parameters each, far below both
@@ -34,9 +36,20 @@ impl Store {
     /// Records the start of a scan (status `running`) and returns its id.
     pub fn begin_scan(&mut self, info: &ScanInfo, meta: &ScanMeta) -> Result<ScanId, StoreError> {
         let id = self.transaction(|c| {
+            // A shard run again (killed, rerun) replaces its earlier rows:
+            // the group never holds one shard twice.
+            if let (Some(g), Some((k, n))) = (&meta.group, meta.shard) {
+                let p = [Value::text(g), Value::text(format!("{k}/{n}"))];
+                crate::read::delete_scans(
+                    c,
+                    "SELECT id FROM portolan_scans WHERE scan_group = $1 AND shard = $2",
+                    &p,
+                )?;
+            }
             let rows = c.query(
                 "INSERT INTO portolan_scans (args, version, start_time, seed, shard, status, \
-                 targets, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 targets, source, scan_group) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id",
                 &[
                     Value::text(&info.args),
                     Value::text(&info.version),
@@ -46,6 +59,7 @@ impl Store {
                     Value::text(ScanStatus::Running.as_str()),
                     Value::text(&meta.targets),
                     Value::text(&meta.source),
+                    Value::Text(meta.group.clone()),
                 ],
             )?;
             let id = rows
@@ -126,6 +140,7 @@ impl Store {
             seed: None,
             shard: None,
             source: source.to_owned(),
+            group: None,
         };
         let id = self.begin_scan(&doc.info, &meta)?;
         for h in &doc.hosts {

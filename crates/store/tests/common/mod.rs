@@ -26,6 +26,7 @@ pub const CASES: &[Case] = &[
     ("hosts_off_coverage_keep_every_port", partial_host),
     ("timelines_follow_ports_across_scans", timeline),
     ("imports_record_a_whole_document", import),
+    ("shards_of_one_scan_id_are_one_scan", shard_group),
 ];
 
 /// The scan of the suite: TCP 1-100 and UDP 53,161.
@@ -59,6 +60,7 @@ fn meta() -> ScanMeta {
         seed: Some(u64::MAX),
         shard: Some((1, 2)),
         source: "scan".into(),
+        group: None,
     }
 }
 
@@ -384,4 +386,50 @@ fn import(loc: &Location) {
     doc.stats = None;
     let id = s.import(&doc, "killed.json").unwrap();
     assert_eq!(s.scan(id).unwrap().status, ScanStatus::Interrupted);
+}
+
+/// Four shards of one `--scan-id`: one scan once all are complete, an
+/// error naming the missing ones before, a rerun shard replacing its
+/// earlier rows.
+fn shard_group(loc: &Location) {
+    let mut s = Store::open(loc).unwrap();
+    let shard = |s: &mut Store, k: u32, last: u8, finish: bool| {
+        let m = ScanMeta {
+            shard: Some((k, 4)),
+            group: Some("weekly".into()),
+            ..meta()
+        };
+        let id = s
+            .begin_scan(&info(1_800_000_000 + u64::from(k)), &m)
+            .unwrap();
+        s.add_host(id, &host(&format!("198.18.0.{last}"))).unwrap();
+        if finish {
+            s.finish_scan(id, &stats(false)).unwrap();
+        }
+        id
+    };
+    let first = shard(&mut s, 3, 30, true);
+    shard(&mut s, 1, 10, true);
+    shard(&mut s, 2, 20, false);
+    let e = s.load(first).unwrap_err().to_string();
+    assert!(
+        e.contains("shards 2, 4 of 4 missing or not finished"),
+        "{e}"
+    );
+    // The shard killed and run again: its first row goes.
+    shard(&mut s, 2, 20, true);
+    shard(&mut s, 4, 40, true);
+    assert_eq!(s.scans().unwrap().len(), 4);
+    let id = s.resolve("weekly").unwrap();
+    let whole = s.load(id).unwrap();
+    let addrs: Vec<String> = whole.hosts.iter().map(|h| h.addr.to_string()).collect();
+    assert_eq!(
+        addrs,
+        ["198.18.0.10", "198.18.0.20", "198.18.0.30", "198.18.0.40"]
+    );
+    let stats = whole.stats.unwrap();
+    assert_eq!(stats.hosts_up, 4);
+    assert_eq!(whole.info.start_time, 1_800_000_001);
+    // Any shard's id names the whole scan too.
+    assert_eq!(s.load(first).unwrap().hosts.len(), 4);
 }

@@ -165,7 +165,11 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         if o.extra.iter().any(|a| a == "-O") {
             // Hosts with an OS answer (grepable `OS:` field) out of the
             // hosts with ports listed.
-            let hosts = out.stdout.lines().filter(|l| l.contains("\tPorts: ")).count();
+            let hosts = out
+                .stdout
+                .lines()
+                .filter(|l| l.contains("\tPorts: "))
+                .count();
             let answered = out.stdout.lines().filter(|l| l.contains("\tOS: ")).count();
             line.push_str(&format!("  OS named {answered}/{hosts}"));
         }
