@@ -23,7 +23,7 @@ mod compare;
 mod text;
 mod xml;
 
-pub use compare::diff;
+pub use compare::{diff, diff_host};
 pub use text::write_text;
 pub use xml::write_xml;
 
@@ -106,6 +106,11 @@ impl HostDiff {
     /// Whether the names differ (both scans have the host).
     pub fn names_changed(&self) -> bool {
         matches!((&self.a, &self.b), (Some(a), Some(b)) if a.hostnames != b.hostnames)
+    }
+
+    /// Whether anything differs: status, names or ports.
+    pub fn differs(&self) -> bool {
+        self.status_changed() || self.names_changed() || !self.ports.is_empty()
     }
 
     /// The name to show: the newest known.
