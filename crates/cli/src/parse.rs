@@ -102,7 +102,7 @@ fn report(rest: &[String]) -> Result<Command, CliError> {
     if b.report.inputs.is_empty() {
         return Err(CliError::MissingArgument {
             command: "report",
-            what: "a scan file (XML or JSON)",
+            what: "a scan (an XML or JSON file, or a stored scan: last, an id, a tag)",
         });
     }
     Ok(Command::Report(b.report))

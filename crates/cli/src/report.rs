@@ -1,10 +1,9 @@
-//! `portolan report`'s options: which scan files to read, and where to
-//! write the HTML report.
+//! `portolan report`'s options: which scans to read, and where to write
+//! the HTML report.
 //!
-//! Why files and not scan ids yet: the scan history store does not exist;
-//! when it does, a word that is not a file can name a stored scan. The
-//! files are read by the report (portolan's or nmap's XML, portolan's
-//! JSON), which names a bad one in a one-line error.
+//! The scans stay words as typed, as `portolan diff` takes them: a file
+//! (portolan's or nmap's XML, portolan's JSON), or a stored scan (`last`,
+//! an id, a tag, a `--scan-id`); the binary decides which.
 
 use std::path::PathBuf;
 
@@ -15,4 +14,6 @@ pub struct ReportOptions {
     pub inputs: Vec<PathBuf>,
     /// `-o FILE`: where the report goes; `None` or `-` is standard output.
     pub output: Option<PathBuf>,
+    /// `--history`: the store stored scans are read from.
+    pub history: Option<String>,
 }

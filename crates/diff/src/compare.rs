@@ -28,42 +28,64 @@ pub fn diff(a: &ScanDocument, b: &ScanDocument, opts: DiffOptions) -> ScanDiff {
         flaps_suppressed: 0,
     };
     for (addr, (ha, hb)) in hosts {
-        let mut d = HostDiff {
-            addr,
-            a: ha.map(host_side),
-            b: hb.map(host_side),
-            ports: Vec::new(),
-            not_compared: 0,
-        };
-        match (ha, hb) {
-            (Some(ha), Some(hb)) if is_up(ha) && is_up(hb) => {
-                compare_ports(ha, hb, opts, &mut d, &mut out.flaps_suppressed);
+        if let Some(d) = diff_host(addr, ha, hb, opts, &mut out.flaps_suppressed) {
+            out.not_compared += d.not_compared;
+            if d.differs() {
+                out.hosts.push(d);
             }
-            (Some(ha), Some(hb)) => {
-                // Down (or unknown) in one: nothing is known of its ports there.
-                d.not_compared = (ha.ports.len() + hb.ports.len()) as u64;
-            }
-            (Some(h), None) | (None, Some(h)) => {
-                let a_side = ha.is_some();
-                for p in h.ports.iter().filter(|p| p.state == PortState::Open) {
-                    let s = Some(port_side(p));
-                    let (a, b) = if a_side { (s, None) } else { (None, s) };
-                    d.ports.push(PortDiff {
-                        port: p.port,
-                        protocol: p.protocol,
-                        a,
-                        b,
-                    });
-                }
-            }
-            (None, None) => {}
-        }
-        out.not_compared += d.not_compared;
-        if d.status_changed() || d.names_changed() || d.os_changed() || !d.ports.is_empty() {
-            out.hosts.push(d);
         }
     }
     out
+}
+
+/// Compares one host of scan `a` with the same address in scan `b`
+/// (either may be missing: a host in one scan only), by the crate's
+/// rules; `None` when neither side has it. `flaps` counts the
+/// `open|filtered` flaps left out. The host may not differ: see
+/// [`HostDiff::differs`]. This is what [`diff`] does per address, for
+/// callers that see one host at a time (the HTML report of a running
+/// scan).
+pub fn diff_host(
+    addr: IpAddr,
+    ha: Option<&HostResult>,
+    hb: Option<&HostResult>,
+    opts: DiffOptions,
+    flaps: &mut u64,
+) -> Option<HostDiff> {
+    if ha.is_none() && hb.is_none() {
+        return None;
+    }
+    let mut d = HostDiff {
+        addr,
+        a: ha.map(host_side),
+        b: hb.map(host_side),
+        ports: Vec::new(),
+        not_compared: 0,
+    };
+    match (ha, hb) {
+        (Some(ha), Some(hb)) if is_up(ha) && is_up(hb) => {
+            compare_ports(ha, hb, opts, &mut d, flaps);
+        }
+        (Some(ha), Some(hb)) => {
+            // Down (or unknown) in one: nothing is known of its ports there.
+            d.not_compared = (ha.ports.len() + hb.ports.len()) as u64;
+        }
+        (Some(h), None) | (None, Some(h)) => {
+            let a_side = ha.is_some();
+            for p in h.ports.iter().filter(|p| p.state == PortState::Open) {
+                let s = Some(port_side(p));
+                let (a, b) = if a_side { (s, None) } else { (None, s) };
+                d.ports.push(PortDiff {
+                    port: p.port,
+                    protocol: p.protocol,
+                    a,
+                    b,
+                });
+            }
+        }
+        (None, None) => {}
+    }
+    Some(d)
 }
 
 fn is_up(h: &HostResult) -> bool {

@@ -23,7 +23,7 @@ mod compare;
 mod text;
 mod xml;
 
-pub use compare::diff;
+pub use compare::{diff, diff_host};
 pub use text::write_text;
 pub use xml::write_xml;
 
@@ -116,6 +116,11 @@ impl HostDiff {
     pub fn os_changed(&self) -> bool {
         matches!((&self.a, &self.b),
             (Some(HostSide { os: Some(a), .. }), Some(HostSide { os: Some(b), .. })) if a != b)
+    }
+
+    /// Whether anything differs: status, names, OS or ports.
+    pub fn differs(&self) -> bool {
+        self.status_changed() || self.names_changed() || self.os_changed() || !self.ports.is_empty()
     }
 
     /// The name to show: the newest known.

@@ -94,6 +94,15 @@ impl OsReport {
         self.matches.first()
     }
 
+    /// Takes what `other` (an `<os>` element read back) holds, keeping
+    /// the distance and uptime already known (XML writes them beside
+    /// `<os>`, in either order).
+    pub fn merge_xml(&mut self, other: OsReport) {
+        self.matches = other.matches;
+        self.no_match = other.no_match;
+        self.fingerprint = other.fingerprint;
+    }
+
     /// Whether the best match is sure ([`OsReport::SURE`]).
     pub fn is_sure(&self) -> bool {
         self.best().is_some_and(|m| m.accuracy >= Self::SURE)

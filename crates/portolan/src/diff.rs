@@ -103,6 +103,26 @@ impl Scans {
         self.stored(id)
     }
 
+    /// The stored scan of the same targets before the one `word` names,
+    /// if there is one (for a report's changes).
+    pub fn earlier(&mut self, word: &str) -> Result<Option<(ScanId, ScanDocument)>, String> {
+        let store = self.store()?;
+        let id = store.resolve(word).map_err(|e| e.to_string())?;
+        let scans = store.scans().map_err(|e| e.to_string())?;
+        let Some(this) = scans.iter().find(|s| s.id == id) else {
+            return Ok(None);
+        };
+        let before = scans
+            .iter()
+            .rev()
+            .find(|s| s.id < id && s.targets == this.targets && s.group.is_none())
+            .map(|s| s.id);
+        match before {
+            Some(b) => Ok(Some((b, self.stored(b)?))),
+            None => Ok(None),
+        }
+    }
+
     fn store(&mut self) -> Result<&mut Store, String> {
         if self.store.is_none() {
             self.store = Some(crate::history_cmd::open(self.history.as_deref(), false)?);

@@ -278,3 +278,112 @@ fn sigint_leaves_a_complete_html_report() {
     assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Findings per severity in the scan's own JSON output.
+fn json_findings(path: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for s in v["scripts"].as_array().into_iter().flatten() {
+            *out.entry(s["severity"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn chromium_shows_findings_and_the_changes_between_two_stored_scans() {
+    if !chromium::require() {
+        return;
+    }
+    let dir = tmp("changes");
+    let store = dir.join("h.sqlite").display().to_string();
+    // A directory listing (Python's http.server) for the checks to find.
+    let root = dir.join("www");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("backup.tar"), b"x").unwrap();
+    let lo = Loopback::new(1, 2);
+    let web = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let web_port = web.local_addr().unwrap().port();
+    drop(web);
+    let ports = format!("{},{web_port}", lo.port_list());
+    let scan = |extra: &[&str], json: &Path| {
+        let out = portolan()
+            .args(["--history", &store, "-sT", "-Pn", "-n", "-p", &ports])
+            .args(extra)
+            .arg("-oJ")
+            .arg(json)
+            .arg("127.0.0.1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    // Scan 1: the web server is not running yet.
+    scan(&[], &dir.join("1.json"));
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &web_port.to_string(),
+        ])
+        .current_dir(&root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let up = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, web_port)).is_ok()
+    });
+    assert!(up, "http.server did not start");
+    // Scan 2: it is, and the checks run.
+    let json2 = dir.join("2.json");
+    scan(&["-sV", "-sC"], &json2);
+    let _ = server.kill();
+    let _ = server.wait();
+    let findings = json_findings(&json2);
+    assert!(
+        findings.values().sum::<u64>() > 0,
+        "no findings: {findings:?}"
+    );
+
+    let html = dir.join("report.html");
+    let out = portolan()
+        .args(["report", "--history", &store, "1", "2", "-o"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = chromium::run(&html, &["--dump-dom"]).unwrap();
+    let dom = run.stdout();
+    assert!(dom.contains("data-ready=\"1\""), "{dom}");
+    // The findings cards count what the scan found, per severity.
+    for sev in ["critical", "high", "medium", "low", "info"] {
+        let want = findings.get(sev).copied().unwrap_or(0);
+        let card = attr_near(&dom, &format!("data-card=\"findings-{sev}\""), "data-value");
+        assert_eq!(card, want.to_string(), "{sev}");
+    }
+    let rows = dom.matches("<tr class=\"finding\"").count() as u64;
+    assert_eq!(rows, findings.values().sum::<u64>());
+    // The changes: the web port is new in scan 2, as portolan diff says.
+    assert_eq!(
+        attr_near(&dom, "data-change-count=\"new\"", "data-value"),
+        "1"
+    );
+    assert!(
+        dom.contains("<tr data-kind=\"new\">") && dom.contains(&format!("{web_port}/tcp")),
+        "{dom}"
+    );
+    let diff = portolan()
+        .args(["diff", "--history", &store, "1", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&diff).contains(&format!("+{web_port}/tcp open")),
+        "{}",
+        stdout(&diff)
+    );
+}

@@ -7,8 +7,11 @@
 //! 1,000 closed ports costs one count, not 1,000 rows. `-oH` holds every
 //! host of the scan until the end, so this is also what bounds its memory.
 
+use crate::changes::ChangeSet;
+use crate::os::HostOs;
 use portolan_model::{
     ExtraPorts, HostResult, HostStatus, PortResult, PortState, RunStats, ScanDocument, ScanInfo,
+    ScriptResult,
 };
 use std::net::IpAddr;
 use std::time::Duration;
@@ -26,6 +29,9 @@ pub struct ReportScan {
     pub hosts: Vec<ReportHost>,
     /// Its warnings, in order.
     pub warnings: Vec<String>,
+    /// What changed since the scan before it, or why that is not known;
+    /// `None` when nothing was asked (see [`crate::changes`]).
+    pub changes: Option<ChangeSet>,
 }
 
 /// One host as a report shows it.
@@ -45,6 +51,10 @@ pub struct ReportHost {
     pub listed: Vec<PortResult>,
     /// The ports counted instead of listed, per state and protocol.
     pub extra: Vec<ExtraPorts>,
+    /// What OS detection concluded, when it ran.
+    pub os: Option<HostOs>,
+    /// The checks' results (`-sC`), as the scan gave them.
+    pub scripts: Vec<ScriptResult>,
 }
 
 impl ReportHost {
@@ -63,6 +73,8 @@ impl ReportHost {
             latency: host.latency,
             listed: summary.shown.into_iter().cloned().collect(),
             extra: summary.extra,
+            os: host.os.as_ref().map(HostOs::new),
+            scripts: host.scripts.clone(),
         }
     }
 
@@ -93,6 +105,7 @@ impl ReportScan {
             source: None,
             hosts: Vec::new(),
             warnings: Vec::new(),
+            changes: None,
         }
     }
 
@@ -104,6 +117,7 @@ impl ReportScan {
             source,
             hosts: doc.hosts.iter().map(ReportHost::new).collect(),
             warnings: doc.warnings.clone(),
+            changes: None,
         }
     }
 

@@ -29,11 +29,14 @@
 //! assert!(html.starts_with("<!DOCTYPE html>"));
 //! ```
 
+pub mod changes;
 pub mod charts;
 pub mod data;
 pub mod escape;
+pub mod findings;
 pub mod input;
 pub mod meta;
+pub mod os;
 mod output;
 pub mod sample;
 pub mod section;
@@ -44,6 +47,7 @@ pub mod templates;
 #[cfg(test)]
 mod tests;
 
+pub use changes::{ChangeSet, Changes};
 pub use data::{ReportHost, ReportScan};
 pub use input::read_scan;
 pub use output::{write_atomic, HtmlFile};
@@ -94,9 +98,12 @@ pub fn render(scans: &[ReportScan]) -> Result<String, ReportError> {
     let t = templates::Templates::new()?;
     let totals = summary::Totals::new(scans);
     let table = table::TableData::new(scans);
+    let findings = findings::ranked(scans);
     let sections = vec![
         section::scans(&t, scans)?,
         section::summary(&t, &totals)?,
+        section::changes(&t, scans)?,
+        section::findings(&t, &findings, scans)?,
         section::charts(&t, &totals)?,
         section::table(&t, &table)?,
     ];

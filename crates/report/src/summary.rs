@@ -6,7 +6,7 @@
 //! the same hosts, once.
 
 use crate::data::ReportScan;
-use portolan_model::PortState;
+use portolan_model::{PortState, Severity};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -42,6 +42,12 @@ pub struct Totals {
     pub services: Vec<(String, u64)>,
     /// Open ports per product and version, most first.
     pub products: Vec<(String, u64)>,
+    /// Findings per severity, most severe first.
+    pub findings: Vec<(Severity, u64)>,
+    /// Up hosts per OS family (of OS detection's best match), most first.
+    pub os_families: Vec<(String, u64)>,
+    /// Up hosts per device type, most first.
+    pub os_devices: Vec<(String, u64)>,
 }
 
 impl Totals {
@@ -52,10 +58,24 @@ impl Totals {
         let mut ports: HashMap<String, u64> = HashMap::new();
         let mut services: HashMap<String, u64> = HashMap::new();
         let mut products: HashMap<String, u64> = HashMap::new();
+        let mut findings: HashMap<Severity, u64> = HashMap::new();
+        let mut families: HashMap<String, u64> = HashMap::new();
+        let mut devices: HashMap<String, u64> = HashMap::new();
         for scan in scans {
             t.hosts_up += scan.hosts_up();
             t.hosts_down += scan.hosts_down();
             for host in &scan.hosts {
+                for f in &host.scripts {
+                    *findings.entry(f.severity).or_default() += 1;
+                }
+                if let Some(os) = host
+                    .os
+                    .as_ref()
+                    .filter(|_| host.status == portolan_model::HostStatus::Up)
+                {
+                    *families.entry(os.family.clone()).or_default() += 1;
+                    *devices.entry(os.device.clone()).or_default() += 1;
+                }
                 for p in &host.listed {
                     *states.entry(p.state).or_default() += 1;
                 }
@@ -87,6 +107,12 @@ impl Totals {
         t.top_ports = ranked(ports);
         t.services = ranked(services);
         t.products = ranked(products);
+        t.findings = Severity::DESCENDING
+            .iter()
+            .map(|s| (*s, findings.get(s).copied().unwrap_or(0)))
+            .collect();
+        t.os_families = ranked(families);
+        t.os_devices = ranked(devices);
         t
     }
 
@@ -100,6 +126,14 @@ impl Totals {
             card("ports-scanned", self.ports_scanned, "ports scanned"),
         ]
     }
+
+    /// The findings cards, one per severity, most severe first.
+    pub fn finding_cards(&self) -> Vec<Card> {
+        self.findings
+            .iter()
+            .map(|(s, n)| card(severity_key(*s), *n, s.as_str()))
+            .collect()
+    }
 }
 
 fn card(key: &'static str, value: u64, label: &'static str) -> Card {
@@ -108,6 +142,17 @@ fn card(key: &'static str, value: u64, label: &'static str) -> Card {
         value,
         shown: thousands(value),
         label,
+    }
+}
+
+/// A severity's card key (`findings-high`).
+fn severity_key(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "findings-critical",
+        Severity::High => "findings-high",
+        Severity::Medium => "findings-medium",
+        Severity::Low => "findings-low",
+        Severity::Info => "findings-info",
     }
 }
 

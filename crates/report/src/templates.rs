@@ -18,12 +18,14 @@ pub const CSS: &str = include_str!("../templates/report.css");
 /// The script, inlined into every report.
 pub const JS: &str = include_str!("../templates/report.js");
 
-const FILES: [(&str, &str); 5] = [
+const FILES: [(&str, &str); 7] = [
     ("page.html", include_str!("../templates/page.html")),
     ("scans.html", include_str!("../templates/scans.html")),
     ("summary.html", include_str!("../templates/summary.html")),
     ("charts.html", include_str!("../templates/charts.html")),
     ("table.html", include_str!("../templates/table.html")),
+    ("changes.html", include_str!("../templates/changes.html")),
+    ("findings.html", include_str!("../templates/findings.html")),
 ];
 
 /// The compiled templates.

@@ -290,7 +290,7 @@ impl Store {
         }
         for r in self.conn.query(
             "SELECT id, addr, status, reason, reason_ttl, mac, mac_vendor, latency_us, \
-             start_time, end_time, timed_out, extra_state, extra_reason, os FROM portolan_hosts \
+             start_time, end_time, timed_out, extra_state, extra_reason, os, scripts FROM portolan_hosts \
              WHERE scan_id = $1 ORDER BY id",
             &p,
         )? {
@@ -311,6 +311,11 @@ impl Store {
                 h.os = Some(serde_json::from_str(&json).map_err(|e| {
                     StoreError::Query(format!("host {}: bad OS record: {e}", h.addr))
                 })?);
+            }
+            if let Some(json) = r.text(14) {
+                h.scripts = serde_json::from_str(&json).map_err(|e| {
+                    StoreError::Query(format!("host {}: bad check results: {e}", h.addr))
+                })?;
             }
             doc.hosts.push(h);
         }

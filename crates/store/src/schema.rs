@@ -12,7 +12,8 @@
 //! common state (nmap's "Not shown" ports) are not stored one by one:
 //! the host row keeps that state and reason, and the scan's coverage
 //! (`portolan_scan_ports`) says which ports it stands for. A host's OS
-//! answer is its JSON form in `portolan_hosts.os`. The shards of one
+//! answer is its JSON form in `portolan_hosts.os`, its check results
+//! (`-sC`, risk hints) theirs in `portolan_hosts.scripts`. The shards of one
 //! sharded scan share a `scan_group` (`--scan-id`).
 
 use crate::conn::{Backend, Conn};
@@ -97,9 +98,11 @@ const MIGRATIONS: &[&str] = &[
         findings TEXT
     );
     CREATE INDEX portolan_ports_host ON portolan_ports (host_id);",
-    // 2: the shards of one scan (`--scan-id`) share a group.
+    // 2: the shards of one scan (`--scan-id`) share a group; a host's
+    // check results and risk hints (host and port ones) as JSON.
     "ALTER TABLE portolan_scans ADD COLUMN scan_group TEXT;
-    CREATE INDEX portolan_scans_group ON portolan_scans (scan_group);",
+    CREATE INDEX portolan_scans_group ON portolan_scans (scan_group);
+    ALTER TABLE portolan_hosts ADD COLUMN scripts TEXT;",
 ];
 
 /// The newest schema version this build knows.

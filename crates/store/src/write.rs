@@ -263,8 +263,9 @@ fn insert_host(
 ) -> Result<(), StoreError> {
     let rows = c.query(
         "INSERT INTO portolan_hosts (scan_id, addr, status, reason, reason_ttl, mac, \
-         mac_vendor, latency_us, start_time, end_time, timed_out, extra_state, extra_reason, os) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         mac_vendor, latency_us, start_time, end_time, timed_out, extra_state, extra_reason, os, \
+         scripts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING id",
         &[
             Value::int(scan),
             Value::text(h.addr.to_string()),
@@ -284,6 +285,12 @@ fn insert_host(
             Value::opt_text(extra.map(|e| e.1.as_str())),
             // OS detection's answer as its JSON form (the model's serde).
             Value::Text(h.os.as_ref().and_then(|o| serde_json::to_string(o).ok())),
+            // Check results and risk hints, host and port ones alike.
+            Value::Text(
+                (!h.scripts.is_empty())
+                    .then(|| serde_json::to_string(&h.scripts).ok())
+                    .flatten(),
+            ),
         ],
     )?;
     let host_id = rows

@@ -19,8 +19,8 @@
 use super::{ReadError, MAX_INPUT};
 use portolan_model::{
     parse_ranges, HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress,
-    PortResult, PortState, Protocol, Reason, RunStats, ScanDocument, ScanInfo, ScanType,
-    ScanTypeInfo, ServiceInfo, ServiceMethod,
+    OsClass, OsMatch, OsReport, OsUptime, PortResult, PortState, Protocol, Reason, RunStats,
+    ScanDocument, ScanInfo, ScanType, ScanTypeInfo, ServiceInfo, ServiceMethod,
 };
 use roxmltree::{Document, Node, ParsingOptions};
 use serde::de::{value::StrDeserializer, DeserializeOwned, IntoDeserializer};
@@ -226,6 +226,20 @@ fn host(n: Node) -> Result<HostResult, ReadError> {
                 })
             }
             "times" => h.latency = Some(Duration::from_micros(num(c, "srtt", 0)?)),
+            "os" => h.os.get_or_insert_with(OsReport::default).merge_xml(os(c)?),
+            "uptime" => {
+                let seconds = num(c, "seconds", 0)?;
+                // `lastboot` is text; the boot is the host's end less it.
+                let up = OsUptime {
+                    seconds,
+                    last_boot: h.end_time.saturating_sub(seconds),
+                };
+                h.os.get_or_insert_with(OsReport::default).uptime = Some(up);
+            }
+            "distance" => {
+                let d = num(c, "value", 0)?;
+                h.os.get_or_insert_with(OsReport::default).distance = Some(d);
+            }
             _ => {}
         }
     }
@@ -241,6 +255,41 @@ fn host(n: Node) -> Result<HostResult, ReadError> {
         ));
     }
     Ok(h)
+}
+
+/// nmap's `<os>`: `<osmatch>` with its `<osclass>` and `<cpe>`,
+/// `<osfingerprint>`, and portolan's `nomatch`.
+fn os(n: Node) -> Result<OsReport, ReadError> {
+    let mut r = OsReport {
+        no_match: n.attribute("nomatch").map(String::from),
+        ..OsReport::default()
+    };
+    for m in n.children().filter(|c| c.has_tag_name("osmatch")) {
+        let mut classes = Vec::new();
+        for c in m.children().filter(|c| c.has_tag_name("osclass")) {
+            classes.push(OsClass {
+                device_type: c.attribute("type").unwrap_or_default().into(),
+                vendor: c.attribute("vendor").unwrap_or_default().into(),
+                family: c.attribute("osfamily").unwrap_or_default().into(),
+                generation: c.attribute("osgen").map(String::from),
+                accuracy: num(c, "accuracy", 0)?,
+                cpe: c
+                    .children()
+                    .filter(|x| x.has_tag_name("cpe"))
+                    .filter_map(|x| x.text().map(String::from))
+                    .collect(),
+            });
+        }
+        r.matches.push(OsMatch {
+            name: m.attribute("name").unwrap_or_default().into(),
+            accuracy: num(m, "accuracy", 0)?,
+            classes,
+        });
+    }
+    if let Some(fp) = child(n, "osfingerprint").and_then(|f| f.attribute("fingerprint")) {
+        r.fingerprint = fp.into();
+    }
+    Ok(r)
 }
 
 fn child<'a, 'i>(n: Node<'a, 'i>, tag: &str) -> Option<Node<'a, 'i>> {

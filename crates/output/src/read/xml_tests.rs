@@ -320,3 +320,42 @@ proptest! {
         let _ = read_xml(&bytes[..]);
     }
 }
+
+#[test]
+fn os_answers_read_back() {
+    use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
+    let mut doc = ScanDocument::new(scan_info());
+    let mut h = one_open_999_closed();
+    h.end_time = 1_795_342_600;
+    h.os = Some(OsReport {
+        matches: vec![OsMatch {
+            name: "Linux 6.18".into(),
+            accuracy: 97,
+            classes: vec![OsClass {
+                device_type: "general purpose".into(),
+                vendor: "Linux".into(),
+                family: "Linux".into(),
+                generation: Some("6.X".into()),
+                accuracy: 97,
+                cpe: vec!["cpe:/o:linux:linux_kernel:6.18".into()],
+            }],
+        }],
+        distance: Some(1),
+        uptime: Some(OsUptime {
+            seconds: 100,
+            last_boot: 1_795_342_500,
+        }),
+        fingerprint: "ttl=64 opts=MSTNW".into(),
+        no_match: None,
+    });
+    let mut none = one_open_999_closed();
+    none.addr = "198.18.0.9".parse().unwrap();
+    none.os = Some(OsReport::not_enough(
+        "not enough evidence: no TCP port answered",
+    ));
+    doc.hosts = vec![h.clone(), none.clone()];
+    doc.stats = Some(stats(false));
+    let back = read_xml_str(&write(&doc, OutputOptions::default())).unwrap();
+    assert_eq!(back.hosts[0].os, h.os);
+    assert_eq!(back.hosts[1].os, none.os);
+}

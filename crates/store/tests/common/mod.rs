@@ -161,6 +161,15 @@ pub fn host(addr: &str) -> HostResult {
         fingerprint: "ttl=64 df=1 opts=MSTNW".into(),
         ..Default::default()
     });
+    h.scripts.push(portolan_model::ScriptResult {
+        id: "redis-info".into(),
+        port: Some(80),
+        protocol: Some(Protocol::Tcp),
+        severity: portolan_model::Severity::High,
+        summary: "Redis answers INFO without authentication".into(),
+        output: "redis_version: 7.0.15".into(),
+        items: Vec::new(),
+    });
     h
 }
 
