@@ -368,6 +368,32 @@ fn chromium_shows_findings_and_the_changes_between_two_stored_scans() {
     }
     let rows = dom.matches("<tr class=\"finding\"").count() as u64;
     assert_eq!(rows, findings.values().sum::<u64>());
+    // The table's Findings column names the web port's checks.
+    let table = &dom[dom.find("<table id=\"ports\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains(">Findings</th>"), "{table}");
+    let tbody = table;
+    let web_checks: Vec<String> = std::fs::read_to_string(&json2)
+        .unwrap()
+        .lines()
+        .flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["scripts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["port"] == web_port)
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!web_checks.is_empty());
+    for id in &web_checks {
+        assert!(
+            tbody.contains(id.as_str()),
+            "{id} not in the table: {tbody}"
+        );
+    }
     // The changes: the web port is new in scan 2, as portolan diff says.
     assert_eq!(
         attr_near(&dom, "data-change-count=\"new\"", "data-value"),

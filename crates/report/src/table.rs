@@ -10,9 +10,11 @@
 //!
 //! Each row is an array, not an object (a third of the size): `[host,
 //! port, proto, state, service, version, certificate, reason, ttl,
-//! scan]`, where `host` indexes `hosts` (`[address, name, order]`,
-//! `order` its rank by address for sorting) and `port` is `null` for an
-//! up host with no port listed.
+//! scan, findings]`, where `host` indexes `hosts` (`[address, name,
+//! order, os]`, `order` its rank by address for sorting, `os` OS
+//! detection's best match), `port` is `null` for an up host with no port
+//! listed, and `findings` names the port's check results and risk hints
+//! by severity (`high redis-info`), the host's own on its first row.
 
 use crate::data::ReportScan;
 use portolan_model::{rfc3339, Certificate, PortResult, ServiceInfo};
@@ -30,13 +32,14 @@ pub type Row = (
     &'static str,
     u8,
     u16,
+    String,
 );
 
 /// The table: its hosts and rows, and whether it spans several scans.
 #[derive(Clone, Debug, Serialize)]
 pub struct TableData {
-    /// `[address, name, order]` per host.
-    pub hosts: Vec<(String, String, u32)>,
+    /// `[address, name, order, os]` per host.
+    pub hosts: Vec<(String, String, u32, String)>,
     /// The rows.
     pub rows: Vec<Row>,
     /// More than one scan: the page shows the scan column.
@@ -57,11 +60,14 @@ impl TableData {
                 .filter(|h| h.status == portolan_model::HostStatus::Up)
             {
                 let hi = hosts.len() as u32;
+                let os = host.os.as_ref().map(|o| o.text.clone()).unwrap_or_default();
                 hosts.push((
                     host.addr.to_string(),
                     host.name.clone().unwrap_or_default(),
                     0,
+                    os,
                 ));
+                let first_row = rows.len();
                 addrs.push(host.addr);
                 if host.listed.is_empty() {
                     let note = host
@@ -81,10 +87,26 @@ impl TableData {
                         "",
                         0,
                         scan_no,
+                        String::new(),
                     ));
                 }
                 for p in &host.listed {
-                    rows.push(row(hi, p, scan.info.start_time, scan_no));
+                    let mut r = row(hi, p, scan.info.start_time, scan_no);
+                    r.10 = findings_text(
+                        host.scripts
+                            .iter()
+                            .filter(|s| s.on_port(p.port, p.protocol)),
+                    );
+                    rows.push(r);
+                }
+                // The host's own findings (no port) go on its first row.
+                let own = findings_text(host.scripts.iter().filter(|s| s.port.is_none()));
+                if let (false, Some(r)) = (own.is_empty(), rows.get_mut(first_row)) {
+                    r.10 = if r.10.is_empty() {
+                        own
+                    } else {
+                        format!("{}; {own}", r.10)
+                    };
                 }
             }
         }
@@ -121,7 +143,19 @@ fn row(host: u32, p: &PortResult, scan_start: u64, scan: u16) -> Row {
         p.reason.as_str(),
         p.reason_ttl,
         scan,
+        String::new(),
     )
+}
+
+/// `high redis-info; info risk-hint`: results by severity, most severe
+/// first.
+fn findings_text<'a>(results: impl Iterator<Item = &'a portolan_model::ScriptResult>) -> String {
+    let mut v: Vec<&portolan_model::ScriptResult> = results.collect();
+    v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    v.iter()
+        .map(|s| format!("{} {}", s.severity.as_str(), s.id))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `ssl/http`, as nmap's SERVICE column writes a TLS-wrapped service.

@@ -12,6 +12,8 @@
     { k: 'service', l: 'Service', v: str(4) },
     { k: 'version', l: 'Version', v: str(5) },
     { k: 'cert', l: 'Certificate', v: str(6) },
+    { k: 'os', l: 'OS', v: function (r) { return H[r[0]][3]; } },
+    { k: 'findings', l: 'Findings', v: str(10) },
     { k: 'reason', l: 'Reason', v: str(7) },
     { k: 'ttl', l: 'TTL', v: str(8), s: function (r) { return r[8]; }, n: true }
   ];

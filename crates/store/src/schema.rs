@@ -98,11 +98,12 @@ const MIGRATIONS: &[&str] = &[
         findings TEXT
     );
     CREATE INDEX portolan_ports_host ON portolan_ports (host_id);",
-    // 2: the shards of one scan (`--scan-id`) share a group; a host's
-    // check results and risk hints (host and port ones) as JSON.
+    // 2: the shards of one scan (`--scan-id`) share a group.
     "ALTER TABLE portolan_scans ADD COLUMN scan_group TEXT;
-    CREATE INDEX portolan_scans_group ON portolan_scans (scan_group);
-    ALTER TABLE portolan_hosts ADD COLUMN scripts TEXT;",
+    CREATE INDEX portolan_scans_group ON portolan_scans (scan_group);",
+    // 3: a host's check results and risk hints (host and port ones), as
+    // JSON.
+    "ALTER TABLE portolan_hosts ADD COLUMN scripts TEXT;",
 ];
 
 /// The newest schema version this build knows.
