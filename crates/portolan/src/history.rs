@@ -139,10 +139,6 @@ impl Recorder {
         self.send(Msg::Host(Box::new(host.clone())));
     }
 
-    /// Nothing to do: the writer keeps its own time (kept so the scan's
-    /// progress reports need not know).
-    pub fn tick(&mut self) {}
-
     /// The scan ended: every write is done when this returns.
     pub fn end(&mut self, stats: &RunStats) {
         self.send(Msg::End(stats.clone()));

@@ -151,41 +151,19 @@ fn scan_list(scans: &[ScanRecord]) -> String {
 fn shard_groups(scans: &[ScanRecord]) -> String {
     let mut groups: Vec<(&str, u32)> = Vec::new();
     for s in scans {
-        let (Some(g), Some(n)) = (
-            s.group.as_deref(),
-            s.shard
-                .as_deref()
-                .and_then(|k| k.split_once('/'))
-                .and_then(|(_, n)| n.parse::<u32>().ok()),
-        ) else {
-            continue;
-        };
-        if !groups.contains(&(g, n)) {
-            groups.push((g, n));
+        if let (Some(g), Some(n)) = (s.group.as_deref(), s.shard_count()) {
+            if !groups.contains(&(g, n)) {
+                groups.push((g, n));
+            }
         }
     }
-    let mut out = String::new();
-    for (g, n) in groups {
-        let missing: Vec<String> = (1..=n)
-            .filter(|k| {
-                !scans.iter().any(|s| {
-                    s.group.as_deref() == Some(g)
-                        && s.shard.as_deref() == Some(&format!("{k}/{n}"))
-                        && s.status == portolan_store::ScanStatus::Complete
-                })
-            })
-            .map(|k| k.to_string())
-            .collect();
-        if !missing.is_empty() {
-            out.push_str(&format!(
-                "scan {}: shard{} {} of {n} missing or not finished\n",
-                printable(g),
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ));
-        }
-    }
-    out
+    groups
+        .into_iter()
+        .filter_map(|(g, n)| {
+            portolan_store::missing_shards_text(scans, g, n)
+                .map(|m| format!("scan {}: {m}\n", printable(g)))
+        })
+        .collect()
 }
 
 /// A port's timeline: a summary line, then each change.

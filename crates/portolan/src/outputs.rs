@@ -205,9 +205,6 @@ impl ScanObserver for Terminal {
             c.progress(progress.ports_total);
         }
         self.reporter.update(progress);
-        if let Some(h) = &mut self.history {
-            h.tick();
-        }
     }
 
     fn probing_done(&mut self) {

@@ -35,7 +35,7 @@ mod write;
 
 pub use conn::Backend;
 pub use error::StoreError;
-pub use read::{ScanRecord, ScanStatus};
+pub use read::{missing_shards_text, ScanRecord, ScanStatus};
 pub use timeline::{PortEvent, PortTimeline, TimelineQuery};
 pub use write::ScanMeta;
 

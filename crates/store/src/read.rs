@@ -85,6 +85,40 @@ pub struct ScanRecord {
     pub group: Option<String>,
 }
 
+impl ScanRecord {
+    /// N of its `--shard K/N`, when it has a well-formed one.
+    pub fn shard_count(&self) -> Option<u32> {
+        self.shard
+            .as_deref()?
+            .split_once('/')
+            .and_then(|(_, n)| n.parse().ok())
+    }
+
+    /// Whether it is shard `k` of `n` of scan `group`, complete.
+    fn is_complete_shard(&self, group: &str, k: u32, n: u32) -> bool {
+        self.group.as_deref() == Some(group)
+            && self.shard.as_deref() == Some(&format!("{k}/{n}"))
+            && self.status == ScanStatus::Complete
+    }
+}
+
+/// Which of the `n` shards of scan `group` no complete record of
+/// `scans` holds, in words (`shards 2, 4 of 4 missing or not
+/// finished`); `None` when all are there.
+pub fn missing_shards_text(scans: &[ScanRecord], group: &str, n: u32) -> Option<String> {
+    let missing: Vec<String> = (1..=n)
+        .filter(|&k| !scans.iter().any(|s| s.is_complete_shard(group, k, n)))
+        .map(|k| k.to_string())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "shard{} {} of {n} missing or not finished",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )
+    })
+}
+
 const SCAN_COLUMNS: &str = "id, args, version, start_time, end_time, status, targets, source, \
                             seed, shard, hosts_up, hosts_down, scan_group";
 
@@ -187,31 +221,20 @@ impl Store {
         let (Some(group), Some(shard)) = (&rec.group, &rec.shard) else {
             return self.load_one(id);
         };
-        let n: u32 = shard
-            .split_once('/')
-            .and_then(|(_, n)| n.parse().ok())
+        let n = rec
+            .shard_count()
             .ok_or_else(|| StoreError::Query(format!("scan {id}: bad shard '{shard}'")))?;
         let members: Vec<ScanRecord> = self
             .scans()?
             .into_iter()
             .filter(|s| s.group.as_deref() == Some(group))
             .collect();
-        let done = |k: u32| {
-            members.iter().find(|s| {
-                s.shard.as_deref() == Some(&format!("{k}/{n}")) && s.status == ScanStatus::Complete
-            })
-        };
-        let missing: Vec<String> = (1..=n)
-            .filter(|&k| done(k).is_none())
-            .map(|k| k.to_string())
-            .collect();
-        if !missing.is_empty() {
+        if let Some(missing) = missing_shards_text(&members, group, n) {
             return Err(StoreError::NotFound(format!(
-                "all of scan `{group}`: shard{} {} of {n} missing or not finished",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
+                "all of scan `{group}`: {missing}"
             )));
         }
+        let done = |k: u32| members.iter().find(|s| s.is_complete_shard(group, k, n));
         let ids: Vec<ScanId> = (1..=n).filter_map(done).map(|s| s.id).collect();
         let mut whole = self.load_one(ids[0])?;
         for &other in &ids[1..] {
