@@ -125,7 +125,12 @@ fn reserved_subcommands_are_refused_by_name() {
     // scan is one line naming it.
     assert_one_line_error(&["import", "127.0.0.1"], "\"127.0.0.1\"");
     assert_one_line_error(&["diff", "./no/such.xml", "last"], "no/such.xml");
-    assert_one_line_error(&["-O", "127.0.0.1"], "-O: not yet supported");
+    // -O is built: its database and tries are named when malformed.
+    assert_one_line_error(
+        &["-O", "--os-db", "/no/such.osdb", "127.0.0.1"],
+        "/no/such.osdb",
+    );
+    assert_one_line_error(&["-O", "--max-os-tries", "x", "127.0.0.1"], "\"x\"");
     assert_one_line_error(
         &["local", "--state", "bogus"],
         "unknown socket state \"bogus\"",
@@ -134,5 +139,5 @@ fn reserved_subcommands_are_refused_by_name() {
     assert_one_line_error(&["scan", "--script", "x", "127.0.0.1"], "--script");
     // `report` is built: a word that is no scan file is named.
     assert_one_line_error(&["report", "127.0.0.1"], "127.0.0.1");
-    assert_one_line_error(&["report"], "needs a scan file");
+    assert_one_line_error(&["report"], "needs a scan");
 }
