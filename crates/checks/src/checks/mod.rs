@@ -18,6 +18,7 @@ mod rsync_list;
 mod snmp_sysdescr;
 mod tls_cert;
 mod tls_versions;
+mod vnc_info;
 
 use crate::Check;
 
@@ -40,4 +41,5 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &snmp_sysdescr::SnmpSysDescr,
     &tls_cert::TlsCert,
     &tls_versions::TlsVersions,
+    &vnc_info::VncInfo,
 ];
