@@ -15,6 +15,8 @@ mod memcached_info;
 mod mongodb_databases;
 mod redis_info;
 mod rsync_list;
+mod smb2_security_mode;
+mod smb_protocols;
 mod snmp_sysdescr;
 mod tls_cert;
 mod tls_versions;
@@ -42,4 +44,6 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &tls_cert::TlsCert,
     &tls_versions::TlsVersions,
     &vnc_info::VncInfo,
+    &smb_protocols::SmbProtocols,
+    &smb2_security_mode::Smb2SecurityMode,
 ];
