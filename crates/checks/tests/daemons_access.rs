@@ -76,3 +76,67 @@ fn vnc_without_a_password_is_a_finding_and_vnc_auth_is_not() {
     let hardened = lab.scan_at(1, &ports, "default", "");
     assert!(findings(&hardened, 5900).is_empty(), "{hardened:#?}");
 }
+
+#[test]
+fn telnet_is_a_finding_and_another_service_on_port_23_is_not() {
+    let Some(mut lab) = Lab::new(
+        "telnetd",
+        &[
+            "/usr/sbin/inetutils-inetd",
+            "/usr/sbin/telnetd",
+            "/usr/sbin/sshd",
+            "/usr/bin/ssh-keygen",
+        ],
+    ) else {
+        return;
+    };
+    // Target 0: inetutils' telnetd under its inetd on port 23. Target 1
+    // (telnet switched off, the port reused): OpenSSH on port 23, which
+    // the check must not take for Telnet by its port.
+    let inetd = lab.write(
+        "inetd.conf",
+        &format!(
+            "{}:telnet stream tcp nowait root /usr/sbin/telnetd telnetd\n",
+            lab.addr_at(0)
+        ),
+    );
+    let pid = lab.path("inetd.pid").display().to_string();
+    lab.spawn_at(
+        0,
+        "inetd",
+        "/usr/sbin/inetutils-inetd",
+        &["-d", &format!("--pidfile={pid}"), inetd.to_str().unwrap()],
+    );
+    lab.wait_tcp_at(0, 23);
+    let key = lab.path("host_key").display().to_string();
+    lab.run("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", &key]);
+    let listen = format!("ListenAddress={}:23", lab.addr_at(1));
+    let sshd_pid = format!("PidFile={}", lab.path("sshd.pid").display());
+    lab.spawn_at(
+        1,
+        "sshd",
+        "/usr/sbin/sshd",
+        &[
+            "-D",
+            "-e",
+            "-f",
+            "/dev/null",
+            "-h",
+            &key,
+            "-o",
+            &listen,
+            "-o",
+            &sshd_pid,
+        ],
+    );
+    lab.wait_tcp_at(1, 23);
+    let ports = [(23, T)];
+    let found = lab.scan_at(0, &ports, "default", "");
+    let r = on(&found, "telnet-info", 23);
+    assert_eq!(r.len(), 1, "{found:#?}");
+    assert_eq!(r[0].severity, Severity::High);
+    assert_eq!(elem(r[0], "login prompt"), Some("yes"), "{:?}", r[0]);
+    assert!(r[0].output.contains("DO TERMINAL-TYPE"), "{}", r[0].output);
+    let hardened = lab.scan_at(1, &ports, "default", "");
+    assert!(findings(&hardened, 23).is_empty(), "{hardened:#?}");
+}

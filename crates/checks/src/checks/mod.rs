@@ -18,6 +18,7 @@ mod rsync_list;
 mod smb2_security_mode;
 mod smb_protocols;
 mod snmp_sysdescr;
+mod telnet_info;
 mod tls_cert;
 mod tls_versions;
 mod vnc_info;
@@ -46,4 +47,5 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &vnc_info::VncInfo,
     &smb_protocols::SmbProtocols,
     &smb2_security_mode::Smb2SecurityMode,
+    &telnet_info::TelnetInfo,
 ];
