@@ -140,3 +140,101 @@ fn telnet_is_a_finding_and_another_service_on_port_23_is_not() {
     let hardened = lab.scan_at(1, &ports, "default", "");
     assert!(findings(&hardened, 23).is_empty(), "{hardened:#?}");
 }
+
+/// The xrdp.ini of Debian's package with our address, port, security
+/// layer and certificate.
+fn xrdp_ini(lab: &Lab, i: usize, port: u16, layer: &str) -> std::path::PathBuf {
+    let d = lab.dir.display();
+    let base = std::fs::read_to_string("/etc/xrdp/xrdp.ini").unwrap();
+    let ini: String = base
+        .lines()
+        .map(|l| match l.split_once('=').map(|(k, _)| k) {
+            Some("port") => format!("port=tcp://{}:{port}", lab.addr_at(i)),
+            Some("security_layer") => format!("security_layer={layer}"),
+            Some("certificate") => format!("certificate={d}/rdp.crt"),
+            Some("key_file") => format!("key_file={d}/rdp.key"),
+            Some("EnableSyslog") => "EnableSyslog=false".to_string(),
+            Some("LogFile") => format!("LogFile={d}/xrdp-{i}-{port}.log"),
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    lab.write(&format!("xrdp-{i}-{port}.ini"), &ini)
+}
+
+#[test]
+fn rdp_without_nla_is_a_finding_whose_severity_follows_the_security_layer() {
+    let Some(mut lab) = Lab::new("xrdp", &["/usr/sbin/xrdp", "/usr/bin/openssl"]) else {
+        return;
+    };
+    lab.run(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "rdp.key",
+            "-out",
+            "rdp.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=rdp.portolan.test",
+        ],
+    );
+    // xrdp 0.9 has no CredSSP, so NLA cannot be required: the hardened
+    // server (TLS only) still gets the milder finding. Exposed: Standard
+    // RDP Security (security_layer=rdp, target 0); hardened: TLS only
+    // (security_layer=tls, target 1); Debian's default (negotiate) on
+    // target 0's port 3390.
+    for (i, port, layer) in [(0, 3389, "rdp"), (1, 3389, "tls"), (0, 3390, "negotiate")] {
+        let ini = xrdp_ini(&lab, i, port, layer);
+        lab.spawn_at(
+            i,
+            &format!("xrdp-{i}-{port}"),
+            "/usr/sbin/xrdp",
+            &["--nodaemon", "--config", ini.to_str().unwrap()],
+        );
+        lab.wait_tcp_at(i, port);
+    }
+    let found = lab.scan_at(0, &[(3389, T), (3390, T)], "default", "");
+    for port in [3389, 3390] {
+        let r = on(&found, "rdp-security", port);
+        assert_eq!(r.len(), 1, "{found:#?}");
+        assert_eq!(r[0].severity, Severity::High);
+        assert_eq!(
+            r[0].summary,
+            "RDP accepts Standard RDP Security (no TLS, no NLA); CredSSP not offered"
+        );
+        assert_eq!(elem(r[0], "NLA required"), Some("no"));
+        assert_eq!(elem(r[0], "Standard RDP Security"), Some("accepted"));
+    }
+    // xrdp answers a TLS or CredSSP request with Standard RDP Security
+    // rather than the Negotiation Failure the specification describes.
+    let r = on(&found, "rdp-security", 3389);
+    let rdp_only = Some("not chosen (server selected PROTOCOL_RDP)");
+    assert_eq!(elem(r[0], "TLS"), rdp_only);
+    assert_eq!(elem(r[0], "CredSSP (NLA)"), rdp_only);
+    let r = on(&found, "rdp-security", 3390);
+    assert_eq!(elem(r[0], "TLS"), Some("accepted"));
+    let no_credssp = Some("not chosen (server selected PROTOCOL_SSL)");
+    assert_eq!(elem(r[0], "CredSSP (NLA)"), no_credssp);
+    let tls = lab.scan_at(1, &[(3389, T)], "default", "");
+    let r = on(&tls, "rdp-security", 3389);
+    assert_eq!(r.len(), 1, "{tls:#?}");
+    assert_eq!(r[0].severity, Severity::Medium);
+    assert_eq!(
+        r[0].summary,
+        "RDP does not require NLA (TLS without CredSSP accepted); CredSSP not offered"
+    );
+    assert_eq!(
+        elem(r[0], "Standard RDP Security"),
+        Some("refused (SSL_REQUIRED_BY_SERVER)")
+    );
+    assert_eq!(elem(r[0], "TLS"), Some("accepted"));
+    assert_eq!(elem(r[0], "CredSSP (NLA)"), no_credssp);
+    assert_eq!(elem(r[0], "NLA required"), Some("no"));
+}

@@ -13,6 +13,7 @@ mod http_title;
 mod ldap_rootdse;
 mod memcached_info;
 mod mongodb_databases;
+mod rdp_security;
 mod redis_info;
 mod rsync_list;
 mod smb2_security_mode;
@@ -48,4 +49,5 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &smb_protocols::SmbProtocols,
     &smb2_security_mode::Smb2SecurityMode,
     &telnet_info::TelnetInfo,
+    &rdp_security::RdpSecurity,
 ];
