@@ -216,8 +216,13 @@ mod tests {
         assert_eq!(confirm(&[3, 0, 0, 5, 0xff]), None);
         assert_eq!(confirm(b"HTTP/1.1 400 Bad Request\r\n"), None);
         assert_eq!(
-            describe(&Some(Answer::Failed(2))),
+            describe(&Some(Answer::Failed(2)), SSL),
             "refused (SSL_NOT_ALLOWED_BY_SERVER)"
+        );
+        assert_eq!(describe(&Some(Answer::Selected(SSL)), SSL), "accepted");
+        assert_eq!(
+            describe(&Some(Answer::Selected(SSL)), HYBRID),
+            "not chosen (server selected PROTOCOL_SSL)"
         );
     }
 }
