@@ -98,3 +98,84 @@ fn smb1_and_unrequired_signing_are_findings_and_a_hardened_samba_has_none() {
     assert!(findings(&hardened, 445).is_empty(), "{hardened:#?}");
     assert!(findings(&hardened, 139).is_empty(), "{hardened:#?}");
 }
+
+#[test]
+fn nfs_exports_are_a_finding_and_a_server_with_none_is_not() {
+    let Some(mut lab) = Lab::new(
+        "nfs",
+        &[
+            "/usr/sbin/rpcbind",
+            "/usr/sbin/rpc.mountd",
+            "/usr/sbin/exportfs",
+            "/usr/bin/unshare",
+            "/usr/sbin/rpcinfo",
+        ],
+    ) else {
+        return;
+    };
+    // The kernel's nfsd is not needed to answer MOUNT's EXPORT: rpcbind
+    // and nfs-kernel-server's rpc.mountd serve it from the export table
+    // exportfs writes. Each target gets its own mount namespace (its own
+    // /run for rpcbind's socket and lock, /var/lib/nfs for the table and
+    // /etc/exports) and pid namespace, so that killing `unshare` ends both
+    // daemons. Target 0 exports one directory to the test network and one
+    // to every host; target 1 exports nothing.
+    let share = lab.path("share").display().to_string();
+    std::fs::create_dir_all(&share).unwrap();
+    for (i, exports) in [
+        (0, format!("{share} 198.18.0.0/15(ro,insecure,no_subtree_check)\n{share}/pub *(ro,no_subtree_check)\n")),
+        (1, String::new()),
+    ] {
+        std::fs::create_dir_all(lab.path("share/pub")).unwrap();
+        let file = lab.write(&format!("exports{i}"), &exports);
+        let script = format!(
+            "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs /run; \
+             mount -t tmpfs tmpfs /var/lib/nfs; mount --bind {} /etc/exports; \
+             rpcbind -f & sleep 0.3; exportfs -ra; exec rpc.mountd -F",
+            file.display()
+        );
+        lab.spawn_at(
+            i,
+            &format!("nfs{i}"),
+            "/usr/bin/unshare",
+            &["--mount", "--pid", "--fork", "--kill-child", "sh", "-c", &script],
+        );
+        lab.wait_tcp_at(i, 111);
+    }
+    // rpc.mountd registers with rpcbind a moment after rpcbind listens:
+    // ask rpcbind (its rpcinfo) until MOUNT is listed on both.
+    for i in [0, 1] {
+        let addr = lab.addr_at(i).to_string();
+        let up = (0..50).any(|_| {
+            let listed = lab
+                .run_in_scanner("rpcinfo", &["-p", &addr])
+                .contains("mountd");
+            if !listed {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            listed
+        });
+        assert!(up, "rpc.mountd did not register on {addr}");
+    }
+    let ports = [(111, T)];
+    let found = lab.scan_at(0, &ports, "default", "");
+    let r = on(&found, "nfs-showmount", 111);
+    assert_eq!(r.len(), 1, "{found:#?}");
+    assert_eq!(r[0].severity, portolan_model::Severity::High);
+    assert_eq!(
+        r[0].summary,
+        "NFS lists 2 export(s), at least one open to every host"
+    );
+    let rows = vec![
+        ScriptItem::value(format!("{share}/pub *")),
+        ScriptItem::value(format!("{share} 198.18.0.0/15")),
+    ];
+    assert!(
+        r[0].items.contains(&ScriptItem::table("exports", rows)),
+        "{:?}",
+        r[0]
+    );
+    assert!(elem(r[0], "mountd").is_some_and(|m| m.ends_with("/tcp (MOUNT v3)")));
+    let hardened = lab.scan_at(1, &ports, "default", "");
+    assert!(findings(&hardened, 111).is_empty(), "{hardened:#?}");
+}

@@ -13,6 +13,7 @@ mod http_title;
 mod ldap_rootdse;
 mod memcached_info;
 mod mongodb_databases;
+mod nfs_showmount;
 mod rdp_security;
 mod redis_info;
 mod rsync_list;
@@ -50,4 +51,5 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &smb2_security_mode::Smb2SecurityMode,
     &telnet_info::TelnetInfo,
     &rdp_security::RdpSecurity,
+    &nfs_showmount::NfsShowmount,
 ];
