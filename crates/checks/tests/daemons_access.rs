@@ -37,21 +37,27 @@ fn vnc_without_a_password_is_a_finding_and_vnc_auth_is_not() {
             &pwfile,
         ],
     );
-    // No password on target 0 (displays chosen per process), VncAuth on target 1 .
+    // No password on target 0 (type None on 5900, VeNCrypt's TLSNone on
+    // 5901), VncAuth on target 1; displays chosen per process.
     let pid = std::process::id() % 200;
-    for (i, security) in [(0, "None"), (1, "VncAuth")] {
-        let display = format!(":{}", 300 + pid * 2 + i as u32);
+    for (i, port, security) in [
+        (0, 5900, "None"),
+        (0, 5901, "TLSNone"),
+        (1, 5900, "VncAuth"),
+    ] {
+        let display = format!(":{}", 300 + pid * 3 + (port - 5900 + 2 * i as u16) as u32);
         let iface = lab.addr_at(i).to_string();
         let sec = format!("-SecurityTypes={security}");
         let pf = format!("-PasswordFile={pwfile}");
+        let rfbport = port.to_string();
         lab.spawn_at(
             i,
-            &format!("xvnc{i}"),
+            &format!("xvnc{i}-{port}"),
             "/usr/bin/Xvnc",
             &[
                 &display,
                 "-rfbport",
-                "5900",
+                &rfbport,
                 "-interface",
                 &iface,
                 "-nolisten",
@@ -60,19 +66,24 @@ fn vnc_without_a_password_is_a_finding_and_vnc_auth_is_not() {
                 &pf,
             ],
         );
-        lab.wait_tcp_at(i, 5900);
+        lab.wait_tcp_at(i, port);
     }
     let ports = [(5900, T)];
-    let found = lab.scan_at(0, &ports, "default", "");
+    let found = lab.scan_at(0, &[(5900, T), (5901, T)], "default", "");
     let r = on(&found, "vnc-info", 5900);
     assert_eq!(r.len(), 1, "{found:#?}");
     assert_eq!(r[0].severity, Severity::High);
     assert_eq!(elem(r[0], "Protocol version"), Some("3.8"));
-    let listed = r[0].items.iter().any(|i| {
-        matches!(i, ScriptItem::Table { items, .. }
-            if items == &vec![ScriptItem::value("None (1)")])
-    });
-    assert!(listed, "{:?}", r[0]);
+    let none = ScriptItem::table("Security types", vec![ScriptItem::value("None (1)")]);
+    assert!(r[0].items.contains(&none), "{:?}", r[0]);
+    let r = on(&found, "vnc-info", 5901);
+    assert_eq!(r.len(), 1, "{found:#?}");
+    let vencrypt = ScriptItem::table("Security types", vec![ScriptItem::value("VeNCrypt (19)")]);
+    let tls_none = ScriptItem::table(
+        "VeNCrypt subtypes",
+        vec![ScriptItem::value("TLSNone (257)")],
+    );
+    assert_eq!(r[0].items[1..], [vencrypt, tls_none], "{:?}", r[0]);
     let hardened = lab.scan_at(1, &ports, "default", "");
     assert!(findings(&hardened, 5900).is_empty(), "{hardened:#?}");
 }

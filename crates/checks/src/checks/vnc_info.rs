@@ -6,7 +6,9 @@
 //! highest version both speak (3.8 at most). From 3.7 on, the server then
 //! lists its security types (a count byte and the types, or a count of 0
 //! and a reason); a 3.3 server names the one type it chose as a 32-bit
-//! number. Nothing is authenticated: the check stops at the list.
+//! number. A server offering VeNCrypt (type 19) is asked for its
+//! subtype list, where TLSNone and X509None also mean no password.
+//! Nothing is authenticated: the check stops at the lists.
 //! Written by hand: the exchange is two short reads and no crate covers it.
 
 use crate::io::{clean, connect, read_until};
@@ -30,6 +32,10 @@ static INFO: CheckInfo = CheckInfo {
 
 /// Security type 1 (RFC 6143 section 7.2.1).
 const NONE: u8 = 1;
+/// Security type 19, VeNCrypt (IANA's RFB registry).
+const VENCRYPT: u8 = 19;
+/// VeNCrypt subtypes with no password: TLSNone and X509None.
+const NO_PASSWORD_SUBTYPES: &[u32] = &[257, 260];
 
 impl Check for VncInfo {
     fn info(&self) -> &'static CheckInfo {
@@ -51,17 +57,32 @@ impl Check for VncInfo {
                 .await
                 .ok()?;
             let types = security_types(&rest, legacy)?;
-            if !types.contains(&NONE) {
+            // VeNCrypt wraps its own list, which may hold TLSNone or
+            // X509None (TLS, but still no password).
+            let subtypes = if !legacy && types.contains(&VENCRYPT) && !types.contains(&NONE) {
+                vencrypt_subtypes(&mut s).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let open_sub = subtypes.iter().any(|t| NO_PASSWORD_SUBTYPES.contains(t));
+            if !types.contains(&NONE) && !open_sub {
                 return None;
             }
             let names = types
                 .iter()
                 .map(|&t| ScriptItem::value(format!("{} ({t})", type_name(t))))
                 .collect();
-            let items = vec![
+            let mut items = vec![
                 ScriptItem::elem("Protocol version", format!("{major}.{minor}")),
                 ScriptItem::table("Security types", names),
             ];
+            if !subtypes.is_empty() {
+                let subs = subtypes
+                    .iter()
+                    .map(|&t| ScriptItem::value(format!("{} ({t})", subtype_name(t))))
+                    .collect();
+                items.push(ScriptItem::table("VeNCrypt subtypes", subs));
+            }
             Some(Finding::new(
                 format!(
                     "VNC server (RFB {}) allows access with no password",
@@ -120,6 +141,62 @@ fn security_types(b: &[u8], legacy: bool) -> Option<Vec<u8>> {
     Some(b.get(1..=n)?.to_vec())
 }
 
+/// Chooses VeNCrypt and reads its subtype list (version 0.2: the
+/// server's version, ours, an acknowledgement byte, a count and 32-bit
+/// subtypes). We stop there: no subtype is chosen and no TLS starts.
+async fn vencrypt_subtypes(s: &mut tokio::net::TcpStream) -> Option<Vec<u32>> {
+    s.write_all(&[VENCRYPT]).await.ok()?;
+    let mut v = Vec::new();
+    read_until(s, &mut v, 2, |b| b.len() >= 2).await.ok()?;
+    if v.get(..2)? != [0, 2] {
+        return None;
+    }
+    s.write_all(&[0, 2]).await.ok()?;
+    let mut list = Vec::new();
+    read_until(s, &mut list, 2 + 4 * 255, vencrypt_complete)
+        .await
+        .ok()?;
+    parse_vencrypt(&list)
+}
+
+fn vencrypt_complete(b: &[u8]) -> bool {
+    match b {
+        [0, n, rest @ ..] => rest.len() >= 4 * usize::from(*n),
+        [_, ..] if b[0] != 0 => true,
+        _ => false,
+    }
+}
+
+/// The subtypes after an acknowledgement of 0; `None` otherwise.
+fn parse_vencrypt(b: &[u8]) -> Option<Vec<u32>> {
+    let [0, n] = *b.get(..2)? else {
+        return None;
+    };
+    let rest = &b[2..];
+    let body = rest.get(..4 * usize::from(n))?;
+    Some(
+        body.chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+/// VeNCrypt subtype names.
+fn subtype_name(t: u32) -> &'static str {
+    match t {
+        256 => "Plain",
+        257 => "TLSNone",
+        258 => "TLSVnc",
+        259 => "TLSPlain",
+        260 => "X509None",
+        261 => "X509Vnc",
+        262 => "X509Plain",
+        263 => "TLSSASL",
+        264 => "X509SASL",
+        _ => "unknown",
+    }
+}
+
 /// IANA's RFB security type names.
 fn type_name(t: u8) -> &'static str {
     match t {
@@ -161,5 +238,13 @@ mod tests {
         assert_eq!(security_types(&[], true), None);
         assert_eq!(security_types(&[], false), None);
         assert_eq!(security_types(&[255], false), None);
+        let list = [0, 2, 0, 0, 1, 1, 0, 0, 1, 2];
+        assert!(vencrypt_complete(&list) && !vencrypt_complete(&list[..9]));
+        assert!(vencrypt_complete(&[1]) && !vencrypt_complete(&[]));
+        assert_eq!(parse_vencrypt(&list), Some(vec![257, 258]));
+        assert_eq!(parse_vencrypt(&list[..9]), None);
+        assert_eq!(parse_vencrypt(&[1, 0]), None);
+        assert_eq!(parse_vencrypt(&[0, 0]), Some(vec![]));
+        assert_eq!(parse_vencrypt(&[0]), None);
     }
 }
