@@ -6,7 +6,9 @@
 //! portmapper's PMAPPROC_GETPORT (RFC 1833 section 3.2) finds MOUNT
 //! (program 100005, version 3, then 1), and MOUNTPROC3_EXPORT (RFC 1813
 //! appendix I, procedure 5, the same in version 1) returns the export
-//! list. Both calls use AUTH_NULL; nothing is mounted. A server with no
+//! list. Both calls use AUTH_NULL; nothing is mounted. An NFSv4-only
+//! server has no MOUNT service, so the check has nothing to read there
+//! (its exports are seen only by mounting its pseudo-root). A server with no
 //! exports returns an empty list and the check reports nothing.
 //! Written by hand: the two calls and their XDR replies are a few
 //! dozen lines, and the Rust ONC RPC crates are client or server
