@@ -13,11 +13,17 @@ mod http_title;
 mod ldap_rootdse;
 mod memcached_info;
 mod mongodb_databases;
+mod nfs_showmount;
+mod rdp_security;
 mod redis_info;
 mod rsync_list;
+mod smb2_security_mode;
+mod smb_protocols;
 mod snmp_sysdescr;
+mod telnet_info;
 mod tls_cert;
 mod tls_versions;
+mod vnc_info;
 
 use crate::Check;
 
@@ -40,4 +46,10 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &snmp_sysdescr::SnmpSysDescr,
     &tls_cert::TlsCert,
     &tls_versions::TlsVersions,
+    &vnc_info::VncInfo,
+    &smb_protocols::SmbProtocols,
+    &smb2_security_mode::Smb2SecurityMode,
+    &telnet_info::TelnetInfo,
+    &rdp_security::RdpSecurity,
+    &nfs_showmount::NfsShowmount,
 ];
