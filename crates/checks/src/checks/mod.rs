@@ -18,6 +18,10 @@ mod rsync_list;
 mod snmp_sysdescr;
 mod tls_cert;
 mod tls_versions;
+// checks-b (issue 14): databases, cluster APIs, routing VTY, TLS keys.
+mod ms_sql_info;
+mod mysql_info;
+mod pgsql_info;
 
 use crate::Check;
 
@@ -40,4 +44,8 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &snmp_sysdescr::SnmpSysDescr,
     &tls_cert::TlsCert,
     &tls_versions::TlsVersions,
+    // checks-b (issue 14)
+    &ms_sql_info::MsSqlInfo,
+    &mysql_info::MysqlInfo,
+    &pgsql_info::PgsqlInfo,
 ];
