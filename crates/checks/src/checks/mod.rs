@@ -19,9 +19,14 @@ mod snmp_sysdescr;
 mod tls_cert;
 mod tls_versions;
 // checks-b (issue 14): databases, cluster APIs, routing VTY, TLS keys.
+mod hadoop_namenode;
+mod kubelet_pods;
 mod ms_sql_info;
 mod mysql_info;
 mod pgsql_info;
+mod ssl_cert_weak_key;
+mod weblogic_t3;
+mod zebra_vty;
 
 use crate::Check;
 
@@ -48,4 +53,9 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &ms_sql_info::MsSqlInfo,
     &mysql_info::MysqlInfo,
     &pgsql_info::PgsqlInfo,
+    &hadoop_namenode::HadoopNameNode,
+    &kubelet_pods::KubeletPods,
+    &weblogic_t3::WeblogicT3,
+    &zebra_vty::ZebraVty,
+    &ssl_cert_weak_key::SslCertWeakKey,
 ];
