@@ -22,6 +22,7 @@ mod json_api;
 pub mod registry;
 pub mod risk;
 pub mod runner;
+mod tls;
 
 pub use args::ScriptArgs;
 pub use portolan_model::{ScriptItem, ScriptResult, Severity};
