@@ -14,6 +14,8 @@ use portolan_model::{
 };
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A server on 127.0.0.1: each connection reads what the client sends
@@ -118,7 +120,6 @@ fn mssql_prelogin_names_the_release_and_a_non_tds_server_is_nothing() {
 }
 
 #[test]
-#[ignore = "hangs: the 401 phase re-binds the port while the first server thread still holds it; fix pending"]
 fn kubelet_anonymous_pods_is_critical_and_401_is_nothing() {
     let pods = r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"kube-apiserver-node1","namespace":"kube-system","uid":"u1"},"spec":{"nodeName":"node1"}},{"metadata":{"name":"web-5d9f","namespace":"default"}}]}"#;
     let found = check(
@@ -141,10 +142,20 @@ fn kubelet_anonymous_pods_is_critical_and_401_is_nothing() {
         eprintln!("skipped: 127.0.0.1:10255 and :10250 are both taken");
         return;
     };
+    // The server thread polls a non-blocking listener until told to stop,
+    // then drops it, so the 401 phase can bind the same port again (a
+    // thread blocked in accept() would hold it for ever).
     let serve_on = |l: TcpListener, reply: Vec<u8>| {
-        std::thread::spawn(move || {
-            for c in l.incoming().take(4) {
-                let Ok(mut c) = c else { continue };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        l.set_nonblocking(true).unwrap();
+        let t = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((mut c, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = c.set_nonblocking(false);
                 let _ = c.set_read_timeout(Some(Duration::from_millis(300)));
                 let mut buf = [0u8; 4096];
                 let n = c.read(&mut buf).unwrap_or(0);
@@ -154,10 +165,13 @@ fn kubelet_anonymous_pods_is_critical_and_401_is_nothing() {
                     let _ = c.write_all(&reply);
                 }
             }
-        })
+        });
+        (stop, t)
     };
-    let t = serve_on(l, http("200 OK", pods));
+    let (stop, t) = serve_on(l, http("200 OK", pods));
     let found = check("kubelet-pods", "http", port, SECOND);
+    stop.store(true, Ordering::Relaxed);
+    t.join().unwrap();
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].severity, Severity::Critical);
     assert!(
@@ -165,15 +179,12 @@ fn kubelet_anonymous_pods_is_critical_and_401_is_nothing() {
         "{}",
         found[0].output
     );
-    drop(t);
-    let l = loop {
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
-            break l;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    serve_on(l, http("401 Unauthorized", "Unauthorized"));
-    assert!(check("kubelet-pods", "http", port, SECOND).is_empty());
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (stop, t) = serve_on(l, http("401 Unauthorized", "Unauthorized"));
+    let found = check("kubelet-pods", "http", port, SECOND);
+    stop.store(true, Ordering::Relaxed);
+    t.join().unwrap();
+    assert!(found.is_empty(), "{found:#?}");
 }
 
 #[test]
@@ -284,4 +295,218 @@ fn hostile_servers_cost_at_most_the_timeout() {
             assert!(found.is_empty(), "{id}: {found:#?}");
         }
     }
+}
+
+/// A TLS server written from RFC 5246 section 7.4 and RFC 6520 (not
+/// captured from a real one): it answers the ClientHello with a
+/// ServerHello (TLS 1.2, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, with the
+/// heartbeat extension in mode peer_allowed_to_send when `heartbeat`)
+/// and ServerHelloDone; then, to a heartbeat_request, either what a
+/// server that trusts `payload_length` sends (a heartbeat_response with
+/// that many bytes of its "memory" and 16 bytes of padding: the
+/// Heartbleed bug) or, as RFC 6520 section 4 requires for a length
+/// longer than the message, nothing.
+fn heartbeat_server(heartbeat: bool, overread: bool) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(3)));
+                let read_record = |c: &mut std::net::TcpStream| -> Option<(u8, Vec<u8>)> {
+                    let mut head = [0u8; 5];
+                    c.read_exact(&mut head).ok()?;
+                    let mut body = vec![0u8; usize::from(u16::from_be_bytes([head[3], head[4]]))];
+                    c.read_exact(&mut body).ok()?;
+                    Some((head[0], body))
+                };
+                let Some((22, hello)) = read_record(&mut c) else {
+                    return;
+                };
+                if hello.first() != Some(&1) {
+                    return;
+                }
+                let mut sh = vec![3, 3];
+                sh.extend([0x5a; 32]);
+                sh.extend([0, 0xc0, 0x2f, 0]);
+                let mut ext = vec![0xff, 0x01, 0x00, 0x01, 0x00];
+                if heartbeat {
+                    ext.extend([0x00, 0x0f, 0x00, 0x01, 0x01]);
+                }
+                sh.extend((ext.len() as u16).to_be_bytes());
+                sh.extend(ext);
+                let mut hs = vec![2, 0];
+                hs.extend((sh.len() as u16).to_be_bytes());
+                hs.extend(sh);
+                hs.extend([14, 0, 0, 0]);
+                let mut rec = vec![22, 3, 3];
+                rec.extend((hs.len() as u16).to_be_bytes());
+                rec.extend(hs);
+                let _ = c.write_all(&rec);
+                let Some((24, req)) = read_record(&mut c) else {
+                    return;
+                };
+                if req.len() < 3 || req[0] != 1 {
+                    return;
+                }
+                let claimed = usize::from(u16::from_be_bytes([req[1], req[2]]));
+                if overread {
+                    let mut body = vec![2, req[1], req[2]];
+                    body.extend((0..claimed).map(|i| (i % 251) as u8));
+                    body.extend([0u8; 16]);
+                    let mut rec = vec![24, 3, 3];
+                    rec.extend((body.len() as u16).to_be_bytes());
+                    rec.extend(body);
+                    let _ = c.write_all(&rec);
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            });
+        }
+    });
+    port
+}
+
+/// Runs `script` against `port`, found by -sV as TLS-wrapped `https`.
+fn check_tls(script: &str, port: u16) -> Vec<ScriptResult> {
+    let mut host = HostResult::new(
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        HostStatus::Up,
+        Reason::Localhost,
+    );
+    let mut svc = ServiceInfo::from_table("http");
+    svc.method = ServiceMethod::Probed;
+    svc.tunnel = Some("ssl".into());
+    host.ports.push(PortResult {
+        port,
+        protocol: Protocol::Tcp,
+        state: PortState::Open,
+        reason: Reason::SynAck,
+        reason_ttl: 64,
+        service: Some(Box::new(svc)),
+    });
+    let mut opts = CheckOptions::new(Selection::parse(script).unwrap());
+    opts.timeout = SECOND;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(Runner::new(opts).run_host(&mut host));
+    host.scripts
+        .into_iter()
+        .filter(|r| r.id != "risk-hint")
+        .collect()
+}
+
+#[test]
+fn heartbleed_overread_is_reported_and_rfc_6520_servers_are_not() {
+    let found = check_tls("ssl-heartbleed", heartbeat_server(true, true));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].severity, Severity::High);
+    assert_eq!(
+        found[0].summary,
+        "TLS heartbeat returned 16384 bytes of server memory (Heartbleed, CVE-2014-0160)"
+    );
+    // Discarded silently, as RFC 6520 requires: nothing, within the time.
+    let t = Instant::now();
+    assert!(check_tls("ssl-heartbleed", heartbeat_server(true, false)).is_empty());
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    // No heartbeat extension in the ServerHello: nothing is sent.
+    assert!(check_tls("ssl-heartbleed", heartbeat_server(false, true)).is_empty());
+    // Intrusive: never in the default set.
+    assert!(!Selection::default_set()
+        .checks()
+        .iter()
+        .any(|c| c.info().id == "ssl-heartbleed"));
+}
+
+#[test]
+fn max_rate_spaces_check_connections_and_parallelism_bounds_them() {
+    // One listener that notes when each connection arrives and how many
+    // are open at once; it says nothing, so every check waits for its
+    // timeout.
+    let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut ports = Vec::new();
+    for _ in 0..5 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        ports.push(l.local_addr().unwrap().port());
+        let (arrivals, open, most) = (arrivals.clone(), open.clone(), most.clone());
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { continue };
+                arrivals.lock().unwrap().push(Instant::now());
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let open = open.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 256];
+                    let _ = c.set_read_timeout(Some(Duration::from_secs(3)));
+                    while matches!(c.read(&mut buf), Ok(n) if n > 0) {}
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+    }
+    // Redis on five ports of one host: five checks.
+    let run = |rate: Option<f64>, parallelism: usize| {
+        let mut opts = CheckOptions::new(Selection::parse("redis-info").unwrap());
+        opts.timeout = Duration::from_millis(300);
+        opts.parallelism = parallelism;
+        opts.pacer = rate
+            .and_then(portolan_checks::pace::Pacer::per_second)
+            .map(Arc::new);
+        let mut host = HostResult::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            HostStatus::Up,
+            Reason::Localhost,
+        );
+        for &port in &ports {
+            let mut svc = ServiceInfo::from_table("redis");
+            svc.method = ServiceMethod::Probed;
+            host.ports.push(PortResult {
+                port,
+                protocol: Protocol::Tcp,
+                state: PortState::Open,
+                reason: Reason::SynAck,
+                reason_ttl: 64,
+                service: Some(Box::new(svc)),
+            });
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(Runner::new(opts).run_host(&mut host));
+    };
+    // 10 per second with a burst of one: arrivals at least ~100 ms apart
+    // (a lower bound the limiter guarantees whatever the machine's load).
+    run(Some(10.0), 64);
+    let times = std::mem::take(&mut *arrivals.lock().unwrap());
+    assert_eq!(times.len(), 5);
+    for w in times.windows(2) {
+        let gap = w[1].duration_since(w[0]);
+        assert!(gap >= Duration::from_millis(90), "{gap:?}");
+    }
+    // Parallelism 2, no rate, a server that never answers: two checks
+    // at a time, each ended by its 300 ms timeout, so the third and fifth
+    // connections come a timeout and two timeouts after the first.
+    std::thread::sleep(Duration::from_millis(400));
+    run(None, 2);
+    let t = arrivals.lock().unwrap().clone();
+    assert_eq!(t.len(), 5);
+    assert!(
+        t[2].duration_since(t[0]) >= Duration::from_millis(290),
+        "{t:?}"
+    );
+    assert!(
+        t[4].duration_since(t[0]) >= Duration::from_millis(590),
+        "{t:?}"
+    );
+    assert!(most.load(Ordering::SeqCst) >= 1);
 }
