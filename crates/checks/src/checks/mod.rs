@@ -26,6 +26,7 @@ mod smb2_security_mode;
 mod smb_protocols;
 mod snmp_sysdescr;
 mod ssl_cert_weak_key;
+mod ssl_heartbleed;
 mod telnet_info;
 mod tls_cert;
 mod tls_versions;
@@ -63,6 +64,7 @@ pub(crate) static ALL: &[&dyn Check] = &[
     &smb_protocols::SmbProtocols,
     &snmp_sysdescr::SnmpSysDescr,
     &ssl_cert_weak_key::SslCertWeakKey,
+    &ssl_heartbleed::SslHeartbleed,
     &telnet_info::TelnetInfo,
     &tls_cert::TlsCert,
     &tls_versions::TlsVersions,
