@@ -13,6 +13,7 @@ pub const MAX_REPLY: usize = 64 * 1024;
 
 /// Connects to the check's port.
 pub async fn connect(ctx: &Ctx) -> io::Result<TcpStream> {
+    ctx.paced().await;
     TcpStream::connect(SocketAddr::new(ctx.addr, ctx.port)).await
 }
 
@@ -76,6 +77,7 @@ pub async fn udp_exchange(ctx: &Ctx, req: &[u8], cap: usize) -> Option<Vec<u8>> 
     } else {
         "[::]:0".parse().ok()?
     };
+    ctx.paced().await;
     let sock = UdpSocket::bind(local).await.ok()?;
     sock.connect(peer).await.ok()?;
     sock.send(req).await.ok()?;

@@ -19,6 +19,7 @@ mod ber;
 mod checks;
 pub mod io;
 mod json_api;
+pub mod pace;
 pub mod registry;
 pub mod risk;
 pub mod runner;
@@ -109,6 +110,27 @@ pub struct Ctx {
     pub args: Arc<ScriptArgs>,
     /// How long the whole check may take.
     pub timeout: Duration,
+    /// `--max-rate`: every connection or datagram waits for a token.
+    pub pacer: Option<Arc<pace::Pacer>>,
+    /// Set when the runner took the token for the check's first
+    /// connection before its timeout started (so waiting for the budget
+    /// does not eat the check's time); that connection does not wait.
+    pub prepaid: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Ctx {
+    /// Waits for `--max-rate` to allow one more connection or datagram.
+    pub async fn paced(&self) {
+        if self
+            .prepaid
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
+    }
 }
 
 /// What a check proved: the summary line and its structured output.

@@ -1,15 +1,19 @@
 //! Running the selected checks against a host: every applicable (check,
 //! port) pair at once, bounded by a semaphore, each under its own
 //! timeout, so a service that stalls or trickles bytes costs at most the
-//! timeout. Results go into the host's `scripts`, sorted by port and
+//! timeout; with `--max-rate`, every connection and datagram waits for
+//! a token of the run's budget (the first before the check's timeout
+//! starts). Results go into the host's `scripts`, sorted by port and
 //! check, followed by the risk table's hints for its open ports.
 
+use crate::pace::Pacer;
 use crate::registry::Selection;
 use crate::risk::RiskTable;
 use crate::{Check, Ctx, ScriptArgs};
 use portolan_model::{
     render_items, HostResult, PortResult, PortState, Protocol, ScriptResult, ServiceMethod,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -29,6 +33,9 @@ pub struct CheckOptions {
     pub parallelism: usize,
     /// The risk table whose hints open ports get.
     pub risk: Arc<RiskTable>,
+    /// `--max-rate`: new connections and datagrams per second, shared
+    /// with the scan and `-sV` when the session hands its budget over.
+    pub pacer: Option<Arc<Pacer>>,
 }
 
 impl CheckOptions {
@@ -41,6 +48,7 @@ impl CheckOptions {
             timeout: Duration::from_secs(5),
             parallelism: 64,
             risk: Arc::new(RiskTable::builtin()),
+            pacer: None,
         }
     }
 }
@@ -84,10 +92,17 @@ impl Runner {
     /// the risk hints in `host.scripts`.
     pub async fn run_host(&self, host: &mut HostResult) {
         let mut set = JoinSet::new();
-        for (check, ctx) in self.plan(host) {
+        for (check, mut ctx) in self.plan(host) {
+            // Each check its own first-token flag (plan clones per port).
+            ctx.prepaid = Arc::new(AtomicBool::new(false));
             let slots = self.slots.clone();
             set.spawn(async move {
                 let _permit = slots.acquire_owned().await.ok()?;
+                // The first connection's token, before the clock starts.
+                if let Some(p) = &ctx.pacer {
+                    p.wait().await;
+                    ctx.prepaid.store(true, Ordering::Relaxed);
+                }
                 let found = tokio::time::timeout(ctx.timeout, check.run(&ctx)).await;
                 let f = found.ok().flatten()?;
                 let info = check.info();
@@ -134,6 +149,8 @@ impl Runner {
             certificate: svc.and_then(|s| s.certificate.as_deref().cloned()),
             args: self.opts.args.clone(),
             timeout: self.opts.timeout,
+            pacer: self.opts.pacer.clone(),
+            prepaid: Arc::new(AtomicBool::new(false)),
         }
     }
 }

@@ -67,6 +67,7 @@ pub(crate) async fn connect(ctx: &Ctx) -> Option<TlsStream<TcpStream>> {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAny(schemes)))
         .with_no_client_auth();
+    ctx.paced().await;
     let tcp = TcpStream::connect(SocketAddr::new(ctx.addr, ctx.port))
         .await
         .ok()?;

@@ -2,7 +2,7 @@
 //! detection: a host's checks start as soon as `-sV` hands the host on,
 //! while the scan goes on with other hosts. All hosts share one runner,
 //! so at most the scan's parallelism of checks run at once, each under
-//! its timeout ([`portolan_checks::Runner`]); a host comes back with its
+//! its timeout, their connections paced by the run's `--max-rate` budget ([`portolan_checks::Runner`]); a host comes back with its
 //! findings and risk hints in `scripts`.
 //!
 //! Like [`crate::version::VersionStage`], each host is a task of the
@@ -12,7 +12,9 @@
 use crate::config::CheckFlags;
 use crate::stage::HostStage;
 use crate::tasks::HostTasks;
+use portolan_checks::pace::Pacer;
 use portolan_checks::{CheckOptions, RiskTable, Runner, ScriptArgs, Selection};
+use portolan_engine::SharedRateLimiter;
 use portolan_model::HostResult;
 use std::io;
 use std::sync::Arc;
@@ -56,7 +58,15 @@ pub struct ChecksStage {
 
 impl ChecksStage {
     /// Starts the stage's runtime.
-    pub fn start(opts: CheckOptions) -> io::Result<ChecksStage> {
+    /// `budget`, when given, is the run's `--max-rate` budget (shared
+    /// with the scan and `-sV`): each check connection draws from it.
+    pub fn start(
+        mut opts: CheckOptions,
+        budget: Option<SharedRateLimiter>,
+    ) -> io::Result<ChecksStage> {
+        if let Some(b) = budget {
+            opts.pacer = Some(Arc::new(Pacer::shared(b)));
+        }
         Ok(ChecksStage {
             tasks: HostTasks::start("portolan-sc")?,
             runner: Runner::new(opts),

@@ -156,7 +156,9 @@ impl Session {
         // Checks next: they read what -sV found (service names, TLS
         // certificates).
         if let Some(opts) = checks {
-            sink.stages.push(Box::new(ChecksStage::start(opts)?));
+            let budget = sink.budget.clone();
+            sink.stages
+                .push(Box::new(ChecksStage::start(opts, budget)?));
         }
         if !config.no_dns && !matches!(plan.discovery, Discovery::List) {
             match ReverseDnsStage::start(&config.dns_servers, config.system_dns) {

@@ -69,6 +69,7 @@ impl Check for NfsShowmount {
                 }
             }
             let (vers, port) = found?;
+            ctx.paced().await;
             let mut m = TcpStream::connect(SocketAddr::new(ctx.addr, port))
                 .await
                 .ok()?;
