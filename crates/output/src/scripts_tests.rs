@@ -171,9 +171,43 @@ fn xml_has_script_elements_with_elems_and_tables() {
         host_script.first_element_child().unwrap().attribute("id"),
         Some("host-check")
     );
-    // The XML reader takes such files (it keeps ports, not script results).
     let back = crate::read::read_xml(text.as_bytes()).unwrap();
     assert_eq!(back.hosts[0].ports.len(), 2);
+}
+
+#[test]
+fn xml_check_results_read_back_equal() {
+    // Written and read: the same results, severities, summaries and
+    // items (text without control characters, which XML output replaces).
+    let mut host = scripted_host();
+    host.scripts[0] = result(
+        "http-title",
+        Some(80),
+        Severity::Info,
+        vec![ScriptItem::elem("title", "Admin <console> & \"more\"")],
+    );
+    host.scripts[2].summary = "port 6379: Redis is anyone's <data> & \"more\"".into();
+    let text = render(
+        xml,
+        OutputOptions::default(),
+        &scan_info(),
+        std::slice::from_ref(&host),
+        Some(&stats(false)),
+    );
+    let back = crate::read::read_xml(text.as_bytes()).unwrap();
+    assert_eq!(back.hosts[0].scripts, host.scripts, "{text}");
+    // nmap's own scripts (no severity or summary) read as info, the
+    // output's first line as the summary.
+    let nmap = text
+        .replace(" severity=\"high\"", "")
+        .replace(" summary=\"redis-info summary\"", "");
+    let back = crate::read::read_xml(nmap.as_bytes()).unwrap();
+    let redis = &back.hosts[0].scripts[1];
+    assert_eq!(
+        (redis.severity, redis.summary.as_str()),
+        (Severity::Info, "Version: 7.0.15")
+    );
+    assert_eq!(redis.items, host.scripts[1].items);
 }
 
 #[test]

@@ -14,13 +14,16 @@
 //! error reads as that error only; certificate times before 1970 read as
 //! 1970 and alternative names are split at `, `; control characters in
 //! text were replaced when written. nmap's reason names that portolan does
-//! not know read as `unknown-response`.
+//! not know read as `unknown-response`. Check results (`<script>`) come
+//! back port by port, then the host's (`<hostscript>`): in the model's
+//! order per port, not across ports.
 
 use super::{ReadError, MAX_INPUT};
 use portolan_model::{
     parse_ranges, HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, MacAddress,
     OsClass, OsMatch, OsReport, OsUptime, PortResult, PortState, Protocol, Reason, RunStats,
-    ScanDocument, ScanInfo, ScanType, ScanTypeInfo, ServiceInfo, ServiceMethod,
+    ScanDocument, ScanInfo, ScanType, ScanTypeInfo, ScriptItem, ScriptResult, ServiceInfo,
+    ServiceMethod, Severity,
 };
 use roxmltree::{Document, Node, ParsingOptions};
 use serde::de::{value::StrDeserializer, DeserializeOwned, IntoDeserializer};
@@ -216,7 +219,12 @@ fn host(n: Node) -> Result<HostResult, ReadError> {
                     });
                 }
             }
-            "ports" => ports(c, &mut h.ports)?,
+            "ports" => ports(c, &mut h.ports, &mut h.scripts)?,
+            "hostscript" => {
+                for sc in c.children().filter(|x| x.has_tag_name("script")) {
+                    h.scripts.push(script(sc, None));
+                }
+            }
             "ratelimit" => {
                 h.icmp_rate_limit = Some(IcmpRateLimit {
                     protocol: name(c, "proto")?,
@@ -313,7 +321,11 @@ fn mac(n: Node) -> Result<MacAddress, ReadError> {
     })
 }
 
-fn ports(n: Node, out: &mut Vec<PortResult>) -> Result<(), ReadError> {
+fn ports(
+    n: Node,
+    out: &mut Vec<PortResult>,
+    scripts: &mut Vec<ScriptResult>,
+) -> Result<(), ReadError> {
     for c in n.children().filter(Node::is_element) {
         if c.has_tag_name("extraports") {
             let state: PortState = name(c, "state")?;
@@ -337,9 +349,19 @@ fn ports(n: Node, out: &mut Vec<PortResult>) -> Result<(), ReadError> {
             }
         } else if c.has_tag_name("port") {
             let st = child(c, "state").ok_or_else(|| at(c, "no <state>".into()))?;
+            let port: u16 = num(c, "portid", 0)?;
+            let protocol: Protocol = name(c, "protocol")?;
+            // The service's certificate (`ssl-cert` without a severity) is
+            // read by `service`; every other script is a check result.
+            for sc in c.children().filter(|x| {
+                x.has_tag_name("script")
+                    && !(x.attribute("id") == Some("ssl-cert") && x.attribute("severity").is_none())
+            }) {
+                scripts.push(script(sc, Some((port, protocol))));
+            }
             out.push(PortResult {
-                port: num(c, "portid", 0)?,
-                protocol: name(c, "protocol")?,
+                port,
+                protocol,
                 state: name(st, "state")?,
                 reason: reason(st),
                 reason_ttl: num(st, "reason_ttl", 0)?,
@@ -351,6 +373,52 @@ fn ports(n: Node, out: &mut Vec<PortResult>) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// A `<script id output>` as a check result: portolan's `severity` and
+/// `summary` attributes when there (nmap's scripts have neither: info,
+/// and the output's first line as the summary), `<elem>`/`<table>` as
+/// the structured items.
+fn script(n: Node, port: Option<(u16, Protocol)>) -> ScriptResult {
+    let output = n.attribute("output").unwrap_or_default().to_string();
+    let summary = match n.attribute("summary") {
+        Some(s) => s.to_string(),
+        None => output.lines().next().unwrap_or_default().trim().to_string(),
+    };
+    ScriptResult {
+        id: n.attribute("id").unwrap_or_default().to_string(),
+        port: port.map(|p| p.0),
+        protocol: port.map(|p| p.1),
+        severity: n
+            .attribute("severity")
+            .and_then(Severity::parse)
+            .unwrap_or(Severity::Info),
+        summary,
+        output,
+        items: script_items(n),
+    }
+}
+
+/// `<elem key>` and `<table key>` children (nesting is bounded by the
+/// document depth check).
+fn script_items(n: Node) -> Vec<ScriptItem> {
+    n.children()
+        .filter(Node::is_element)
+        .filter_map(|c| {
+            let key = c.attribute("key").map(String::from);
+            match c.tag_name().name() {
+                "elem" => Some(ScriptItem::Elem {
+                    key,
+                    value: c.text().unwrap_or_default().to_string(),
+                }),
+                "table" => Some(ScriptItem::Table {
+                    key,
+                    items: script_items(c),
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn service(port: Node, s: Node) -> Result<ServiceInfo, ReadError> {

@@ -1,6 +1,8 @@
 //! Check results as nmap's `<script id output>` elements, with the
 //! structured output as `<elem key>` and `<table key>` children; a host's
-//! own results go in `<hostscript>`.
+//! own results go in `<hostscript>`. Beyond nmap's `id` and `output`,
+//! portolan writes the finding's `severity` and one-line `summary` as
+//! attributes, so the XML reader gets the same check result back.
 
 use super::Xml;
 use crate::common::clean;
@@ -22,6 +24,8 @@ impl Xml {
         let mut start = BytesStart::new("script");
         start.push_attribute(("id", clean(&r.id).as_ref()));
         start.push_attribute(Attribute::from((&b"output"[..], output.as_bytes())));
+        start.push_attribute(("severity", r.severity.as_str()));
+        start.push_attribute(("summary", clean(&r.summary).as_ref()));
         self.w.write_event(Event::Start(start))?;
         self.script_items(&r.items)?;
         self.close("script")
