@@ -367,7 +367,7 @@ mod tests {
         let mut plain = hello(&[0xff, 0x01, 0x00, 0x01, 0x00]);
         plain.extend([14, 0, 0, 0]);
         assert!(!flight(&record(22, &plain)).unwrap().heartbeat);
-        assert_eq!(flight(&record(22, &hello(&[]))).unwrap().done, false);
+        assert!(!flight(&record(22, &hello(&[]))).unwrap().done);
         assert!(flight(&record(22, &[11, 0, 0, 0])).is_none());
         assert!(flight(&record(21, &[2, 40])).is_none());
         assert!(flight(&record(22, &[2, 0, 0, 3, 3, 3, 0])).is_none());
