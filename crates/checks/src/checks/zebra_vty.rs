@@ -41,6 +41,21 @@ impl Check for ZebraVty {
         &INFO
     }
 
+    fn applies(&self, ctx: &Ctx, by_port: bool) -> bool {
+        // -sV names a VTY `telnet` (it opens with telnet option
+        // negotiation and has no rule of its own): on the VTY ports that
+        // name counts too. Telnet elsewhere is not asked.
+        let named = ctx
+            .service
+            .as_deref()
+            .is_some_and(|s| INFO.services.contains(&s));
+        let telnet_on_vty_port =
+            ctx.service.as_deref() == Some("telnet") && INFO.ports.contains(&ctx.port);
+        ctx.protocol == Protocol::Tcp
+            && ctx.tunnel.is_none()
+            && (named || telnet_on_vty_port || (by_port && INFO.ports.contains(&ctx.port)))
+    }
+
     fn run<'a>(&'a self, ctx: &'a Ctx) -> CheckFuture<'a> {
         Box::pin(async move {
             let mut s = connect(ctx).await.ok()?;
