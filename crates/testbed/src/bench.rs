@@ -274,6 +274,9 @@ pub enum Scenario {
     Sv9,
     /// `-sV` of 1000 open ports: 100 hosts with 10 banner services each.
     Sv1000,
+    /// `-sV -sC` of one host running 20 real daemons (Debian's packages)
+    /// on their well-known TCP ports: the checks stage's cost.
+    Sc20,
 }
 
 /// A scenario ready to run: its testbed and what to expect.
@@ -346,7 +349,7 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
@@ -359,6 +362,7 @@ impl Scenario {
         Scenario::Arp24,
         Scenario::Sv9,
         Scenario::Sv1000,
+        Scenario::Sc20,
     ];
 
     /// The scenario's command-line name.
@@ -376,6 +380,7 @@ impl Scenario {
             Scenario::Arp24 => "arp24",
             Scenario::Sv9 => "sv9",
             Scenario::Sv1000 => "sv1000",
+            Scenario::Sc20 => "sc20",
         }
     }
 
@@ -397,6 +402,7 @@ impl Scenario {
             Scenario::Arp24 => Some(0.5),
             Scenario::Sv9 => Some(3.0),
             Scenario::Sv1000 => Some(10.0),
+            Scenario::Sc20 => Some(2.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
         }
     }
@@ -533,6 +539,7 @@ impl Scenario {
             }
             Scenario::Sv9 => crate::bench::services::sv9()?,
             Scenario::Sv1000 => crate::bench::services::sv1000()?,
+            Scenario::Sc20 => crate::bench::services::sc20()?,
             Scenario::Mem15 => {
                 let tb = Testbed::new("mem15")?;
                 tb.route_via_target(0, "198.18.0.0/15")?;

@@ -215,6 +215,80 @@ pub(super) fn sv9() -> Result<Prepared> {
     })
 }
 
+/// `sc20`'s daemons (as `daemons.sh` names them) and their TCP ports.
+const SC20: [(&str, u16); 20] = [
+    ("vsftpd", 21),
+    ("ssh", 22),
+    ("telnetd", 23),
+    ("postfix", 25),
+    ("nginx", 80),
+    ("dovecot", 143),
+    ("slapd", 389),
+    ("samba", 445),
+    ("cups", 631),
+    ("rsync", 873),
+    ("mosquitto", 1883),
+    ("etcd", 2379),
+    ("squid", 3128),
+    ("mariadb", 3306),
+    ("xrdp", 3389),
+    ("postgres", 5432),
+    ("redis", 6379),
+    ("ngircd", 6667),
+    ("apache", 8080),
+    ("memcached", 11211),
+];
+
+/// `sc20`: `-sS -sV -sC` of the 20 [`SC20`] daemons of target 0, started
+/// by the service tests' `daemons.sh` on their well-known ports. Only the
+/// time is judged (`sv9` judges the names): every daemon must be up.
+pub(super) fn sc20() -> Result<Prepared> {
+    let mut tb = Testbed::new("sc20")?;
+    let addr = tb.target_addr(0);
+    let dir = std::env::temp_dir().join(format!("portolan-bench-sc20-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| TestbedError::io(dir.display().to_string(), e))?;
+    let script = dir.join("daemons.sh");
+    std::fs::write(&script, DAEMONS_SH)
+        .map_err(|e| TestbedError::io(script.display().to_string(), e))?;
+    let services = Services::Daemons { dir: dir.clone() };
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .arg("start")
+        .arg(&dir)
+        .env("ADDR", addr.to_string())
+        .env("STD_PORTS", "1");
+    let out = tb.target(0)?.run(&mut cmd)?;
+    let started: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    let missing: Vec<&str> = SC20
+        .iter()
+        .map(|d| d.0)
+        .filter(|d| !started.contains(*d))
+        .collect();
+    if !missing.is_empty() {
+        return Err(TestbedError::Config(format!(
+            "sc20: daemons did not start: {} (logs in {})",
+            missing.join(", "),
+            dir.display()
+        )));
+    }
+    let host = addr.to_string();
+    let ports = SC20
+        .iter()
+        .map(|d| d.1.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(Prepared {
+        services: Some(services),
+        testbed: tb,
+        args: args(&["-sS", "-sV", "-sC", "-n", "-Pn", "-p", &ports, &host]),
+        expected: None,
+        stop_after: None,
+    })
+}
+
 /// The MySQL protocol-10 handshake of a server of `version`.
 fn mysql_greeting(version: &str) -> Vec<u8> {
     let mut body = vec![0x0a];
