@@ -225,7 +225,6 @@ const SC20: [(&str, u16); 20] = [
     ("dovecot", 143),
     ("slapd", 389),
     ("samba", 445),
-    ("cups", 631),
     ("rsync", 873),
     ("mosquitto", 1883),
     ("etcd", 2379),
@@ -235,6 +234,7 @@ const SC20: [(&str, u16); 20] = [
     ("postgres", 5432),
     ("redis", 6379),
     ("ngircd", 6667),
+    ("lighttpd", 8000),
     ("apache", 8080),
     ("memcached", 11211),
 ];
