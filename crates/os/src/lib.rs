@@ -1,11 +1,47 @@
 //! OS detection (`-O`): portolan's own stack database and classifier.
 //!
-//! WORK IN PROGRESS (skeleton): the API below is the contract between
-//! the classifier (this crate) and the session's OS stage; the body is
-//! being written. `classify` answers "not enough evidence" until then.
+//! The evidence is what a host's stack writes in the header fields a
+//! standard leaves open, read from the SYN/ACKs and RSTs the port scan
+//! already received ([`Evidence`], turned into an [`Observation`]). The
+//! database ([`Database`]) is text in portolan's own format
+//! (docs/os-detection.md, "Database format"): the Hershel+ published
+//! stacks (crates/os/data/hershelplus.osdb, converted by
+//! scripts/os-db/convert-hershelplus.py) and Linux captures made here
+//! (crates/os/data/linux.osdb, scripts/os-db/capture-linux.sh).
+//!
+//! # The model (in the spirit of Hershel+)
+//! Each feature has a *volatility*: the chance that a user, an
+//! administrator or the network changed it (a window set by an
+//! application, a TTL set by sysctl, an MSS clamped on the path). A
+//! feature that agrees with an entry is evidence worth `ln(1/volatility)`;
+//! the option layout (hard to change) weighs most, the MSS least. An
+//! entry's accuracy is the share of that weight its features agree with:
+//! 100 % when every feature the evidence shows agrees. The TTL is compared
+//! as the initial TTL (rounded up to 32, 64, 128 or 255, so hops do not
+//! count), the window also as a multiple of the MSS, and a feature the
+//! entry does not state counts half. RTO series and the give-up RST
+//! (Hershel+'s extra evidence) count when the evidence has them.
+//!
+//! Matches at [`SURE`] or better are reported; with `--osscan-guess`
+//! ([`Options::guess`]) matches down to [`GUESS_FLOOR`]. Anything less is
+//! "not enough evidence", said with the reason. A Linux host set to TTL
+//! 128 thus comes out below [`SURE`] (as Linux, when guessing), never as
+//! a confident Windows.
+//!
+//! # Uptime
+//! An uptime guess needs two TCP timestamps taken at known, different
+//! times (the clock rate from their difference, the boot from the value).
+//! [`TraitSamples`] holds at most one SYN/ACK and keeps no receive time,
+//! and modern Linux offsets every connection's timestamps randomly, so
+//! [`OsReport::uptime`] is left empty: no guess without evidence.
 
-use portolan_model::traits::{StackTraits, TraitSamples};
-use portolan_model::OsReport;
+mod db;
+
+use std::sync::OnceLock;
+
+pub use db::{ClosedRst, Entry, EntryClass, Giveup, Span};
+use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
+use portolan_model::{OsClass, OsMatch, OsReport};
 
 /// What OS detection knows of one host.
 #[derive(Clone, Debug, Default)]
@@ -23,9 +59,18 @@ pub struct Options {
     pub guess: bool,
 }
 
+/// Accuracy (percent) from which a match is reported without `--osscan-guess`.
+pub const SURE: u8 = 90;
+/// Lowest accuracy (percent) `--osscan-guess` still lists.
+pub const GUESS_FLOOR: u8 = 70;
+/// At most this many matches are listed.
+pub const MAX_MATCHES: usize = 10;
+
 /// The stack database: the built-in entries plus any `--os-db` files.
 #[derive(Clone, Debug, Default)]
-pub struct Database {}
+pub struct Database {
+    entries: Vec<Entry>,
+}
 
 /// A malformed database file: where and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,22 +91,455 @@ impl std::fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
+/// The database files portolan ships, with their names for errors.
+pub const BUILTIN_FILES: [(&str, &str); 2] = [
+    (
+        "crates/os/data/linux.osdb",
+        include_str!("../data/linux.osdb"),
+    ),
+    (
+        "crates/os/data/hershelplus.osdb",
+        include_str!("../data/hershelplus.osdb"),
+    ),
+];
+
+/// The features of one host, as the classifier compares them. Every
+/// field is optional: what the evidence did not show is not compared.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observation {
+    /// The SYN/ACK's TTL as received.
+    pub ttl: Option<u8>,
+    /// Its DF bit.
+    pub df: Option<bool>,
+    /// Its window.
+    pub window: Option<u16>,
+    /// Its MSS option.
+    pub mss: Option<u16>,
+    /// Its option layout (OptionLayout's letters, "" for none).
+    pub options: Option<String>,
+    /// Its window-scale shift.
+    pub wscale: Option<u8>,
+    /// Whether it set ECE (known only when it did: a SYN without ECN
+    /// setup never gets ECE).
+    pub ecn: Option<bool>,
+    /// A closed port's RST+ACK.
+    pub closed: Option<ClosedRst>,
+    /// The RST after the stack gave up on the handshake.
+    pub giveup: Option<Giveup>,
+    /// SYN/ACK retransmission times after the first SYN/ACK.
+    pub rto: Option<Vec<f32>>,
+}
+
+impl Observation {
+    /// The features the scan's replies show: the first SYN/ACK (from the
+    /// scan, else from OS detection's own probes) and a closed port's
+    /// RST+ACK. Never panics, whatever the replies held.
+    pub fn from_evidence(evidence: &Evidence) -> Observation {
+        let of = |kind: SampleKind| {
+            evidence
+                .samples
+                .get(kind)
+                .or_else(|| evidence.more.iter().find(|t| t.sample_kind() == kind))
+        };
+        let mut o = Observation::default();
+        if let Some(sa) = of(SampleKind::SynAck) {
+            o.ttl = Some(sa.ttl);
+            o.df = Some(sa.df);
+            o.window = Some(sa.window);
+            o.mss = sa.mss;
+            o.options = Some(sa.options.to_string());
+            o.wscale = sa.wscale;
+            o.ecn = sa.ece().then_some(true);
+        }
+        if let Some(ra) = of(SampleKind::RstAck) {
+            o.closed = Some(ClosedRst {
+                window: ra.window,
+                ack: ra.ack_echo,
+                df: ra.df,
+            });
+            if o.ttl.is_none() {
+                o.ttl = Some(ra.ttl);
+            }
+        }
+        o
+    }
+
+    /// The observation in portolan's compact text form (the keys of the
+    /// database format, `key=value`, space-separated).
+    pub fn fingerprint(&self) -> String {
+        let mut f = Vec::new();
+        if let Some(t) = self.ttl {
+            f.push(format!("ttl={t}(initial {})", initial_ttl(t)));
+        }
+        if let Some(d) = self.df {
+            f.push(format!("df={}", yes(d)));
+        }
+        if let Some(w) = self.window {
+            f.push(format!("window={w}"));
+        }
+        if let Some(m) = self.mss {
+            f.push(format!("mss={m}"));
+        }
+        if let Some(o) = &self.options {
+            f.push(format!("options={}", if o.is_empty() { "-" } else { o }));
+        }
+        if let Some(w) = self.wscale {
+            f.push(format!("wscale={w}"));
+        }
+        if let Some(e) = self.ecn {
+            f.push(format!("ecn={}", yes(e)));
+        }
+        if let Some(c) = self.closed {
+            f.push(format!(
+                "closed=window:{},ack:{},df:{}",
+                c.window,
+                echo_name(c.ack),
+                yes(c.df)
+            ));
+        }
+        f.join(" ")
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn echo_name(e: Echo) -> &'static str {
+    match e {
+        Echo::Zero => "zero",
+        Echo::Same => "same",
+        Echo::Plus1 => "plus1",
+        Echo::Other => "other",
+    }
+}
+
+/// The initial TTL a received TTL most likely started from.
+pub fn initial_ttl(ttl: u8) -> u8 {
+    match ttl {
+        0..=32 => 32,
+        33..=64 => 64,
+        65..=128 => 128,
+        _ => 255,
+    }
+}
+
+/// Feature weights: `ln(1 / volatility)`, the volatility being the chance
+/// the feature was changed from the stack's default (see the module doc
+/// and docs/os-detection.md for the figures' reasons).
+mod weight {
+    pub const OPTIONS: f32 = 3.9; // volatility 0.02: needs a kernel change
+    pub const TTL: f32 = 3.0; // 0.05: a sysctl some set
+    pub const DF: f32 = 2.3; // 0.1: PMTU discovery off
+    pub const RTO: f32 = 2.3; // 0.1: retransmission tuning
+    pub const WSCALE: f32 = 1.6; // 0.2: buffer sizes
+    pub const ECN: f32 = 1.6; // 0.2: sysctl
+    pub const CLOSED: f32 = 1.6; // 0.2
+    pub const WINDOW: f32 = 1.2; // 0.3: applications and tuning change it
+    pub const GIVEUP: f32 = 1.2; // 0.3: depends on the scanner's own RSTs
+    pub const MSS: f32 = 0.7; // 0.5: the path's MTU and clamping
+}
+
+/// How well one entry explains an observation.
+struct Score {
+    agreed: f32,
+    total: f32,
+}
+
+impl Score {
+    fn add(&mut self, w: f32, credit: f32) {
+        self.agreed += w * credit;
+        self.total += w;
+    }
+
+    /// Compares a feature: `None` from the observation is not compared;
+    /// `None` from the entry (not stated) counts half.
+    fn feature<T, E>(
+        &mut self,
+        w: f32,
+        obs: Option<T>,
+        entry: Option<E>,
+        agree: impl Fn(T, E) -> f32,
+    ) {
+        if let Some(o) = obs {
+            self.add(w, entry.map_or(0.5, |e| agree(o, e)));
+        }
+    }
+
+    fn percent(&self) -> u8 {
+        if self.total <= 0.0 {
+            return 0;
+        }
+        (100.0 * self.agreed / self.total).floor().clamp(0.0, 100.0) as u8
+    }
+}
+
+fn in_spans(spans: &[Span], v: u32, mss: Option<u16>) -> bool {
+    spans.iter().any(|s| s.contains(v, mss))
+}
+
+/// The window agrees exactly, or as the same multiple of the MSS (a
+/// stack that sizes its window by MSS keeps the multiple on other paths).
+/// The segment size is the MSS, or 12 bytes less when timestamps are on
+/// (Linux sizes its first window by that).
+fn window_credit(o: &Observation, win: u16, e: &Entry, spans: &[Span]) -> f32 {
+    if in_spans(spans, u32::from(win), o.mss) {
+        return 1.0;
+    }
+    let (Some(om), Some(em)) = (o.mss, e.mss.as_deref()) else {
+        return 0.0;
+    };
+    let win = u32::from(win);
+    let segments = |mss: u32| [mss, mss.saturating_sub(12)];
+    for seg in segments(u32::from(om)) {
+        if seg == 0 || win % seg != 0 {
+            continue;
+        }
+        let k = win / seg;
+        let same_multiple = spans.iter().any(|s| match *s {
+            Span::Range(lo, hi) if lo == hi => em.iter().any(|m| match *m {
+                Span::Range(m, m2) if m == m2 => {
+                    segments(m).iter().any(|&es| es > 0 && lo == k * es)
+                }
+                _ => false,
+            }),
+            _ => false,
+        });
+        if same_multiple {
+            return 0.9;
+        }
+    }
+    0.0
+}
+
+/// How well an observed retransmission series matches one of the entry's:
+/// each entry time is paired with an unused observed time within a
+/// tolerance (5 ms plus 3 %: timer slack and queueing), closer pairs
+/// counting more; unpaired times on either side (a lost retransmission, a
+/// different count) count nothing.
+fn rto_credit(obs: &[f32], sample: &[f32]) -> f32 {
+    let n = obs.len().max(sample.len());
+    if n == 0 {
+        return 1.0;
+    }
+    let mut used = vec![false; obs.len()];
+    let mut got = 0.0;
+    for &s in sample {
+        let tol = 0.005 + 0.03 * s;
+        let best = obs
+            .iter()
+            .enumerate()
+            .filter(|&(j, &t)| !used.get(j).copied().unwrap_or(true) && (t - s).abs() <= tol)
+            .min_by(|a, b| (a.1 - s).abs().total_cmp(&(b.1 - s).abs()));
+        if let Some((j, &t)) = best {
+            used[j] = true;
+            got += 1.0 - 0.5 * (t - s).abs() / tol;
+        }
+    }
+    got / n as f32
+}
+
+fn score(o: &Observation, e: &Entry) -> Score {
+    let mut s = Score {
+        agreed: 0.0,
+        total: 0.0,
+    };
+    s.feature(
+        weight::OPTIONS,
+        o.options.as_deref(),
+        e.options.as_deref(),
+        |ol, el| f32::from(u8::from(el.iter().any(|l| l == ol))),
+    );
+    s.feature(weight::TTL, o.ttl, e.ttl, |ot, et| {
+        f32::from(u8::from(initial_ttl(ot) == initial_ttl(et)))
+    });
+    s.feature(weight::DF, o.df, e.df, |a, b| f32::from(u8::from(a == b)));
+    s.feature(weight::WINDOW, o.window, e.window.as_deref(), |w, spans| {
+        window_credit(o, w, e, spans)
+    });
+    s.feature(weight::MSS, o.mss, e.mss.as_deref(), |m, spans| {
+        f32::from(u8::from(in_spans(spans, u32::from(m), None)))
+    });
+    s.feature(weight::WSCALE, o.wscale, e.wscale.as_deref(), |w, spans| {
+        f32::from(u8::from(in_spans(spans, u32::from(w), None)))
+    });
+    s.feature(weight::ECN, o.ecn, e.ecn, |a, b| {
+        f32::from(u8::from(a == b))
+    });
+    s.feature(weight::CLOSED, o.closed, e.closed, |a, b| {
+        let parts = [a.window == b.window, a.ack == b.ack, a.df == b.df];
+        parts.iter().filter(|&&p| p).count() as f32 / 3.0
+    });
+    s.feature(weight::GIVEUP, o.giveup, e.giveup, |a, b| {
+        f32::from(u8::from(a == b))
+    });
+    if let Some(obs) = &o.rto {
+        if e.rto.is_empty() {
+            s.add(weight::RTO, 0.5);
+        } else {
+            let best = e
+                .rto
+                .iter()
+                .map(|sample| rto_credit(obs, sample))
+                .fold(0.0f32, f32::max);
+            s.add(weight::RTO, best);
+        }
+    }
+    s
+}
+
+/// One ranked entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    /// Index into [`Database::entries`].
+    pub index: usize,
+    /// Accuracy, 0-100.
+    pub accuracy: u8,
+}
+
 impl Database {
-    /// The entries portolan ships.
+    /// The entries portolan ships (parsed once per process).
     pub fn builtin() -> Database {
-        Database {}
+        static BUILTIN: OnceLock<Vec<Entry>> = OnceLock::new();
+        let entries = BUILTIN.get_or_init(|| {
+            let mut all = Vec::new();
+            for (name, text) in BUILTIN_FILES {
+                // The shipped files are parsed by a unit test, so this
+                // cannot fail in a tested build.
+                match db::parse(text, name) {
+                    Ok(e) => all.extend(e),
+                    Err(e) => panic!("built-in OS database: {e}"),
+                }
+            }
+            all
+        });
+        Database {
+            entries: entries.clone(),
+        }
     }
 
     /// Parses a database file's text; `origin` names it in errors.
-    pub fn parse(_text: &str, _origin: &str) -> Result<Database, DbError> {
-        Ok(Database {})
+    pub fn parse(text: &str, origin: &str) -> Result<Database, DbError> {
+        Ok(Database {
+            entries: db::parse(text, origin)?,
+        })
+    }
+
+    /// A database of these entries.
+    pub fn from_entries(entries: Vec<Entry>) -> Database {
+        Database { entries }
+    }
+
+    /// The entries, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// Adds `other`'s entries (a user's `--os-db` file).
-    pub fn merge(&mut self, _other: Database) {}
+    pub fn merge(&mut self, other: Database) {
+        self.entries.extend(other.entries);
+    }
+
+    /// Every entry ranked against `o`, best first (ties keep file order).
+    pub fn rank(&self, o: &Observation) -> Vec<Ranked> {
+        let mut r: Vec<Ranked> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(index, e)| Ranked {
+                index,
+                accuracy: score(o, e).percent(),
+            })
+            .collect();
+        r.sort_by(|a, b| b.accuracy.cmp(&a.accuracy).then(a.index.cmp(&b.index)));
+        r
+    }
 
     /// Ranks the entries against `evidence`.
-    pub fn classify(&self, _evidence: &Evidence, _options: &Options) -> OsReport {
-        OsReport::not_enough("OS detection is not built yet")
+    pub fn classify(&self, evidence: &Evidence, options: &Options) -> OsReport {
+        self.classify_observation(&Observation::from_evidence(evidence), options)
+    }
+
+    /// Ranks the entries against an observation (the evidence already
+    /// turned into features, or a record held out of the database).
+    pub fn classify_observation(&self, o: &Observation, options: &Options) -> OsReport {
+        let fingerprint = o.fingerprint();
+        let distance_from = |initial: u8| o.ttl.filter(|&t| t <= initial).map(|t| initial - t + 1);
+        let mut report = if o.options.is_none() {
+            OsReport::not_enough(if o.closed.is_some() {
+                "not enough evidence: no open port answered (a closed port's RST alone does not tell stacks apart)"
+            } else {
+                "not enough evidence: no open port answered with a SYN/ACK"
+            })
+        } else if self.entries.is_empty() {
+            OsReport::not_enough("no OS database entries to compare with")
+        } else {
+            self.report(o, options)
+        };
+        let initial = report
+            .best()
+            .and_then(|m| self.entries.iter().find(|e| e.name == m.name))
+            .and_then(|e| e.ttl)
+            .filter(|&i| o.ttl.is_some_and(|t| t <= i && i - t < 64));
+        report.distance = match (initial, o.ttl) {
+            (Some(i), _) => distance_from(i),
+            (None, Some(t)) => distance_from(initial_ttl(t)),
+            (None, None) => None,
+        };
+        report.fingerprint = fingerprint;
+        report
+    }
+
+    fn report(&self, o: &Observation, options: &Options) -> OsReport {
+        let floor = if options.guess { GUESS_FLOOR } else { SURE };
+        let mut matches: Vec<OsMatch> = Vec::new();
+        let ranked = self.rank(o);
+        for r in &ranked {
+            if r.accuracy < floor || matches.len() == MAX_MATCHES {
+                break;
+            }
+            let e = &self.entries[r.index];
+            if matches.iter().any(|m| m.name == e.name) {
+                continue;
+            }
+            matches.push(OsMatch {
+                name: e.name.clone(),
+                accuracy: r.accuracy,
+                classes: e
+                    .classes
+                    .iter()
+                    .map(|c| OsClass {
+                        device_type: c.device_type.clone(),
+                        vendor: c.vendor.clone(),
+                        family: c.family.clone(),
+                        generation: c.generation.clone(),
+                        accuracy: r.accuracy,
+                        cpe: c.cpe.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        if !matches.is_empty() {
+            return OsReport {
+                matches,
+                ..OsReport::default()
+            };
+        }
+        let best = ranked
+            .first()
+            .map(|r| (&self.entries[r.index].name, r.accuracy));
+        let (name, acc) = best.map_or((String::from("none"), 0), |(n, a)| (n.clone(), a));
+        OsReport::not_enough(if options.guess {
+            format!("not enough evidence: no entry agrees closely (best: {name} at {acc}%, below {GUESS_FLOOR}%)")
+        } else {
+            format!("not enough evidence for a sure match (best: {name} at {acc}%, below {SURE}%); --osscan-guess lists guesses")
+        })
     }
 }
+
+#[cfg(test)]
+mod tests;
