@@ -371,6 +371,8 @@ fn rto(p: &Parser<'_>, s: &str) -> Result<Vec<f32>, DbError> {
             return Err(p.err(format!("more than {MAX_RTO} times in one `rto` line")));
         }
     }
+    // The classifier pairs times in order.
+    out.sort_by(f32::total_cmp);
     Ok(out)
 }
 

@@ -316,31 +316,60 @@ fn window_credit(o: &Observation, win: u16, e: &Entry, spans: &[Span]) -> f32 {
     0.0
 }
 
-/// How well an observed retransmission series matches one of the entry's:
-/// each entry time is paired with an unused observed time within a
-/// tolerance (5 ms plus 3 %: timer slack and queueing), closer pairs
-/// counting more; unpaired times on either side (a lost retransmission, a
-/// different count) count nothing.
+/// How well an observed retransmission series matches one of the entry's
+/// (both ascending): each entry time is paired with the closest unused
+/// later observed time within a tolerance (5 ms plus 3 %: timer slack and
+/// queueing), closer pairs counting more; unpaired times on either side
+/// (a lost retransmission, a different count) count nothing. Linear in
+/// the lengths.
 fn rto_credit(obs: &[f32], sample: &[f32]) -> f32 {
     let n = obs.len().max(sample.len());
     if n == 0 {
         return 1.0;
     }
-    let mut used = vec![false; obs.len()];
+    let mut j = 0;
     let mut got = 0.0;
     for &s in sample {
         let tol = 0.005 + 0.03 * s;
-        let best = obs
-            .iter()
-            .enumerate()
-            .filter(|&(j, &t)| !used.get(j).copied().unwrap_or(true) && (t - s).abs() <= tol)
-            .min_by(|a, b| (a.1 - s).abs().total_cmp(&(b.1 - s).abs()));
-        if let Some((j, &t)) = best {
-            used[j] = true;
-            got += 1.0 - 0.5 * (t - s).abs() / tol;
+        while j < obs.len() && obs[j] < s - tol {
+            j += 1;
+        }
+        let mut best: Option<usize> = None;
+        let mut k = j;
+        while k < obs.len() && obs[k] <= s + tol {
+            if best.is_none_or(|b| (obs[k] - s).abs() < (obs[b] - s).abs()) {
+                best = Some(k);
+            }
+            k += 1;
+        }
+        if let Some(b) = best {
+            got += 1.0 - 0.5 * (obs[b] - s).abs() / tol;
+            j = b + 1;
         }
     }
     got / n as f32
+}
+
+/// The best [`rto_credit`] over an entry's series, skipping series whose
+/// length alone cannot beat the best so far.
+fn best_rto_credit(obs: &[f32], samples: &[Vec<f32>]) -> f32 {
+    let mut best = 0.0f32;
+    for sample in samples {
+        let (a, b) = (obs.len(), sample.len());
+        let bound = if a.max(b) == 0 {
+            1.0
+        } else {
+            a.min(b) as f32 / a.max(b) as f32
+        };
+        if bound <= best {
+            continue;
+        }
+        best = best.max(rto_credit(obs, sample));
+        if best >= 1.0 {
+            break;
+        }
+    }
+    best
 }
 
 fn score(o: &Observation, e: &Entry) -> Score {
@@ -381,12 +410,7 @@ fn score(o: &Observation, e: &Entry) -> Score {
         if e.rto.is_empty() {
             s.add(weight::RTO, 0.5);
         } else {
-            let best = e
-                .rto
-                .iter()
-                .map(|sample| rto_credit(obs, sample))
-                .fold(0.0f32, f32::max);
-            s.add(weight::RTO, best);
+            s.add(weight::RTO, best_rto_credit(obs, &e.rto));
         }
     }
     s
@@ -446,6 +470,19 @@ impl Database {
 
     /// Every entry ranked against `o`, best first (ties keep file order).
     pub fn rank(&self, o: &Observation) -> Vec<Ranked> {
+        let sorted;
+        let o = match &o.rto {
+            Some(t) if !t.is_sorted_by(|a, b| a <= b) => {
+                let mut t = t.clone();
+                t.sort_by(f32::total_cmp);
+                sorted = Observation {
+                    rto: Some(t),
+                    ..o.clone()
+                };
+                &sorted
+            }
+            _ => o,
+        };
         let mut r: Vec<Ranked> = self
             .entries
             .iter()
