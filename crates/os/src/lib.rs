@@ -505,7 +505,11 @@ impl Database {
     /// turned into features, or a record held out of the database).
     pub fn classify_observation(&self, o: &Observation, options: &Options) -> OsReport {
         let fingerprint = o.fingerprint();
-        let distance_from = |initial: u8| o.ttl.filter(|&t| t <= initial).map(|t| initial - t + 1);
+        let distance_from = |initial: u8| {
+            o.ttl
+                .filter(|&t| t <= initial)
+                .map(|t| (initial - t).saturating_add(1))
+        };
         let mut report = if o.options.is_none() {
             OsReport::not_enough(if o.closed.is_some() {
                 "not enough evidence: no open port answered (a closed port's RST alone does not tell stacks apart)"
