@@ -18,9 +18,11 @@
 //! entry's accuracy is the share of that weight its features agree with:
 //! 100 % when every feature the evidence shows agrees. The TTL is compared
 //! as the initial TTL (rounded up to 32, 64, 128 or 255, so hops do not
-//! count), the window also as a multiple of the MSS, and a feature the
-//! entry does not state counts half. RTO series and the give-up RST
-//! (Hershel+'s extra evidence) count when the evidence has them.
+//! count), the window also as a multiple of the MSS. A core feature
+//! (layout, TTL, DF, window) the entry does not state counts half; an
+//! extra one (MSS, window scale, ECN, RSTs, RTO series) is compared only
+//! when both the evidence and the entry have it, since a source that did
+//! not measure it says nothing about it.
 //!
 //! Matches at [`SURE`] or better are reported; with `--osscan-guess`
 //! ([`Options::guess`]) matches down to [`GUESS_FLOOR`]. Anything less is
@@ -256,8 +258,9 @@ impl Score {
         self.total += w;
     }
 
-    /// Compares a feature: `None` from the observation is not compared;
-    /// `None` from the entry (not stated) counts half.
+    /// Compares a core feature (option layout, TTL, DF, window): `None`
+    /// from the observation is not compared; `None` from the entry (not
+    /// stated) counts half, so a sparse entry cannot reach 100 %.
     fn feature<T, E>(
         &mut self,
         w: f32,
@@ -267,6 +270,22 @@ impl Score {
     ) {
         if let Some(o) = obs {
             self.add(w, entry.map_or(0.5, |e| agree(o, e)));
+        }
+    }
+
+    /// Compares an extra feature (MSS, window scale, ECN, RSTs, RTOs):
+    /// only when both sides have it. A source that did not measure it
+    /// (Hershel+ recorded no window scale, captures no RTO series) says
+    /// nothing about it, so it neither helps nor hurts.
+    fn extra<T, E>(
+        &mut self,
+        w: f32,
+        obs: Option<T>,
+        entry: Option<E>,
+        agree: impl Fn(T, E) -> f32,
+    ) {
+        if let (Some(o), Some(e)) = (obs, entry) {
+            self.add(w, agree(o, e));
         }
     }
 
@@ -390,26 +409,24 @@ fn score(o: &Observation, e: &Entry) -> Score {
     s.feature(weight::WINDOW, o.window, e.window.as_deref(), |w, spans| {
         window_credit(o, w, e, spans)
     });
-    s.feature(weight::MSS, o.mss, e.mss.as_deref(), |m, spans| {
+    s.extra(weight::MSS, o.mss, e.mss.as_deref(), |m, spans| {
         f32::from(u8::from(in_spans(spans, u32::from(m), None)))
     });
-    s.feature(weight::WSCALE, o.wscale, e.wscale.as_deref(), |w, spans| {
+    s.extra(weight::WSCALE, o.wscale, e.wscale.as_deref(), |w, spans| {
         f32::from(u8::from(in_spans(spans, u32::from(w), None)))
     });
-    s.feature(weight::ECN, o.ecn, e.ecn, |a, b| {
+    s.extra(weight::ECN, o.ecn, e.ecn, |a, b| {
         f32::from(u8::from(a == b))
     });
-    s.feature(weight::CLOSED, o.closed, e.closed, |a, b| {
+    s.extra(weight::CLOSED, o.closed, e.closed, |a, b| {
         let parts = [a.window == b.window, a.ack == b.ack, a.df == b.df];
         parts.iter().filter(|&&p| p).count() as f32 / 3.0
     });
-    s.feature(weight::GIVEUP, o.giveup, e.giveup, |a, b| {
+    s.extra(weight::GIVEUP, o.giveup, e.giveup, |a, b| {
         f32::from(u8::from(a == b))
     });
     if let Some(obs) = &o.rto {
-        if e.rto.is_empty() {
-            s.add(weight::RTO, 0.5);
-        } else {
+        if !e.rto.is_empty() {
             s.add(weight::RTO, best_rto_credit(obs, &e.rto));
         }
     }
