@@ -9,11 +9,12 @@
 # deleted on exit. The server namespace gets each sysctl variant, listens
 # on port 80 (port 81 closed); the client namespace connects with the
 # kernel's own SYN (MSS, SACK permitted, timestamps, NOP, window scale,
-# ECN setup), and a packet socket there records the server's SYN/ACK and
+# ECN setup), and a packet socket there (synack.py) records the server's SYN/ACK and
 # the RST+ACK of port 81. The TTL variant (ip_default_ttl=128) is measured
 # but not written: a Linux entry with TTL 128 would make every Windows-TTL
 # host look like Linux; the classifier's TTL volatility covers it.
 set -eu
+here=$(cd "$(dirname "$0")" && pwd)
 tag="oscap$$"
 c="portolan-$tag-c"; s="portolan-$tag-s"
 cleanup() { ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true; }
@@ -54,75 +55,10 @@ except OSError:
 ' &
   server=$!
   sleep 0.3
-  ip netns exec "$c" python3 - "$tag-c" "$label" "$major_minor" "$major" <<'PY'
-import socket, struct, sys, time
-ifname, label, mm, major = sys.argv[1:5]
-p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))  # ETH_P_ALL: outgoing too
-p.bind((ifname, 0)); p.settimeout(0.2)
-
-def wait(sport, want, src="198.18.254.2", dport=None):
-    end = time.time() + 3
-    while time.time() < end:
-        try:
-            f = p.recv(65535)
-        except socket.timeout:
-            continue
-        if f[12:14] != b"\x08\x00":
-            continue
-        ip = f[14:]
-        if len(ip) < 20 or ip[9] != 6 or ip[12:16] != socket.inet_aton(src):
-            continue
-        ihl = (ip[0] & 15) * 4
-        t = ip[ihl:]
-        port = struct.unpack("!H", t[2:4] if dport else t[0:2])[0]
-        if port != (dport or sport) or t[13] & want != want:
-            continue
-        return ip, t
-    sys.exit(f"no reply from port {sport}")
-
-def layout(t):
-    off = (t[12] >> 4) * 4
-    o, i, s, v = t[20:off], 0, "", {}
-    while i < len(o):
-        k = o[i]
-        s += {0: "L", 1: "N", 2: "M", 3: "W", 4: "S", 8: "T"}.get(k, f"[{k}]")
-        if k in (0, 1):
-            i += 1
-            continue
-        n = o[i + 1] if i + 1 < len(o) else 2
-        if k == 2: v["mss"] = struct.unpack("!H", o[i + 2:i + 4])[0]
-        if k == 3: v["wscale"] = o[i + 2]
-        i += max(n, 2)
-    return s, v
-
-c = socket.socket(); c.setblocking(False)
-c.connect_ex(("198.18.254.2", 80))
-ip, t = wait(80, 0x12)
-seq_sent = None
-opts, vals = layout(t)
-ttl, df, win, ece = ip[8], bool(ip[6] & 0x40), struct.unpack("!H", t[14:16])[0], bool(t[13] & 0x40)
-time.sleep(0.1); c.close()
-r = socket.socket(); r.setblocking(False)
-r.connect_ex(("198.18.254.2", 81))
-_, syn = wait(0, 0x02, src="198.18.254.1", dport=81)
-rip, rt = wait(81, 0x14)
-sent, got = struct.unpack("!I", syn[4:8])[0], struct.unpack("!I", rt[8:12])[0]
-ack = "zero" if got == 0 else "same" if got == sent else "plus1" if got == (sent + 1) % 2**32 else "other"
-rwin = struct.unpack("!H", rt[14:16])[0]
-name = f"Linux {mm}" + (f" ({label})" if label != "default" else "")
-print(f"entry {name}")
-print(f"class Linux | Linux | {major}.X | general purpose | cpe:/o:linux:linux_kernel:{mm}")
-print(f"source capture: scripts/os-db/capture-linux.sh, server sysctl {label}")
-print(f"ttl {ttl}")
-print(f"df {'yes' if df else 'no'}")
-print(f"window {win}")
-if "mss" in vals: print(f"mss {vals['mss']}")
-print(f"options {opts or '-'}")
-if "wscale" in vals: print(f"wscale {vals['wscale']}")
-print(f"ecn {'yes' if ece else 'no'}")
-print(f"closed window={rwin} ack={ack} df={'yes' if rip[6] & 0x40 else 'no'}")
-print()
-PY
+  name="Linux $major_minor"; [ "$label" = default ] || name="$name ($label)"
+  ip netns exec "$c" python3 "$here/synack.py" "$tag-c" 198.18.254.2 80 81 "$name" \
+    "Linux | Linux | $major.X | general purpose | cpe:/o:linux:linux_kernel:$major_minor" \
+    "capture: scripts/os-db/capture-linux.sh, server sysctl $label"
   wait "$server" 2>/dev/null || true
   # Back to the defaults for the next variant.
   ip netns exec "$s" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 \

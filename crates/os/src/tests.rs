@@ -149,3 +149,21 @@ fn rto_series_tell_retransmission_timers_apart() {
     assert!(rto_credit(&[1.0, 3.0, 7.0], &[3.0, 9.0, 21.0]) < 0.4);
     assert_eq!(rto_credit(&[1.0, 2.0], &[3.0, 9.0, 21.0]), 0.0);
 }
+
+#[test]
+fn slirp_capture_is_slirp() {
+    // libslirp's SYN/ACK as data/slirp.osdb records it: MSS only, no DF.
+    let mut options = OptionLayout::default();
+    options.push(2);
+    let t = StackTraits {
+        ttl: 64,
+        flags: 0x12,
+        window: 65535,
+        mss: Some(1460),
+        options,
+        ..StackTraits::default()
+    };
+    let r = Database::builtin().classify(&evidence(t), &Options::default());
+    assert_eq!(family(&r), Some("Slirp"), "{r:?}");
+    assert_eq!(r.best().unwrap().accuracy, 100);
+}
