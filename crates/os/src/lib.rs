@@ -7,8 +7,9 @@
 //! (docs/os-detection.md, "Database format"): the Hershel+ published
 //! stacks (crates/os/data/hershelplus.osdb, converted by
 //! scripts/os-db/convert-hershelplus.py) and Linux captures made here
-//! (crates/os/data/linux.osdb, scripts/os-db/capture-linux.sh) and of
-//! libslirp (crates/os/data/slirp.osdb, scripts/os-db/capture-slirp.sh).
+//! (crates/os/data/linux.osdb, scripts/os-db/capture-linux.sh), of
+//! libslirp (slirp.osdb, capture-slirp.sh) and of lwIP (lwip.osdb,
+//! capture-lwip.sh).
 //!
 //! # The model (in the spirit of Hershel+)
 //! Each feature has a *volatility*: the chance that a user, an
@@ -95,7 +96,7 @@ impl std::fmt::Display for DbError {
 impl std::error::Error for DbError {}
 
 /// The database files portolan ships, with their names for errors.
-pub const BUILTIN_FILES: [(&str, &str); 3] = [
+pub const BUILTIN_FILES: [(&str, &str); 4] = [
     (
         "crates/os/data/linux.osdb",
         include_str!("../data/linux.osdb"),
@@ -103,6 +104,10 @@ pub const BUILTIN_FILES: [(&str, &str); 3] = [
     (
         "crates/os/data/slirp.osdb",
         include_str!("../data/slirp.osdb"),
+    ),
+    (
+        "crates/os/data/lwip.osdb",
+        include_str!("../data/lwip.osdb"),
     ),
     (
         "crates/os/data/hershelplus.osdb",

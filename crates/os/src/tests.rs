@@ -167,3 +167,24 @@ fn slirp_capture_is_slirp() {
     assert_eq!(family(&r), Some("Slirp"), "{r:?}");
     assert_eq!(r.best().unwrap().accuracy, 100);
 }
+
+#[test]
+fn lwip_capture_is_lwip() {
+    // lwIP 2.1.3's SYN/ACK as data/lwip.osdb records it: TTL 255, MNW.
+    let mut options = OptionLayout::default();
+    for k in [2, 1, 3] {
+        options.push(k);
+    }
+    let t = StackTraits {
+        ttl: 254,
+        flags: 0x12,
+        window: 65535,
+        mss: Some(1460),
+        wscale: Some(1),
+        options,
+        ..StackTraits::default()
+    };
+    let r = Database::builtin().classify(&evidence(t), &Options::default());
+    assert_eq!(family(&r), Some("lwIP"), "{r:?}");
+    assert_eq!(r.distance, Some(2));
+}
