@@ -8,8 +8,8 @@
 //! stacks (crates/os/data/hershelplus.osdb, converted by
 //! scripts/os-db/convert-hershelplus.py) and Linux captures made here
 //! (crates/os/data/linux.osdb, scripts/os-db/capture-linux.sh), of
-//! libslirp (slirp.osdb, capture-slirp.sh) and of lwIP (lwip.osdb,
-//! capture-lwip.sh).
+//! libslirp (slirp.osdb, capture-slirp.sh), lwIP (lwip.osdb,
+//! capture-lwip.sh) and smoltcp (smoltcp.osdb, capture-smoltcp.sh).
 //!
 //! # The model (in the spirit of Hershel+)
 //! Each feature has a *volatility*: the chance that a user, an
@@ -96,7 +96,7 @@ impl std::fmt::Display for DbError {
 impl std::error::Error for DbError {}
 
 /// The database files portolan ships, with their names for errors.
-pub const BUILTIN_FILES: [(&str, &str); 4] = [
+pub const BUILTIN_FILES: [(&str, &str); 5] = [
     (
         "crates/os/data/linux.osdb",
         include_str!("../data/linux.osdb"),
@@ -108,6 +108,10 @@ pub const BUILTIN_FILES: [(&str, &str); 4] = [
     (
         "crates/os/data/lwip.osdb",
         include_str!("../data/lwip.osdb"),
+    ),
+    (
+        "crates/os/data/smoltcp.osdb",
+        include_str!("../data/smoltcp.osdb"),
     ),
     (
         "crates/os/data/hershelplus.osdb",

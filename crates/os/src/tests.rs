@@ -188,3 +188,25 @@ fn lwip_capture_is_lwip() {
     assert_eq!(family(&r), Some("lwIP"), "{r:?}");
     assert_eq!(r.distance, Some(2));
 }
+
+#[test]
+fn smoltcp_capture_is_smoltcp() {
+    // smoltcp 0.12's SYN/ACK as data/smoltcp.osdb records it: MWSLLL.
+    let mut options = OptionLayout::default();
+    for k in [2, 3, 4, 0, 0, 0] {
+        options.push(k);
+    }
+    let t = StackTraits {
+        ttl: 64,
+        df: true,
+        flags: 0x12,
+        window: 65535,
+        mss: Some(1460),
+        wscale: Some(0),
+        sack_permitted: true,
+        options,
+        ..StackTraits::default()
+    };
+    let r = Database::builtin().classify(&evidence(t), &Options::default());
+    assert_eq!(family(&r), Some("smoltcp"), "{r:?}");
+}

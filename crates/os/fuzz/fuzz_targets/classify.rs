@@ -30,5 +30,10 @@ fuzz_target!(|data: &[u8]| {
         samples.offer(t);
         more.push(t);
     }
-    let _ = db.classify(&Evidence { samples, more }, &Options { guess: data.len() % 2 == 0 });
+    let _ = db.classify(
+        &Evidence { samples, more },
+        &Options {
+            guess: data.len() % 2 == 0,
+        },
+    );
 });
