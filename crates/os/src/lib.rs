@@ -36,8 +36,10 @@
 //! An uptime guess needs two TCP timestamps taken at known, different
 //! times (the clock rate from their difference, the boot from the value).
 //! [`TraitSamples`] holds at most one SYN/ACK and keeps no receive time,
-//! and modern Linux offsets every connection's timestamps randomly, so
-//! [`OsReport::uptime`] is left empty: no guess without evidence.
+//! and modern Linux offsets its timestamps randomly per address pair, so
+//! [`Database::classify`] leaves [`OsReport::uptime`] empty: no guess
+//! without evidence. [`uptime_from_timestamps`] makes the guess from
+//! timed samples, for OS detection's own probes.
 
 mod db;
 
@@ -45,7 +47,7 @@ use std::sync::OnceLock;
 
 pub use db::{ClosedRst, Entry, EntryClass, Giveup, Span};
 use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
-use portolan_model::{OsClass, OsMatch, OsReport};
+use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
 
 /// What OS detection knows of one host.
 #[derive(Clone, Debug, Default)]
@@ -611,6 +613,45 @@ impl Database {
             format!("not enough evidence for a sure match (best: {name} at {acc}%, below {SURE}%); --osscan-guess lists guesses")
         })
     }
+}
+
+/// Timestamp clock rates stacks use, in ticks per second.
+const TS_RATES: [f64; 6] = [2.0, 10.0, 100.0, 200.0, 250.0, 1000.0];
+
+/// An uptime guess from TCP timestamp values taken at known times:
+/// `(tsval, received at, seconds since the Unix epoch)`, from one host.
+///
+/// Assumptions (say them with the answer): the clock started at zero at
+/// boot and has not wrapped (true of Windows and the BSDs; Linux since
+/// 4.10 adds a random offset per address pair, so its "uptime" means
+/// nothing); the samples are at least a second apart; the rate measured
+/// between the first and last sample is within 10 % of a common rate (2,
+/// 10, 100, 200, 250 or 1000 Hz). Otherwise `None`: no guess without
+/// evidence. [`TraitSamples`] carries no receive times, so the scan's own
+/// samples cannot feed this; OS detection's timed probes can.
+pub fn uptime_from_timestamps(samples: &[(u32, f64)]) -> Option<OsUptime> {
+    let mut s: Vec<(u32, f64)> = samples
+        .iter()
+        .copied()
+        .filter(|(_, t)| t.is_finite())
+        .collect();
+    s.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (&(ts0, t0), &(ts1, t1)) = (s.first()?, s.last()?);
+    let dt = t1 - t0;
+    if dt < 1.0 || ts1 <= ts0 {
+        return None;
+    }
+    let measured = f64::from(ts1 - ts0) / dt;
+    let rate = TS_RATES
+        .iter()
+        .copied()
+        .find(|r| (measured - r).abs() <= 0.1 * r)?;
+    let seconds = (f64::from(ts1) / rate).floor();
+    let last_boot = (t1 - seconds).floor();
+    (last_boot >= 0.0).then_some(OsUptime {
+        seconds: seconds as u64,
+        last_boot: last_boot as u64,
+    })
 }
 
 #[cfg(test)]

@@ -210,3 +210,35 @@ fn smoltcp_capture_is_smoltcp() {
     let r = Database::builtin().classify(&evidence(t), &Options::default());
     assert_eq!(family(&r), Some("smoltcp"), "{r:?}");
 }
+
+#[test]
+fn uptime_needs_two_timed_samples_at_a_known_rate() {
+    // 1000 Hz, 3 s apart, 86400 s of uptime at the last sample.
+    let t1 = 1_700_000_000.0;
+    let u = uptime_from_timestamps(&[(86_397_000, t1 - 3.0), (86_400_000, t1)]).unwrap();
+    assert_eq!(u.seconds, 86_400);
+    assert_eq!(u.last_boot, 1_700_000_000 - 86_400);
+    // 100 Hz, order of the samples does not matter.
+    let u = uptime_from_timestamps(&[(500_200, t1), (500_000, t1 - 2.0)]).unwrap();
+    assert_eq!(u.seconds, 5_002);
+    // One sample, too close, a rate no stack uses, a clock going back,
+    // hostile times: no guess.
+    assert_eq!(uptime_from_timestamps(&[(1000, t1)]), None);
+    assert_eq!(
+        uptime_from_timestamps(&[(1000, t1), (1100, t1 + 0.1)]),
+        None
+    );
+    assert_eq!(
+        uptime_from_timestamps(&[(1000, t1), (1_000_000, t1 + 2.0)]),
+        None
+    );
+    assert_eq!(
+        uptime_from_timestamps(&[(5000, t1), (1000, t1 + 2.0)]),
+        None
+    );
+    assert_eq!(
+        uptime_from_timestamps(&[(0, f64::NAN), (u32::MAX, f64::INFINITY)]),
+        None
+    );
+    assert_eq!(uptime_from_timestamps(&[]), None);
+}
