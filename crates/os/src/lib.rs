@@ -543,6 +543,7 @@ impl Database {
                 .filter(|&t| t <= initial)
                 .map(|t| (initial - t).saturating_add(1))
         };
+        let mut best_entry = None;
         let mut report = if o.options.is_none() {
             OsReport::not_enough(if o.closed.is_some() {
                 "not enough evidence: no open port answered (a closed port's RST alone does not tell stacks apart)"
@@ -552,11 +553,12 @@ impl Database {
         } else if self.entries.is_empty() {
             OsReport::not_enough("no OS database entries to compare with")
         } else {
-            self.report(o, options)
+            let (report, best) = self.report(o, options);
+            best_entry = best;
+            report
         };
-        let initial = report
-            .best()
-            .and_then(|m| self.entries.iter().find(|e| e.name == m.name))
+        let initial = best_entry
+            .and_then(|i| self.entries.get(i))
             .and_then(|e| e.ttl)
             .filter(|&i| o.ttl.is_some_and(|t| t <= i && i - t < 64));
         report.distance = match (initial, o.ttl) {
@@ -568,7 +570,8 @@ impl Database {
         report
     }
 
-    fn report(&self, o: &Observation, options: &Options) -> OsReport {
+    /// The report, and the best reported entry's index (for the distance).
+    fn report(&self, o: &Observation, options: &Options) -> (OsReport, Option<usize>) {
         let floor = if options.guess { GUESS_FLOOR } else { SURE };
         let mut matches: Vec<OsMatch> = Vec::new();
         let ranked = self.rank(o);
@@ -598,20 +601,23 @@ impl Database {
             });
         }
         if !matches.is_empty() {
-            return OsReport {
+            let best = ranked.first().map(|r| r.index);
+            let report = OsReport {
                 matches,
                 ..OsReport::default()
             };
+            return (report, best);
         }
         let best = ranked
             .first()
             .map(|r| (&self.entries[r.index].name, r.accuracy));
         let (name, acc) = best.map_or((String::from("none"), 0), |(n, a)| (n.clone(), a));
-        OsReport::not_enough(if options.guess {
+        let why = if options.guess {
             format!("not enough evidence: no entry agrees closely (best: {name} at {acc}%, below {GUESS_FLOOR}%)")
         } else {
             format!("not enough evidence for a sure match (best: {name} at {acc}%, below {SURE}%); --osscan-guess lists guesses")
-        })
+        };
+        (OsReport::not_enough(why), None)
     }
 }
 
