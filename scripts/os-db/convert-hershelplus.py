@@ -200,7 +200,11 @@ def layout(code):
     """Hershel+ letters -> portolan's (E = end of list is L; X = none is -)."""
     if code == "X":
         return "-"
-    return code.replace("E", "L")
+    # What follows the end of the list is padding: portolan's parser stops
+    # at the first end (so does scripts/os-db/synack.py), so one L ends it.
+    code = code.replace("E", "L")
+    end = code.find("L")
+    return code if end < 0 else code[: end + 1]
 
 
 def main():

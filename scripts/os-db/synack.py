@@ -52,7 +52,9 @@ def layout(t):
     while i < len(o):
         k = o[i]
         s += {0: "L", 1: "N", 2: "M", 3: "W", 4: "S", 8: "T"}.get(k, f"[{k}]")
-        if k in (0, 1):
+        if k == 0:
+            break  # end of option list: the rest is padding (as portolan's parser reads it)
+        if k == 1:
             i += 1
             continue
         n = o[i + 1] if i + 1 < len(o) else 2

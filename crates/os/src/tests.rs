@@ -191,9 +191,10 @@ fn lwip_capture_is_lwip() {
 
 #[test]
 fn smoltcp_capture_is_smoltcp() {
-    // smoltcp 0.12's SYN/ACK as data/smoltcp.osdb records it: MWSLLL.
+    // smoltcp 0.12's SYN/ACK as the scan reads it: MSS, window scale,
+    // SACK permitted, end of list (the padding after it is not read).
     let mut options = OptionLayout::default();
-    for k in [2, 3, 4, 0, 0, 0] {
+    for k in [2, 3, 4, 0] {
         options.push(k);
     }
     let t = StackTraits {
