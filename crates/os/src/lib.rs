@@ -42,12 +42,14 @@
 //! timed samples, for OS detection's own probes.
 
 mod db;
+mod sequence;
 
 use std::sync::OnceLock;
 
 pub use db::{ClosedRst, Entry, EntryClass, Giveup, Span};
 use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
 use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
+pub use sequence::{SeqClass, Sequence};
 
 /// What OS detection knows of one host.
 #[derive(Clone, Debug, Default)]
@@ -631,13 +633,21 @@ const TS_RATES: [f64; 6] = [2.0, 10.0, 100.0, 200.0, 250.0, 1000.0];
 ///
 /// Assumptions (say them with the answer): the clock started at zero at
 /// boot and has not wrapped (true of Windows and the BSDs; Linux since
-/// 4.10 adds a random offset per address pair, so its "uptime" means
-/// nothing); the samples are at least a second apart; the rate measured
-/// between the first and last sample is within 10 % of a common rate (2,
-/// 10, 100, 200, 250 or 1000 Hz). Otherwise `None`: no guess without
-/// evidence. [`TraitSamples`] carries no receive times, so the scan's own
-/// samples cannot feed this; OS detection's timed probes can.
+/// 4.10 adds a random offset per address pair unless
+/// `net.ipv4.tcp_timestamps=2`, so its "uptime" is not reported: see
+/// [`uptime_meaningful`]); the samples are at least 0.4 s apart (a
+/// 100 Hz clock then moves 40 ticks);
+/// the rate measured between the first and last sample is within 10 % of
+/// a common rate (2, 10, 100, 200, 250 or 1000 Hz). Otherwise `None`: no
+/// guess without evidence. [`TraitSamples`] carries no receive times, so
+/// the scan's own samples cannot feed this; OS detection's timed burst
+/// ([`Sequence`]) does.
 pub fn uptime_from_timestamps(samples: &[(u32, f64)]) -> Option<OsUptime> {
+    timestamp_clock(samples).map(|(_, up)| up)
+}
+
+/// [`uptime_from_timestamps`] with the clock rate it found (Hz).
+pub fn timestamp_clock(samples: &[(u32, f64)]) -> Option<(u32, OsUptime)> {
     let mut s: Vec<(u32, f64)> = samples
         .iter()
         .copied()
@@ -646,7 +656,7 @@ pub fn uptime_from_timestamps(samples: &[(u32, f64)]) -> Option<OsUptime> {
     s.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (&(ts0, t0), &(ts1, t1)) = (s.first()?, s.last()?);
     let dt = t1 - t0;
-    if dt < 1.0 || ts1 <= ts0 {
+    if dt < 0.4 || ts1 <= ts0 {
         return None;
     }
     let measured = f64::from(ts1 - ts0) / dt;
@@ -656,10 +666,23 @@ pub fn uptime_from_timestamps(samples: &[(u32, f64)]) -> Option<OsUptime> {
         .find(|r| (measured - r).abs() <= 0.1 * r)?;
     let seconds = (f64::from(ts1) / rate).floor();
     let last_boot = (t1 - seconds).floor();
-    (last_boot >= 0.0).then_some(OsUptime {
-        seconds: seconds as u64,
-        last_boot: last_boot as u64,
-    })
+    (last_boot >= 0.0).then_some((
+        rate as u32,
+        OsUptime {
+            seconds: seconds as u64,
+            last_boot: last_boot as u64,
+        },
+    ))
+}
+
+/// Whether a timestamp uptime means anything for a host with this
+/// report: not when its best match is Linux, whose kernels since 4.10
+/// offset their timestamps randomly per address pair by default (the wire
+/// cannot tell `tcp_timestamps=1` from `=2`), nor when nothing matched.
+pub fn uptime_meaningful(report: &OsReport) -> bool {
+    report
+        .best()
+        .is_some_and(|m| !m.classes.iter().any(|c| c.family == "Linux"))
 }
 
 #[cfg(test)]

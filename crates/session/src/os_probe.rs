@@ -17,7 +17,7 @@
 //! in flight and the memory per batch.
 
 use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, ValidationKey};
-use portolan_model::traits::{SampleKind, TraitSamples};
+use portolan_model::traits::{SampleKind, StackTraits, TraitSamples};
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_netio::{route_to, RawConfig, RawIo};
 use portolan_probes::{tcp_module, TcpScanKind};
@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Hosts probed together at most.
 pub const BATCH: usize = 256;
@@ -54,6 +54,38 @@ pub struct Job {
     pub host: HostResult,
     /// Its samples so far.
     pub samples: TraitSamples,
+    /// Send the timed burst ([`BURST`] SYNs to one open port) rather
+    /// than the missing samples' probes.
+    pub want_burst: bool,
+    /// The burst's SYN/ACKs with their receive times (seconds since the
+    /// Unix epoch); `None` until a burst was sent.
+    pub burst: Option<Vec<(StackTraits, f64)>>,
+}
+
+impl Job {
+    /// A job for `host` with the scan's `samples`.
+    pub fn new(host: HostResult, samples: TraitSamples) -> Job {
+        Job {
+            host,
+            samples,
+            want_burst: false,
+            burst: None,
+        }
+    }
+}
+
+/// SYNs in the timed burst, and the gap between them: six probes 100 ms
+/// apart, as nmap's SEQ tests, span half a second, enough for a 100 Hz
+/// or faster timestamp clock's rate (see `portolan_os::timestamp_clock`).
+pub const BURST: u8 = 6;
+const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// The open TCP port the burst goes to.
+pub fn burst_port(host: &HostResult) -> Option<u16> {
+    host.ports
+        .iter()
+        .find(|p| p.protocol == Protocol::Tcp && p.state == PortState::Open)
+        .map(|p| p.port)
 }
 
 /// The ports to probe: an open port if the samples lack a SYN/ACK, a
@@ -181,6 +213,9 @@ fn probe_batch(
             let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
                 continue;
             };
+            if j.want_burst {
+                continue;
+            }
             for dport in wanted(&j.host, &j.samples) {
                 let spec = ProbeSpec {
                     dst: j.host.addr,
@@ -194,9 +229,96 @@ fn probe_batch(
             }
         }
         if sent == 0 {
-            return;
+            break;
         }
         gather(batch, module, links, wait, stop);
+    }
+    if batch.iter().any(|j| j.want_burst) && !stop.load(Ordering::Relaxed) {
+        burst(batch, module, &link_of, links, wait, stop);
+    }
+}
+
+/// The timed burst for the jobs that want it: [`BURST`] SYNs to each
+/// one's open port, [`BURST_GAP`] apart, each SYN/ACK kept with its
+/// receive time; then `wait` for the last replies.
+fn burst(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    wait: Duration,
+    stop: &AtomicBool,
+) {
+    let mut buf = [0u8; 128];
+    let index: HashMap<IpAddr, usize> = batch
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| j.want_burst)
+        .map(|(i, j)| (j.host.addr, i))
+        .collect();
+    for j in batch.iter_mut().filter(|j| j.want_burst) {
+        j.burst = Some(Vec::new());
+    }
+    for n in 0..BURST {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        for (j, id) in batch.iter().zip(link_of) {
+            let (true, Some(dport)) = (j.want_burst, burst_port(&j.host)) else {
+                continue;
+            };
+            let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+                continue;
+            };
+            // Attempts past the samples' rounds: other source ports and
+            // timestamps, so each SYN opens a connection of its own.
+            let spec = ProbeSpec {
+                dst: j.host.addr,
+                dport,
+                attempt: 100 + n,
+            };
+            let len = module.build(&link.ctx, &spec, &mut buf);
+            if len > 0 {
+                let _ = link.io.send(&[&buf[..len]]);
+            }
+        }
+        let gap = if n + 1 == BURST { wait } else { BURST_GAP };
+        let deadline = Instant::now() + gap;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let slice = left.min(Duration::from_millis(10));
+            for link in links.values_mut().flatten() {
+                let ctx = &link.ctx;
+                let _ = link.io.recv(slice, &mut |packet| {
+                    let Some(reply) = module.classify(ctx, packet) else {
+                        return;
+                    };
+                    let (Some(&i), Some(traits)) = (index.get(&reply.dst), reply.traits) else {
+                        return;
+                    };
+                    let job = &mut batch[i];
+                    if traits.sample_kind() != SampleKind::SynAck
+                        || burst_port(&job.host) != Some(reply.dport)
+                    {
+                        return;
+                    }
+                    let at = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64());
+                    // A host whose scan showed no SYN/ACK gets one here.
+                    job.samples.offer(traits);
+                    let got = job.burst.get_or_insert_with(Vec::new);
+                    // A retransmitted SYN/ACK repeats its ISN: one each.
+                    if got.len() < usize::from(BURST)
+                        && !got.iter().any(|(t, _)| t.seq == traits.seq)
+                    {
+                        got.push((traits, at));
+                    }
+                });
+            }
+        }
+    }
+    for j in batch.iter_mut() {
+        j.want_burst = false;
     }
 }
 
@@ -217,7 +339,9 @@ fn gather(
     let deadline = Instant::now() + wait;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         if stop.load(Ordering::Relaxed)
-            || batch.iter().all(|j| wanted(&j.host, &j.samples).is_empty())
+            || batch
+                .iter()
+                .all(|j| j.want_burst || wanted(&j.host, &j.samples).is_empty())
         {
             return;
         }
