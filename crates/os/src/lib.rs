@@ -49,7 +49,7 @@ use std::sync::OnceLock;
 pub use db::{ClosedRst, Entry, EntryClass, Giveup, Span};
 use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
 use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
-pub use sequence::{SeqClass, Sequence};
+pub use sequence::{IcmpReply, SeqClass, Sequence};
 
 /// What OS detection knows of one host.
 #[derive(Clone, Debug, Default)]

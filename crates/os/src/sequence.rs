@@ -37,9 +37,39 @@ impl SeqClass {
     }
 }
 
+/// An ICMP message the host sent back: an echo reply, or the port
+/// unreachable a UDP datagram to a closed port drew.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpReply {
+    /// Its TTL as received.
+    pub ttl: u8,
+    /// Its DF bit.
+    pub df: bool,
+    /// Bytes of our datagram an error quotes (`None` for an echo reply).
+    pub quoted: Option<u16>,
+}
+
+impl IcmpReply {
+    fn words(&self) -> String {
+        let mut w = format!(
+            "ttl:{},df:{}",
+            crate::initial_ttl(self.ttl),
+            if self.df { "yes" } else { "no" }
+        );
+        if let Some(q) = self.quoted {
+            w.push_str(&format!(",quote:{q}"));
+        }
+        w
+    }
+}
+
 /// The burst's evidence.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sequence {
+    /// The ICMP echo reply, if one came.
+    pub echo: Option<IcmpReply>,
+    /// The port unreachable of the UDP probe, if one came.
+    pub unreach: Option<IcmpReply>,
     /// SYN/ACKs that came back.
     pub replies: usize,
     /// The initial sequence numbers' class.
@@ -98,6 +128,8 @@ impl Sequence {
         let (ts_rate, uptime) =
             timestamp_clock(&stamps).map_or((None, None), |(r, u)| (Some(r), Some(u)));
         Sequence {
+            echo: None,
+            unreach: None,
             replies: replies.len(),
             isn: classify(&isns, 1 << 32, ISN_STEP),
             ipid: classify(&ipids, 1 << 16, IPID_STEP),
@@ -125,6 +157,12 @@ impl Sequence {
             (Some(r), _) => f.push(format!("tsrate={r}")),
             (None, Some(c)) => f.push(format!("ts={}", c.name())),
             (None, None) => {}
+        }
+        if let Some(e) = self.echo {
+            f.push(format!("echo={}", e.words()));
+        }
+        if let Some(u) = self.unreach {
+            f.push(format!("unreach={}", u.words()));
         }
         f.join(" ")
     }
@@ -166,6 +204,23 @@ mod tests {
         assert_eq!(s.ts_rate, Some(1000));
         assert_eq!(s.uptime.map(|u| u.seconds), Some(864_000));
         assert_eq!(s.fingerprint(), "isn=random ipid=zero tsrate=1000");
+        let s = Sequence {
+            echo: Some(IcmpReply {
+                ttl: 63,
+                df: false,
+                quoted: None,
+            }),
+            unreach: Some(IcmpReply {
+                ttl: 255,
+                df: true,
+                quoted: Some(28),
+            }),
+            ..s
+        };
+        assert_eq!(
+            s.fingerprint(),
+            "isn=random ipid=zero tsrate=1000 echo=ttl:64,df:no unreach=ttl:255,df:yes,quote:28"
+        );
         // Counters that step, wrapping included.
         let r = [
             reply(u32::MAX - 10, 65_530, None, t),

@@ -132,7 +132,11 @@ impl OsStage {
             }
         }
         if let Some(replies) = &job.burst {
-            let seq = Sequence::from_replies(replies);
+            let seq = Sequence {
+                echo: job.icmp[0],
+                unreach: job.icmp[1],
+                ..Sequence::from_replies(replies)
+            };
             let words = seq.fingerprint();
             if !words.is_empty() {
                 if !report.fingerprint.is_empty() {

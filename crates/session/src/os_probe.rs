@@ -20,7 +20,10 @@ use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, Validation
 use portolan_model::traits::{SampleKind, StackTraits, TraitSamples};
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_netio::{route_to, RawConfig, RawIo};
-use portolan_probes::{tcp_module, TcpScanKind};
+use portolan_os::IcmpReply;
+use portolan_packet::{parse, IcmpErrorKind, Parsed, QuotedTransport};
+use portolan_probes::discovery::{ping_module, PingKind};
+use portolan_probes::{tcp_module, udp_module, TcpScanKind};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +63,9 @@ pub struct Job {
     /// The burst's SYN/ACKs with their receive times (seconds since the
     /// Unix epoch); `None` until a burst was sent.
     pub burst: Option<Vec<(StackTraits, f64)>>,
+    /// The burst's ICMP echo reply and the port unreachable its UDP
+    /// datagram drew (IPv4 only).
+    pub icmp: [Option<IcmpReply>; 2],
 }
 
 impl Job {
@@ -70,6 +76,7 @@ impl Job {
             samples,
             want_burst: false,
             burst: None,
+            icmp: [None, None],
         }
     }
 }
@@ -79,6 +86,52 @@ impl Job {
 /// or faster timestamp clock's rate (see `portolan_os::timestamp_clock`).
 pub const BURST: u8 = 6;
 const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// The UDP port the burst's datagram goes to: one the scan found closed,
+/// else 33434 (traceroute's first port, closed almost everywhere).
+pub fn udp_closed_port(host: &HostResult) -> u16 {
+    host.ports
+        .iter()
+        .find(|p| p.protocol == Protocol::Udp && p.state == PortState::Closed)
+        .map_or(33434, |p| p.port)
+}
+
+/// An ICMP echo reply or port unreachable from `host` in `packet`: its
+/// TTL, DF and, for the error, how many bytes of our datagram it quotes
+/// (the outer length less both headers). The packet crate parses and
+/// checks it; DF and the lengths are read from the IPv4 header it
+/// accepted. `None` for anything else, IPv6 included.
+fn icmp_reply(packet: &[u8], host: IpAddr, udp_port: u16) -> Option<(usize, IcmpReply)> {
+    let (slot, src, ttl) = match parse(packet).ok()? {
+        Parsed::IcmpEcho {
+            src,
+            ttl,
+            reply: true,
+            ..
+        } => (0, src, ttl),
+        Parsed::IcmpError {
+            src,
+            ttl,
+            kind: IcmpErrorKind::Unreach { code: 3 },
+            quoted,
+            ..
+        } if quoted.dst == host
+            && quoted.proto == 17
+            && matches!(quoted.transport, QuotedTransport::Udp { dport, .. } if dport == udp_port) =>
+        {
+            (1, src, ttl)
+        }
+        _ => return None,
+    };
+    if src != host || packet.first()? >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(packet[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
+    let df = packet.get(6)? & 0x40 != 0;
+    let quoted = (slot == 1).then(|| u16::try_from(total.saturating_sub(ihl + 8)).unwrap_or(0));
+    Some((slot, IcmpReply { ttl, df, quoted }))
+}
 
 /// The open TCP port the burst goes to.
 pub fn burst_port(host: &HostResult) -> Option<u16> {
@@ -259,6 +312,28 @@ fn burst(
     for j in batch.iter_mut().filter(|j| j.want_burst) {
         j.burst = Some(Vec::new());
     }
+    // One ICMP echo and one UDP datagram to a closed port per IPv4 host,
+    // with the first SYN.
+    let (echo, udp) = (ping_module(PingKind::Echo), udp_module());
+    for (j, id) in batch.iter().zip(link_of) {
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        if !j.want_burst || !j.host.addr.is_ipv4() {
+            continue;
+        }
+        for (module, dport) in [(&echo, 0), (&udp, udp_closed_port(&j.host))] {
+            let spec = ProbeSpec {
+                dst: j.host.addr,
+                dport,
+                attempt: 0,
+            };
+            let len = module.build(&link.ctx, &spec, &mut buf);
+            if len > 0 {
+                let _ = link.io.send(&[&buf[..len]]);
+            }
+        }
+    }
     for n in 0..BURST {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -289,6 +364,18 @@ fn burst(
             for link in links.values_mut().flatten() {
                 let ctx = &link.ctx;
                 let _ = link.io.recv(slice, &mut |packet| {
+                    if let Ok(Parsed::IcmpEcho { src, .. } | Parsed::IcmpError { src, .. }) =
+                        parse(packet)
+                    {
+                        if let Some(&i) = index.get(&src) {
+                            let job = &mut batch[i];
+                            let port = udp_closed_port(&job.host);
+                            if let Some((slot, r)) = icmp_reply(packet, src, port) {
+                                job.icmp[slot].get_or_insert(r);
+                            }
+                        }
+                        return;
+                    }
                     let Some(reply) = module.classify(ctx, packet) else {
                         return;
                     };
