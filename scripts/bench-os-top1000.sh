@@ -2,8 +2,9 @@
 # -O's cost on a top-1000-ports SYN scan of one host (issue 13's figure):
 # the median wall time of RUNS scans with and without -O, alternated.
 #
-# Usage (root): scripts/bench-os-top1000.sh [RUNS] [PORTOLAN]
-#   RUNS defaults to 5, PORTOLAN to target/release/portolan.
+# Usage (root): scripts/bench-os-top1000.sh [RUNS] [PORTOLAN] [PORTS]
+#   RUNS defaults to 5, PORTOLAN to target/release/portolan, PORTS (the
+#   port selection) to "--top-ports 1000" ("-p-" for every port).
 #
 # Two throwaway namespaces joined by a veth pair in 198.18.250.0/30 with
 # no route onward; the target (Linux, as it comes) listens on 8 ports of
@@ -12,6 +13,7 @@
 set -eu
 runs=${1:-5}
 bin=$(realpath "${2:-target/release/portolan}")
+ports=${3:---top-ports 1000}
 tag="osb$$"; s="portolan-$tag-s"; t="portolan-$tag-t"; lst=""
 cleanup() {
   [ -n "$lst" ] && kill "$lst" 2>/dev/null || true
@@ -37,7 +39,7 @@ sleep 0.5
 export XDG_DATA_HOME="${TMPDIR:-/tmp}/$tag-history"
 one() {  # prints the wall time of one scan with extra args "$@"
   a=$(date +%s.%N)
-  ip netns exec "$s" "$bin" -sS --top-ports 1000 -n -Pn "$@" -oG /dev/null 198.18.250.2 >/dev/null
+  ip netns exec "$s" "$bin" -sS $ports -n -Pn "$@" -oG /dev/null 198.18.250.2 >/dev/null
   b=$(date +%s.%N)
   echo "$b - $a" | bc
 }
