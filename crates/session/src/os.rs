@@ -335,6 +335,44 @@ mod tests {
     }
 
     #[test]
+    fn the_burst_goes_only_to_undecided_or_uptime_worthy_hosts() {
+        use portolan_model::traits::{StackTraits, Timestamps, TraitSamples};
+        use portolan_model::{OsClass, OsMatch, OsReport};
+        let report = |family: &str, accuracy: u8| OsReport {
+            matches: vec![OsMatch {
+                name: family.into(),
+                accuracy,
+                classes: vec![OsClass {
+                    family: family.into(),
+                    accuracy,
+                    ..OsClass::default()
+                }],
+            }],
+            ..OsReport::default()
+        };
+        let mut samples = TraitSamples::new();
+        samples.offer(StackTraits {
+            flags: 0x12,
+            timestamps: Some(Timestamps { tsval: 5, tsecr: 0 }),
+            ..StackTraits::default()
+        });
+        let open = Job::new(host(&[PortState::Open]), samples);
+        // A sure Linux host: nothing more (its clock says nothing).
+        assert!(!burst_wanted(&open, &report("Linux", 100)));
+        // Unsure: the burst. Sure but not Linux, with timestamps: the
+        // burst, for the uptime.
+        assert!(burst_wanted(&open, &report("Linux", 80)));
+        assert!(burst_wanted(&open, &report("Windows", 100)));
+        assert!(burst_wanted(&open, &OsReport::not_enough("none")));
+        // No timestamps: a sure answer needs nothing more.
+        let plain = Job::new(host(&[PortState::Open]), TraitSamples::new());
+        assert!(!burst_wanted(&plain, &report("Windows", 100)));
+        // No open port: nowhere to send it.
+        let closed = Job::new(host(&[PortState::Closed]), TraitSamples::new());
+        assert!(!burst_wanted(&closed, &OsReport::not_enough("none")));
+    }
+
+    #[test]
     fn a_bad_os_db_names_the_file() {
         let dir = std::env::temp_dir().join(format!("portolan-osdb-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -492,6 +492,34 @@ mod tests {
     }
 
     #[test]
+    fn hostile_or_foreign_icmp_is_ignored() {
+        let host = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+        // Truncated, empty, garbage: nothing, no panic.
+        for len in 0..64 {
+            let junk: Vec<u8> = (0..len).map(|i| (i * 37 + 0x45) as u8).collect();
+            assert_eq!(icmp_reply(&junk, host, 33434), None);
+        }
+        // A well-formed echo reply from someone else is not the host's.
+        let mut buf = [0u8; 128];
+        let n = portolan_packet::IcmpEcho {
+            src: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 9)),
+            dst: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
+            ttl: 64,
+            ip_id: 1,
+            reply: true,
+            ident: 7,
+            seq: 1,
+            payload: &[],
+        }
+        .emit(&mut buf)
+        .expect("fits");
+        assert_eq!(icmp_reply(&buf[..n], host, 33434), None);
+        let from_host = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 9));
+        let (slot, r) = icmp_reply(&buf[..n], from_host, 33434).unwrap();
+        assert_eq!((slot, r.ttl, r.quoted), (0, 64, None));
+    }
+
+    #[test]
     fn probes_go_only_where_a_sample_is_missing() {
         let h = host(&[
             (23, PortState::Filtered),
