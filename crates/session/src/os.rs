@@ -121,7 +121,13 @@ impl OsStage {
             more: Vec::new(),
         };
         let mut report = self.db.classify(&evidence, &options);
-        if job.burst.is_none() && self.opts.tries > 0 && burst_wanted(&job, &report) {
+        // A job back with `want_burst` still set was not served (an
+        // interrupt): it goes out with what it has, never round again.
+        if job.burst.is_none()
+            && !job.want_burst
+            && self.opts.tries > 0
+            && burst_wanted(&job, &report)
+        {
             job.want_burst = true;
             match self.prober().jobs.send(job) {
                 Ok(()) => {
@@ -279,6 +285,7 @@ impl HostStage for OsStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use portolan_model::traits::TraitSamples;
     use portolan_model::{HostStatus, PortResult, Reason};
     use std::net::{IpAddr, Ipv4Addr};
 
@@ -336,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_burst_goes_only_to_undecided_or_uptime_worthy_hosts() {
-        use portolan_model::traits::{StackTraits, Timestamps, TraitSamples};
+        use portolan_model::traits::{StackTraits, Timestamps};
         use portolan_model::{OsClass, OsMatch, OsReport};
         let report = |family: &str, accuracy: u8| OsReport {
             matches: vec![OsMatch {
@@ -370,6 +377,23 @@ mod tests {
         // No open port: nowhere to send it.
         let closed = Job::new(host(&[PortState::Closed]), TraitSamples::new());
         assert!(!burst_wanted(&closed, &OsReport::not_enough("none")));
+    }
+
+    #[test]
+    fn a_job_back_unserved_is_not_sent_round_again() {
+        // As the prober hands jobs back after an interrupt: burst asked,
+        // none sent. The stage must answer with what it has (this sends
+        // nothing: no prober is started).
+        let opts = OsStageOptions {
+            tries: 2,
+            ..OsStageOptions::default()
+        };
+        let mut stage = OsStage::new(Arc::new(Database::builtin()), opts);
+        let mut job = Job::new(host(&[PortState::Open]), TraitSamples::new());
+        job.want_burst = true;
+        stage.settle(job);
+        assert!(stage.prober.is_none());
+        assert!(stage.try_next().is_some_and(|h| h.os.is_some()));
     }
 
     #[test]
