@@ -122,4 +122,19 @@ proptest! {
         let o = Observation { rto, window, mss, ttl, options, ..Observation::default() };
         let _ = db.classify_observation(&o, &Options { guess: true });
     }
+
+    #[test]
+    fn burst_evidence_never_panics_on_hostile_replies(
+        replies in prop::collection::vec(
+            (traits(), prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), 0.0f64..2e9]),
+            0..12,
+        ),
+    ) {
+        let s = portolan_os::Sequence::from_replies(&replies);
+        prop_assert_eq!(s.replies, replies.len());
+        if let Some(u) = s.uptime {
+            prop_assert!(s.ts_rate.is_some() && u.seconds <= u64::from(u32::MAX));
+        }
+        let _ = s.fingerprint();
+    }
 }
