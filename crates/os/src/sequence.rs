@@ -104,7 +104,10 @@ fn classify(values: &[u32], modulus: u64, step: u32) -> Option<SeqClass> {
         return Some(SeqClass::Constant);
     }
     let small = values.windows(2).all(|w| {
-        let d = (u64::from(w[1]) + modulus - u64::from(w[0])) % modulus;
+        // Reduced first: a hostile or IPv6 value (a flow label) may exceed
+        // the field's modulus.
+        let (a, b) = (u64::from(w[0]) % modulus, u64::from(w[1]) % modulus);
+        let d = (b + modulus - a) % modulus;
         d > 0 && d <= u64::from(step)
     });
     Some(if small {
