@@ -1,121 +1,103 @@
-#!/usr/bin/env bash
-# Captures this machine's Linux kernel as OS database entries.
+#!/bin/sh
+# Records the Linux kernel's SYN/ACK and closed-port RST traits, with
+# sysctl variants, into portolan's OS database format (stdout).
 #
-# Usage (as root): scripts/os-db/capture-linux.sh [PORTOLAN] > crates/os/data/linux.osdb
+# Usage (root): scripts/os-db/capture-linux.sh > crates/os/data/linux.osdb
 #
-# For each variant below, a throwaway pair of network namespaces joined by
-# a veth link (198.18.200.1 scanner, 198.18.200.2 target; no route
-# anywhere else) gets the variant's sysctls in the target namespace and a
-# listener on port 22; portolan -O -v scans ports 22 and 23 of it and its
-# "OS fingerprint:" line (the database's own fp notation: the SYN/ACK and
-# the closed port's RST+ACK) becomes an entry. The same is done over the
-# loopback interface inside one namespace (MSS 65495). Identical
-# fingerprints are written once, with every variant that gave them in
-# their source line.
+# Two throwaway network namespaces joined by a veth pair, numbered in
+# 198.18.0.0/15 with no route onward; nothing leaves them, and they are
+# deleted on exit. The server namespace gets each sysctl variant, listens
+# on port 80 (port 81 closed); the client namespace connects with the
+# kernel's own SYN (MSS, SACK permitted, timestamps, NOP, window scale,
+# ECN setup), and a packet socket there (synack.py) records the server's SYN/ACK and
+# the RST+ACK of port 81. The TTL variant (ip_default_ttl=128) is measured
+# but not written: a Linux entry with TTL 128 would make every Windows-TTL
+# host look like Linux; the classifier's TTL volatility covers it.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+tag="oscap$$"
+c="portolan-$tag-c"; s="portolan-$tag-s"
+cleanup() { ip netns del "$c" 2>/dev/null || true; ip netns del "$s" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+ip netns add "$c"; ip netns add "$s"
+ip link add "$tag-c" netns "$c" type veth peer name "$tag-s" netns "$s"
+ip -n "$c" addr add 198.18.254.1/30 dev "$tag-c"
+ip -n "$s" addr add 198.18.254.2/30 dev "$tag-s"
+ip -n "$c" link set "$tag-c" up; ip -n "$s" link set "$tag-s" up
+ip -n "$c" link set lo up; ip -n "$s" link set lo up
+ip netns exec "$c" sysctl -qw net.ipv4.tcp_ecn=1
+kernel=$(uname -r | sed 's/[-+].*//')
+major_minor=$(echo "$kernel" | cut -d. -f1,2)
+major=$(echo "$kernel" | cut -d. -f1)
+
+cat <<HDR
+# portolan OS database: Linux kernel stacks captured here.
 #
-# Variants that change what a stack is (ip_default_ttl) are not captured:
-# a Linux host set to TTL 128 should come out unsure, not match an entry.
-set -euo pipefail
-bin=${1:-target/release/portolan}
-[ -x "$bin" ] || { echo "capture-linux: build portolan first ($bin)" >&2; exit 1; }
-kernel=$(uname -r)
-mm=$(echo "$kernel" | cut -d. -f1,2)
-major=${mm%%.*}
-sc=ptbcap-s-$$
-tg=ptbcap-t-$$
-lo=ptbcap-l-$$
-cleanup() {
-    for ns in $sc $tg $lo; do ip netns del "$ns" 2>/dev/null || true; done
-    [ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null || true
+# Where the facts come from: scripts/os-db/capture-linux.sh, run as root on
+# Linux $kernel ($(uname -m)): a listening socket in a network namespace,
+# answering the client kernel's SYN (MSS 1460, SACK permitted, timestamps,
+# NOP, window scale 7, ECE+CWR) over a veth pair (MTU 1500); one entry
+# per server sysctl variant. Regenerate with the script; do not edit.
+
+HDR
+
+capture_once() {  # $1 = variant label, $2 = tcp_rmem, rest = sysctl settings for the server
+  label=$1; rmem=$2; shift 2
+  ip netns exec "$s" sysctl -qw net.ipv4.tcp_rmem="$rmem"
+  for kv in "$@"; do ip netns exec "$s" sysctl -qw "$kv"; done
+  ip netns exec "$s" python3 -c '
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("198.18.254.2", 80)); l.listen(8); l.settimeout(5)
+try:
+    a, _ = l.accept(); time.sleep(0.2); a.close()
+except OSError:
+    pass
+' &
+  server=$!
+  sleep 0.3
+  name="Linux $major_minor"; [ "$label" = default ] || name="$name ($label)"
+  ip netns exec "$c" python3 "$here/synack.py" "$tag-c" 198.18.254.2 80 81 "$name" \
+    "Linux | Linux | $major.X | general purpose | cpe:/o:linux:linux_kernel:$major_minor" \
+    "capture: scripts/os-db/capture-linux.sh, server sysctl $label"
+  wait "$server" 2>/dev/null || true
+  # Back to the defaults for the next variant.
+  ip netns exec "$s" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 \
+    net.ipv4.tcp_window_scaling=1 net.ipv4.tcp_ecn=2 net.ipv4.ip_default_ttl=64 \
+    net.ipv4.tcp_rmem="4096 131072 6291456"
 }
-trap cleanup EXIT
 
-listen() { # ns addr: a listener on port 22 in ns
-    ip netns exec "$1" python3 -c '
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 22)); s.listen(64); time.sleep(120)' "$2" &
-    lpid=$!
-    sleep 0.3
+# Linux derives its window scale from the largest receive buffer
+# (tcp_rmem's third value), which the kernel sizes by the machine's memory
+# and which distributions and images raise (6, 16 and 32 MB are common).
+# Unless a variant sets tcp_rmem itself, each is measured with all three
+# and the entry lists every window scale seen: the scale says how the
+# machine is tuned, not which kernel it runs.
+capture() {  # $1 = variant label, rest = sysctl settings for the server
+  label=$1; shift
+  entry=$(capture_once "$label" "4096 131072 6291456" "$@")
+  case "$label" in
+    tcp_rmem*|tcp_window_scaling=0) ;;
+    *)
+      scales=$(echo "$entry" | sed -n 's/^wscale //p')
+      for max in 16777216 33554432; do
+        more=$(capture_once "$label" "4096 131072 $max" "$@" | sed -n 's/^wscale //p')
+        scales="$scales,$more"
+      done
+      scales=$(echo "$scales" | tr , '\n' | sed '/^$/d' | sort -nu | paste -sd, - | sed 's/,/, /g')
+      entry=$(echo "$entry" | sed "s/^wscale .*/wscale $scales/")
+      ;;
+  esac
+  printf '%s\n\n' "$entry"
 }
 
-capture() { # name sysctls...: prints "fingerprint<TAB>variant"
-    local name=$1; shift
-    cleanup; lpid=
-    ip netns add $sc; ip netns add $tg
-    ip -n $sc link add veth0 type veth peer name veth1 netns $tg
-    ip -n $sc addr add 198.18.200.1/24 dev veth0; ip -n $sc link set veth0 up
-    ip -n $tg addr add 198.18.200.2/24 dev veth1; ip -n $tg link set veth1 up
-    ip -n $sc link set lo up; ip -n $tg link set lo up
-    for kv in "$@"; do ip netns exec $tg sysctl -qw "$kv"; done
-    listen $tg 198.18.200.2
-    local fp
-    fp=$(ip netns exec $sc "$bin" --no-history -O -v -n -Pn -p22,23 198.18.200.2 |
-        sed -n 's/^OS fingerprint: //p')
-    [ -n "$fp" ] || { echo "capture-linux: no fingerprint for $name" >&2; exit 1; }
-    printf '%s\t%s (veth)\n' "$fp" "$name"
-    # The same over loopback, inside one namespace.
-    ip netns add $lo; ip -n $lo link set lo up
-    for kv in "$@"; do ip netns exec $lo sysctl -qw "$kv"; done
-    kill "$lpid" 2>/dev/null || true
-    listen $lo 127.0.0.1
-    fp=$(ip netns exec $lo "$bin" --no-history -O -v -n -Pn -p22,23 127.0.0.1 |
-        sed -n 's/^OS fingerprint: //p')
-    [ -n "$fp" ] || { echo "capture-linux: no loopback fingerprint for $name" >&2; exit 1; }
-    printf '%s\t%s (loopback)\n' "$fp" "$name"
-}
-
-{
-    capture "defaults"
-    capture "tcp_timestamps=0" net.ipv4.tcp_timestamps=0
-    capture "tcp_sack=0" net.ipv4.tcp_sack=0
-    capture "tcp_window_scaling=0" net.ipv4.tcp_window_scaling=0
-    capture "tcp_ecn=1" net.ipv4.tcp_ecn=1
-    capture "tcp_rmem=4096 65536 1048576" "net.ipv4.tcp_rmem=4096 65536 1048576"
-    capture "tcp_rmem=4096 262144 16777216" "net.ipv4.tcp_rmem=4096 262144 16777216"
-    capture "tcp_timestamps=0 tcp_sack=0" net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0
-} > /tmp/capture-linux.$$
-
-cat <<HEADER
-# portolan OS database: Linux, captured from a real kernel.
-#
-# Made by scripts/os-db/capture-linux.sh on Linux $kernel: the SYN/ACK
-# (to portolan's client-like SYN: MSS, SACK, timestamps, window scale)
-# and the closed port's RST+ACK of the kernel in a network namespace, with
-# the sysctl variants named in each source line, over a veth link (MSS
-# 1460) and over loopback (MSS 65495). The windows of one layout are
-# merged into one entry. Run the script again on another kernel to add
-# its entries.
-HEADER
-# One entry per option layout and TTL; windows and MSS values merged.
-python3 - "$mm" "$major" /tmp/capture-linux.$$ <<'PY'
-import sys, collections
-mm, major, path = sys.argv[1], sys.argv[2], sys.argv[3]
-groups = collections.OrderedDict()
-for line in open(path):
-    fp, variant = line.rstrip("\n").split("\t")
-    kv = dict(x.split("=", 1) for x in fp.split())
-    key = tuple((k, v) for k, v in kv.items() if k not in ("win", "mss"))
-    g = groups.setdefault(key, {"win": [], "mss": [], "variants": []})
-    for k in ("win", "mss"):
-        if k in kv and kv[k] not in g[k]:
-            g[k].append(kv[k])
-    g["variants"].append(variant)
-for key, g in groups.items():
-    kv = dict(key)
-    print()
-    print(f"match Linux {mm}")
-    print(f"class Linux | Linux | {major}.X | general purpose | cpe:/o:linux:linux_kernel:{mm}")
-    print(f"source captured by scripts/os-db/capture-linux.sh on Linux {mm}: " + "; ".join(g["variants"]))
-    parts = [f"ttl={kv['ttl']}", f"df={kv['df']}"]
-    if g["win"]:
-        parts.append("win=" + ",".join(sorted(g["win"], key=int)))
-    parts.append(f"opts={kv['opts']}")
-    if g["mss"]:
-        parts.append("mss=" + ",".join(sorted(g["mss"], key=int)))
-    for k in ("ws", "closed-ttl", "closed-df", "closed-win"):
-        if k in kv:
-            parts.append(f"{k}={kv[k]}")
-    print("fp " + " ".join(parts))
-PY
-rm -f /tmp/capture-linux.$$
+ip netns exec "$s" sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
+capture default
+capture "tcp_timestamps=0" net.ipv4.tcp_timestamps=0
+capture "tcp_sack=0" net.ipv4.tcp_sack=0
+capture "tcp_window_scaling=0" net.ipv4.tcp_window_scaling=0
+capture "tcp_ecn=0" net.ipv4.tcp_ecn=0
+capture "tcp_timestamps=0 tcp_sack=0" net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0
+capture "tcp_rmem=4096 16384 65536" net.ipv4.tcp_rmem="4096 16384 65536"
+capture "tcp_rmem=4096 65536 1048576" net.ipv4.tcp_rmem="4096 65536 1048576"
+capture "tcp_rmem=4096 1048576 16777216" net.ipv4.tcp_rmem="4096 1048576 16777216"

@@ -78,8 +78,10 @@ pub struct OsUptime {
 impl OsReport {
     /// The accuracy from which a match is stated as the host's OS ("OS
     /// details:") rather than offered as a guess ("Aggressive OS
-    /// guesses:"), in every output format.
-    pub const SURE: u8 = 95;
+    /// guesses:"), in every output format, and from which the classifier
+    /// (`portolan_os`) reports a match without `--osscan-guess`: the one
+    /// definition both use.
+    pub const SURE: u8 = 90;
 
     /// An answer without a match, saying why.
     pub fn not_enough(why: impl Into<String>) -> Self {

@@ -1,375 +1,471 @@
-//! The stack database's text format and its parser (the format is
-//! described in `docs/os-detection.md`, "Database format").
+//! Portolan's OS database: a line-based text format (docs/os-detection.md,
+//! "Database format") and its parser.
 //!
-//! A file is a list of entries; each starts with a `match` line and holds
-//! keyword lines until the next `match`:
-//!
-//! ```text
-//! match Linux 6.12
-//! class Linux | Linux | 6.X | general purpose | cpe:/o:linux:linux_kernel:6
-//! source captured by scripts/os-db/capture-linux.sh, kernel 6.12, defaults
-//! fp ttl=64 df=1 win=64240,65160 opts=MSTNW mss=1460 ws=7 closed-ttl=64
-//! rst present=1 ack=0 win=0 seq=1 nonzero=0
-//! rto 3.00 9.00 21.00
-//! ```
-//!
-//! `#` starts a comment line; blank lines are ignored. Every error names
-//! the file, the line and the reason; a file is accepted whole or not at
-//! all. Written by hand rather than with a parser crate: the format is a
-//! dozen keywords, and errors must carry the line.
+//! The format is portolan's own, so its parser is too: one `key value`
+//! line per fact, an `entry` line starting each stack, `#` comments. It is
+//! small enough that a hand-written parser gives the best errors (file,
+//! line, the offending token) with no dependency. The parser never panics
+//! on any input (fuzzed in tests/fuzz.rs and crates/os/fuzz).
 
-use crate::features::TimeoutRst;
 use crate::DbError;
-use portolan_model::OsClass;
 
-/// The most entries one file may hold, and the most `rto` lines one
-/// entry may hold: bounds on what a hostile `--os-db` can make us keep.
-const MAX_ENTRIES: usize = 100_000;
-const MAX_RTO_LINES: usize = 1_000;
-const MAX_RTO_VALUES: usize = 256;
-const MAX_LIST: usize = 64;
-
-/// One database entry: a label with its classes, where its facts come
-/// from, and the features it expects.
+/// One stack in the database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entry {
-    /// The label (`match` line).
+    /// The label ("Linux 6.x", "Windows 7 / 2008 R2").
     pub name: String,
-    /// Its classes (`class` lines), accuracy left 0.
-    pub classes: Vec<OsClass>,
-    /// Where the facts come from (`source`).
+    /// Vendor, family, generation, device type and CPEs (none for an
+    /// unidentified stack).
+    pub classes: Vec<EntryClass>,
+    /// Where the facts come from and how they were measured.
     pub source: String,
-    /// The file and line of its `match` line, for messages.
-    pub origin: String,
     /// Initial TTL.
-    pub ttl: u8,
-    /// DF on the SYN/ACK.
+    pub ttl: Option<u8>,
+    /// IPv4 don't-fragment on the SYN/ACK.
     pub df: Option<bool>,
-    /// Windows seen.
-    pub win: Vec<u16>,
-    /// Option layout.
-    pub opts: String,
-    /// MSS values seen.
-    pub mss: Vec<u16>,
-    /// Window-scale shift.
-    pub ws: Option<u8>,
-    /// Closed port's RST+ACK: initial TTL, DF, window.
-    pub closed_ttl: Option<u8>,
-    /// See [`Entry::closed_ttl`].
-    pub closed_df: Option<bool>,
-    /// See [`Entry::closed_ttl`].
-    pub closed_win: Option<u16>,
-    /// Hershel+'s timeout RST.
-    pub rst: Option<TimeoutRst>,
-    /// Retransmission-time observations, one per `rto` line.
-    pub rto: Vec<Vec<f64>>,
+    /// SYN/ACK window.
+    pub window: Option<Vec<Span>>,
+    /// SYN/ACK MSS option value.
+    pub mss: Option<Vec<Span>>,
+    /// SYN/ACK option layouts (OptionLayout's letters, "" for none).
+    pub options: Option<Vec<String>>,
+    /// SYN/ACK window-scale shift.
+    pub wscale: Option<Vec<Span>>,
+    /// Whether the SYN/ACK to an ECN-setup SYN sets ECE.
+    pub ecn: Option<bool>,
+    /// The RST+ACK of a closed port.
+    pub closed: Option<ClosedRst>,
+    /// The RST sent when the stack gives up on the handshake.
+    pub giveup: Option<Giveup>,
+    /// Observed SYN/ACK retransmission series: arrival times (seconds
+    /// after the first SYN/ACK) of every later SYN/ACK or RST.
+    pub rto: Vec<Vec<f32>>,
+    /// Line of the `entry` in its file.
+    pub line: usize,
 }
 
-/// Parses a database file's text; `origin` names it in errors.
-pub fn parse(text: &str, origin: &str) -> Result<Vec<Entry>, DbError> {
+/// A class line of an entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EntryClass {
+    /// "Microsoft".
+    pub vendor: String,
+    /// "Windows".
+    pub family: String,
+    /// "7", or none.
+    pub generation: Option<String>,
+    /// "general purpose".
+    pub device_type: String,
+    /// CPE names.
+    pub cpe: Vec<String>,
+}
+
+/// One allowed value, range or multiple of the MSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// `lo-hi` (a single value has lo == hi).
+    Range(u32, u32),
+    /// `mss*K`: the window is K times the MSS of the same SYN/ACK.
+    MssTimes(u32),
+}
+
+impl Span {
+    /// Whether `v` (with the reply's MSS) is allowed.
+    pub fn contains(&self, v: u32, mss: Option<u16>) -> bool {
+        match *self {
+            Span::Range(lo, hi) => lo <= v && v <= hi,
+            Span::MssTimes(k) => mss.is_some_and(|m| m > 0 && u32::from(m) * k == v),
+        }
+    }
+}
+
+/// What a RST+ACK from a closed port showed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedRst {
+    /// Its window.
+    pub window: u16,
+    /// Its acknowledgment against the probe's sequence number.
+    pub ack: portolan_model::traits::Echo,
+    /// Its DF bit.
+    pub df: bool,
+}
+
+/// The RST a stack sends when the handshake's ACK never comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Giveup {
+    /// It sends none.
+    None,
+    /// A RST (with ACK when `ack`) with this window and, `ack_nonzero`,
+    /// a non-zero acknowledgment number.
+    Rst {
+        /// The ACK flag is set.
+        ack: bool,
+        /// Its window, as Hershel+ recorded it.
+        window: u32,
+        /// Its acknowledgment number is not zero.
+        ack_nonzero: bool,
+    },
+}
+
+struct Parser<'a> {
+    origin: &'a str,
+    line: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, reason: impl Into<String>) -> DbError {
+        DbError {
+            origin: self.origin.to_string(),
+            line: self.line,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Parses a database text. Never panics.
+pub(crate) fn parse(text: &str, origin: &str) -> Result<Vec<Entry>, DbError> {
+    let mut p = Parser { origin, line: 0 };
     let mut entries: Vec<Entry> = Vec::new();
-    let mut start = 0;
-    let err = |line: usize, reason: String| DbError {
-        origin: origin.to_string(),
-        line,
-        reason,
-    };
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, raw) in text.split('\n').enumerate() {
+        p.line = i + 1;
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-        let rest = rest.trim();
-        if word == "match" {
+        let (key, value) = match line.split_once(char::is_whitespace) {
+            Some((k, v)) => (k, v.trim()),
+            None => (line, ""),
+        };
+        if key == "entry" {
             if let Some(prev) = entries.last() {
-                check(prev).map_err(|r| err(start, r))?;
+                finish(&p, prev)?;
             }
-            if rest.is_empty() {
-                return Err(err(n, "match needs a label".into()));
+            if value.is_empty() {
+                return Err(p.err("`entry` needs a name"));
             }
-            if entries.len() == MAX_ENTRIES {
-                return Err(err(n, format!("more than {MAX_ENTRIES} entries")));
-            }
-            start = n;
             entries.push(Entry {
-                name: rest.to_string(),
-                origin: format!("{origin}:{n}"),
+                name: value.to_string(),
+                line: p.line,
                 ..Entry::default()
             });
+            seen.clear();
             continue;
         }
         let Some(e) = entries.last_mut() else {
-            return Err(err(n, format!("'{word}' before the first match line")));
+            return Err(p.err(format!("`{key}` before any `entry` line")));
         };
-        match word {
-            "class" => e.classes.push(class(rest).map_err(|r| err(n, r))?),
-            "source" if rest.is_empty() => return Err(err(n, "source needs a text".into())),
-            "source" => e.source = rest.to_string(),
-            "fp" => fp(e, rest).map_err(|r| err(n, r))?,
-            "rst" => e.rst = Some(rst(rest).map_err(|r| err(n, r))?),
-            "rto" => {
-                if e.rto.len() == MAX_RTO_LINES {
-                    return Err(err(n, format!("more than {MAX_RTO_LINES} rto lines")));
-                }
-                e.rto.push(rto(rest).map_err(|r| err(n, r))?);
+        if key != "class" && key != "rto" {
+            if seen.contains(&key) {
+                return Err(p.err(format!("`{key}` given twice in one entry")));
             }
-            other => return Err(err(n, format!("unknown keyword '{other}'"))),
+            seen.push(key);
+        }
+        if value.is_empty() {
+            return Err(p.err(format!("`{key}` needs a value")));
+        }
+        match key {
+            "class" => e.classes.push(class(&p, value)?),
+            "source" => e.source = value.to_string(),
+            "ttl" => e.ttl = Some(number(&p, value, 1, 255)? as u8),
+            "df" => e.df = Some(yes_no(&p, value)?),
+            "ecn" => e.ecn = Some(yes_no(&p, value)?),
+            "window" => e.window = Some(spans(&p, value, 65535, true)?),
+            "mss" => e.mss = Some(spans(&p, value, 65535, false)?),
+            "wscale" => e.wscale = Some(spans(&p, value, 255, false)?),
+            "options" => e.options = Some(layouts(&p, value)?),
+            "closed" => e.closed = Some(closed(&p, value)?),
+            "giveup" => e.giveup = Some(giveup(&p, value)?),
+            "rto" => e.rto.push(rto(&p, value)?),
+            other => return Err(p.err(format!("unknown key `{other}`"))),
         }
     }
-    if let Some(last) = entries.last() {
-        check(last).map_err(|r| err(start, r))?;
+    if let Some(prev) = entries.last() {
+        p.line = prev.line;
+        finish(&p, prev)?;
     }
     Ok(entries)
 }
 
-/// What every entry must have.
-fn check(e: &Entry) -> Result<(), String> {
-    if e.classes.is_empty() {
-        return Err(format!("entry '{}' has no class line", e.name));
-    }
+fn finish(p: &Parser<'_>, e: &Entry) -> Result<(), DbError> {
+    let at = Parser {
+        origin: p.origin,
+        line: e.line,
+    };
     if e.source.is_empty() {
-        return Err(format!("entry '{}' has no source line", e.name));
+        return Err(at.err(format!("entry `{}` has no `source` line", e.name)));
     }
-    if e.ttl == 0 || e.opts.is_empty() {
-        return Err(format!(
-            "entry '{}' needs an fp line with ttl and opts",
+    if e.options.is_none() && e.window.is_none() && e.ttl.is_none() {
+        return Err(at.err(format!(
+            "entry `{}` states none of `options`, `window`, `ttl`",
             e.name
-        ));
+        )));
     }
     Ok(())
 }
 
-/// `vendor | family | generation | device type | cpe...` (`-` for none).
-fn class(text: &str) -> Result<OsClass, String> {
-    let parts: Vec<&str> = text.split('|').map(str::trim).collect();
-    let [vendor, family, generation, device, cpe] = parts[..] else {
-        return Err(format!(
-            "class needs 5 fields separated by '|' (vendor | family | generation | device type | cpe), got {}",
-            parts.len()
-        ));
-    };
-    if vendor.is_empty() || family.is_empty() || device.is_empty() {
-        return Err("class needs a vendor, a family and a device type".into());
+fn number(p: &Parser<'_>, s: &str, lo: u32, hi: u32) -> Result<u32, DbError> {
+    match s.parse::<u32>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(p.err(format!("`{s}` is not a number from {lo} to {hi}"))),
     }
-    let none = |s: &str| s.is_empty() || s == "-";
-    let cpe: Vec<String> = if none(cpe) {
-        Vec::new()
-    } else {
-        cpe.split_whitespace().map(str::to_string).collect()
-    };
-    if let Some(bad) = cpe.iter().find(|c| !c.starts_with("cpe:/")) {
-        return Err(format!("'{bad}' is not a CPE name (cpe:/...)"));
-    }
-    Ok(OsClass {
-        device_type: device.to_string(),
-        vendor: vendor.to_string(),
-        family: family.to_string(),
-        generation: (!none(generation)).then(|| generation.to_string()),
-        accuracy: 0,
-        cpe,
-    })
 }
 
-/// `key=value` pairs, each key once.
-fn pairs(text: &str) -> Result<Vec<(&str, &str)>, String> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    for word in text.split_whitespace() {
-        let Some((k, v)) = word.split_once('=') else {
-            return Err(format!("'{word}' is not key=value"));
-        };
-        if out.iter().any(|(seen, _)| *seen == k) {
-            return Err(format!("'{k}' given twice"));
+fn yes_no(p: &Parser<'_>, s: &str) -> Result<bool, DbError> {
+    match s {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(p.err(format!("`{s}`: want `yes` or `no`"))),
+    }
+}
+
+fn spans(p: &Parser<'_>, s: &str, max: u32, mss_times: bool) -> Result<Vec<Span>, DbError> {
+    let mut out = Vec::new();
+    for item in s.split(',').map(str::trim) {
+        if let Some(k) = item.strip_prefix("mss*") {
+            if !mss_times {
+                return Err(p.err(format!("`{item}`: `mss*K` only fits `window`")));
+            }
+            out.push(Span::MssTimes(number(p, k, 1, 65535)?));
+        } else if let Some((lo, hi)) = item.split_once('-') {
+            let (lo, hi) = (number(p, lo, 0, max)?, number(p, hi, 0, max)?);
+            if lo > hi {
+                return Err(p.err(format!("`{item}`: range runs backwards")));
+            }
+            out.push(Span::Range(lo, hi));
+        } else {
+            let v = number(p, item, 0, max)?;
+            out.push(Span::Range(v, v));
         }
-        out.push((k, v));
     }
     Ok(out)
 }
 
-fn number<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{k}={v}: not a number in range"))
-}
-
-fn flag(k: &str, v: &str) -> Result<bool, String> {
-    match v {
-        "0" => Ok(false),
-        "1" => Ok(true),
-        _ => Err(format!("{k}={v}: expected 0 or 1")),
-    }
-}
-
-fn list<T: std::str::FromStr>(k: &str, v: &str) -> Result<Vec<T>, String> {
-    let items: Vec<T> = v
-        .split(',')
-        .map(|x| number(k, x))
-        .collect::<Result<_, _>>()?;
-    if items.len() > MAX_LIST {
-        return Err(format!("{k}: more than {MAX_LIST} values"));
-    }
-    Ok(items)
-}
-
-fn ttl(k: &str, v: &str) -> Result<u8, String> {
-    let t: u8 = number(k, v)?;
-    if ![32, 64, 128, 255].contains(&t) {
-        return Err(format!("{k}={v}: an initial TTL is 32, 64, 128 or 255"));
-    }
-    Ok(t)
-}
-
-/// The `fp` line: the features' own text form (see `features`).
-fn fp(e: &mut Entry, text: &str) -> Result<(), String> {
-    for (k, v) in pairs(text)? {
-        match k {
-            "ttl" => e.ttl = ttl(k, v)?,
-            "df" => e.df = Some(flag(k, v)?),
-            "win" => e.win = list(k, v)?,
-            "opts" => {
-                let ok = !v.is_empty()
-                    && v.len() <= 40
-                    && (v == "X" || v.chars().all(|c| "MSTNWLE[]0123456789+!".contains(c)));
-                if !ok {
-                    return Err(format!("opts={v}: option letters are M S T N W L (or X)"));
+/// Checks an option layout written in OptionLayout's letters.
+fn layouts(p: &Parser<'_>, s: &str) -> Result<Vec<String>, DbError> {
+    let mut out = Vec::new();
+    for item in s.split(',').map(str::trim) {
+        if item == "-" {
+            out.push(String::new());
+            continue;
+        }
+        let mut rest = item;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                'L' | 'N' | 'M' | 'W' | 'S' | 'T' | '+' | '!' => rest = &rest[1..],
+                '[' => {
+                    let Some(end) = rest.find(']') else {
+                        return Err(p.err(format!("`{item}`: `[` without `]`")));
+                    };
+                    number(p, &rest[1..end], 0, 255)?;
+                    rest = &rest[end + 1..];
                 }
-                // Hershel+ writes end-of-list as E; the model writes L.
-                e.opts = v.replace('E', "L");
+                _ => {
+                    return Err(p.err(format!(
+                        "`{item}`: option letters are L N M W S T [kind], or `-` for none"
+                    )))
+                }
             }
-            "mss" => e.mss = list(k, v)?,
-            "ws" => e.ws = Some(number(k, v)?),
-            "closed-ttl" => e.closed_ttl = Some(ttl(k, v)?),
-            "closed-df" => e.closed_df = Some(flag(k, v)?),
-            "closed-win" => e.closed_win = Some(number(k, v)?),
-            other => return Err(format!("unknown feature '{other}'")),
         }
+        out.push(item.to_string());
     }
-    Ok(())
+    Ok(out)
 }
 
-/// `present=1 ack=0 win=0 seq=1 nonzero=0`.
-fn rst(text: &str) -> Result<TimeoutRst, String> {
-    let mut r = TimeoutRst::default();
-    for (k, v) in pairs(text)? {
-        let b = flag(k, v)?;
+fn class(p: &Parser<'_>, s: &str) -> Result<EntryClass, DbError> {
+    let f: Vec<&str> = s.split('|').map(str::trim).collect();
+    if f.len() != 5 {
+        return Err(p.err(format!(
+            "`class {s}`: want `vendor | family | generation | device type | cpe...`"
+        )));
+    }
+    for (what, v) in [("vendor", f[0]), ("family", f[1]), ("device type", f[3])] {
+        if v.is_empty() {
+            return Err(p.err(format!("`class {s}`: empty {what}")));
+        }
+    }
+    let cpe: Vec<String> = f[4].split_whitespace().map(str::to_string).collect();
+    if let Some(bad) = cpe.iter().find(|c| !c.starts_with("cpe:/")) {
+        return Err(p.err(format!("`{bad}` is not a CPE (cpe:/...)")));
+    }
+    Ok(EntryClass {
+        vendor: f[0].to_string(),
+        family: f[1].to_string(),
+        generation: (f[2] != "-" && !f[2].is_empty()).then(|| f[2].to_string()),
+        device_type: f[3].to_string(),
+        cpe,
+    })
+}
+
+fn pairs<'a>(p: &Parser<'_>, s: &'a str) -> Result<Vec<(&'a str, &'a str)>, DbError> {
+    s.split_whitespace()
+        .map(|kv| {
+            kv.split_once('=')
+                .ok_or_else(|| p.err(format!("`{kv}`: want key=value")))
+        })
+        .collect()
+}
+
+fn closed(p: &Parser<'_>, s: &str) -> Result<ClosedRst, DbError> {
+    use portolan_model::traits::Echo;
+    let mut c = ClosedRst {
+        window: 0,
+        ack: Echo::Plus1,
+        df: true,
+    };
+    for (k, v) in pairs(p, s)? {
         match k {
-            "present" => r.present = b,
-            "ack" => r.ack = b,
-            "win" => r.win = b,
-            "seq" => r.seq = b,
-            "nonzero" => r.nonzero = b,
-            other => return Err(format!("unknown rst feature '{other}'")),
+            "window" => c.window = number(p, v, 0, 65535)? as u16,
+            "df" => c.df = yes_no(p, v)?,
+            "ack" => {
+                c.ack = match v {
+                    "zero" => Echo::Zero,
+                    "same" => Echo::Same,
+                    "plus1" => Echo::Plus1,
+                    "other" => Echo::Other,
+                    _ => return Err(p.err(format!("`{v}`: want zero, same, plus1 or other"))),
+                }
+            }
+            _ => return Err(p.err(format!("`{k}`: `closed` knows window, df, ack"))),
         }
     }
-    Ok(r)
+    Ok(c)
 }
 
-/// Seconds after the SYN, ascending.
-fn rto(text: &str) -> Result<Vec<f64>, String> {
-    let v: Vec<f64> = text
-        .split_whitespace()
-        .map(|x| number::<f64>("rto", x))
-        .collect::<Result<_, _>>()?;
-    if v.is_empty() || v.len() > MAX_RTO_VALUES {
-        return Err(format!("rto needs 1 to {MAX_RTO_VALUES} times"));
+fn giveup(p: &Parser<'_>, s: &str) -> Result<Giveup, DbError> {
+    let (kind, rest) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
+    let ack = match kind {
+        "none" if rest.trim().is_empty() => return Ok(Giveup::None),
+        "rst" => false,
+        "rst-ack" => true,
+        _ => return Err(p.err(format!("`{s}`: want `none`, `rst ...` or `rst-ack ...`"))),
+    };
+    let (mut window, mut ack_nonzero) = (0, false);
+    for (k, v) in pairs(p, rest)? {
+        match k {
+            "window" => window = number(p, v, 0, u32::MAX)?,
+            "ack-nonzero" => ack_nonzero = yes_no(p, v)?,
+            _ => return Err(p.err(format!("`{k}`: `giveup` knows window, ack-nonzero"))),
+        }
     }
-    if v.iter().any(|t| !t.is_finite() || *t < 0.0 || *t > 3600.0) {
-        return Err("rto times are seconds between 0 and 3600".into());
+    Ok(Giveup::Rst {
+        ack,
+        window,
+        ack_nonzero,
+    })
+}
+
+/// At most this many times in one `rto` line.
+pub const MAX_RTO: usize = 512;
+
+fn rto(p: &Parser<'_>, s: &str) -> Result<Vec<f32>, DbError> {
+    if s == "-" {
+        return Ok(Vec::new());
     }
-    if v.windows(2).any(|w| w[1] < w[0]) {
-        return Err("rto times must ascend".into());
+    let mut out = Vec::new();
+    for t in s.split_whitespace() {
+        match t.parse::<f32>() {
+            Ok(v) if v.is_finite() && (0.0..=86400.0).contains(&v) => out.push(v),
+            _ => return Err(p.err(format!("`{t}` is not a time in seconds (0 to 86400)"))),
+        }
+        if out.len() > MAX_RTO {
+            return Err(p.err(format!("more than {MAX_RTO} times in one `rto` line")));
+        }
     }
-    Ok(v)
+    // The classifier pairs times in order.
+    out.sort_by(f32::total_cmp);
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const GOOD: &str = "# a comment\n\
-        match Linux 6.12\n\
+    const GOOD: &str = "# comment\n\
+        entry Linux 6.x\n\
         class Linux | Linux | 6.X | general purpose | cpe:/o:linux:linux_kernel:6\n\
-        source captured\n\
-        fp ttl=64 df=1 win=64240,65160 opts=MSTNW mss=1460 ws=7 closed-ttl=64 closed-df=1 closed-win=0\n\
-        \n\
-        match Windows 7\n\
-        class Microsoft | Windows | 7 | general purpose | -\n\
-        source Hershel+\n\
-        fp ttl=128 df=1 win=8192 opts=MNWST mss=1460\n\
-        rst present=1 ack=0 win=0 seq=1 nonzero=0\n\
-        rto 3.0 9.0 21.0\n\
-        rto 3.1 9.1 21.1\n";
+        source capture, scripts/os-db/capture-linux.sh\n\
+        ttl 64\n\
+        df yes\n\
+        window 65160, mss*44, 1000-2000\n\
+        mss 1460\n\
+        options MSTNW, MNNSNW, -\n\
+        wscale 7\n\
+        ecn yes\n\
+        closed window=0 ack=plus1 df=yes\n\
+        giveup rst-ack window=8192 ack-nonzero=yes\n\
+        rto 1.0 3.0 7.0\n\
+        rto -\n";
 
     #[test]
-    fn entries_read_whole() {
-        let db = parse(GOOD, "t.osdb").unwrap();
-        assert_eq!(db.len(), 2);
-        let l = &db[0];
-        assert_eq!(l.name, "Linux 6.12");
-        assert_eq!(l.origin, "t.osdb:2");
-        assert_eq!((l.ttl, l.df, l.ws), (64, Some(true), Some(7)));
-        assert_eq!(l.win, [64240, 65160]);
-        assert_eq!(l.opts, "MSTNW");
-        assert_eq!(l.classes[0].generation.as_deref(), Some("6.X"));
-        assert_eq!(l.classes[0].cpe, ["cpe:/o:linux:linux_kernel:6"]);
-        let w = &db[1];
-        assert!(w.classes[0].cpe.is_empty());
-        assert_eq!(w.rto.len(), 2);
-        assert!(w.rst.unwrap().present && w.rst.unwrap().seq);
+    fn parses_every_key() {
+        let e = parse(GOOD, "t").unwrap();
+        assert_eq!(e.len(), 1);
+        let e = &e[0];
+        assert_eq!(e.name, "Linux 6.x");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.classes[0].generation.as_deref(), Some("6.X"));
+        assert_eq!(e.ttl, Some(64));
+        assert_eq!(
+            e.window,
+            Some(vec![
+                Span::Range(65160, 65160),
+                Span::MssTimes(44),
+                Span::Range(1000, 2000)
+            ])
+        );
+        assert_eq!(
+            e.options,
+            Some(vec!["MSTNW".into(), "MNNSNW".into(), String::new()])
+        );
+        assert_eq!(e.rto, vec![vec![1.0, 3.0, 7.0], vec![]]);
+        assert_eq!(
+            e.giveup,
+            Some(Giveup::Rst {
+                ack: true,
+                window: 8192,
+                ack_nonzero: true
+            })
+        );
+    }
+
+    fn error(text: &str) -> DbError {
+        parse(text, "f.osdb").unwrap_err()
     }
 
     #[test]
-    fn errors_name_the_line_and_the_reason() {
-        let cases = [
-            ("fp ttl=64 opts=M\n", 1, "'fp' before the first match line"),
-            ("match A\nclass a | b | c | d\n", 2, "class needs 5 fields"),
-            (
-                "match A\nclass a | b | - | d | x\n",
-                2,
-                "'x' is not a CPE name",
-            ),
-            (
-                "match A\nfp ttl=65 opts=M\n",
-                2,
-                "an initial TTL is 32, 64, 128 or 255",
-            ),
-            ("match A\nfp ttl=64 ttl=64\n", 2, "'ttl' given twice"),
-            (
-                "match A\nfp win=70000\n",
-                2,
-                "win=70000: not a number in range",
-            ),
-            ("match A\nfp opts=<script>\n", 2, "option letters"),
-            ("match A\nrto 3 2\n", 2, "must ascend"),
-            ("match A\nrto NaN\n", 2, "rto times are seconds"),
-            ("match A\nbogus 1\n", 2, "unknown keyword 'bogus'"),
-            (
-                "match A\nsource x\nfp ttl=64 opts=M\n",
-                1,
-                "has no class line",
-            ),
-            (
-                "match A\nclass a | b | - | d | -\nsource x\nfp ttl=64 opts=M\nmatch B\n",
-                5,
-                "has no class line",
-            ),
-            (
-                "match A\nclass a | b | - | d | -\nfp ttl=64 opts=M\n",
-                1,
-                "has no source line",
-            ),
-            (
-                "match A\nclass a | b | - | d | -\nsource x\n",
-                1,
-                "needs an fp line",
-            ),
-            ("match\n", 1, "match needs a label"),
-        ];
-        for (text, line, reason) in cases {
-            let e = parse(text, "f").unwrap_err();
-            assert_eq!(e.line, line, "{text:?}: {e}");
-            assert!(e.reason.contains(reason), "{text:?}: {e}");
-            assert_eq!(e.origin, "f");
-        }
+    fn errors_name_line_and_token() {
+        let e = error("entry A\nsource s\nttl 300\n");
+        assert_eq!(
+            e.to_string(),
+            "f.osdb:3: `300` is not a number from 1 to 255"
+        );
+        assert_eq!(error("ttl 64\n").line, 1);
+        assert!(error("entry A\nsource s\nfoo 1\n").reason.contains("`foo`"));
+        assert!(error("entry A\nsource s\nttl 64\nttl 64\n")
+            .reason
+            .contains("twice"));
+        let e = error("entry A\nttl 64\nentry B\nsource s\nttl 64\n");
+        assert_eq!((e.line, e.reason.contains("no `source`")), (1, true));
+        assert_eq!(
+            error("entry A\nsource s\nttl 64\nentry B\nsource s\n").line,
+            4
+        );
+        assert!(error("entry A\nsource s\noptions MSQ\n")
+            .reason
+            .contains("MSQ"));
+        assert!(error("entry A\nsource s\nwindow 9-1\n")
+            .reason
+            .contains("backwards"));
+        assert!(error("entry A\nsource s\nmss mss*2\n")
+            .reason
+            .contains("mss*2"));
+        assert!(error("entry A\nsource s\nclass a | b\n")
+            .reason
+            .contains("class"));
+        assert!(error("entry A\nsource s\nrto 1 x\n").reason.contains("`x`"));
+        assert!(error("entry A\nsource s\nrto NaN\n").reason.contains("NaN"));
+        assert!(error("entry A\nsource s\noptions [99\n")
+            .reason
+            .contains("["));
     }
 }

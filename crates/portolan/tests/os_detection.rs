@@ -134,6 +134,90 @@ fn one_open_port_behind_a_firewall_still_answers() {
         a.name,
         a.families
     );
+    // An undecided host behind the same firewall gets the timed burst to
+    // its one open port; the answer stays what its SYN/ACK alone gives.
+    // Everything but TCP port 22 is dropped here: the echo, the UDP
+    // datagram, the closed ports' SYNs.
+    let mut tb = Testbed::new("osfwttl").expect("testbed");
+    sysctl(&mut tb, &[("net.ipv4.ip_default_ttl", "128")]);
+    let host = tb.target(0).unwrap();
+    host.tcp_listen(&[22]).unwrap();
+    let out = host
+        .run(Command::new("nft").arg(
+            "add table inet osfw; \
+             add chain inet osfw in { type filter hook input priority -10; policy drop; }; \
+             add rule inet osfw in tcp dport 22 accept",
+        ))
+        .expect("nft runs");
+    assert!(out.status.success(), "nft: {out:?}");
+    let t = tb.target_addr(0).to_string();
+    let walled = common::stdout(&common::run_in_scanner(
+        &tb,
+        &["-O", "-n", "-Pn", "-p22,23,80,443", "-oX", "-", &t],
+    ));
+    let why = os_of(&walled)
+        .err()
+        .unwrap_or_else(|| panic!("sure: {walled}"));
+    assert_eq!(
+        why,
+        "not enough evidence for a sure match (best: Linux 6.18 at 76%, below 90%); \
+         --osscan-guess lists guesses"
+    );
+    let f = fingerprint(&walled);
+    assert!(f.ends_with(" isn=random ipid=zero ts=random"), "{f}");
+}
+
+/// The `<osfingerprint>` text.
+fn fingerprint(xml: &str) -> String {
+    let doc = common::parse_xml(xml);
+    doc.descendants()
+        .find(|n| n.has_tag_name("osfingerprint"))
+        .and_then(|n| n.attribute("fingerprint"))
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn an_undecided_host_gets_the_timed_burst() {
+    if !require_root() {
+        return;
+    }
+    // TTL 128 leaves Linux unsure: the burst to port 22 then shows random
+    // ISNs, IP ID 0 on DF SYN/ACKs and timestamps offset per connection
+    // (so no clock rate, and no uptime); the echo reply and the port
+    // unreachable (quoting our whole 28-byte datagram) carry TTL 128
+    // without DF.
+    let xml = scan_with("osburst", &[("net.ipv4.ip_default_ttl", "128")], false);
+    let f = fingerprint(&xml);
+    assert!(
+        f.ends_with(
+            " isn=random ipid=zero ts=random echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"
+        ),
+        "{f}"
+    );
+    assert!(!xml.contains("<uptime"), "{xml}");
+    // With tcp_timestamps=2 (no offsets) the clock shows: 1000 Hz. Still
+    // no uptime for a Linux match: older kernels offset per address pair,
+    // which the wire cannot tell from this.
+    let xml = scan_with(
+        "osburstts",
+        &[
+            ("net.ipv4.ip_default_ttl", "128"),
+            ("net.ipv4.tcp_timestamps", "2"),
+        ],
+        false,
+    );
+    let f = fingerprint(&xml);
+    assert!(
+        f.ends_with(
+            " isn=random ipid=zero tsrate=1000 echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"
+        ),
+        "{f}"
+    );
+    assert!(!xml.contains("<uptime"), "{xml}");
+    // A sure Linux host gets no burst at all.
+    let xml = scan_with("osnoburst", &[], false);
+    assert!(!fingerprint(&xml).contains("isn="), "{xml}");
 }
 
 #[test]

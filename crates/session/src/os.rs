@@ -21,9 +21,9 @@
 
 use crate::os_probe::{self, Job, ProbeNet};
 use crate::stage::HostStage;
-use portolan_model::traits::TraitSamples;
+use portolan_model::traits::SampleKind;
 use portolan_model::{HostResult, PortState, Protocol};
-use portolan_os::{Database, Evidence, Options};
+use portolan_os::{uptime_meaningful, Database, Evidence, Options, Sequence};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
@@ -108,21 +108,59 @@ impl OsStage {
         }
     }
 
-    /// Classifies `host` from `samples` and drops them.
-    fn classify(&self, host: &mut HostResult, samples: TraitSamples) {
-        let evidence = Evidence {
-            samples,
-            more: Vec::new(),
-        };
+    /// Classifies the job's host from its samples (and burst, if one was
+    /// sent) and queues it; or, when the answer is not sure or an uptime
+    /// could be read, sends it back to the prober for the timed burst
+    /// first (once per host).
+    fn settle(&mut self, mut job: Job) {
         let options = Options {
             guess: self.opts.guess,
         };
+        let evidence = Evidence {
+            samples: job.samples,
+            more: Vec::new(),
+        };
         let mut report = self.db.classify(&evidence, &options);
+        // A job back with `want_burst` still set was not served (an
+        // interrupt): it goes out with what it has, never round again.
+        if job.burst.is_none()
+            && !job.want_burst
+            && self.opts.tries > 0
+            && burst_wanted(&job, &report)
+        {
+            job.want_burst = true;
+            match self.prober().jobs.send(job) {
+                Ok(()) => {
+                    self.probing += 1;
+                    return;
+                }
+                Err(unsent) => job = unsent.0,
+            }
+        }
+        if let Some(replies) = &job.burst {
+            let seq = Sequence {
+                echo: job.icmp[0],
+                unreach: job.icmp[1],
+                ..Sequence::from_replies(replies)
+            };
+            let words = seq.fingerprint();
+            if !words.is_empty() {
+                if !report.fingerprint.is_empty() {
+                    report.fingerprint.push(' ');
+                }
+                report.fingerprint.push_str(&words);
+            }
+            if uptime_meaningful(&report) {
+                report.uptime = seq.uptime;
+            }
+        }
+        let mut host = job.host;
         // nmap's distance to this machine itself is 0 hops.
         if host.addr.is_loopback() && report.distance.is_some() {
             report.distance = Some(0);
         }
         host.os = Some(report);
+        self.done.push_back(host);
     }
 
     /// The prober, started if it is not yet.
@@ -157,14 +195,28 @@ impl OsStage {
             } else {
                 p.done.try_recv().ok()
             };
-            let Some(Job { mut host, samples }) = job else {
+            let Some(job) = job else {
                 return;
             };
             self.probing -= 1;
-            self.classify(&mut host, samples);
-            self.done.push_back(host);
+            self.settle(job);
         }
     }
+}
+
+/// Whether a classified host is worth the timed burst: it has an open TCP
+/// port, and either its SYN/ACK did not decide (no sure match) or it
+/// carried timestamps from a stack whose clock gives an uptime. A sure
+/// Linux host (the common case) costs nothing more.
+fn burst_wanted(job: &Job, report: &portolan_model::OsReport) -> bool {
+    if os_probe::burst_port(&job.host).is_none() {
+        return false;
+    }
+    let stamped = job
+        .samples
+        .get(SampleKind::SynAck)
+        .is_some_and(|t| t.timestamps.is_some());
+    !report.is_sure() || (stamped && uptime_meaningful(report))
 }
 
 /// nmap's "promising target": one open and one closed TCP port.
@@ -185,22 +237,16 @@ impl HostStage for OsStage {
             self.done.push_back(host);
             return;
         }
-        let job = Job { host, samples };
-        let job = if self.opts.tries > 0 && !os_probe::wanted(&job.host, &job.samples).is_empty() {
+        let job = Job::new(host, samples);
+        if self.opts.tries > 0 && !os_probe::wanted(&job.host, &job.samples).is_empty() {
             match self.prober().jobs.send(job) {
-                Ok(()) => {
-                    self.probing += 1;
-                    return;
-                }
+                Ok(()) => self.probing += 1,
                 // The thread is gone: classify what the scan showed.
-                Err(unsent) => unsent.0,
+                Err(unsent) => self.settle(unsent.0),
             }
-        } else {
-            job
-        };
-        let Job { mut host, samples } = job;
-        self.classify(&mut host, samples);
-        self.done.push_back(host);
+            return;
+        }
+        self.settle(job);
     }
 
     fn try_next(&mut self) -> Option<HostResult> {
@@ -239,6 +285,7 @@ impl HostStage for OsStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use portolan_model::traits::TraitSamples;
     use portolan_model::{HostStatus, PortResult, Reason};
     use std::net::{IpAddr, Ipv4Addr};
 
@@ -292,6 +339,61 @@ mod tests {
         assert!(first.os.is_none());
         let second = stage.try_next().unwrap();
         assert!(second.os.is_some());
+    }
+
+    #[test]
+    fn the_burst_goes_only_to_undecided_or_uptime_worthy_hosts() {
+        use portolan_model::traits::{StackTraits, Timestamps};
+        use portolan_model::{OsClass, OsMatch, OsReport};
+        let report = |family: &str, accuracy: u8| OsReport {
+            matches: vec![OsMatch {
+                name: family.into(),
+                accuracy,
+                classes: vec![OsClass {
+                    family: family.into(),
+                    accuracy,
+                    ..OsClass::default()
+                }],
+            }],
+            ..OsReport::default()
+        };
+        let mut samples = TraitSamples::new();
+        samples.offer(StackTraits {
+            flags: 0x12,
+            timestamps: Some(Timestamps { tsval: 5, tsecr: 0 }),
+            ..StackTraits::default()
+        });
+        let open = Job::new(host(&[PortState::Open]), samples);
+        // A sure Linux host: nothing more (its clock says nothing).
+        assert!(!burst_wanted(&open, &report("Linux", 100)));
+        // Unsure: the burst. Sure but not Linux, with timestamps: the
+        // burst, for the uptime.
+        assert!(burst_wanted(&open, &report("Linux", 80)));
+        assert!(burst_wanted(&open, &report("Windows", 100)));
+        assert!(burst_wanted(&open, &OsReport::not_enough("none")));
+        // No timestamps: a sure answer needs nothing more.
+        let plain = Job::new(host(&[PortState::Open]), TraitSamples::new());
+        assert!(!burst_wanted(&plain, &report("Windows", 100)));
+        // No open port: nowhere to send it.
+        let closed = Job::new(host(&[PortState::Closed]), TraitSamples::new());
+        assert!(!burst_wanted(&closed, &OsReport::not_enough("none")));
+    }
+
+    #[test]
+    fn a_job_back_unserved_is_not_sent_round_again() {
+        // As the prober hands jobs back after an interrupt: burst asked,
+        // none sent. The stage must answer with what it has (this sends
+        // nothing: no prober is started).
+        let opts = OsStageOptions {
+            tries: 2,
+            ..OsStageOptions::default()
+        };
+        let mut stage = OsStage::new(Arc::new(Database::builtin()), opts);
+        let mut job = Job::new(host(&[PortState::Open]), TraitSamples::new());
+        job.want_burst = true;
+        stage.settle(job);
+        assert!(stage.prober.is_none());
+        assert!(stage.try_next().is_some_and(|h| h.os.is_some()));
     }
 
     #[test]

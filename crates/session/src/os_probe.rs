@@ -17,16 +17,19 @@
 //! in flight and the memory per batch.
 
 use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, ValidationKey};
-use portolan_model::traits::{SampleKind, TraitSamples};
+use portolan_model::traits::{SampleKind, StackTraits, TraitSamples};
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_netio::{route_to, RawConfig, RawIo};
-use portolan_probes::{tcp_module, TcpScanKind};
+use portolan_os::IcmpReply;
+use portolan_packet::{parse, IcmpErrorKind, Parsed, QuotedTransport};
+use portolan_probes::discovery::{ping_module, PingKind};
+use portolan_probes::{tcp_module, udp_module, TcpScanKind};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Hosts probed together at most.
 pub const BATCH: usize = 256;
@@ -54,6 +57,88 @@ pub struct Job {
     pub host: HostResult,
     /// Its samples so far.
     pub samples: TraitSamples,
+    /// Send the timed burst ([`BURST`] SYNs to one open port) rather
+    /// than the missing samples' probes.
+    pub want_burst: bool,
+    /// The burst's SYN/ACKs with their receive times (seconds since the
+    /// Unix epoch); `None` until a burst was sent.
+    pub burst: Option<Vec<(StackTraits, f64)>>,
+    /// The burst's ICMP echo reply and the port unreachable its UDP
+    /// datagram drew (IPv4 only).
+    pub icmp: [Option<IcmpReply>; 2],
+}
+
+impl Job {
+    /// A job for `host` with the scan's `samples`.
+    pub fn new(host: HostResult, samples: TraitSamples) -> Job {
+        Job {
+            host,
+            samples,
+            want_burst: false,
+            burst: None,
+            icmp: [None, None],
+        }
+    }
+}
+
+/// SYNs in the timed burst, and the gap between them: six probes 100 ms
+/// apart, as nmap's SEQ tests, span half a second, enough for a 100 Hz
+/// or faster timestamp clock's rate (see `portolan_os::timestamp_clock`).
+pub const BURST: u8 = 6;
+const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// The UDP port the burst's datagram goes to: one the scan found closed,
+/// else 33434 (traceroute's first port, closed almost everywhere).
+pub fn udp_closed_port(host: &HostResult) -> u16 {
+    host.ports
+        .iter()
+        .find(|p| p.protocol == Protocol::Udp && p.state == PortState::Closed)
+        .map_or(33434, |p| p.port)
+}
+
+/// An ICMP echo reply or port unreachable from `host` in `packet`: its
+/// TTL, DF and, for the error, how many bytes of our datagram it quotes
+/// (the outer length less both headers). The packet crate parses and
+/// checks it; DF and the lengths are read from the IPv4 header it
+/// accepted. `None` for anything else, IPv6 included.
+fn icmp_reply(packet: &[u8], host: IpAddr, udp_port: u16) -> Option<(usize, IcmpReply)> {
+    let (slot, src, ttl) = match parse(packet).ok()? {
+        Parsed::IcmpEcho {
+            src,
+            ttl,
+            reply: true,
+            ..
+        } => (0, src, ttl),
+        Parsed::IcmpError {
+            src,
+            ttl,
+            kind: IcmpErrorKind::Unreach { code: 3 },
+            quoted,
+            ..
+        } if quoted.dst == host
+            && quoted.proto == 17
+            && matches!(quoted.transport, QuotedTransport::Udp { dport, .. } if dport == udp_port) =>
+        {
+            (1, src, ttl)
+        }
+        _ => return None,
+    };
+    if src != host || packet.first()? >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(packet[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*packet.get(2)?, *packet.get(3)?]));
+    let df = packet.get(6)? & 0x40 != 0;
+    let quoted = (slot == 1).then(|| u16::try_from(total.saturating_sub(ihl + 8)).unwrap_or(0));
+    Some((slot, IcmpReply { ttl, df, quoted }))
+}
+
+/// The open TCP port the burst goes to.
+pub fn burst_port(host: &HostResult) -> Option<u16> {
+    host.ports
+        .iter()
+        .find(|p| p.protocol == Protocol::Tcp && p.state == PortState::Open)
+        .map(|p| p.port)
 }
 
 /// The ports to probe: an open port if the samples lack a SYN/ACK, a
@@ -181,6 +266,9 @@ fn probe_batch(
             let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
                 continue;
             };
+            if j.want_burst {
+                continue;
+            }
             for dport in wanted(&j.host, &j.samples) {
                 let spec = ProbeSpec {
                     dst: j.host.addr,
@@ -194,9 +282,130 @@ fn probe_batch(
             }
         }
         if sent == 0 {
-            return;
+            break;
         }
         gather(batch, module, links, wait, stop);
+    }
+    if batch.iter().any(|j| j.want_burst) && !stop.load(Ordering::Relaxed) {
+        burst(batch, module, &link_of, links, wait, stop);
+    }
+}
+
+/// The timed burst for the jobs that want it: [`BURST`] SYNs to each
+/// one's open port, [`BURST_GAP`] apart, each SYN/ACK kept with its
+/// receive time; then `wait` for the last replies.
+fn burst(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    wait: Duration,
+    stop: &AtomicBool,
+) {
+    let mut buf = [0u8; 128];
+    let index: HashMap<IpAddr, usize> = batch
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| j.want_burst)
+        .map(|(i, j)| (j.host.addr, i))
+        .collect();
+    for j in batch.iter_mut().filter(|j| j.want_burst) {
+        j.burst = Some(Vec::new());
+    }
+    // One ICMP echo and one UDP datagram to a closed port per IPv4 host,
+    // with the first SYN.
+    let (echo, udp) = (ping_module(PingKind::Echo), udp_module());
+    for (j, id) in batch.iter().zip(link_of) {
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        if !j.want_burst || !j.host.addr.is_ipv4() {
+            continue;
+        }
+        for (module, dport) in [(&echo, 0), (&udp, udp_closed_port(&j.host))] {
+            let spec = ProbeSpec {
+                dst: j.host.addr,
+                dport,
+                attempt: 0,
+            };
+            let len = module.build(&link.ctx, &spec, &mut buf);
+            if len > 0 {
+                let _ = link.io.send(&[&buf[..len]]);
+            }
+        }
+    }
+    for n in 0..BURST {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        for (j, id) in batch.iter().zip(link_of) {
+            let (true, Some(dport)) = (j.want_burst, burst_port(&j.host)) else {
+                continue;
+            };
+            let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+                continue;
+            };
+            // Attempts past the samples' rounds: other source ports and
+            // timestamps, so each SYN opens a connection of its own.
+            let spec = ProbeSpec {
+                dst: j.host.addr,
+                dport,
+                attempt: 100 + n,
+            };
+            let len = module.build(&link.ctx, &spec, &mut buf);
+            if len > 0 {
+                let _ = link.io.send(&[&buf[..len]]);
+            }
+        }
+        let gap = if n + 1 == BURST { wait } else { BURST_GAP };
+        let deadline = Instant::now() + gap;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let slice = left.min(Duration::from_millis(10));
+            for link in links.values_mut().flatten() {
+                let ctx = &link.ctx;
+                let _ = link.io.recv(slice, &mut |packet| {
+                    if let Ok(Parsed::IcmpEcho { src, .. } | Parsed::IcmpError { src, .. }) =
+                        parse(packet)
+                    {
+                        if let Some(&i) = index.get(&src) {
+                            let job = &mut batch[i];
+                            let port = udp_closed_port(&job.host);
+                            if let Some((slot, r)) = icmp_reply(packet, src, port) {
+                                job.icmp[slot].get_or_insert(r);
+                            }
+                        }
+                        return;
+                    }
+                    let Some(reply) = module.classify(ctx, packet) else {
+                        return;
+                    };
+                    let (Some(&i), Some(traits)) = (index.get(&reply.dst), reply.traits) else {
+                        return;
+                    };
+                    let job = &mut batch[i];
+                    if traits.sample_kind() != SampleKind::SynAck
+                        || burst_port(&job.host) != Some(reply.dport)
+                    {
+                        return;
+                    }
+                    let at = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64());
+                    // A host whose scan showed no SYN/ACK gets one here.
+                    job.samples.offer(traits);
+                    let got = job.burst.get_or_insert_with(Vec::new);
+                    // A retransmitted SYN/ACK repeats its ISN: one each.
+                    if got.len() < usize::from(BURST)
+                        && !got.iter().any(|(t, _)| t.seq == traits.seq)
+                    {
+                        got.push((traits, at));
+                    }
+                });
+            }
+        }
+    }
+    for j in batch.iter_mut() {
+        j.want_burst = false;
     }
 }
 
@@ -217,7 +426,9 @@ fn gather(
     let deadline = Instant::now() + wait;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         if stop.load(Ordering::Relaxed)
-            || batch.iter().all(|j| wanted(&j.host, &j.samples).is_empty())
+            || batch
+                .iter()
+                .all(|j| j.want_burst || wanted(&j.host, &j.samples).is_empty())
         {
             return;
         }
@@ -278,6 +489,34 @@ mod tests {
             });
         }
         h
+    }
+
+    #[test]
+    fn hostile_or_foreign_icmp_is_ignored() {
+        let host = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2));
+        // Truncated, empty, garbage: nothing, no panic.
+        for len in 0..64 {
+            let junk: Vec<u8> = (0..len).map(|i| (i * 37 + 0x45) as u8).collect();
+            assert_eq!(icmp_reply(&junk, host, 33434), None);
+        }
+        // A well-formed echo reply from someone else is not the host's.
+        let mut buf = [0u8; 128];
+        let n = portolan_packet::IcmpEcho {
+            src: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 9)),
+            dst: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
+            ttl: 64,
+            ip_id: 1,
+            reply: true,
+            ident: 7,
+            seq: 1,
+            payload: &[],
+        }
+        .emit(&mut buf)
+        .expect("fits");
+        assert_eq!(icmp_reply(&buf[..n], host, 33434), None);
+        let from_host = IpAddr::V4(Ipv4Addr::new(198, 18, 0, 9));
+        let (slot, r) = icmp_reply(&buf[..n], from_host, 33434).unwrap();
+        assert_eq!((slot, r.ttl, r.quoted), (0, 64, None));
     }
 
     #[test]
