@@ -272,6 +272,9 @@ pub enum Scenario {
     /// `-sV` of one host running 9 real daemons (Debian's packages) on
     /// their well-known ports: every product and version must be named.
     Sv9,
+    /// `-sV` of one host running every daemon of the service crate's
+    /// real-daemon test (about 45, Debian's packages) on well-known ports.
+    SvDebian,
     /// `-sV` of 1000 open ports: 100 hosts with 10 banner services each.
     Sv1000,
 }
@@ -346,7 +349,7 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
@@ -358,6 +361,7 @@ impl Scenario {
         Scenario::Ping16,
         Scenario::Arp24,
         Scenario::Sv9,
+        Scenario::SvDebian,
         Scenario::Sv1000,
     ];
 
@@ -375,6 +379,7 @@ impl Scenario {
             Scenario::Ping16 => "ping16",
             Scenario::Arp24 => "arp24",
             Scenario::Sv9 => "sv9",
+            Scenario::SvDebian => "sv-debian",
             Scenario::Sv1000 => "sv1000",
         }
     }
@@ -395,7 +400,7 @@ impl Scenario {
             Scenario::Udp24 => Some(60.0),
             Scenario::Ping16 => Some(2.0),
             Scenario::Arp24 => Some(0.5),
-            Scenario::Sv9 => Some(3.0),
+            Scenario::Sv9 | Scenario::SvDebian => Some(3.0),
             Scenario::Sv1000 => Some(10.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
         }
@@ -532,6 +537,7 @@ impl Scenario {
                 }
             }
             Scenario::Sv9 => crate::bench::services::sv9()?,
+            Scenario::SvDebian => crate::bench::services::sv_debian()?,
             Scenario::Sv1000 => crate::bench::services::sv1000()?,
             Scenario::Mem15 => {
                 let tb = Testbed::new("mem15")?;
