@@ -433,10 +433,12 @@ fi
 # Services found by a port-hinted probe only (rarity 8) run on their
 # well-known ports in both modes.
 if [ -x /usr/sbin/tor ]; then
-  # DisableNetwork: tor makes no connection anywhere; its control port answers.
+  # DisableNetwork: tor makes no connection anywhere; its control port answers
+  # (with cookie authentication, which tor requires on a non-loopback address).
   mkdir -p "$dir/tor"; chown debian-tor "$dir/tor" 2>/dev/null; chmod 700 "$dir/tor"
   launch tor-control 9051 /usr/sbin/tor --ControlPort "$ADDR:9051" --SocksPort 0 \
-    --DataDirectory "$dir/tor" --DisableNetwork 1 --User debian-tor --Log "notice stderr"
+    --DataDirectory "$dir/tor" --DisableNetwork 1 --CookieAuthentication 1 \
+    --User debian-tor --Log "notice stderr"
 fi
 if [ -x /usr/bin/c-icap ]; then
   mkdir -p "$dir/icap"; chown c-icap "$dir/icap" 2>/dev/null
