@@ -223,10 +223,13 @@ pub(super) fn sv9() -> Result<Prepared> {
     })
 }
 
+/// Daemons started in a testbed: the testbed, their state, the
+/// (name, port) lines the script printed and its stderr.
+type Started = (Testbed, Services, Vec<(String, u16)>, String);
+
 /// Starts every daemon of `daemons.sh` that is installed in target 0's
-/// namespace on its well-known port; returns the testbed, the daemons'
-/// state and the "name port" lines the script printed.
-fn start_daemons(hint: &str) -> Result<(Testbed, Services, Vec<(String, u16)>, String)> {
+/// namespace on its well-known port.
+fn start_daemons(hint: &str) -> Result<Started> {
     let mut tb = Testbed::new(hint)?;
     let addr = tb.target_addr(0);
     let dir = std::env::temp_dir().join(format!("portolan-bench-{hint}-{}", std::process::id()));
