@@ -100,381 +100,40 @@ enum Shown {
 /// Started by tests/daemons.sh and only on UDP.
 const UDP_ONLY: &[&str] = &["snmpd"];
 
+/// (daemon, protocol, service, product, packages, version shown).
 type Expect = (
     &'static str,
     Protocol,
     &'static str,
     &'static str,
-    &'static [&'static str],
+    Vec<&'static str>,
     Shown,
 );
 
-/// (daemon, protocol, service, product, packages, version shown). The
-/// package `postgresql-N` is the installed major.
-const EXPECT: &[Expect] = &[
-    (
-        "ssh",
-        Protocol::Tcp,
-        "ssh",
-        "OpenSSH",
-        &["openssh-server"],
-        Shown::Full,
-    ),
-    ("nginx", Protocol::Tcp, "http", "nginx", NGINX, Shown::Full),
-    (
-        "nginx-tls",
-        Protocol::Tcp,
-        "http",
-        "nginx",
-        NGINX,
-        Shown::Full,
-    ),
-    (
-        "vsftpd",
-        Protocol::Tcp,
-        "ftp",
-        "vsftpd",
-        &["vsftpd"],
-        Shown::Full,
-    ),
-    (
-        "redis",
-        Protocol::Tcp,
-        "redis",
-        "Redis key-value store",
-        &["redis-server"],
-        Shown::Full,
-    ),
-    (
-        "memcached",
-        Protocol::Tcp,
-        "memcached",
-        "Memcached",
-        &["memcached"],
-        Shown::Full,
-    ),
-    (
-        "mariadb",
-        Protocol::Tcp,
-        "mysql",
-        "MariaDB",
-        &["mariadb-server-core", "mariadb-server"],
-        Shown::Full,
-    ),
-    (
-        "postgres",
-        Protocol::Tcp,
-        "postgresql",
-        "PostgreSQL DB",
-        &["postgresql-N"],
-        Shown::Full,
-    ),
-    (
-        "dnsmasq",
-        Protocol::Udp,
-        "domain",
-        "dnsmasq",
-        &["dnsmasq-base", "dnsmasq"],
-        Shown::Full,
-    ),
-    (
-        "dnsmasq",
-        Protocol::Tcp,
-        "domain",
-        "dnsmasq",
-        &["dnsmasq-base", "dnsmasq"],
-        Shown::Full,
-    ),
-    (
-        "mosquitto",
-        Protocol::Tcp,
-        "mqtt",
-        "Mosquitto",
-        &["mosquitto"],
-        Shown::Full,
-    ),
-    (
-        "snmpd",
-        Protocol::Udp,
-        "snmp",
-        "net-snmp",
-        &["snmpd"],
-        Shown::Full,
-    ),
-    (
-        "slapd",
-        Protocol::Tcp,
-        "ldap",
-        "OpenLDAP",
-        &["slapd"],
-        Shown::Not,
-    ),
-    (
-        "rsync",
-        Protocol::Tcp,
-        "rsync",
-        "rsync",
-        &["rsync"],
-        Shown::Not,
-    ),
-    (
-        "squid",
-        Protocol::Tcp,
-        "http-proxy",
-        "Squid http proxy",
-        &["squid"],
-        Shown::Full,
-    ),
-    (
-        "tinyproxy",
-        Protocol::Tcp,
-        "http-proxy",
-        "tinyproxy",
-        &["tinyproxy"],
-        Shown::Full,
-    ),
-    (
-        "samba",
-        Protocol::Tcp,
-        "microsoft-ds",
-        "Samba smbd",
-        &["samba"],
-        Shown::Not,
-    ),
-    (
-        "telnetd",
-        Protocol::Tcp,
-        "telnet",
-        "GNU inetutils telnetd",
-        &["inetutils-telnetd"],
-        Shown::Not,
-    ),
-    (
-        "etcd",
-        Protocol::Tcp,
-        "http",
-        "etcd",
-        &["etcd-server"],
-        Shown::Full,
-    ),
-    (
-        "xrdp",
-        Protocol::Tcp,
-        "ms-wbt-server",
-        "xrdp",
-        &["xrdp"],
-        Shown::Not,
-    ),
-    (
-        "ngircd",
-        Protocol::Tcp,
-        "irc",
-        "ngIRCd",
-        &["ngircd"],
-        Shown::Full,
-    ),
-    (
-        "beanstalkd",
-        Protocol::Tcp,
-        "beanstalkd",
-        "beanstalkd",
-        &["beanstalkd"],
-        Shown::Full,
-    ),
-    (
-        "bind",
-        Protocol::Tcp,
-        "domain",
-        "ISC BIND",
-        &["bind9"],
-        Shown::Full,
-    ),
-    (
-        "unbound",
-        Protocol::Tcp,
-        "domain",
-        "Unbound",
-        &["unbound"],
-        Shown::Full,
-    ),
-    ("nsd", Protocol::Tcp, "domain", "NSD", &["nsd"], Shown::Full),
-    (
-        "dovecot",
-        Protocol::Tcp,
-        "imap",
-        "Dovecot imapd",
-        &["dovecot-core"],
-        Shown::Not,
-    ),
-    (
-        "dovecot-pop3",
-        Protocol::Tcp,
-        "pop3",
-        "Dovecot pop3d",
-        &["dovecot-core"],
-        Shown::Not,
-    ),
-    (
-        "postfix",
-        Protocol::Tcp,
-        "smtp",
-        "Postfix smtpd",
-        &["postfix"],
-        Shown::Not,
-    ),
-    (
-        "cups",
-        Protocol::Tcp,
-        "ipp",
-        "CUPS",
-        &["cups-daemon"],
-        Shown::Full,
-    ),
-    (
-        "apache",
-        Protocol::Tcp,
-        "http",
-        "Apache httpd",
-        &["apache2-bin", "apache2"],
-        Shown::Full,
-    ),
-    (
-        "lighttpd",
-        Protocol::Tcp,
-        "http",
-        "lighttpd",
-        &["lighttpd"],
-        Shown::Full,
-    ),
-    (
-        "varnish",
-        Protocol::Tcp,
-        "http",
-        "Varnish http accelerator",
-        &["varnish"],
-        Shown::MajorMinor,
-    ),
-    (
-        "privoxy",
-        Protocol::Tcp,
-        "http-proxy",
-        "Privoxy",
-        &["privoxy"],
-        Shown::Not,
-    ),
-    (
-        "haproxy",
-        Protocol::Tcp,
-        "http-proxy",
-        "HAProxy http proxy",
-        &["haproxy"],
-        Shown::Not,
-    ),
-    (
-        "svnserve",
-        Protocol::Tcp,
-        "svn",
-        "Subversion",
-        &["subversion"],
-        Shown::Not,
-    ),
-    (
-        "upsd",
-        Protocol::Tcp,
-        "nut",
-        "Network UPS Tools upsd",
-        &["nut-server"],
-        Shown::Full,
-    ),
-    (
-        "coturn",
-        Protocol::Udp,
-        "stun",
-        "coturn",
-        &["coturn"],
-        Shown::Full,
-    ),
-    (
-        "zabbix",
-        Protocol::Tcp,
-        "zabbix-agent",
-        "Zabbix agent",
-        &["zabbix-agent"],
-        Shown::Full,
-    ),
-    (
-        "nats",
-        Protocol::Tcp,
-        "nats",
-        "NATS Server",
-        &["nats-server"],
-        Shown::Full,
-    ),
-    (
-        "pgbouncer",
-        Protocol::Tcp,
-        "postgresql",
-        "PgBouncer",
-        &["pgbouncer"],
-        Shown::Not,
-    ),
-    (
-        "gearmand",
-        Protocol::Tcp,
-        "gearman",
-        "Gearman job server",
-        &["gearman-job-server"],
-        Shown::Full,
-    ),
-    (
-        "node-exporter",
-        Protocol::Tcp,
-        "http",
-        "Prometheus Node Exporter",
-        &["prometheus-node-exporter"],
-        Shown::Full,
-    ),
-    (
-        "munin",
-        Protocol::Tcp,
-        "munin",
-        "Munin node",
-        &["munin-node"],
-        Shown::Full,
-    ),
-    (
-        "icecast",
-        Protocol::Tcp,
-        "http",
-        "Icecast streaming media server",
-        &["icecast2"],
-        Shown::Full,
-    ),
-    (
-        "rabbitmq",
-        Protocol::Tcp,
-        "amqp",
-        "RabbitMQ",
-        &["rabbitmq-server"],
-        Shown::Full,
-    ),
-    (
-        "epmd",
-        Protocol::Tcp,
-        "epmd",
-        "Erlang Port Mapper Daemon",
-        &["erlang-base"],
-        Shown::Not,
-    ),
-];
-
-const NGINX: &[&str] = &[
-    "nginx",
-    "nginx-light",
-    "nginx-core",
-    "nginx-full",
-    "nginx-common",
-];
+/// The expectations of tests/daemons.expect (shared with the `sv-debian`
+/// benchmark). The package `postgresql-N` is the installed major.
+fn expectations() -> Vec<Expect> {
+    include_str!("daemons.expect")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&'static str> = l.split('|').collect();
+            assert_eq!(f.len(), 6, "daemons.expect: {l}");
+            let proto = if f[1] == "udp" {
+                Protocol::Udp
+            } else {
+                Protocol::Tcp
+            };
+            let shown = match f[5] {
+                "full" => Shown::Full,
+                "major-minor" => Shown::MajorMinor,
+                "none" => Shown::Not,
+                other => panic!("daemons.expect: bad shown {other:?}"),
+            };
+            (f[0], proto, f[2], f[3], f[4].split(',').collect(), shown)
+        })
+        .collect()
+}
 
 #[test]
 fn real_daemons_are_identified_with_their_package_versions() {
@@ -491,7 +150,8 @@ fn real_daemons_are_identified_with_their_package_versions() {
     }
     // Each daemon that is missing or did not start goes unchecked here,
     // and fails the run where every test must run (CI).
-    for name in EXPECT.iter().map(|e| e.0) {
+    let expect = expectations();
+    for name in expect.iter().map(|e| e.0) {
         portolan_testbed::skip_unless(
             d.ports.contains_key(name),
             format_args!("daemon {name} is not installed or did not start"),
@@ -548,7 +208,7 @@ fn real_daemons_are_identified_with_their_package_versions() {
     let pg = postgres_pkg();
     let mut failures = Vec::new();
     let (mut checked, mut named, mut versioned) = (0, 0, 0);
-    for &(name, proto, service, product, pkgs, shown) in EXPECT {
+    for &(name, proto, service, product, ref pkgs, shown) in &expect {
         let Some(det) = by(name, proto) else {
             eprintln!("NOTICE: {name} not running; not checked");
             continue;

@@ -423,6 +423,39 @@ if [ -x /usr/bin/icecast2 ]; then
   chown nobody "$dir/icecast/icecast.xml"
   launch icecast $P_ICECAST su nobody -s /bin/sh -c "exec /usr/bin/icecast2 -c $dir/icecast/icecast.xml"
 fi
+if [ -x /usr/lib/frr/zebra ]; then
+  P_ZEBRA=$([ "${STD_PORTS:-0}" = 1 ] && echo 2601 || echo 22601)
+  mkdir -p "$dir/frr"; printf 'hostname portolan\npassword portolan\n' >"$dir/frr/zebra.conf"
+  chown -R frr:frr "$dir/frr" 2>/dev/null
+  launch zebra $P_ZEBRA /usr/lib/frr/zebra -f "$dir/frr/zebra.conf" -i "$dir/frr/zebra.pid" \
+    -z "$dir/frr/zserv.api" --vty_socket "$dir/frr" -A "$ADDR" -P $P_ZEBRA -u frr -g frr
+fi
+# Services found by a port-hinted probe only (rarity 8) run on their
+# well-known ports in both modes.
+if [ -x /usr/sbin/tor ]; then
+  # DisableNetwork: tor makes no connection anywhere; its control port answers
+  # (with cookie authentication, which tor requires on a non-loopback address).
+  mkdir -p "$dir/tor"; chown debian-tor "$dir/tor" 2>/dev/null; chmod 700 "$dir/tor"
+  launch tor-control 9051 /usr/sbin/tor --ControlPort "$ADDR:9051" --SocksPort 0 \
+    --DataDirectory "$dir/tor" --DisableNetwork 1 --CookieAuthentication 1 \
+    --User debian-tor --Log "notice stderr"
+fi
+if [ -x /usr/bin/c-icap ]; then
+  mkdir -p "$dir/icap"; chown c-icap "$dir/icap" 2>/dev/null
+  sed -e "s|^Port .*|Port $ADDR:1344|" -e "s|^PidFile .*|PidFile $dir/icap/pid|" \
+      -e "s|^CommandsSocket .*|CommandsSocket $dir/icap/cmd|" -e "s|^ServerLog .*|ServerLog $dir/icap/server.log|" \
+      -e "s|^AccessLog .*|AccessLog $dir/icap/access.log|" /etc/c-icap/c-icap.conf >"$dir/icap/c-icap.conf"
+  launch c-icap 1344 /usr/bin/c-icap -N -f "$dir/icap/c-icap.conf"
+fi
+if [ -x /usr/bin/storescp ]; then
+  mkdir -p "$dir/dicom"
+  launch storescp 11112 sh -c "cd '$dir/dicom' && exec /usr/bin/storescp --fork 11112"
+fi
+if [ -x /usr/sbin/LCDd ]; then
+  printf '[server]\nDriver=text\nBind=%s\nPort=13666\nReportToSyslog=no\nForeground=yes\nDriverPath=/usr/lib/x86_64-linux-gnu/lcdproc/\n[text]\nSize=20x4\n' \
+    "$ADDR" >"$dir/lcdd.conf"
+  launch lcdd 13666 /usr/sbin/LCDd -f -c "$dir/lcdd.conf"
+fi
 if [ -x /usr/sbin/rabbitmq-server ] && [ "${RABBITMQ:-1}" = 1 ]; then
   mkdir -p "$dir/rabbitmq"; chown rabbitmq "$dir/rabbitmq" 2>/dev/null
   printf 'listeners.tcp.1 = %s:%s\ndistribution.listener.interface = %s\n' "$ADDR" $P_AMQP "$ADDR" >"$dir/rabbitmq/rabbitmq.conf"

@@ -272,6 +272,9 @@ pub enum Scenario {
     /// `-sV` of one host running 9 real daemons (Debian's packages) on
     /// their well-known ports: every product and version must be named.
     Sv9,
+    /// `-sV` of one host running every daemon of the service crate's
+    /// real-daemon test (about 45, Debian's packages) on well-known ports.
+    SvDebian,
     /// `-sV` of 1000 open ports: 100 hosts with 10 banner services each.
     Sv1000,
     /// `-sV -sC` of one host running 20 real daemons (Debian's packages)
@@ -349,7 +352,7 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
@@ -361,6 +364,7 @@ impl Scenario {
         Scenario::Ping16,
         Scenario::Arp24,
         Scenario::Sv9,
+        Scenario::SvDebian,
         Scenario::Sv1000,
         Scenario::Sc20,
     ];
@@ -379,6 +383,7 @@ impl Scenario {
             Scenario::Ping16 => "ping16",
             Scenario::Arp24 => "arp24",
             Scenario::Sv9 => "sv9",
+            Scenario::SvDebian => "sv-debian",
             Scenario::Sv1000 => "sv1000",
             Scenario::Sc20 => "sc20",
         }
@@ -400,7 +405,7 @@ impl Scenario {
             Scenario::Udp24 => Some(60.0),
             Scenario::Ping16 => Some(2.0),
             Scenario::Arp24 => Some(0.5),
-            Scenario::Sv9 => Some(3.0),
+            Scenario::Sv9 | Scenario::SvDebian => Some(3.0),
             Scenario::Sv1000 => Some(10.0),
             Scenario::Sc20 => Some(2.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
@@ -538,6 +543,7 @@ impl Scenario {
                 }
             }
             Scenario::Sv9 => crate::bench::services::sv9()?,
+            Scenario::SvDebian => crate::bench::services::sv_debian()?,
             Scenario::Sv1000 => crate::bench::services::sv1000()?,
             Scenario::Sc20 => crate::bench::services::sc20()?,
             Scenario::Mem15 => {

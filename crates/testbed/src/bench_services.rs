@@ -1,6 +1,7 @@
 //! The service-detection (`-sV`) scenarios: `sv9`, real daemons from
-//! Debian's packages on their well-known ports, and `sv1000`, a thousand
-//! banner services over a hundred addresses.
+//! Debian's packages on their well-known ports, `sv-debian`, every daemon
+//! of that script (about 45), and `sv1000`, a thousand banner services over
+//! a hundred addresses.
 //!
 //! `sv9` starts the daemons with the real-daemon test's own script
 //! (`crates/service/tests/daemons.sh`, embedded here so the two cannot
@@ -20,6 +21,10 @@ use crate::testbed::Testbed;
 
 /// The real-daemon script of the service crate's tests.
 const DAEMONS_SH: &str = include_str!("../../service/tests/daemons.sh");
+
+/// What each of the script's daemons must be identified as (the same file
+/// the service crate's real-daemon test reads).
+const DAEMONS_EXPECT: &str = include_str!("../../service/tests/daemons.expect");
 
 /// The /24 that is local on `sv1000`'s target; its first 100 addresses
 /// are scanned.
@@ -64,7 +69,10 @@ fn upstream(pkgs: &[&str]) -> Option<String> {
             return None;
         }
         let v = v.split_once(':').map_or(v.as_str(), |(_, r)| r);
-        Some(v.rsplit_once('-').map_or(v, |(u, _)| u).to_string())
+        let v = v.rsplit_once('-').map_or(v, |(u, _)| u);
+        // Debian's repack marks (`+dfsg`, `+ds`, `~rc`) are not in what
+        // the daemon says of itself.
+        Some(v.split(['+', '~']).next().unwrap_or(v).to_string())
     })
 }
 
@@ -215,6 +223,111 @@ pub(super) fn sv9() -> Result<Prepared> {
     })
 }
 
+/// Daemons started in a testbed: the testbed, their state, the
+/// (name, port) lines the script printed and its stderr.
+type Started = (Testbed, Services, Vec<(String, u16)>, String);
+
+/// Starts every daemon of `daemons.sh` that is installed in target 0's
+/// namespace on its well-known port.
+fn start_daemons(hint: &str) -> Result<Started> {
+    let mut tb = Testbed::new(hint)?;
+    let addr = tb.target_addr(0);
+    let dir = std::env::temp_dir().join(format!("portolan-bench-{hint}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| TestbedError::io(dir.display().to_string(), e))?;
+    let script = dir.join("daemons.sh");
+    std::fs::write(&script, DAEMONS_SH)
+        .map_err(|e| TestbedError::io(script.display().to_string(), e))?;
+    let services = Services::Daemons { dir: dir.clone() };
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .arg("start")
+        .arg(&dir)
+        .env("ADDR", addr.to_string())
+        .env("STD_PORTS", "1");
+    let out = tb.target(0)?.run(&mut cmd)?;
+    let started = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (name, port) = l.split_once(' ')?;
+            Some((name.to_string(), port.trim().parse().ok()?))
+        })
+        .collect();
+    Ok((
+        tb,
+        services,
+        started,
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    ))
+}
+
+/// `sv-debian`: every daemon of `daemons.sh` (web servers and proxies,
+/// mail, DNS, directory, file sharing, print, databases and queues, chat,
+/// remote desktop, monitoring) on target 0, well-known ports; each must be
+/// named with the version its replies show (`daemons.expect`).
+pub(super) fn sv_debian() -> Result<Prepared> {
+    let (tb, services, started, stderr) = start_daemons("svdeb")?;
+    if started.len() < 30 {
+        return Err(TestbedError::Config(format!(
+            "sv-debian: only {} daemons started (need 30; see .ci/run's list): {stderr}",
+            started.len()
+        )));
+    }
+    let host = tb.target_addr(0).to_string();
+    let pg = postgres_pkg().unwrap_or_default();
+    let (mut tcp, mut udp, mut expected) = (Vec::new(), Vec::new(), BTreeSet::new());
+    for line in DAEMONS_EXPECT.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('|').collect();
+        let [name, proto, service, product, pkgs, shown] = f[..] else {
+            return Err(TestbedError::Config(format!(
+                "daemons.expect: bad line {line:?}"
+            )));
+        };
+        let Some(&(_, port)) = started.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let pkgs: Vec<&str> = pkgs
+            .split(',')
+            .map(|p| if p == "postgresql-N" { pg.as_str() } else { p })
+            .collect();
+        let version = match shown {
+            "full" => upstream(&pkgs).unwrap_or_default(),
+            "major-minor" => upstream(&pkgs)
+                .unwrap_or_default()
+                .split('.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("."),
+            _ => String::new(),
+        };
+        if proto == "udp" {
+            udp.push(port.to_string());
+        } else {
+            tcp.push(port.to_string());
+        }
+        // The TLS daemon's port is reported as a tunnel (`ssl|http`).
+        let tunneled;
+        let service = if name.ends_with("-tls") {
+            tunneled = format!("ssl|{service}");
+            tunneled.as_str()
+        } else {
+            service
+        };
+        let field = format!("{product} {version}");
+        expected.insert((service_text(&host, proto, service, field.trim()), port));
+    }
+    let ports = format!("T:{},U:{}", tcp.join(","), udp.join(","));
+    Ok(Prepared {
+        services: Some(services),
+        testbed: tb,
+        args: args(&["-sS", "-sU", "-sV", "-n", "-Pn", "-p", &ports, &host]),
+        expected: Some(expected),
+        stop_after: None,
+    })
+}
+
 /// `sc20`'s daemons (as `daemons.sh` names them) and their TCP ports.
 const SC20: [(&str, u16); 20] = [
     ("vsftpd", 21),
@@ -241,40 +354,21 @@ const SC20: [(&str, u16); 20] = [
 
 /// `sc20`: `-sS -sV -sC` of the 20 [`SC20`] daemons of target 0, started
 /// by the service tests' `daemons.sh` on their well-known ports. Only the
-/// time is judged (`sv9` judges the names): every daemon must be up.
+/// time is judged (`sv-debian` judges the names): every daemon must be up.
 pub(super) fn sc20() -> Result<Prepared> {
-    let mut tb = Testbed::new("sc20")?;
-    let addr = tb.target_addr(0);
-    let dir = std::env::temp_dir().join(format!("portolan-bench-sc20-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| TestbedError::io(dir.display().to_string(), e))?;
-    let script = dir.join("daemons.sh");
-    std::fs::write(&script, DAEMONS_SH)
-        .map_err(|e| TestbedError::io(script.display().to_string(), e))?;
-    let services = Services::Daemons { dir: dir.clone() };
-    let mut cmd = Command::new("bash");
-    cmd.arg(&script)
-        .arg("start")
-        .arg(&dir)
-        .env("ADDR", addr.to_string())
-        .env("STD_PORTS", "1");
-    let out = tb.target(0)?.run(&mut cmd)?;
-    let started: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
+    let (tb, services, started, stderr) = start_daemons("sc20")?;
     let missing: Vec<&str> = SC20
         .iter()
         .map(|d| d.0)
-        .filter(|d| !started.contains(*d))
+        .filter(|d| !started.iter().any(|(name, _)| name == d))
         .collect();
     if !missing.is_empty() {
         return Err(TestbedError::Config(format!(
-            "sc20: daemons did not start: {} (logs in {})",
-            missing.join(", "),
-            dir.display()
+            "sc20: daemons did not start: {}: {stderr}",
+            missing.join(", ")
         )));
     }
-    let host = addr.to_string();
+    let host = tb.target_addr(0).to_string();
     let ports = SC20
         .iter()
         .map(|d| d.1.to_string())

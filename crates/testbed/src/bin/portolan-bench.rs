@@ -153,6 +153,15 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         if let Some(expected) = &p.expected {
             let reported = portolan_testbed::bench::parse_grepable(&out.stdout);
             let a = compare(expected, &reported);
+            if exact && (a.false_pos > 0 || a.false_neg > 0) {
+                // The first inexact run says what differed.
+                for (host, port) in expected.difference(&reported) {
+                    println!("    missed   {port}: {host}");
+                }
+                for (host, port) in reported.difference(expected) {
+                    println!("    reported {port}: {host}");
+                }
+            }
             exact &= a.false_pos == 0 && a.false_neg == 0;
             line.push_str(&format!(
                 "  found {}/{}  false+ {}  false- {}",
