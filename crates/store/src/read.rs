@@ -24,7 +24,8 @@ pub enum ScanStatus {
     Interrupted,
     /// Finished.
     Complete,
-    /// Continued by `--resume` (reserved).
+    /// Continued by `--resume`: running again, or finished by the
+    /// resumed run (complete in more than one run).
     Resumed,
 }
 
@@ -98,7 +99,7 @@ impl ScanRecord {
     fn is_complete_shard(&self, group: &str, k: u32, n: u32) -> bool {
         self.group.as_deref() == Some(group)
             && self.shard.as_deref() == Some(&format!("{k}/{n}"))
-            && self.status == ScanStatus::Complete
+            && matches!(self.status, ScanStatus::Complete | ScanStatus::Resumed)
     }
 }
 

@@ -9,6 +9,8 @@ use portolan_model::{
     parse_ranges, HostResult, PortResult, PortState, Protocol, Reason, RunStats, ScanDocument,
     ScanInfo,
 };
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What a scan record holds beyond its [`ScanInfo`].
@@ -119,13 +121,63 @@ impl Store {
         })
     }
 
+    /// Reopens scan `scan` for `--resume`: its status becomes `resumed`,
+    /// and the hosts it recorded that are not in `keep` (those finished
+    /// after the checkpoint, which the resumed run scans again) are
+    /// removed, so no host is recorded twice. One transaction.
+    pub fn resume_scan(&mut self, scan: ScanId, keep: &[IpAddr]) -> Result<(), StoreError> {
+        let keep: HashSet<String> = keep.iter().map(IpAddr::to_string).collect();
+        self.transaction(|c| {
+            let n = c.exec(
+                "UPDATE portolan_scans SET status = $1, end_time = NULL WHERE id = $2",
+                &[Value::text(ScanStatus::Resumed.as_str()), Value::int(scan)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::BadData(format!(
+                    "scan {scan} of the checkpoint is not in this store"
+                )));
+            }
+            let rows = c.query(
+                "SELECT id, addr FROM portolan_hosts WHERE scan_id = $1",
+                &[Value::int(scan)],
+            )?;
+            for row in rows {
+                let (Some(id), Some(addr)) = (row.int(0), row.text(1)) else {
+                    continue;
+                };
+                if keep.contains(&addr) {
+                    continue;
+                }
+                for sql in [
+                    "DELETE FROM portolan_ports WHERE host_id = $1",
+                    "DELETE FROM portolan_hostnames WHERE host_id = $1",
+                    "DELETE FROM portolan_hosts WHERE id = $1",
+                ] {
+                    c.exec(sql, &[Value::int(id)])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Records how scan `scan` ended: `interrupted` when it was cut short,
-    /// else `complete`.
+    /// else `complete`, or `resumed` when `--resume` finished it.
     pub fn finish_scan(&mut self, scan: ScanId, stats: &RunStats) -> Result<(), StoreError> {
-        let status = if stats.interrupted {
-            ScanStatus::Interrupted
-        } else {
-            ScanStatus::Complete
+        self.finish_scan_as(scan, stats, false)
+    }
+
+    /// [`finish_scan`](Self::finish_scan) of a scan `--resume` continued
+    /// when `resumed`: complete, it is marked `resumed`.
+    pub fn finish_scan_as(
+        &mut self,
+        scan: ScanId,
+        stats: &RunStats,
+        resumed: bool,
+    ) -> Result<(), StoreError> {
+        let status = match (stats.interrupted, resumed) {
+            (true, _) => ScanStatus::Interrupted,
+            (false, true) => ScanStatus::Resumed,
+            (false, false) => ScanStatus::Complete,
         };
         self.transaction(|c| {
             c.exec(
