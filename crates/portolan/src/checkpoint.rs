@@ -105,7 +105,12 @@ pub fn build_id() -> String {
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .unwrap_or_default();
-            format!("{} bytes, {}.{:09}", m.len(), mtime.as_secs(), mtime.subsec_nanos())
+            format!(
+                "{} bytes, {}.{:09}",
+                m.len(),
+                mtime.as_secs(),
+                mtime.subsec_nanos()
+            )
         })
         .unwrap_or_else(|_| "unknown executable".into());
     format!("portolan {} ({exe})", env!("CARGO_PKG_VERSION"))
@@ -189,7 +194,9 @@ impl Checkpoint {
 /// SHA-256 (hex) of the first `min(len, 512)` bytes of `path`.
 pub fn head_digest(path: &Path, len: u64) -> io::Result<String> {
     let mut buf = Vec::new();
-    File::open(path)?.take(len.min(HEAD)).read_to_end(&mut buf)?;
+    File::open(path)?
+        .take(len.min(HEAD))
+        .read_to_end(&mut buf)?;
     Ok(hex(&Sha256::digest(&buf)))
 }
 
@@ -414,7 +421,12 @@ mod tests {
     fn sample() -> Checkpoint {
         Checkpoint {
             build: "portolan 0.1.0 (test)".into(),
-            argv: vec!["-Pn".into(), "-oX".into(), "a.xml".into(), "198.18.0.0/24".into()],
+            argv: vec![
+                "-Pn".into(),
+                "-oX".into(),
+                "a.xml".into(),
+                "198.18.0.0/24".into(),
+            ],
             seed: Some(7),
             shard: Some((2, 4)),
             history_scan: Some(12),
@@ -449,7 +461,9 @@ mod tests {
         );
         // Cut short (a copy interrupted).
         let cut = &bytes[..bytes.len() / 2];
-        assert!(Checkpoint::decode(cut).unwrap_err().starts_with("is corrupt"));
+        assert!(Checkpoint::decode(cut)
+            .unwrap_err()
+            .starts_with("is corrupt"));
         assert_eq!(
             Checkpoint::decode(b"<?xml version=\"1.0\"?>").unwrap_err(),
             "is not a portolan checkpoint"
@@ -482,14 +496,23 @@ mod tests {
         c.host("198.18.0.5".parse().unwrap(), true, false);
         c.write(2, None);
         let cp = load(&path).unwrap().1;
-        assert_eq!(cp.done, ["198.18.0.1".parse::<IpAddr>().unwrap(), "198.18.0.2".parse().unwrap()]);
+        assert_eq!(
+            cp.done,
+            [
+                "198.18.0.1".parse::<IpAddr>().unwrap(),
+                "198.18.0.2".parse().unwrap()
+            ]
+        );
         assert_eq!((cp.hosts_up, cp.hosts_down, cp.files[0].len), (1, 1, 300));
         assert_eq!(cp.history_scan, Some(12));
         c.write(u64::MAX, Some(13));
         let cp = load(&path).unwrap().1;
         assert_eq!(cp.done.len(), 3);
         assert_eq!((cp.files[0].len, cp.history_scan), (400, Some(13)));
-        assert_eq!(cp.files[0].head, head_digest(&dir.join("a.xml"), 400).unwrap());
+        assert_eq!(
+            cp.files[0].head,
+            head_digest(&dir.join("a.xml"), 400).unwrap()
+        );
         assert_eq!(cp.check_files(), Ok(()));
         // The output file rewritten by another scan: refused.
         fs::write(dir.join("a.xml"), vec![b'y'; 400]).unwrap();
