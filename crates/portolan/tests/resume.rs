@@ -141,13 +141,26 @@ fn store_rows(path: &Path) -> (String, i64, i64) {
     let status: String = db
         .query_row("SELECT status FROM portolan_scans", [], |r| r.get(0))
         .unwrap();
-    let (rows, distinct): (i64, i64) = db
-        .query_row(
-            "SELECT COUNT(*), COUNT(DISTINCT addr) FROM portolan_hosts",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    // Hosts with their own rows, and the silent ones kept as lists.
+    let mut addrs: Vec<String> = db
+        .prepare("SELECT addr FROM portolan_hosts")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let lists: Vec<String> = db
+        .prepare("SELECT addrs FROM portolan_silent")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for l in lists {
+        addrs.extend(l.split(',').filter(|a| !a.is_empty()).map(String::from));
+    }
+    let rows = addrs.len() as i64;
+    let distinct = addrs.iter().collect::<BTreeSet<_>>().len() as i64;
     (status, rows, distinct)
 }
 
