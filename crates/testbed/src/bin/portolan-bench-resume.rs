@@ -4,7 +4,7 @@
 //! the medians of the whole runs and of the interrupted-plus-resumed
 //! pairs are compared (the issue asks for at most 1.1x).
 //!
-//!   portolan-bench-resume [--runs N] [--portolan PATH] [--signal INT|KILL]
+//!   portolan-bench-resume [--runs N] [--portolan PATH] [--signal INT|KILL] [--extra ARG]...
 //!
 //! Needs root (network namespaces). Run it through `scripts/bench.sh
 //! resume`-style: build portolan in release mode first.
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn scan_args(dir: &Path) -> Vec<String> {
+fn scan_args(dir: &Path, extra: &[String]) -> Vec<String> {
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
     [
         "-sS",
@@ -31,6 +31,7 @@ fn scan_args(dir: &Path) -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(extra.iter().cloned())
     .chain([
         "-oX".into(),
         p("scan.xml"),
@@ -68,16 +69,18 @@ fn main() {
     let mut runs = 5usize;
     let mut bin = PathBuf::from("target/release/portolan");
     let mut signal = Signal::SIGINT;
+    let mut extra = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match (a.as_str(), args.next()) {
             ("--runs", Some(n)) => runs = n.parse().expect("--runs N"),
             ("--portolan", Some(p)) => bin = p.into(),
+            ("--extra", Some(a)) => extra.push(a),
             ("--signal", Some(s)) if s == "KILL" => signal = Signal::SIGKILL,
             ("--signal", Some(s)) if s == "INT" => signal = Signal::SIGINT,
             _ => {
                 eprintln!(
-                    "usage: portolan-bench-resume [--runs N] [--portolan PATH] [--signal INT|KILL]"
+                    "usage: portolan-bench-resume [--runs N] [--portolan PATH] [--signal INT|KILL] [--extra ARG]..."
                 );
                 std::process::exit(2);
             }
@@ -88,7 +91,7 @@ fn main() {
     tb.sweep16(0).expect("sweep /16");
     let dir = std::env::temp_dir().join(format!("portolan-bench-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let args = scan_args(&dir);
+    let args = scan_args(&dir, &extra);
     let mut whole: Vec<f64> = (0..runs).map(|_| run(&tb, &bin, &args, None)).collect();
     let whole_median = median(&mut whole);
     let half = Duration::from_secs_f64(whole_median / 2.0);
