@@ -149,6 +149,7 @@ fn store_rows(path: &Path) -> (String, i64, i64) {
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    let own_rows = addrs.len();
     let lists: Vec<String> = db
         .prepare("SELECT addrs FROM portolan_silent")
         .unwrap()
@@ -159,6 +160,12 @@ fn store_rows(path: &Path) -> (String, i64, i64) {
     for l in lists {
         addrs.extend(l.split(',').filter(|a| !a.is_empty()).map(String::from));
     }
+    // The silent addresses (every port unanswered) are lists, not rows.
+    assert!(
+        own_rows * 4 < addrs.len(),
+        "{own_rows} of {} hosts have rows",
+        addrs.len()
+    );
     let rows = addrs.len() as i64;
     let distinct = addrs.iter().collect::<BTreeSet<_>>().len() as i64;
     (status, rows, distinct)
