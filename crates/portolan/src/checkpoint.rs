@@ -231,8 +231,9 @@ pub fn path_for(outputs: &[&Path], data_dir: Option<PathBuf>) -> Option<PathBuf>
         p.push(SUFFIX);
         return Some(PathBuf::from(p));
     }
+    // Created at the first write: a scan shorter than one checkpoint
+    // interval leaves nothing behind.
     let dir = data_dir?.join("portolan/resume");
-    fs::create_dir_all(&dir).ok()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
@@ -284,7 +285,8 @@ impl Checkpointer {
             sent: 0,
             frozen: false,
             started: Instant::now(),
-            last_write: None,
+            // The first write after one interval: short scans write none.
+            last_write: Some(Instant::now()),
             warned: false,
             earlier: (base_up, base_down, base_elapsed),
         }
@@ -365,7 +367,12 @@ impl Checkpointer {
             Ok(())
         });
         self.cp.files = cp.files.clone();
-        if let Err(e) = r.and_then(|()| cp.write_atomically(&self.path)) {
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
+        let made = dir.map_or(Ok(()), fs::create_dir_all);
+        if let Err(e) = r
+            .and_then(|()| made)
+            .and_then(|()| cp.write_atomically(&self.path))
+        {
             if !self.warned {
                 crate::say::err(format_args!(
                     "portolan: WARNING: cannot write checkpoint {}: {e}",
