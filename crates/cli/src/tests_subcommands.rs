@@ -180,7 +180,7 @@ fn report_reads_files_and_an_output() {
     assert_eq!(r.inputs, [std::path::PathBuf::from("-odd.xml")]);
     assert_eq!(
         err(&["report"]),
-        "portolan report needs a scan file (XML or JSON)"
+        "portolan report needs a scan (an XML or JSON file, or a stored scan: last, an id, a tag)"
     );
     assert_eq!(
         err(&["report", "-sT", "a.xml"]),

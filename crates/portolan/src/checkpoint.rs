@@ -369,10 +369,7 @@ impl Checkpointer {
         self.cp.files = cp.files.clone();
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
         let made = dir.map_or(Ok(()), fs::create_dir_all);
-        if let Err(e) = r
-            .and_then(|()| made)
-            .and_then(|()| cp.write_atomically(&self.path))
-        {
+        if let Err(e) = r.and(made).and_then(|()| cp.write_atomically(&self.path)) {
             if !self.warned {
                 crate::say::err(format_args!(
                     "portolan: WARNING: cannot write checkpoint {}: {e}",
