@@ -329,15 +329,19 @@ impl ScanObserver for Terminal {
         }
         // After the store's last write, so every host it holds counts.
         let (committed, scan) = self.committed();
+        let cut_short = stats.interrupted || stats.error.is_some();
         if let Some(cp) = &mut self.checkpoint {
-            if stats.interrupted || stats.error.is_some() {
-                cp.write(committed, scan);
-                crate::say::err(format_args!(
-                    "portolan: to continue this scan: portolan --resume {}",
-                    cp.path().display()
-                ));
-            } else {
+            if !cut_short {
                 cp.remove();
+            } else {
+                cp.write(committed, scan);
+                // A closed pipe ends the run quietly (the checkpoint stays).
+                if !self.pipe_closed {
+                    crate::say::err(format_args!(
+                        "portolan: to continue this scan: portolan --resume {}",
+                        cp.path().display()
+                    ));
+                }
             }
         }
         let r = self.outputs.end(&stats);
