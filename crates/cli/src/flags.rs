@@ -691,8 +691,13 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("no-history"), V::Switch, G::Output, SCAN, true,
         "Do not record the scan in the scan history",
         |b, _, _| { b.opts.no_history = true; Ok(()) }),
-    flag(None, Some("resume"), V::Required("<filename>"), G::Output, SCAN, false,
-        "Resume an aborted scan", unsupported),
+    flag(None, Some("resume"), V::Required("<filename>"), G::Output, SCAN, true,
+        "Resume an aborted scan from its checkpoint (or an output file with one beside it)",
+        |b, f, v| {
+            let path = std::path::PathBuf::from(nonempty(f, v, "a checkpoint file")?);
+            b.early = Some(Command::Resume(path));
+            Ok(())
+        }),
     flag(None, Some("noninteractive"), V::Switch, G::Output, SCAN, true,
         "Disable runtime interactions via keyboard",
         |b, _, _| { b.opts.noninteractive = true; Ok(()) }),

@@ -77,4 +77,8 @@ pub enum Command {
     Import(Box<history::ImportOptions>),
     /// `portolan report`: an HTML report of scan files.
     Report(report::ReportOptions),
+    /// `portolan --resume FILE`: continue the scan a checkpoint (or an
+    /// output file with its checkpoint beside it) describes. It takes no
+    /// other argument: the checkpoint holds the options.
+    Resume(std::path::PathBuf),
 }

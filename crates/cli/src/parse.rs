@@ -227,6 +227,15 @@ fn scan(args: &[String], rest: &[String]) -> Result<Command, CliError> {
             flag_argument(&mut b, arg, &mut cursor)?;
         }
         if let Some(command) = b.early.take() {
+            let alone = cursor.next == rest.len()
+                && rest[0].trim_start_matches('-').starts_with("resume")
+                && (rest.len() == 1 || !rest[0].contains('='));
+            if matches!(command, Command::Resume(_)) && !alone {
+                return Err(CliError::Conflict(
+                    "--resume takes no other arguments: the checkpoint holds the scan's options"
+                        .into(),
+                ));
+            }
             return Ok(command);
         }
     }

@@ -141,60 +141,29 @@ fn every_flag_belongs_to_an_available_subcommand() {
     }
 }
 
-/// The flags of features a later issue builds: present in the table and
-/// help, refused by name rather than "unrecognized".
+/// `--resume FILE` (nmap's form) stands alone: the checkpoint holds the
+/// options, so anything else beside it is refused by name.
 #[test]
-fn later_issue_flags_are_not_yet_supported() {
-    let cases: [(&[&str], &str); 1] = [(&["--resume", "scan.xml"], "--resume")];
-    let help = help_text();
-    for (args, shown) in cases {
-        let mut line = args.to_vec();
-        line.push("198.18.0.1");
-        assert_eq!(
-            err(&line),
-            format!("{shown}: not yet supported"),
-            "{line:?}"
+fn resume_takes_its_file_and_nothing_else() {
+    for args in [
+        &["--resume", "scan.xml"][..],
+        &["--resume=scan.xml"],
+        &["-resume", "scan.xml"],
+        &["scan", "--resume", "scan.xml"],
+    ] {
+        let got = parse(args.iter().map(OsString::from)).expect("parses");
+        assert!(
+            matches!(&got, Command::Resume(p) if p == std::path::Path::new("scan.xml")),
+            "{args:?}: {got:?}"
         );
-        line.insert(0, "scan");
-        assert_eq!(
-            err(&line),
-            format!("{shown}: not yet supported"),
-            "{line:?}"
-        );
-        let marked = help
-            .lines()
-            .any(|l| l.starts_with(&format!("  {shown}")) && l.ends_with("(not yet supported)"));
-        assert!(marked, "{shown} not marked in help");
     }
-    // Other spellings reach the same rows.
+    let alone = "--resume takes no other arguments: the checkpoint holds the scan's options";
+    assert_eq!(err(&["--resume", "scan.xml", "198.18.0.1"]), alone);
+    assert_eq!(err(&["-Pn", "--resume", "scan.xml"]), alone);
+    assert_eq!(err(&["--resume=scan.xml", "-Pn"]), alone);
     assert_eq!(
-        err(&["--resume=scan.xml", "198.18.0.1"]),
-        "--resume: not yet supported"
-    );
-    assert_eq!(
-        err(&["-resume", "scan.xml", "198.18.0.1"]),
-        "--resume: not yet supported"
-    );
-}
-
-#[test]
-fn html_report_and_live_flags_of_a_scan() {
-    let o = opts(&["-oH", "scan.html", "--live", "198.18.0.1"]);
-    assert_eq!(
-        o.output.html.as_deref(),
-        Some(std::path::Path::new("scan.html"))
-    );
-    assert!(o.output.live);
-    let o = opts(&["-oHscan.html", "198.18.0.1"]);
-    assert_eq!(
-        o.output.html.as_deref(),
-        Some(std::path::Path::new("scan.html"))
-    );
-    // -oA stays nmap's three formats.
-    assert_eq!(opts(&["-oA", "base", "198.18.0.1"]).output.html, None);
-    assert_eq!(
-        err(&["-oH", "-", "198.18.0.1"]),
-        "invalid value \"-\" for -oH: expected a file name (not stdout)"
+        err(&["--resume="]),
+        "invalid value \"\" for --resume: expected a checkpoint file"
     );
 }
 
@@ -211,7 +180,7 @@ fn report_reads_files_and_an_output() {
     assert_eq!(r.inputs, [std::path::PathBuf::from("-odd.xml")]);
     assert_eq!(
         err(&["report"]),
-        "portolan report needs a scan file (XML or JSON)"
+        "portolan report needs a scan (an XML or JSON file, or a stored scan: last, an id, a tag)"
     );
     assert_eq!(
         err(&["report", "-sT", "a.xml"]),

@@ -24,8 +24,11 @@
 use portolan_cli::Options;
 use portolan_model::{HostResult, RunStats, ScanInfo};
 use portolan_store::{Location, ScanId, ScanMeta, Store, StoreError};
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -76,13 +79,34 @@ enum Msg {
 pub struct Recorder {
     tx: Option<Sender<Msg>>,
     thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+/// What the writer thread tells the scan's thread: for checkpoints,
+/// which hosts are safely in the store.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// The scan's id once recorded (0 before).
+    scan: AtomicI64,
+    /// Hosts committed so far, in the order they were sent; `u64::MAX`
+    /// once recording has stopped (nothing more will be).
+    committed: AtomicU64,
+}
+
+/// A scan `--resume` continues: its id in the store and the hosts its
+/// checkpoint counts as done (the store's others are dropped).
+pub struct Resumed {
+    /// The scan's id.
+    pub scan: ScanId,
+    /// Hosts finished before the checkpoint.
+    pub keep: Vec<IpAddr>,
 }
 
 impl Recorder {
     /// Opens the store the options choose; `Ok(None)` when recording is
     /// off. The store is opened here, so a bad one stops the command
     /// before anything is scanned.
-    pub fn open(opts: &Options) -> Result<Option<Recorder>, StoreError> {
+    pub fn open(opts: &Options, resumed: Option<Resumed>) -> Result<Option<Recorder>, StoreError> {
         let Some(location) = location(opts) else {
             return Ok(None);
         };
@@ -112,14 +136,29 @@ impl Recorder {
             group: opts.scan_id.clone(),
         };
         let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        let mut writer = Writer::new(store, meta, shared.clone());
+        writer.resumed = resumed;
         let thread = std::thread::Builder::new()
             .name("portolan-history".into())
-            .spawn(move || Writer::new(store, meta).run(rx))
+            .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Query(format!("cannot start the history writer: {e}")))?;
         Ok(Some(Recorder {
             tx: Some(tx),
             thread: Some(thread),
+            shared,
         }))
+    }
+
+    /// The scan's id in the store, once recorded.
+    pub fn scan_id(&self) -> Option<ScanId> {
+        Some(self.shared.scan.load(Ordering::Acquire)).filter(|&id| id != 0)
+    }
+
+    /// Hosts (in the order given to [`host`](Self::host)) safely in the
+    /// store; `u64::MAX` once recording has stopped.
+    pub fn committed(&self) -> u64 {
+        self.shared.committed.load(Ordering::Acquire)
     }
 
     fn send(&mut self, m: Msg) {
@@ -169,10 +208,14 @@ struct Writer {
     /// Finished hosts not yet written, and when the first of them came.
     waiting: Vec<HostResult>,
     first_waiting: Option<Instant>,
+    /// What the scan's thread reads back.
+    shared: Arc<Shared>,
+    /// The scan `--resume` continues.
+    resumed: Option<Resumed>,
 }
 
 impl Writer {
-    fn new(store: Store, meta: ScanMeta) -> Writer {
+    fn new(store: Store, meta: ScanMeta, shared: Arc<Shared>) -> Writer {
         Writer {
             store,
             meta,
@@ -180,6 +223,8 @@ impl Writer {
             failed: false,
             waiting: Vec::new(),
             first_waiting: None,
+            shared,
+            resumed: None,
         }
     }
 
@@ -191,8 +236,14 @@ impl Writer {
             };
             match rx.recv_timeout(wait) {
                 Ok(Msg::Begin(info)) => {
-                    let r = self.store.begin_scan(&info, &self.meta);
+                    let r = match &self.resumed {
+                        Some(re) => self.store.resume_scan(re.scan, &re.keep).map(|()| re.scan),
+                        None => self.store.begin_scan(&info, &self.meta),
+                    };
                     self.scan = self.check(r);
+                    if let Some(id) = self.scan {
+                        self.shared.scan.store(id, Ordering::Release);
+                    }
                 }
                 Ok(Msg::Host(h)) => {
                     if self.scan.is_some() && !self.failed {
@@ -206,7 +257,8 @@ impl Writer {
                 Ok(Msg::End(stats)) => {
                     self.flush();
                     if let Some(id) = self.scan.filter(|_| !self.failed) {
-                        let r = self.store.finish_scan(id, &stats);
+                        let resumed = self.resumed.is_some();
+                        let r = self.store.finish_scan_as(id, &stats, resumed);
                         self.check(r);
                     }
                     return;
@@ -229,7 +281,11 @@ impl Writer {
         self.first_waiting = None;
         if let (Some(id), false, false) = (self.scan, self.failed, hosts.is_empty()) {
             let r = self.store.add_hosts(id, &hosts);
-            self.check(r);
+            if self.check(r).is_some() {
+                self.shared
+                    .committed
+                    .fetch_add(hosts.len() as u64, Ordering::AcqRel);
+            }
         }
     }
 
@@ -245,6 +301,7 @@ impl Writer {
                     ));
                 }
                 self.failed = true;
+                self.shared.committed.store(u64::MAX, Ordering::Release);
                 None
             }
         }

@@ -6,6 +6,7 @@
 //! decisions; the session only hands out events.
 
 use crate::chatter::Chatter;
+use crate::checkpoint::{Checkpointer, Counting, FileMark};
 use crate::history::Recorder;
 use crate::progress::Reporter;
 use portolan_cli::OutputOptions as Flags;
@@ -15,6 +16,8 @@ use portolan_session::{Progress, ScanObserver, StopHandle};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// An output file that cannot be created.
 #[derive(Debug)]
@@ -34,11 +37,20 @@ impl std::fmt::Display for OpenError {
     }
 }
 
+/// Each output file's path and a count of its bytes (for checkpoints).
+pub type Counters = Vec<(PathBuf, Arc<AtomicU64>)>;
+
 /// Opens every output the flags ask for. A format sent to `-` takes
 /// standard output's place; otherwise normal output goes there, and the
 /// second value is true.
-/// `version_scan` says `-sV` ran.
-pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError> {
+/// `version_scan` says `-sV` ran. `resume` holds the files' lengths at a
+/// checkpoint: each file is cut there and continued, without a second
+/// header.
+pub fn open(
+    o: &Flags,
+    version_scan: bool,
+    resume: Option<&[FileMark]>,
+) -> Result<(Outputs, bool, Counters), OpenError> {
     let oo = OutputOptions {
         verbose: o.verbose,
         reason: o.reason,
@@ -47,6 +59,7 @@ pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError>
         version_scan,
     };
     let mut outputs = Outputs::default();
+    let mut counters = Counters::new();
     let mut stdout_taken = false;
     type Make = fn(Box<dyn Write + Send>, OutputOptions) -> Box<dyn OutputFormat>;
     let files: [(&Option<PathBuf>, Make); 4] = [
@@ -61,7 +74,14 @@ pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError>
             stdout_taken = true;
             outputs.push(make(Box::new(io::stdout()), oo));
         } else {
-            outputs.push(make(create(path)?, oo));
+            let mark = resume.and_then(|ms| ms.iter().find(|m| &m.path == path));
+            let count = Arc::new(AtomicU64::new(mark.map_or(0, |m| m.len)));
+            counters.push((path.clone(), count.clone()));
+            let format = make(create(path, mark.map(|m| m.len), count)?, oo);
+            match mark {
+                Some(_) => outputs.push(Box::new(Continued(format))),
+                None => outputs.push(format),
+            }
         }
     }
     if let Some(path) = &o.html {
@@ -73,7 +93,29 @@ pub fn open(o: &Flags, version_scan: bool) -> Result<(Outputs, bool), OpenError>
     if !stdout_taken {
         outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
     }
-    Ok((outputs, !stdout_taken))
+    Ok((outputs, !stdout_taken, counters))
+}
+
+/// A format continuing a file a checkpoint cut: its header is there
+/// already.
+struct Continued(Box<dyn OutputFormat>);
+
+impl OutputFormat for Continued {
+    fn begin(&mut self, _: &ScanInfo) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn host(&mut self, host: &HostResult) -> io::Result<()> {
+        self.0.host(host)
+    }
+
+    fn warning(&mut self, msg: &str) -> io::Result<()> {
+        self.0.warning(msg)
+    }
+
+    fn end(&mut self, stats: &RunStats) -> io::Result<()> {
+        self.0.end(stats)
+    }
 }
 
 /// Fails as [`create`] would, without truncating an existing file (the
@@ -90,12 +132,26 @@ fn check_writable(path: &Path) -> Result<(), OpenError> {
         })
 }
 
-fn create(path: &Path) -> Result<Box<dyn Write + Send>, OpenError> {
-    let f = File::create(path).map_err(|source| OpenError {
+/// Creates `path`, or with `cut` truncates it to that length and appends;
+/// `count` counts the bytes written.
+fn create(
+    path: &Path,
+    cut: Option<u64>,
+    count: Arc<AtomicU64>,
+) -> Result<Box<dyn Write + Send>, OpenError> {
+    let opened = match cut {
+        None => File::create(path),
+        Some(len) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(len).map(|()| f))
+            .and_then(|mut f| io::Seek::seek(&mut f, io::SeekFrom::End(0)).map(|_| f)),
+    };
+    let f = opened.map_err(|source| OpenError {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(Box::new(BufWriter::new(f)))
+    Ok(Box::new(BufWriter::new(Counting::new(f, count))))
 }
 
 /// The outputs and the progress line behind one observer; the line is
@@ -108,6 +164,7 @@ pub struct Terminal {
     chatter: Option<Chatter>,
     history: Option<Recorder>,
     live: bool,
+    checkpoint: Option<Checkpointer>,
 }
 
 impl Terminal {
@@ -123,6 +180,22 @@ impl Terminal {
             chatter: None,
             history: None,
             live: false,
+            checkpoint: None,
+        }
+    }
+
+    /// Keeps a checkpoint for `--resume` as hosts are written.
+    pub fn with_checkpoint(mut self, checkpoint: Option<Checkpointer>) -> Self {
+        self.checkpoint = checkpoint;
+        self
+    }
+
+    /// Hosts the store has committed (all of them without a store), and
+    /// the scan's id there.
+    fn committed(&self) -> (u64, Option<i64>) {
+        match &self.history {
+            Some(h) => (h.committed(), h.scan_id()),
+            None => (u64::MAX, None),
         }
     }
 
@@ -170,6 +243,9 @@ impl ScanObserver for Terminal {
             h.begin(info);
         }
         let r = self.outputs.begin(info);
+        if let Some(cp) = &mut self.checkpoint {
+            cp.begun();
+        }
         if let Some(c) = &mut self.chatter {
             c.begin();
         }
@@ -182,6 +258,12 @@ impl ScanObserver for Terminal {
             h.host(host);
         }
         let r = self.outputs.host(host);
+        let (committed, scan) = self.committed();
+        if let Some(cp) = &mut self.checkpoint {
+            let up = host.status == portolan_model::HostStatus::Up;
+            cp.host(host.addr, up, host.incomplete || r.is_err());
+            cp.tick(committed, scan);
+        }
         self.check(r)
     }
 
@@ -205,6 +287,10 @@ impl ScanObserver for Terminal {
             c.progress(progress.ports_total);
         }
         self.reporter.update(progress);
+        let (committed, scan) = self.committed();
+        if let Some(cp) = &mut self.checkpoint {
+            cp.tick(committed, scan);
+        }
     }
 
     fn probing_done(&mut self) {
@@ -230,10 +316,35 @@ impl ScanObserver for Terminal {
         if let Some(c) = &mut self.chatter {
             c.done();
         }
-        if let Some(h) = &mut self.history {
-            h.end(stats);
+        // A resumed scan's closing counts are the whole scan's.
+        let mut stats = stats.clone();
+        if let Some(cp) = &self.checkpoint {
+            let (up, down, elapsed) = cp.earlier();
+            stats.hosts_up += up;
+            stats.hosts_down += down;
+            stats.elapsed += elapsed;
         }
-        let r = self.outputs.end(stats);
+        if let Some(h) = &mut self.history {
+            h.end(&stats);
+        }
+        // After the store's last write, so every host it holds counts.
+        let (committed, scan) = self.committed();
+        let cut_short = stats.interrupted || stats.error.is_some();
+        if let Some(cp) = &mut self.checkpoint {
+            if !cut_short {
+                cp.remove();
+            } else {
+                cp.write(committed, scan);
+                // A closed pipe ends the run quietly (the checkpoint stays).
+                if !self.pipe_closed {
+                    crate::say::err(format_args!(
+                        "portolan: to continue this scan: portolan --resume {}",
+                        cp.path().display()
+                    ));
+                }
+            }
+        }
+        let r = self.outputs.end(&stats);
         self.check(r)
     }
 }

@@ -173,7 +173,8 @@ fn main() {
                 } else {
                     Reason::NoResponse
                 },
-                reason_ttl: 64,
+                // An unanswered port has no reply TTL.
+                reason_ttl: if open { 64 } else { 0 },
                 service: None,
             });
             h

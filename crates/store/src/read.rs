@@ -9,8 +9,8 @@ use crate::value::{Row, Value};
 use crate::write::coverage_of;
 use crate::{ScanId, Store, StoreError};
 use portolan_model::{
-    Certificate, HostResult, Hostname, MacAddress, PortResult, PortState, Protocol, Reason,
-    RunStats, ScanDocument, ScanInfo, ScanTypeInfo, ServiceInfo,
+    Certificate, HostResult, HostStatus, Hostname, MacAddress, PortResult, PortState, Protocol,
+    Reason, RunStats, ScanDocument, ScanInfo, ScanTypeInfo, ServiceInfo,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,7 +24,8 @@ pub enum ScanStatus {
     Interrupted,
     /// Finished.
     Complete,
-    /// Continued by `--resume` (reserved).
+    /// Continued by `--resume`: running again, or finished by the
+    /// resumed run (complete in more than one run).
     Resumed,
 }
 
@@ -98,7 +99,7 @@ impl ScanRecord {
     fn is_complete_shard(&self, group: &str, k: u32, n: u32) -> bool {
         self.group.as_deref() == Some(group)
             && self.shard.as_deref() == Some(&format!("{k}/{n}"))
-            && self.status == ScanStatus::Complete
+            && matches!(self.status, ScanStatus::Complete | ScanStatus::Resumed)
     }
 }
 
@@ -342,6 +343,27 @@ impl Store {
             }
             doc.hosts.push(h);
         }
+        for r in self.conn.query(
+            "SELECT status, reason, extra_state, extra_reason, start_time, end_time, addrs \
+             FROM portolan_silent WHERE scan_id = $1",
+            &p,
+        )? {
+            let status: HostStatus = parse(r.str(0), "host status")?;
+            let reason: Reason = parse(r.str(1), "reason")?;
+            let extra: (PortState, Reason) =
+                (parse(r.str(2), "port state")?, parse(r.str(3), "reason")?);
+            for a in r.str(6).split(',').filter(|a| !a.is_empty()) {
+                let addr = a
+                    .parse()
+                    .map_err(|_| StoreError::BadData(format!("a bad address `{a}`")))?;
+                let mut h = HostResult::new(addr, status, reason);
+                h.start_time = unsecs(r.int(4));
+                h.end_time = unsecs(r.int(5));
+                restore_common(&mut h.ports, extra.0, extra.1, &coverage);
+                h.ports.sort_by_key(|p| (p.port, p.protocol));
+                doc.hosts.push(h);
+            }
+        }
         if let Some(end) = rec.end_time {
             let row = self.conn.query(
                 "SELECT elapsed, error FROM portolan_scans WHERE id = $1",
@@ -493,6 +515,10 @@ pub(crate) fn delete_scans(
     )?;
     c.exec(
         &format!("DELETE FROM portolan_hosts WHERE scan_id IN ({select})"),
+        params,
+    )?;
+    c.exec(
+        &format!("DELETE FROM portolan_silent WHERE scan_id IN ({select})"),
         params,
     )?;
     c.exec(

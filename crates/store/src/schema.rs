@@ -104,6 +104,20 @@ const MIGRATIONS: &[&str] = &[
     // 3: a host's check results and risk hints (host and port ones), as
     // JSON.
     "ALTER TABLE portolan_hosts ADD COLUMN scripts TEXT;",
+    // 4: hosts with nothing to say (every port in one unanswered state,
+    // no name, MAC, latency, OS or check result: the silent addresses of
+    // a -Pn sweep) as address lists, one row per batch and kind.
+    "CREATE TABLE portolan_silent (
+        scan_id BIGINT NOT NULL REFERENCES portolan_scans (id),
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        extra_state TEXT,
+        extra_reason TEXT,
+        start_time BIGINT NOT NULL,
+        end_time BIGINT NOT NULL,
+        addrs TEXT NOT NULL
+    );
+    CREATE INDEX portolan_silent_scan ON portolan_silent (scan_id);",
 ];
 
 /// The newest schema version this build knows.

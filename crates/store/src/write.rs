@@ -6,9 +6,11 @@ use crate::conn::Conn;
 use crate::value::Value;
 use crate::{ScanId, ScanStatus, Store, StoreError};
 use portolan_model::{
-    parse_ranges, HostResult, PortResult, PortState, Protocol, Reason, RunStats, ScanDocument,
-    ScanInfo,
+    parse_ranges, HostResult, HostStatus, PortResult, PortState, Protocol, Reason, RunStats,
+    ScanDocument, ScanInfo,
 };
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What a scan record holds beyond its [`ScanInfo`].
@@ -112,20 +114,101 @@ impl Store {
             }
         };
         self.transaction(|c| {
+            let mut silent: Vec<(SilentKind, Vec<&HostResult>)> = Vec::new();
             for host in hosts {
-                insert_host(c, scan, host, common_state(host, &coverage))?;
+                let extra = common_state(host, &coverage);
+                match silent_kind(host, extra) {
+                    Some(kind) => match silent.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, list)) => list.push(host),
+                        None => silent.push((kind, vec![host])),
+                    },
+                    None => insert_host(c, scan, host, extra)?,
+                }
+            }
+            for (kind, list) in silent {
+                insert_silent(c, scan, kind, &list)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reopens scan `scan` for `--resume`: its status becomes `resumed`,
+    /// and the hosts it recorded that are not in `keep` (those finished
+    /// after the checkpoint, which the resumed run scans again) are
+    /// removed, so no host is recorded twice. One transaction.
+    pub fn resume_scan(&mut self, scan: ScanId, keep: &[IpAddr]) -> Result<(), StoreError> {
+        let keep: HashSet<String> = keep.iter().map(IpAddr::to_string).collect();
+        self.transaction(|c| {
+            let n = c.exec(
+                "UPDATE portolan_scans SET status = $1, end_time = NULL WHERE id = $2",
+                &[Value::text(ScanStatus::Resumed.as_str()), Value::int(scan)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::BadData(format!(
+                    "scan {scan} of the checkpoint is not in this store"
+                )));
+            }
+            let rows = c.query(
+                "SELECT id, addr FROM portolan_hosts WHERE scan_id = $1",
+                &[Value::int(scan)],
+            )?;
+            let silent = c.query(
+                "SELECT addrs FROM portolan_silent WHERE scan_id = $1",
+                &[Value::int(scan)],
+            )?;
+            for row in silent {
+                let all = row.str(0).to_owned();
+                let kept: Vec<&str> = all.split(',').filter(|a| keep.contains(*a)).collect();
+                if kept.len() == all.split(',').count() {
+                    continue;
+                }
+                let p = [
+                    Value::text(kept.join(",")),
+                    Value::int(scan),
+                    Value::text(&all),
+                ];
+                c.exec(
+                    "UPDATE portolan_silent SET addrs = $1 WHERE scan_id = $2 AND addrs = $3",
+                    &p,
+                )?;
+            }
+            for row in rows {
+                let (Some(id), Some(addr)) = (row.int(0), row.text(1)) else {
+                    continue;
+                };
+                if keep.contains(&addr) {
+                    continue;
+                }
+                for sql in [
+                    "DELETE FROM portolan_ports WHERE host_id = $1",
+                    "DELETE FROM portolan_hostnames WHERE host_id = $1",
+                    "DELETE FROM portolan_hosts WHERE id = $1",
+                ] {
+                    c.exec(sql, &[Value::int(id)])?;
+                }
             }
             Ok(())
         })
     }
 
     /// Records how scan `scan` ended: `interrupted` when it was cut short,
-    /// else `complete`.
+    /// else `complete`, or `resumed` when `--resume` finished it.
     pub fn finish_scan(&mut self, scan: ScanId, stats: &RunStats) -> Result<(), StoreError> {
-        let status = if stats.interrupted {
-            ScanStatus::Interrupted
-        } else {
-            ScanStatus::Complete
+        self.finish_scan_as(scan, stats, false)
+    }
+
+    /// [`finish_scan`](Self::finish_scan) of a scan `--resume` continued
+    /// when `resumed`: complete, it is marked `resumed`.
+    pub fn finish_scan_as(
+        &mut self,
+        scan: ScanId,
+        stats: &RunStats,
+        resumed: bool,
+    ) -> Result<(), StoreError> {
+        let status = match (stats.interrupted, resumed) {
+            (true, _) => ScanStatus::Interrupted,
+            (false, true) => ScanStatus::Resumed,
+            (false, false) => ScanStatus::Complete,
         };
         self.transaction(|c| {
             c.exec(
@@ -253,6 +336,53 @@ fn needs_row(p: &PortResult, extra: Option<(PortState, Reason)>) -> bool {
         || p.service
             .as_ref()
             .is_some_and(|s| s.method == portolan_model::ServiceMethod::Probed)
+}
+
+/// What the hosts of one `portolan_silent` row share: status, reason
+/// and the state and reason of every port.
+type SilentKind = (HostStatus, Reason, (PortState, Reason));
+
+/// The kind of a host with nothing to say besides its ports' one common
+/// state (see schema migration 4), or `None` when it needs its own row.
+fn silent_kind(h: &HostResult, extra: Option<(PortState, Reason)>) -> Option<SilentKind> {
+    let extra = extra?;
+    let quiet = h.mac.is_none()
+        && h.hostnames.is_empty()
+        && h.reason_ttl == 0
+        && h.latency.is_none()
+        && !h.timed_out
+        && h.scripts.is_empty()
+        && h.os.is_none()
+        && h.ports.iter().all(|p| !needs_row(p, Some(extra)));
+    quiet.then_some((h.status, h.reason, extra))
+}
+
+/// One row of silent hosts: their addresses, the earliest start and the
+/// latest end (their own times are not kept).
+fn insert_silent(
+    c: &mut dyn Conn,
+    scan: ScanId,
+    (status, reason, extra): SilentKind,
+    hosts: &[&HostResult],
+) -> Result<(), StoreError> {
+    let addrs: Vec<String> = hosts.iter().map(|h| h.addr.to_string()).collect();
+    let start = hosts.iter().map(|h| h.start_time).min().unwrap_or(0);
+    let end = hosts.iter().map(|h| h.end_time).max().unwrap_or(0);
+    c.exec(
+        "INSERT INTO portolan_silent (scan_id, status, reason, extra_state, extra_reason, \
+         start_time, end_time, addrs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            Value::int(scan),
+            Value::text(status.as_str()),
+            Value::text(reason.as_str()),
+            Value::text(extra.0.as_str()),
+            Value::text(extra.1.as_str()),
+            Value::int(secs(start)),
+            Value::int(secs(end)),
+            Value::text(addrs.join(",")),
+        ],
+    )?;
+    Ok(())
 }
 
 fn insert_host(

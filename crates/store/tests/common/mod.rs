@@ -27,6 +27,8 @@ pub const CASES: &[Case] = &[
     ("timelines_follow_ports_across_scans", timeline),
     ("imports_record_a_whole_document", import),
     ("shards_of_one_scan_id_are_one_scan", shard_group),
+    ("silent_hosts_are_kept_as_lists_and_read_back", silent),
+    ("a_resumed_scan_drops_hosts_after_its_checkpoint", resumed),
 ];
 
 /// The scan of the suite: TCP 1-100 and UDP 53,161.
@@ -441,4 +443,107 @@ fn shard_group(loc: &Location) {
     assert_eq!(whole.info.start_time, 1_800_000_001);
     // Any shard's id names the whole scan too.
     assert_eq!(s.load(first).unwrap().hosts.len(), 4);
+}
+
+/// A host of a `-Pn` sweep that nothing answered: every covered port
+/// filtered, no reply.
+fn silent_host(addr: &str) -> HostResult {
+    let mut h = HostResult::new(addr.parse().unwrap(), HostStatus::Up, Reason::UserSet);
+    h.start_time = 1_800_000_001;
+    h.end_time = 1_800_000_002;
+    for p in 1..=100 {
+        h.ports.push(port(
+            p,
+            Protocol::Tcp,
+            PortState::Filtered,
+            Reason::NoResponse,
+            0,
+        ));
+    }
+    for p in [53, 161] {
+        h.ports.push(port(
+            p,
+            Protocol::Udp,
+            PortState::Filtered,
+            Reason::NoResponse,
+            0,
+        ));
+    }
+    // In the order a loaded host lists them.
+    h.ports.sort_by_key(|p| (p.port, p.protocol));
+    h
+}
+
+fn silent(loc: &Location) {
+    let mut s = Store::open(loc).unwrap();
+    let id = s.begin_scan(&info(1_800_000_000), &meta()).unwrap();
+    let quiet: Vec<HostResult> = (1..=50)
+        .map(|i| silent_host(&format!("198.18.1.{i}")))
+        .collect();
+    let mut batch = quiet.clone();
+    batch.push(host("198.18.0.2"));
+    s.add_hosts(id, &batch).unwrap();
+    s.finish_scan(id, &stats(false)).unwrap();
+    let doc = s.load(id).unwrap();
+    // The host with something to say first (its own row), then the silent
+    // ones as they were, ports restored from the coverage.
+    assert!(doc.hosts[0] == host("198.18.0.2"), "the host with a row");
+    assert_eq!(doc.hosts.len(), quiet.len() + 1);
+    for (got, want) in doc.hosts[1..].iter().zip(&quiet) {
+        let mut g = got.clone();
+        g.ports.clear();
+        let mut w = want.clone();
+        w.ports.clear();
+        assert_eq!(g, w);
+        let diff: Vec<_> = got
+            .ports
+            .iter()
+            .zip(&want.ports)
+            .filter(|(a, b)| a != b)
+            .take(2)
+            .collect();
+        assert!(
+            got.ports == want.ports,
+            "{}: ports {} vs {}: {diff:?}",
+            want.addr,
+            got.ports.len(),
+            want.ports.len()
+        );
+    }
+}
+
+fn resumed(loc: &Location) {
+    let mut s = Store::open(loc).unwrap();
+    let id = s.begin_scan(&info(1_800_000_000), &meta()).unwrap();
+    let batch = vec![
+        host("198.18.0.2"),
+        host("198.18.0.3"),
+        silent_host("198.18.1.1"),
+        silent_host("198.18.1.2"),
+    ];
+    s.add_hosts(id, &batch).unwrap();
+    // Killed; the checkpoint had 198.18.0.2 and 198.18.1.1 only.
+    let keep = ["198.18.0.2".parse().unwrap(), "198.18.1.1".parse().unwrap()];
+    s.resume_scan(id, &keep).unwrap();
+    assert_eq!(s.scan(id).unwrap().status, ScanStatus::Resumed);
+    s.add_hosts(id, &[host("198.18.0.3"), silent_host("198.18.1.2")])
+        .unwrap();
+    s.finish_scan_as(id, &stats(false), true).unwrap();
+    let mut addrs: Vec<String> = s
+        .load(id)
+        .unwrap()
+        .hosts
+        .iter()
+        .map(|h| h.addr.to_string())
+        .collect();
+    addrs.sort();
+    assert_eq!(
+        addrs,
+        ["198.18.0.2", "198.18.0.3", "198.18.1.1", "198.18.1.2"]
+    );
+    assert_eq!(s.scan(id).unwrap().status, ScanStatus::Resumed);
+    assert!(
+        s.resume_scan(id + 100, &keep).is_err(),
+        "a scan not in the store"
+    );
 }

@@ -1,0 +1,528 @@
+//! Checkpoints for `--resume`: what a scan has finished, rewritten every
+//! few seconds, so a scan cut short by Ctrl-C, SIGTERM, SIGKILL or a
+//! reboot continues where it was.
+//!
+//! **What is kept.** The command line (every option; the resumed run
+//! parses it again), this build's identity, the seed and shard, the
+//! history store's scan id, and the hosts finished so far with each
+//! output file's length after the last of them. No signal handler is
+//! involved: the file is written while the scan runs, to a temporary
+//! file renamed over the old one, so a kill at any moment leaves either
+//! the previous checkpoint or the new one.
+//!
+//! **Why finished hosts, not masscan's one running index.** Hosts are
+//! scanned in overlapping groups and finish out of order (a slow host
+//! holds its group's state while the next group runs), so no permutation
+//! position has everything before it done. The resumed run plans the
+//! same target list with the same seed and leaves the finished hosts out
+//! as `--exclude` does: excluded indexes keep their place in the
+//! permutation, so a shard keeps exactly its hosts, and every host is
+//! scanned once across the runs. A host caught mid-scan is scanned again
+//! whole; its port results are not split between runs.
+//!
+//! **Outputs stay one document.** Every output file is flushed after each
+//! host, and its byte count is noted after each host. The resumed run
+//! truncates each file to its length after the checkpoint's last host
+//! (dropping hosts written later, an interrupted host, and XML's closing
+//! tags) and appends: the XML is one valid `<nmaprun>`, JSON lines and
+//! normal and grepable output continue. With a history store, only hosts
+//! the store has committed count as finished, so the store and the files
+//! agree; the resumed run removes the store's later hosts.
+//!
+//! **Refusals.** A file that is not a checkpoint, or whose content does
+//! not match its digest (SHA-256, in the header line), a checkpoint of
+//! another build of portolan, and output files that are no longer those
+//! the checkpoint describes (shorter, or another beginning) are each
+//! refused with one line; nothing is written then.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The first word of a checkpoint file.
+pub const MAGIC: &str = "portolan-checkpoint";
+/// The format's version, after [`MAGIC`].
+pub const FORMAT: u32 = 1;
+/// How often the checkpoint is rewritten while hosts finish.
+pub const EVERY: Duration = Duration::from_secs(2);
+/// The suffix of a checkpoint beside an output file.
+pub const SUFFIX: &str = ".resume";
+/// Bytes at the start of an output file whose digest identifies it.
+const HEAD: u64 = 512;
+
+/// One checkpoint (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// [`build_id`] of the binary that wrote it.
+    pub build: String,
+    /// The scan's arguments (without the program name).
+    pub argv: Vec<String>,
+    /// `--seed`, when given.
+    pub seed: Option<u64>,
+    /// `--shard K/N`.
+    pub shard: Option<(u32, u32)>,
+    /// The scan's id in the history store, when recorded.
+    pub history_scan: Option<i64>,
+    /// Seconds the earlier runs took.
+    pub elapsed: f64,
+    /// Finished hosts that were up / down.
+    pub hosts_up: u64,
+    /// See `hosts_up`.
+    pub hosts_down: u64,
+    /// Each output file's length after the last finished host.
+    pub files: Vec<FileMark>,
+    /// The finished hosts.
+    pub done: Vec<IpAddr>,
+}
+
+/// An output file as the checkpoint left it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileMark {
+    /// Its path, as given on the command line.
+    pub path: PathBuf,
+    /// Its length after the last finished host.
+    pub len: u64,
+    /// SHA-256 (hex) of its first `min(len, 512)` bytes.
+    pub head: String,
+}
+
+/// This binary's identity: its version and its executable's size and
+/// modification time, so a rebuilt binary (whose probe order or output
+/// may differ) does not continue another build's scan.
+pub fn build_id() -> String {
+    let exe = std::env::current_exe()
+        .and_then(fs::metadata)
+        .map(|m| {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            format!(
+                "{} bytes, {}.{:09}",
+                m.len(),
+                mtime.as_secs(),
+                mtime.subsec_nanos()
+            )
+        })
+        .unwrap_or_else(|_| "unknown executable".into());
+    format!("portolan {} ({exe})", env!("CARGO_PKG_VERSION"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Checkpoint {
+    /// The file's bytes: a header line with the format and the digest of
+    /// the JSON body that follows.
+    pub fn encode(&self) -> Vec<u8> {
+        let body = serde_json::to_vec(self).expect("plain data serializes");
+        let mut out = format!("{MAGIC} {FORMAT} {}\n", hex(&Sha256::digest(&body))).into_bytes();
+        out.extend_from_slice(&body);
+        out.push(b'\n');
+        out
+    }
+
+    /// Reads [`encode`](Self::encode)'s bytes back; the error says why
+    /// they are not a usable checkpoint.
+    pub fn decode(bytes: &[u8]) -> Result<Checkpoint, String> {
+        let newline = bytes.iter().position(|&b| b == b'\n');
+        let (header, body) = match newline {
+            Some(i) => (&bytes[..i], &bytes[i + 1..]),
+            None => (bytes, &[][..]),
+        };
+        let header = std::str::from_utf8(header).unwrap_or("");
+        let mut words = header.split(' ');
+        if words.next() != Some(MAGIC) {
+            return Err("is not a portolan checkpoint".into());
+        }
+        let format = words.next().unwrap_or("");
+        if format != FORMAT.to_string() {
+            return Err(format!(
+                "is a checkpoint of format {format}, this build reads format {FORMAT}"
+            ));
+        }
+        let body = body.strip_suffix(b"\n").unwrap_or(body);
+        if words.next() != Some(hex(&Sha256::digest(body)).as_str()) || words.next().is_some() {
+            return Err("is corrupt (its digest does not match its content)".into());
+        }
+        serde_json::from_slice(body).map_err(|e| format!("is corrupt ({e})"))
+    }
+
+    /// Writes the checkpoint to `path` through a temporary file in the
+    /// same directory, synced, then renamed over `path`.
+    pub fn write_atomically(&self, path: &Path) -> io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut f = File::create(&tmp)?;
+        f.write_all(&self.encode())?;
+        f.sync_data()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    }
+
+    /// Checks that each output file still is what the checkpoint noted:
+    /// at least as long, with the same beginning.
+    pub fn check_files(&self) -> Result<(), String> {
+        for m in &self.files {
+            let shown = m.path.display();
+            let len = fs::metadata(&m.path)
+                .map_err(|e| format!("output file {shown} of the checkpoint: {e}"))?
+                .len();
+            let head = head_digest(&m.path, m.len)
+                .map_err(|e| format!("output file {shown} of the checkpoint: {e}"))?;
+            if len < m.len || head != m.head {
+                return Err(format!(
+                    "output file {shown} is not the one the checkpoint was written with \
+                     (it was changed or rewritten since)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 (hex) of the first `min(len, 512)` bytes of `path`.
+pub fn head_digest(path: &Path, len: u64) -> io::Result<String> {
+    let mut buf = Vec::new();
+    File::open(path)?
+        .take(len.min(HEAD))
+        .read_to_end(&mut buf)?;
+    Ok(hex(&Sha256::digest(&buf)))
+}
+
+/// The checkpoint `--resume FILE` names: `FILE` itself when it is one,
+/// else `FILE.resume` beside it (nmap's form names the output file).
+pub fn load(given: &Path) -> Result<(PathBuf, Checkpoint), String> {
+    let shown = given.display();
+    let bytes = fs::read(given).map_err(|e| format!("cannot read checkpoint {shown}: {e}"))?;
+    if !bytes.starts_with(MAGIC.as_bytes()) {
+        let mut beside = given.as_os_str().to_owned();
+        beside.push(SUFFIX);
+        let beside = PathBuf::from(beside);
+        if let Ok(bytes) = fs::read(&beside) {
+            let cp = Checkpoint::decode(&bytes)
+                .map_err(|e| format!("checkpoint {} {e}", beside.display()))?;
+            return Ok((beside, cp));
+        }
+        return Err(format!(
+            "{shown} is not a portolan checkpoint, and no {shown}{SUFFIX} is beside it"
+        ));
+    }
+    let cp = Checkpoint::decode(&bytes).map_err(|e| format!("checkpoint {shown} {e}"))?;
+    Ok((given.to_path_buf(), cp))
+}
+
+/// Where a scan's checkpoint goes: beside its first output file (`-oX`,
+/// `-oJ`, `-oN`, `-oG`, in that order) as `FILE.resume`, else in the data
+/// directory (`$XDG_DATA_HOME/portolan/resume/`).
+pub fn path_for(outputs: &[&Path], data_dir: Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(first) = outputs.first() {
+        let mut p = first.as_os_str().to_owned();
+        p.push(SUFFIX);
+        return Some(PathBuf::from(p));
+    }
+    // Created at the first write: a scan shorter than one checkpoint
+    // interval leaves nothing behind.
+    let dir = data_dir?.join("portolan/resume");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    Some(dir.join(format!("scan-{now}-{}{SUFFIX}", std::process::id())))
+}
+
+/// A host written to the outputs whose place in the store is not yet
+/// known to be committed.
+#[derive(Debug)]
+struct Written {
+    /// Its position among the hosts given to the store.
+    index: u64,
+    addr: IpAddr,
+    up: bool,
+    /// The output files' lengths after it.
+    lens: Vec<u64>,
+}
+
+/// Keeps a scan's checkpoint up to date as hosts are written (see the
+/// module docs).
+pub struct Checkpointer {
+    path: PathBuf,
+    cp: Checkpoint,
+    /// Each output file's path and its bytes so far.
+    counters: Vec<(PathBuf, Arc<AtomicU64>)>,
+    pending: VecDeque<Written>,
+    /// Hosts handed out so far (the store's order).
+    sent: u64,
+    /// An interrupted host was written: later bytes never count.
+    frozen: bool,
+    started: Instant,
+    last_write: Option<Instant>,
+    warned: bool,
+    /// Up and down hosts and seconds of the earlier runs.
+    earlier: (u64, u64, f64),
+}
+
+impl Checkpointer {
+    /// Keeps `base` (the options, and what earlier runs finished) at
+    /// `path`; `counters` count each output file's bytes.
+    pub fn new(path: PathBuf, base: Checkpoint, counters: Vec<(PathBuf, Arc<AtomicU64>)>) -> Self {
+        let (base_up, base_down, base_elapsed) = (base.hosts_up, base.hosts_down, base.elapsed);
+        Checkpointer {
+            path,
+            cp: base,
+            counters,
+            pending: VecDeque::new(),
+            sent: 0,
+            frozen: false,
+            started: Instant::now(),
+            // The first write after one interval: short scans write none.
+            last_write: Some(Instant::now()),
+            warned: false,
+            earlier: (base_up, base_down, base_elapsed),
+        }
+    }
+
+    /// The checkpoint's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The outputs' headers are written (or, resumed, the files are cut
+    /// at the checkpoint): the files' lengths with no host.
+    pub fn begun(&mut self) {
+        for (mark, (_, c)) in self.cp.files.iter_mut().zip(&self.counters) {
+            mark.len = c.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Notes a host just written (and flushed) to the outputs.
+    pub fn host(&mut self, addr: IpAddr, up: bool, incomplete: bool) {
+        let index = self.sent;
+        self.sent += 1;
+        if incomplete {
+            self.frozen = true;
+        }
+        if self.frozen {
+            return;
+        }
+        let lens = self
+            .counters
+            .iter()
+            .map(|(_, c)| c.load(Ordering::Relaxed))
+            .collect();
+        self.pending.push_back(Written {
+            index,
+            addr,
+            up,
+            lens,
+        });
+    }
+
+    /// Counts the hosts before position `committed` as finished.
+    fn settle(&mut self, committed: u64) {
+        while self.pending.front().is_some_and(|w| w.index < committed) {
+            let w = self.pending.pop_front().expect("checked");
+            if w.up {
+                self.cp.hosts_up += 1;
+            } else {
+                self.cp.hosts_down += 1;
+            }
+            self.cp.done.push(w.addr);
+            for (mark, len) in self.cp.files.iter_mut().zip(w.lens) {
+                mark.len = len;
+            }
+        }
+    }
+
+    /// Rewrites the checkpoint if [`EVERY`] has passed; `committed` is how
+    /// many hosts the store holds (`u64::MAX` without a store).
+    pub fn tick(&mut self, committed: u64, history_scan: Option<i64>) {
+        if self.last_write.is_some_and(|t| t.elapsed() < EVERY) {
+            return;
+        }
+        self.write(committed, history_scan);
+    }
+
+    /// Rewrites the checkpoint now.
+    pub fn write(&mut self, committed: u64, history_scan: Option<i64>) {
+        self.last_write = Some(Instant::now());
+        self.settle(committed);
+        if history_scan.is_some() {
+            self.cp.history_scan = history_scan;
+        }
+        let mut cp = self.cp.clone();
+        cp.elapsed += self.started.elapsed().as_secs_f64();
+        let r = cp.files.iter_mut().try_for_each(|m| {
+            m.head = head_digest(&m.path, m.len)?;
+            Ok(())
+        });
+        self.cp.files = cp.files.clone();
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
+        let made = dir.map_or(Ok(()), fs::create_dir_all);
+        if let Err(e) = r.and(made).and_then(|()| cp.write_atomically(&self.path)) {
+            if !self.warned {
+                crate::say::err(format_args!(
+                    "portolan: WARNING: cannot write checkpoint {}: {e}",
+                    self.path.display()
+                ));
+            }
+            self.warned = true;
+        }
+    }
+
+    /// Up and down hosts and seconds of the earlier runs (added to this
+    /// run's for the closing counts).
+    pub fn earlier(&self) -> (u64, u64, f64) {
+        self.earlier
+    }
+
+    /// The scan finished whole: the checkpoint has nothing left to do.
+    pub fn remove(&self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// A writer that counts the bytes it passes on (the output file's length,
+/// since every format flushes after each host).
+pub struct Counting<W> {
+    inner: W,
+    count: Arc<AtomicU64>,
+}
+
+impl<W> Counting<W> {
+    /// Counts into `count`, which holds the bytes already in the file.
+    pub fn new(inner: W, count: Arc<AtomicU64>) -> Self {
+        Counting { inner, count }
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            build: "portolan 0.1.0 (test)".into(),
+            argv: vec![
+                "-Pn".into(),
+                "-oX".into(),
+                "a.xml".into(),
+                "198.18.0.0/24".into(),
+            ],
+            seed: Some(7),
+            shard: Some((2, 4)),
+            history_scan: Some(12),
+            elapsed: 1.5,
+            hosts_up: 2,
+            hosts_down: 1,
+            files: vec![FileMark {
+                path: "a.xml".into(),
+                len: 300,
+                head: "00".into(),
+            }],
+            done: vec!["198.18.0.1".parse().unwrap(), "2001:2::1".parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_as_written() {
+        let cp = sample();
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp));
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_file_is_refused_with_its_reason() {
+        let bytes = sample().encode();
+        // One byte of the body changed: the digest no longer matches.
+        let mut edited = bytes.clone();
+        let at = edited.len() - 5;
+        edited[at] ^= 1;
+        assert_eq!(
+            Checkpoint::decode(&edited).unwrap_err(),
+            "is corrupt (its digest does not match its content)"
+        );
+        // Cut short (a copy interrupted).
+        let cut = &bytes[..bytes.len() / 2];
+        assert!(Checkpoint::decode(cut)
+            .unwrap_err()
+            .starts_with("is corrupt"));
+        assert_eq!(
+            Checkpoint::decode(b"<?xml version=\"1.0\"?>").unwrap_err(),
+            "is not a portolan checkpoint"
+        );
+        assert_eq!(
+            Checkpoint::decode(b"portolan-checkpoint 9 00\n{}").unwrap_err(),
+            "is a checkpoint of format 9, this build reads format 1"
+        );
+    }
+
+    #[test]
+    fn only_hosts_the_store_committed_count_and_files_keep_their_length_after_them() {
+        let count = Arc::new(AtomicU64::new(100));
+        let dir = std::env::temp_dir().join(format!("portolan-cp-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut base = sample();
+        base.done.clear();
+        base.hosts_up = 0;
+        base.hosts_down = 0;
+        base.files[0].path = dir.join("a.xml");
+        fs::write(&base.files[0].path, vec![b'x'; 400]).unwrap();
+        let path = dir.join("a.xml.resume");
+        let mut c = Checkpointer::new(path.clone(), base, vec![("a".into(), count.clone())]);
+        for (i, up) in [(1, true), (2, false), (3, true)] {
+            count.fetch_add(100, Ordering::Relaxed);
+            c.host(format!("198.18.0.{i}").parse().unwrap(), up, false);
+        }
+        // An interrupted host, then a finished one: neither counts.
+        c.host("198.18.0.4".parse().unwrap(), true, true);
+        c.host("198.18.0.5".parse().unwrap(), true, false);
+        c.write(2, None);
+        let cp = load(&path).unwrap().1;
+        assert_eq!(
+            cp.done,
+            [
+                "198.18.0.1".parse::<IpAddr>().unwrap(),
+                "198.18.0.2".parse().unwrap()
+            ]
+        );
+        assert_eq!((cp.hosts_up, cp.hosts_down, cp.files[0].len), (1, 1, 300));
+        assert_eq!(cp.history_scan, Some(12));
+        c.write(u64::MAX, Some(13));
+        let cp = load(&path).unwrap().1;
+        assert_eq!(cp.done.len(), 3);
+        assert_eq!((cp.files[0].len, cp.history_scan), (400, Some(13)));
+        assert_eq!(
+            cp.files[0].head,
+            head_digest(&dir.join("a.xml"), 400).unwrap()
+        );
+        assert_eq!(cp.check_files(), Ok(()));
+        // The output file rewritten by another scan: refused.
+        fs::write(dir.join("a.xml"), vec![b'y'; 400]).unwrap();
+        assert!(cp.check_files().unwrap_err().contains("is not the one"));
+        // nmap's form: the output file's name finds the checkpoint beside it.
+        assert_eq!(load(&dir.join("a.xml")).unwrap().0, path);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
