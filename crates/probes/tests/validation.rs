@@ -214,7 +214,8 @@ fn custom_flags_are_sent_and_read_with_the_base_rules() {
     for target in TARGETS {
         let p = send(m.as_ref(), &ctx, target, 25, 1);
         assert_eq!(p.flags, TcpFlags::SYN | TcpFlags::FIN);
-        assert_eq!(p.bytes.len(), if target.is_ipv4() { 44 } else { 64 });
+        // A SYN offers MSS, SACK, timestamps and window scale (20 bytes).
+        assert_eq!(p.bytes.len(), if target.is_ipv4() { 60 } else { 80 });
         let r = m.classify(&ctx, &rfc_rst(&p, 0, 64)).unwrap();
         assert_eq!((r.state, r.reason), (PortState::Closed, Reason::Reset));
         let r = m.classify(&ctx, &syn_ack(&p, 64)).unwrap();
