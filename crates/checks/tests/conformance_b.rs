@@ -426,29 +426,22 @@ fn heartbleed_overread_is_reported_and_rfc_6520_servers_are_not() {
 
 #[test]
 fn max_rate_spaces_check_connections_and_parallelism_bounds_them() {
-    // One listener that notes when each connection arrives and how many
-    // are open at once; it says nothing, so every check waits for its
-    // timeout.
+    // One listener that notes when each connection arrives; it says
+    // nothing, so every check waits for its timeout.
     let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut ports = Vec::new();
     for _ in 0..5 {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         ports.push(l.local_addr().unwrap().port());
-        let (arrivals, open, most) = (arrivals.clone(), open.clone(), most.clone());
+        let arrivals = arrivals.clone();
         std::thread::spawn(move || {
             for c in l.incoming() {
                 let Ok(mut c) = c else { continue };
                 arrivals.lock().unwrap().push(Instant::now());
-                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                let open = open.clone();
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 256];
                     let _ = c.set_read_timeout(Some(Duration::from_secs(3)));
                     while matches!(c.read(&mut buf), Ok(n) if n > 0) {}
-                    open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -508,5 +501,4 @@ fn max_rate_spaces_check_connections_and_parallelism_bounds_them() {
         t[4].duration_since(t[0]) >= Duration::from_millis(590),
         "{t:?}"
     );
-    assert!(most.load(Ordering::SeqCst) >= 1);
 }
