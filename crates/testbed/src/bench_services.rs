@@ -110,25 +110,7 @@ pub(super) fn sv9() -> Result<Prepared> {
             missing.join(" ")
         )));
     }
-    let mut tb = Testbed::new("sv9")?;
-    let addr = tb.target_addr(0);
-    let dir = std::env::temp_dir().join(format!("portolan-bench-sv9-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| TestbedError::io(dir.display().to_string(), e))?;
-    let script = dir.join("daemons.sh");
-    std::fs::write(&script, DAEMONS_SH)
-        .map_err(|e| TestbedError::io(script.display().to_string(), e))?;
-    let services = Services::Daemons { dir: dir.clone() };
-    let mut cmd = Command::new("bash");
-    cmd.arg(&script)
-        .arg("start")
-        .arg(&dir)
-        .env("ADDR", addr.to_string())
-        .env("STD_PORTS", "1");
-    let out = tb.target(0)?.run(&mut cmd)?;
-    let started: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
+    let (tb, services, started, stderr) = start_daemons("sv9")?;
     let pg = postgres_pkg().unwrap_or_default();
     let nginx = [
         "nginx",
@@ -183,17 +165,15 @@ pub(super) fn sv9() -> Result<Prepared> {
     let not_started: Vec<&str> = want
         .iter()
         .map(|w| w.0)
-        .filter(|d| !started.contains(*d))
+        .filter(|d| !started.iter().any(|(name, _)| name == d))
         .collect();
     if !not_started.is_empty() {
         return Err(TestbedError::Config(format!(
-            "sv9: daemons did not start: {} (logs in {}; stderr: {})",
-            not_started.join(", "),
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            "sv9: daemons did not start: {}: {stderr}",
+            not_started.join(", ")
         )));
     }
-    let host = addr.to_string();
+    let host = tb.target_addr(0).to_string();
     let expected = want
         .iter()
         .map(|(_, port, svc, product, pkgs)| {
@@ -224,7 +204,8 @@ pub(super) fn sv9() -> Result<Prepared> {
 }
 
 /// Daemons started in a testbed: the testbed, their state, the
-/// (name, port) lines the script printed and its stderr.
+/// (name, port) lines the script printed, and its stderr with where the
+/// logs are.
 type Started = (Testbed, Services, Vec<(String, u16)>, String);
 
 /// Starts every daemon of `daemons.sh` that is installed in target 0's
@@ -256,7 +237,11 @@ fn start_daemons(hint: &str) -> Result<Started> {
         tb,
         services,
         started,
-        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        format!(
+            "{} (logs in {})",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            dir.display()
+        ),
     ))
 }
 
