@@ -139,14 +139,18 @@ impl ServerCertVerifier for AcceptAny {
     }
 }
 
-/// A TLS client for probing.
+/// A TLS client for probing (also the checks' TLS client): it accepts
+/// every certificate, as a scanner reports certificates rather than
+/// authenticating them.
 #[derive(Clone)]
-pub(crate) struct Tls {
+pub struct Tls {
     connector: TlsConnector,
 }
 
 impl Tls {
-    pub(crate) fn new() -> Option<Self> {
+    /// The client with ring's protocols and signature schemes; `None` if
+    /// the provider offers no safe protocol version.
+    pub fn new() -> Option<Self> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let schemes = provider
             .signature_verification_algorithms
@@ -168,10 +172,7 @@ impl Tls {
         tcp: TcpStream,
         addr: IpAddr,
     ) -> std::io::Result<(TlsStream<TcpStream>, Option<CertInfo>)> {
-        let stream = self
-            .connector
-            .connect(ServerName::IpAddress(addr.into()), tcp)
-            .await?;
+        let stream = self.connect(tcp, addr).await?;
         let cert = stream
             .get_ref()
             .1
@@ -179,6 +180,18 @@ impl Tls {
             .and_then(|c| c.first())
             .and_then(|c| parse_certificate(c.as_ref()));
         Ok((stream, cert))
+    }
+
+    /// Completes a handshake over `tcp` (no SNI) without reading the
+    /// certificate.
+    pub async fn connect(
+        &self,
+        tcp: TcpStream,
+        addr: IpAddr,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        self.connector
+            .connect(ServerName::IpAddress(addr.into()), tcp)
+            .await
     }
 }
 
