@@ -119,6 +119,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Whether the port speaks TLS: `-sV` saw a certificate or found the
+    /// service inside TLS (the TLS checks apply to these).
+    pub fn speaks_tls(&self) -> bool {
+        self.protocol == Protocol::Tcp
+            && (self.certificate.is_some() || self.tunnel.as_deref() == Some("ssl"))
+    }
+
     /// Waits for `--max-rate` to allow one more connection or datagram.
     pub async fn paced(&self) {
         if self

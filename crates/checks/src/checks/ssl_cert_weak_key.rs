@@ -35,8 +35,7 @@ impl Check for SslCertWeakKey {
     }
 
     fn applies(&self, ctx: &Ctx, _by_port: bool) -> bool {
-        ctx.protocol == Protocol::Tcp
-            && (ctx.certificate.is_some() || ctx.tunnel.as_deref() == Some("ssl"))
+        ctx.speaks_tls()
     }
 
     fn run<'a>(&'a self, ctx: &'a Ctx) -> CheckFuture<'a> {
