@@ -51,6 +51,17 @@ fn http(status: &str, body: &str) -> Vec<u8> {
 
 /// Runs `script` against `port`, named `service` by -sV.
 fn check(script: &str, service: &str, port: u16, timeout: Duration) -> Vec<ScriptResult> {
+    check_as(script, service, None, port, timeout)
+}
+
+/// Runs `script` against `port`, named `service` (inside `tunnel`) by -sV.
+fn check_as(
+    script: &str,
+    service: &str,
+    tunnel: Option<&str>,
+    port: u16,
+    timeout: Duration,
+) -> Vec<ScriptResult> {
     let mut host = HostResult::new(
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         HostStatus::Up,
@@ -58,6 +69,7 @@ fn check(script: &str, service: &str, port: u16, timeout: Duration) -> Vec<Scrip
     );
     let mut svc = ServiceInfo::from_table(service);
     svc.method = ServiceMethod::Probed;
+    svc.tunnel = tunnel.map(str::to_string);
     host.ports.push(PortResult {
         port,
         protocol: Protocol::Tcp,
@@ -367,35 +379,9 @@ fn heartbeat_server(heartbeat: bool, overread: bool) -> u16 {
     port
 }
 
-/// Runs `script` against `port`, found by -sV as TLS-wrapped `https`.
+/// Runs `script` against `port`, found by -sV as TLS-wrapped `http`.
 fn check_tls(script: &str, port: u16) -> Vec<ScriptResult> {
-    let mut host = HostResult::new(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        HostStatus::Up,
-        Reason::Localhost,
-    );
-    let mut svc = ServiceInfo::from_table("http");
-    svc.method = ServiceMethod::Probed;
-    svc.tunnel = Some("ssl".into());
-    host.ports.push(PortResult {
-        port,
-        protocol: Protocol::Tcp,
-        state: PortState::Open,
-        reason: Reason::SynAck,
-        reason_ttl: 64,
-        service: Some(Box::new(svc)),
-    });
-    let mut opts = CheckOptions::new(Selection::parse(script).unwrap());
-    opts.timeout = SECOND;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(Runner::new(opts).run_host(&mut host));
-    host.scripts
-        .into_iter()
-        .filter(|r| r.id != "risk-hint")
-        .collect()
+    check_as(script, "http", Some("ssl"), port, SECOND)
 }
 
 #[test]
