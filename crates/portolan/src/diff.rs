@@ -99,7 +99,16 @@ impl Scans {
         if word != "last" && !numeric && (file_like || Path::new(word).is_file()) {
             return read_file(Path::new(word));
         }
-        let id = self.store()?.resolve(word).map_err(|e| e.to_string())?;
+        let store = self.store().map_err(|e| {
+            if word == "last" || numeric {
+                return e;
+            }
+            format!(
+                "{} is no scan file, and {e}",
+                portolan_targets::escape_token(word)
+            )
+        })?;
+        let id = store.resolve(word).map_err(|e| e.to_string())?;
         self.stored(id)
     }
 
