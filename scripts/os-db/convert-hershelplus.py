@@ -188,12 +188,7 @@ def classes(label):
             continue
         out.append(device_class(part))
     # One class per distinct tuple, in label order.
-    seen, uniq = set(), []
-    for c in out:
-        if c not in seen:
-            seen.add(c)
-            uniq.append(c)
-    return uniq
+    return list(dict.fromkeys(out))
 
 
 def layout(code):

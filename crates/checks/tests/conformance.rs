@@ -5,82 +5,11 @@
 //! secured one. Also hostile servers: a trickle, a flood and garbage must
 //! end in nothing, within the check timeout.
 
-use portolan_checks::{CheckOptions, Runner, ScriptResult, Selection};
-use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod,
-};
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+mod loopback;
+use loopback::{check, http, serve_http};
 use std::time::{Duration, Instant};
 
 type Reply = fn(&str) -> Vec<u8>;
-
-/// A server on 127.0.0.1 that answers each request with `reply(path)`;
-/// runs until the test process ends.
-fn serve(reply: Reply) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            std::thread::spawn(move || {
-                let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut req = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 8192 {
-                    match c.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&req);
-                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let _ = c.write_all(&reply(&path));
-            });
-        }
-    });
-    port
-}
-
-fn http(status: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// Runs `script` against the HTTP service on `port` (named `http` by
-/// -sV, so the check applies by name) with a `timeout`: its findings
-/// (risk hints left out).
-fn check(script: &str, port: u16, timeout: Duration) -> Vec<ScriptResult> {
-    let mut host = HostResult::new(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        HostStatus::Up,
-        Reason::Localhost,
-    );
-    let mut service = ServiceInfo::from_table("http");
-    service.method = ServiceMethod::Probed;
-    host.ports.push(PortResult {
-        port,
-        protocol: Protocol::Tcp,
-        state: PortState::Open,
-        reason: Reason::SynAck,
-        reason_ttl: 64,
-        service: Some(Box::new(service)),
-    });
-    let mut opts = CheckOptions::new(Selection::parse(script).unwrap());
-    opts.timeout = timeout;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(Runner::new(opts).run_host(&mut host));
-    host.scripts
-        .into_iter()
-        .filter(|r| r.id == script)
-        .collect()
-}
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -108,7 +37,7 @@ fn es_secured(_: &str) -> Vec<u8> {
 
 #[test]
 fn elasticsearch_open_is_a_finding_and_secured_is_not() {
-    let found = check("elasticsearch-info", serve(es_open), SECOND);
+    let found = check("elasticsearch-info", "http", serve_http(es_open), SECOND);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].output.contains("cluster_name: prod-logs"),
@@ -120,7 +49,7 @@ fn elasticsearch_open_is_a_finding_and_secured_is_not() {
         "{}",
         found[0].output
     );
-    assert!(check("elasticsearch-info", serve(es_secured), SECOND).is_empty());
+    assert!(check("elasticsearch-info", "http", serve_http(es_secured), SECOND).is_empty());
 }
 
 // CouchDB: `GET /` welcomes everyone; `GET /_all_dbs` is for admins
@@ -151,10 +80,16 @@ fn couch_secured(path: &str) -> Vec<u8> {
 
 #[test]
 fn couchdb_open_is_a_finding_and_secured_is_not() {
-    let found = check("couchdb-databases", serve(couch_open), SECOND);
+    let found = check("couchdb-databases", "http", serve_http(couch_open), SECOND);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].summary, "CouchDB lists 2 database(s) to anyone");
-    assert!(check("couchdb-databases", serve(couch_secured), SECOND).is_empty());
+    assert!(check(
+        "couchdb-databases",
+        "http",
+        serve_http(couch_secured),
+        SECOND
+    )
+    .is_empty());
 }
 
 // Docker Engine API `GET /version`; a TLS-only daemon answers a plain
@@ -172,11 +107,11 @@ fn docker_tls(_: &str) -> Vec<u8> {
 
 #[test]
 fn docker_api_open_is_critical_and_tls_only_is_nothing() {
-    let found = check("docker-version", serve(docker_open), SECOND);
+    let found = check("docker-version", "http", serve_http(docker_open), SECOND);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].severity, portolan_model::Severity::Critical);
     assert!(found[0].output.contains("ApiVersion: 1.43"));
-    assert!(check("docker-version", serve(docker_tls), SECOND).is_empty());
+    assert!(check("docker-version", "http", serve_http(docker_tls), SECOND).is_empty());
 }
 
 /// A server that never answers, one that floods, and one that answers
@@ -197,9 +132,9 @@ fn hostile_servers_cost_at_most_the_timeout() {
     }
     let all = "default";
     for reply in [stall as Reply, flood, garbage] {
-        let port = serve(reply);
+        let port = serve_http(reply);
         let t = Instant::now();
-        let found = check(all, port, Duration::from_millis(800));
+        let found = check(all, "http", port, Duration::from_millis(800));
         assert!(
             t.elapsed() < Duration::from_secs(3),
             "took {:?}",

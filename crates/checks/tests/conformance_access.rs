@@ -6,71 +6,35 @@
 //! protocol's own framing with a length it never fills must all end in
 //! nothing, within the check timeout.
 
-use portolan_checks::{CheckOptions, Runner, ScriptResult, Selection};
-use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod,
-};
+mod loopback;
+use loopback::{probed, run_checks, serve_with};
+use portolan_checks::ScriptResult;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A server on 127.0.0.1 that sends `reply` on connect and after each
-/// read, and never closes; runs until the test process ends.
+/// A server that sends `reply` on connect and after each read, and
+/// never closes.
 fn serve(reply: Vec<u8>) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let reply = reply.clone();
-            std::thread::spawn(move || {
-                let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
-                let _ = c.write_all(&reply);
-                let mut buf = [0u8; 4096];
-                while let Ok(n @ 1..) = c.read(&mut buf) {
-                    let _ = n;
-                    let _ = c.write_all(&reply);
-                }
-                std::thread::sleep(Duration::from_secs(5));
-            });
+    serve_with(move |mut c| {
+        let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = c.write_all(&reply);
+        let mut buf = [0u8; 4096];
+        while let Ok(1..) = c.read(&mut buf) {
+            let _ = c.write_all(&reply);
         }
-    });
-    port
+        std::thread::sleep(Duration::from_secs(5));
+    })
 }
 
 /// Runs `script` against `port`, named `service` as -sV would name it,
 /// under an 800 ms timeout: its findings, and how long the run took.
 fn check(script: &str, service: &str, port: u16) -> (Vec<ScriptResult>, Duration) {
-    let mut host = HostResult::new(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        HostStatus::Up,
-        Reason::Localhost,
-    );
-    let mut info = ServiceInfo::from_table(service);
-    info.method = ServiceMethod::Probed;
-    host.ports.push(PortResult {
+    run_checks(
+        script,
+        probed(service, None),
         port,
-        protocol: Protocol::Tcp,
-        state: PortState::Open,
-        reason: Reason::SynAck,
-        reason_ttl: 64,
-        service: Some(Box::new(info)),
-    });
-    let mut opts = CheckOptions::new(Selection::parse(script).unwrap());
-    opts.timeout = Duration::from_millis(800);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let t = Instant::now();
-    rt.block_on(Runner::new(opts).run_host(&mut host));
-    let took = t.elapsed();
-    let found = host
-        .scripts
-        .into_iter()
-        .filter(|r| r.id != "risk-hint")
-        .collect();
-    (found, took)
+        Duration::from_millis(800),
+    )
 }
 
 fn garbage() -> Vec<u8> {

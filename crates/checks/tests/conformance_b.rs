@@ -8,88 +8,14 @@
 //! once exposed and once hardened. Hostile servers (stall, flood,
 //! garbage) must end in nothing within the check timeout.
 
-use portolan_checks::{CheckOptions, Runner, ScriptResult, Selection, Severity};
-use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, Protocol, Reason, ServiceInfo, ServiceMethod,
-};
+mod loopback;
+use loopback::{check, host_with, http, probed, run_checks, run_host, serve};
+use portolan_checks::{CheckOptions, ScriptResult, Selection, Severity};
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A server on 127.0.0.1: each connection reads what the client sends
-/// (for up to 300 ms, or nothing when `banner` is set) and answers `reply`.
-fn serve(reply: Vec<u8>, banner: bool) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let reply = reply.clone();
-            std::thread::spawn(move || {
-                if !banner {
-                    let _ = c.set_read_timeout(Some(Duration::from_millis(300)));
-                    let mut buf = [0u8; 4096];
-                    let _ = c.read(&mut buf);
-                }
-                let _ = c.write_all(&reply);
-                std::thread::sleep(Duration::from_millis(200));
-            });
-        }
-    });
-    port
-}
-
-fn http(status: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// Runs `script` against `port`, named `service` by -sV.
-fn check(script: &str, service: &str, port: u16, timeout: Duration) -> Vec<ScriptResult> {
-    check_as(script, service, None, port, timeout)
-}
-
-/// Runs `script` against `port`, named `service` (inside `tunnel`) by -sV.
-fn check_as(
-    script: &str,
-    service: &str,
-    tunnel: Option<&str>,
-    port: u16,
-    timeout: Duration,
-) -> Vec<ScriptResult> {
-    let mut host = HostResult::new(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        HostStatus::Up,
-        Reason::Localhost,
-    );
-    let mut svc = ServiceInfo::from_table(service);
-    svc.method = ServiceMethod::Probed;
-    svc.tunnel = tunnel.map(str::to_string);
-    host.ports.push(PortResult {
-        port,
-        protocol: Protocol::Tcp,
-        state: PortState::Open,
-        reason: Reason::SynAck,
-        reason_ttl: 64,
-        service: Some(Box::new(svc)),
-    });
-    let mut opts = CheckOptions::new(Selection::parse(script).unwrap());
-    opts.timeout = timeout;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(Runner::new(opts).run_host(&mut host));
-    host.scripts
-        .into_iter()
-        .filter(|r| r.id != "risk-hint")
-        .collect()
-}
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -381,7 +307,7 @@ fn heartbeat_server(heartbeat: bool, overread: bool) -> u16 {
 
 /// Runs `script` against `port`, found by -sV as TLS-wrapped `http`.
 fn check_tls(script: &str, port: u16) -> Vec<ScriptResult> {
-    check_as(script, "http", Some("ssl"), port, SECOND)
+    run_checks(script, probed("http", Some("ssl")), port, SECOND).0
 }
 
 #[test]
@@ -440,28 +366,8 @@ fn max_rate_spaces_check_connections_and_parallelism_bounds_them() {
         opts.pacer = rate
             .and_then(portolan_checks::pace::Pacer::per_second)
             .map(Arc::new);
-        let mut host = HostResult::new(
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            HostStatus::Up,
-            Reason::Localhost,
-        );
-        for &port in &ports {
-            let mut svc = ServiceInfo::from_table("redis");
-            svc.method = ServiceMethod::Probed;
-            host.ports.push(PortResult {
-                port,
-                protocol: Protocol::Tcp,
-                state: PortState::Open,
-                reason: Reason::SynAck,
-                reason_ttl: 64,
-                service: Some(Box::new(svc)),
-            });
-        }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(Runner::new(opts).run_host(&mut host));
+        let mut host = host_with(ports.iter().map(|&p| (p, probed("redis", None))).collect());
+        run_host(opts, &mut host);
     };
     // 10 per second with a burst of one: arrivals at least ~100 ms apart
     // (a lower bound the limiter guarantees whatever the machine's load).

@@ -4,12 +4,10 @@
 //! real server; MongoDB has no Debian package): once with authorization
 //! off, once with it on (`listDatabases` refused with code 13).
 
-use portolan_checks::{CheckOptions, Runner, Selection};
-use portolan_model::{
-    HostResult, HostStatus, PortResult, PortState, Protocol, Reason, ServiceInfo,
-};
+mod loopback;
+use loopback::{run_checks, serve_with};
+use portolan_model::ServiceInfo;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::time::Duration;
 
 /// BSON values this test writes.
@@ -80,74 +78,50 @@ fn op_msg(to: i32, body: Vec<u8>) -> Vec<u8> {
 /// A server answering each OP_MSG: buildInfo always; listDatabases as
 /// `secured` says.
 fn serve(secured: bool) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(mut c) = conn else { continue };
-            let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
-            loop {
-                let mut head = [0u8; 16];
-                if c.read_exact(&mut head).is_err() {
-                    break;
-                }
-                let len = i32::from_le_bytes(head[..4].try_into().unwrap()) as usize;
-                let mut rest = vec![0u8; len.saturating_sub(16).min(1 << 20)];
-                if c.read_exact(&mut rest).is_err() {
-                    break;
-                }
-                let id = i32::from_le_bytes(head[4..8].try_into().unwrap());
-                let text = String::from_utf8_lossy(&rest);
-                let body = if text.contains("buildInfo") {
-                    doc(&[("version", B::Str("7.0.2")), ("ok", B::Double(1.0))])
-                } else if secured {
-                    doc(&[
-                        ("ok", B::Double(0.0)),
-                        (
-                            "errmsg",
-                            B::Str("command listDatabases requires authentication"),
-                        ),
-                        ("code", B::Int(13)),
-                        ("codeName", B::Str("Unauthorized")),
-                    ])
-                } else {
-                    let db = |n| B::Doc(vec![("name", B::Str(n))]);
-                    doc(&[
-                        ("databases", B::Array(vec![db("admin"), db("shop")])),
-                        ("ok", B::Double(1.0)),
-                    ])
-                };
-                if c.write_all(&op_msg(id, body)).is_err() {
-                    break;
-                }
+    serve_with(move |mut c| {
+        let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+        loop {
+            let mut head = [0u8; 16];
+            if c.read_exact(&mut head).is_err() {
+                break;
+            }
+            let len = i32::from_le_bytes(head[..4].try_into().unwrap()) as usize;
+            let mut rest = vec![0u8; len.saturating_sub(16).min(1 << 20)];
+            if c.read_exact(&mut rest).is_err() {
+                break;
+            }
+            let id = i32::from_le_bytes(head[4..8].try_into().unwrap());
+            let text = String::from_utf8_lossy(&rest);
+            let body = if text.contains("buildInfo") {
+                doc(&[("version", B::Str("7.0.2")), ("ok", B::Double(1.0))])
+            } else if secured {
+                doc(&[
+                    ("ok", B::Double(0.0)),
+                    (
+                        "errmsg",
+                        B::Str("command listDatabases requires authentication"),
+                    ),
+                    ("code", B::Int(13)),
+                    ("codeName", B::Str("Unauthorized")),
+                ])
+            } else {
+                let db = |n| B::Doc(vec![("name", B::Str(n))]);
+                doc(&[
+                    ("databases", B::Array(vec![db("admin"), db("shop")])),
+                    ("ok", B::Double(1.0)),
+                ])
+            };
+            if c.write_all(&op_msg(id, body)).is_err() {
+                break;
             }
         }
-    });
-    port
+    })
 }
 
 fn scan(port: u16) -> Vec<portolan_model::ScriptResult> {
-    let mut host = HostResult::new(
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        HostStatus::Up,
-        Reason::Localhost,
-    );
-    host.ports.push(PortResult {
-        port,
-        protocol: Protocol::Tcp,
-        state: PortState::Open,
-        reason: Reason::SynAck,
-        reason_ttl: 64,
-        service: Some(Box::new(ServiceInfo::from_table("mongodb"))),
-    });
-    let mut opts = CheckOptions::new(Selection::parse("default").unwrap());
-    opts.timeout = Duration::from_secs(2);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(Runner::new(opts).run_host(&mut host));
-    host.scripts
+    let service = ServiceInfo::from_table("mongodb");
+    let (found, _) = run_checks("default", service, port, Duration::from_secs(2));
+    found
         .into_iter()
         .filter(|r| r.id == "mongodb-databases")
         .collect()

@@ -4,16 +4,32 @@
 mod common;
 use std::collections::BTreeSet;
 
-fn hosts(args: &[&str]) -> BTreeSet<String> {
-    let mut all = vec!["-sS", "-n", "-Pn", "-p80", "--seed", "42", "-oG", "-"];
+/// The addresses of the `-oG -` lines that `keep` accepts, of a run with
+/// `first`, then `args`, then `targets`.
+fn grepable_hosts(
+    first: &[&str],
+    args: &[&str],
+    targets: &str,
+    keep: fn(&str) -> bool,
+) -> Vec<String> {
+    let mut all = first.to_vec();
+    all.extend_from_slice(&["--seed", "42", "-oG", "-"]);
     all.extend_from_slice(args);
-    all.push("127.0.0.1-20");
+    all.push(targets);
     let out = common::run(&all);
     assert!(out.status.success(), "{}", common::stderr(&out));
     common::stdout(&out)
         .lines()
-        .filter(|l| l.contains("\tPorts: "))
+        .filter(|l| keep(l))
         .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect()
+}
+
+/// The hosts a SYN scan of port 80 of 127.0.0.1-20 reports.
+fn hosts(args: &[&str]) -> BTreeSet<String> {
+    let first = ["-sS", "-n", "-Pn", "-p80"];
+    grepable_hosts(&first, args, "127.0.0.1-20", |l| l.contains("\tPorts: "))
+        .into_iter()
         .collect()
 }
 
@@ -37,16 +53,7 @@ fn shards_are_disjoint_and_their_union_is_the_whole_scan() {
 
 /// The addresses `-sL` lists (`-oG -`), with `args` before the targets.
 fn listed(args: &[&str], targets: &str) -> Vec<String> {
-    let mut all = vec!["-sL", "-n", "--seed", "42", "-oG", "-"];
-    all.extend_from_slice(args);
-    all.push(targets);
-    let out = common::run(&all);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    common::stdout(&out)
-        .lines()
-        .filter(|l| l.starts_with("Host: "))
-        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
-        .collect()
+    grepable_hosts(&["-sL", "-n"], args, targets, |l| l.starts_with("Host: "))
 }
 
 #[test]
