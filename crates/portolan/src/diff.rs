@@ -10,7 +10,7 @@
 use portolan_cli::diff::{DiffFormat, DiffOptions};
 use portolan_diff::{diff, write_text, write_xml, DiffOptions as Rules};
 use portolan_model::ScanDocument;
-use portolan_store::{ScanId, Store};
+use portolan_store::{ScanId, ScanRecord, Store};
 use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -121,11 +121,8 @@ impl Scans {
         let Some(this) = scans.iter().find(|s| s.id == id) else {
             return Ok(None);
         };
-        let before = scans
-            .iter()
-            .rev()
-            .find(|s| s.id < id && s.targets == this.targets && s.group.is_none())
-            .map(|s| s.id);
+        let before =
+            same_targets_before(&scans, this, |s| s.id < id && s.group.is_none()).map(|s| s.id);
         match before {
             Some(b) => Ok(Some((b, self.stored(b)?))),
             None => Ok(None),
@@ -155,11 +152,7 @@ impl LastPair for Store {
     fn last_pair(&mut self) -> Result<(ScanId, ScanId), String> {
         let scans = self.scans().map_err(|e| e.to_string())?;
         let newest = scans.last().ok_or("the history store holds no scan yet")?;
-        let older = scans
-            .iter()
-            .rev()
-            .skip(1)
-            .find(|s| s.targets == newest.targets)
+        let older = same_targets_before(&scans, newest, |_| true)
             .ok_or_else(|| {
                 format!(
                     "no earlier scan of the same targets as scan {} (name two scans: portolan diff A B)",
@@ -176,10 +169,7 @@ impl LastPair for Store {
             .find(|s| s.id == newer)
             .ok_or_else(|| format!("no scan {newer} in the history store"))?;
         let cutoff = b.start_time.saturating_sub(age);
-        scans
-            .iter()
-            .rev()
-            .find(|s| s.id != newer && s.targets == b.targets && s.start_time <= cutoff)
+        same_targets_before(&scans, b, |s| s.start_time <= cutoff)
             .map(|s| s.id)
             .ok_or_else(|| {
                 format!(
@@ -188,4 +178,17 @@ impl LastPair for Store {
                 )
             })
     }
+}
+
+/// The newest scan in `scans` other than `this`, of the same targets, that
+/// `keep` accepts.
+fn same_targets_before<'a>(
+    scans: &'a [ScanRecord],
+    this: &ScanRecord,
+    keep: impl Fn(&ScanRecord) -> bool,
+) -> Option<&'a ScanRecord> {
+    scans
+        .iter()
+        .rev()
+        .find(|s| s.id != this.id && s.targets == this.targets && keep(s))
 }
