@@ -247,9 +247,7 @@ fn pipelined(
     let (techniques, mut modules, mut links) = discovery_set(plan, opts)?;
     let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
     let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
-    let port_plan = plan
-        .port_scan
-        .then(|| port_plan(plan, opts));
+    let port_plan = plan.port_scan.then(|| port_plan(plan, opts));
     // The pipeline hands hosts out decided and port-scanned.
     let mut found = Discoverer {
         sink,

@@ -136,12 +136,13 @@ impl IcmpCheck {
 
     /// When the host's rounds next need the scan: a round being sent
     /// (now), its deadline, or the next round's start.
-    pub(super) fn wakeup(&self) -> Option<Instant> {
+    pub(super) fn wakeup(&self, left: u32) -> Option<Instant> {
+        let ready = left as usize == self.queue.len() || self.queue.len() >= ROUND_MAX;
         if let Some(d) = self.deadline {
             Some(d)
         } else if !self.round.is_empty() {
             Some(self.next_at)
-        } else if !self.queue.is_empty() && !self.idle && !self.spent {
+        } else if ready && !self.queue.is_empty() && !self.idle && !self.spent {
             Some(self.next_at)
         } else {
             None
@@ -461,7 +462,12 @@ impl Scan {
             } else {
                 c.withheld = true;
             }
-            c.next_at = now + if with_witness || c.round_icmp == 0 { c.interval } else { PACE_FIRST };
+            c.next_at = now
+                + if with_witness || c.round_icmp == 0 {
+                    c.interval
+                } else {
+                    PACE_FIRST
+                };
             if c.rounds >= ROUNDS {
                 c.spent = true;
                 silent.extend(c.queue.drain(..));

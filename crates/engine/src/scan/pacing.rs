@@ -187,7 +187,7 @@ impl Scan {
         for &(slot, gen) in &self.checking {
             if let Some(Some(h)) = self.hosts.get(slot as usize) {
                 if let (true, Some(c)) = (h.gen == gen, &h.check) {
-                    if let Some(t) = c.wakeup() {
+                    if let Some(t) = c.wakeup(h.left) {
                         at(t);
                     }
                 }

@@ -157,10 +157,9 @@ impl Scan {
                 tcp_icmp: false,
             });
         }
-        if let (None, Some((rate, unresolved))) = (
-            r.icmp_rate_limit,
-            h.check.as_ref().and_then(|c| c.note()),
-        ) {
+        if let (None, Some((rate, unresolved))) =
+            (r.icmp_rate_limit, h.check.as_ref().and_then(|c| c.note()))
+        {
             r.icmp_rate_limit = Some(IcmpRateLimit {
                 protocol: Protocol::Tcp,
                 observed_per_sec: rate,

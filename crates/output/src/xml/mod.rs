@@ -17,8 +17,8 @@ use crate::scripts::{host_scripts, port_scripts};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
-    Certificate, HostResult, IcmpRateLimit, HostStatus, OsReport, PortResult, PortState, Protocol, RunStats,
-    ScanInfo, ServiceInfo,
+    Certificate, HostResult, HostStatus, IcmpRateLimit, OsReport, PortResult, PortState, Protocol,
+    RunStats, ScanInfo, ServiceInfo,
 };
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
