@@ -84,8 +84,13 @@ fn rejected_ports_are_filtered_after_a_scan_spent_the_allowance() {
                     );
                 }
             }
-            for p in REJECTED {
-                assert_eq!(states[&p].1, "port-unreach", "run {run} {tech} {p}");
+            // Silence reads filtered too for ACK and window scans, which
+            // therefore do not linger for the allowance: the reason may
+            // be no-response there.
+            if !matches!(tech, "-sA" | "-sW") {
+                for p in REJECTED {
+                    assert_eq!(states[&p].1, "port-unreach", "run {run} {tech} {p}");
+                }
             }
         }
     }
