@@ -140,9 +140,9 @@ impl IcmpCheck {
         let ready = left as usize == self.queue.len() || self.queue.len() >= ROUND_MAX;
         if let Some(d) = self.deadline {
             Some(d)
-        } else if !self.round.is_empty() {
-            Some(self.next_at)
-        } else if ready && !self.queue.is_empty() && !self.idle && !self.spent {
+        } else if !self.round.is_empty()
+            || (ready && !self.queue.is_empty() && !self.idle && !self.spent)
+        {
             Some(self.next_at)
         } else {
             None
@@ -449,7 +449,7 @@ impl Scan {
         } else if witness.is_none() {
             // A linger round that drew nothing: no allowance to wait for.
             c.idle = true;
-            silent.extend(c.queue.drain(..));
+            silent.append(&mut c.queue);
             silent
         } else {
             if with_witness {
@@ -470,7 +470,7 @@ impl Scan {
                 };
             if c.rounds >= ROUNDS {
                 c.spent = true;
-                silent.extend(c.queue.drain(..));
+                silent.append(&mut c.queue);
                 c.unverified += silent.len() as u32;
                 silent
             } else {
