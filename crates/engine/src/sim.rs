@@ -59,6 +59,9 @@ pub struct SimHost {
     pub others: PortBehavior,
     /// Error replies (RST, ICMP) per second and burst, if limited.
     pub error_rate_limit: Option<(f64, f64)>,
+    /// An allowance for ICMP errors alone (the unreachables of
+    /// [`PortBehavior::Unreachable`]), as Linux keeps per destination.
+    pub icmp_allowance: Option<IcmpAllowance>,
     /// Extra one-way delay to this host.
     pub extra_delay: Duration,
 }
@@ -70,6 +73,7 @@ impl SimHost {
             ports: open.iter().map(|&p| (p, PortBehavior::Open)).collect(),
             others: PortBehavior::Closed,
             error_rate_limit: None,
+            icmp_allowance: None,
             extra_delay: Duration::ZERO,
         }
     }
@@ -80,6 +84,7 @@ impl SimHost {
             ports: HashMap::new(),
             others: PortBehavior::Filtered,
             error_rate_limit: None,
+            icmp_allowance: None,
             extra_delay: Duration::ZERO,
         }
     }
@@ -88,6 +93,18 @@ impl SimHost {
     pub fn behavior(&self, p: u16) -> PortBehavior {
         self.ports.get(&p).copied().unwrap_or(self.others)
     }
+}
+
+/// A host's ICMP error allowance: a token bucket (Linux: one per second,
+/// six at most, per destination).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IcmpAllowance {
+    /// Errors the bucket gains per second.
+    pub per_sec: f64,
+    /// Errors it holds at most.
+    pub burst: f64,
+    /// Errors it holds when the scan starts (0: spent by an earlier scan).
+    pub start: f64,
 }
 
 /// A bottleneck link on the forward path.
@@ -190,6 +207,7 @@ pub struct SimNet {
     conns: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>>,
     seq: u64,
     limits: HashMap<IpAddr, (f64, Instant)>,
+    icmp_limits: HashMap<IpAddr, (f64, Instant)>,
     stats: SimStats,
 }
 
@@ -210,6 +228,7 @@ impl SimNet {
             conns: BinaryHeap::new(),
             seq: 0,
             limits: HashMap::new(),
+            icmp_limits: HashMap::new(),
             stats: SimStats::default(),
         }
     }
@@ -279,6 +298,7 @@ impl SimNet {
         let extra = host.extra_delay;
         let behavior = host.behavior(dport);
         let limit = host.error_rate_limit;
+        let allowance = host.icmp_allowance;
         arrive += self.cfg.delay + extra + self.jitter();
         let kind = match behavior {
             PortBehavior::Filtered => return,
@@ -298,6 +318,18 @@ impl SimNet {
                 }
                 *tokens -= 1.0;
             }
+        }
+        if let (2, Some(a)) = (kind, allowance) {
+            let start = self.start;
+            let (tokens, last) = self.icmp_limits.entry(dst).or_insert((a.start, start));
+            let dt = arrive.saturating_duration_since(*last).as_secs_f64();
+            *tokens = (*tokens + dt * a.per_sec).min(a.burst);
+            *last = (*last).max(arrive);
+            if *tokens < 1.0 {
+                self.stats.rate_limited += 1;
+                return;
+            }
+            *tokens -= 1.0;
         }
         if self.random() < self.cfg.loss_back {
             self.stats.lost += 1;
@@ -561,6 +593,37 @@ impl ProbeModule for SimUdpModule {
             PortState::Open => (PortState::Open, Reason::UdpResponse),
             PortState::Closed => (PortState::Closed, Reason::PortUnreach),
             s => (s, r.reason),
+        };
+        Some(Reply { state, reason, ..r })
+    }
+
+    fn no_reply(&self) -> (PortState, Reason) {
+        (PortState::OpenFiltered, Reason::NoResponse)
+    }
+}
+
+/// A FIN-scan-like probe module over the sim's wire format: an open
+/// port's answer is dropped (open ports stay silent), a closed port's is
+/// a reset (closed), an unreachable one's an ICMP port unreachable
+/// (filtered), silence open|filtered.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimFinModule;
+
+impl ProbeModule for SimFinModule {
+    fn scan_type(&self) -> ScanType {
+        ScanType::Fin
+    }
+
+    fn build(&self, ctx: &ProbeContext, probe: &ProbeSpec, buf: &mut [u8]) -> usize {
+        SimModule.build(ctx, probe, buf)
+    }
+
+    fn classify(&self, ctx: &ProbeContext, p: &[u8]) -> Option<Reply> {
+        let r = SimModule.classify(ctx, p)?;
+        let (state, reason) = match r.state {
+            PortState::Closed => (PortState::Closed, Reason::Reset),
+            PortState::Filtered => (PortState::Filtered, Reason::PortUnreach),
+            _ => return None,
         };
         Some(Reply { state, reason, ..r })
     }

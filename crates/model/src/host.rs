@@ -160,6 +160,12 @@ pub struct IcmpRateLimit {
     /// that never answered at all.
     #[serde(default)]
     pub exact: bool,
+    /// For TCP: the limited answers are the ICMP errors of FIN, NULL,
+    /// Xmas, Maimon, ACK or window scans (a filter's rejects), not resets;
+    /// `unresolved` are silent ports the retry budget could not tell from
+    /// rejected ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tcp_icmp: bool,
 }
 
 impl HostResult {

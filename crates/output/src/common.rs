@@ -50,6 +50,23 @@ pub(crate) fn rate_limit_note(rl: &IcmpRateLimit) -> String {
     let proto = rl.protocol.as_str().to_uppercase();
     let rate = rate_words(rl.observed_per_sec);
     let ports = if rl.unresolved == 1 { "port" } else { "ports" };
+    if rl.protocol == Protocol::Tcp && rl.tcp_icmp {
+        // FIN, NULL, Xmas, Maimon, ACK, window: rejects come as ICMP.
+        return if rl.unresolved == 0 {
+            format!(
+                "Note: the host rate-limits ICMP errors (about {rate} per second); \
+                 silent {proto} ports were re-probed at that pace until each was told \
+                 from a rejected one."
+            )
+        } else {
+            format!(
+                "Note: {} silent {proto} {ports} could not be told from rejected (filtered) \
+                 ones within the retry budget: the host rate-limits ICMP errors \
+                 (about {rate} per second).",
+                rl.unresolved
+            )
+        };
+    }
     if rl.protocol == Protocol::Tcp {
         // The engine always paces a host that rate-limits its resets.
         return if rl.unresolved == 0 {
@@ -295,7 +312,28 @@ mod tests {
             observed_per_sec: 199.6,
             unresolved,
             exact: true,
+            tcp_icmp: false,
         }
+    }
+
+    #[test]
+    fn tcp_icmp_limit_note_names_icmp_errors() {
+        let mut rl = tcp_limit(0);
+        rl.tcp_icmp = true;
+        rl.observed_per_sec = 1.0;
+        assert_eq!(
+            rate_limit_note(&rl),
+            "Note: the host rate-limits ICMP errors (about 1 per second); \
+             silent TCP ports were re-probed at that pace until each was told \
+             from a rejected one."
+        );
+        rl.unresolved = 2;
+        assert_eq!(
+            rate_limit_note(&rl),
+            "Note: 2 silent TCP ports could not be told from rejected (filtered) \
+             ones within the retry budget: the host rate-limits ICMP errors \
+             (about 1 per second)."
+        );
     }
 
     #[test]

@@ -438,6 +438,7 @@ pub fn udp_rate_limited() -> HostResult {
         observed_per_sec: 1.0,
         unresolved: 992,
         exact: false,
+        tcp_icmp: false,
     });
     h
 }

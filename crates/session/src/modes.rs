@@ -130,14 +130,27 @@ pub(crate) fn shard_filter(plan: &Plan, opts: &ScanConfig) -> Option<ShardFilter
     ShardFilter::new(&sp, plan.targets.len())
 }
 
-/// The engine, planned.
-fn new_scan(
-    techniques: Vec<TechniquePlan>,
-    hosts: Box<dyn HostSource>,
-    timing: Timing,
-    opts: &ScanConfig,
-) -> Scan {
-    Scan::new(scan_plan(techniques, timing, opts), hosts, Instant::now())
+/// The port scan's engine plan. The TCP techniques whose filtered answer
+/// is an ICMP error have their silent ports told from a spent ICMP
+/// allowance (`ScanPlan::icmp_checked`).
+fn port_plan(plan: &Plan, opts: &ScanConfig) -> ScanPlan {
+    let mut sp = scan_plan(port_techniques(plan), plan.timing.clone(), opts);
+    sp.icmp_checked = plan
+        .techniques
+        .iter()
+        .map(|t| {
+            matches!(
+                t.scan_type,
+                ScanType::Fin
+                    | ScanType::Null
+                    | ScanType::Xmas
+                    | ScanType::Maimon
+                    | ScanType::Ack
+                    | ScanType::Window
+            )
+        })
+        .collect();
+    sp
 }
 
 /// The port scan's techniques for the engine.
@@ -234,9 +247,7 @@ fn pipelined(
     let (techniques, mut modules, mut links) = discovery_set(plan, opts)?;
     let refusal_counts = matches!(plan.discovery, Discovery::Connect(_));
     let classify: Classify = Box::new(move |h| discovery::classify(h, refusal_counts));
-    let port_plan = plan
-        .port_scan
-        .then(|| scan_plan(port_techniques(plan), plan.timing.clone(), opts));
+    let port_plan = plan.port_scan.then(|| port_plan(plan, opts));
     // The pipeline hands hosts out decided and port-scanned.
     let mut found = Discoverer {
         sink,
@@ -292,7 +303,7 @@ fn port_scan(
     stop: &AtomicBool,
     sink: &mut Sink<'_>,
 ) -> Result<(), SessionError> {
-    let mut scan = new_scan(port_techniques(plan), hosts, plan.timing.clone(), opts);
+    let mut scan = Scan::new(port_plan(plan, opts), hosts, Instant::now());
     if let Some(b) = &sink.budget {
         scan.set_rate_limiter(b.clone());
     }

@@ -56,6 +56,7 @@
 //! full speed meanwhile), and its result records the rate
 //! ([`IcmpRateLimit`](portolan_model::IcmpRateLimit) with protocol TCP).
 
+use super::icmp_allowance::icmp_checked;
 use super::{join, split, Probe, Scan, ScanPlan};
 use portolan_model::{PortState, Protocol, Reason};
 use std::collections::VecDeque;
@@ -178,6 +179,9 @@ impl Scan {
                     }
                 }
             }
+        }
+        if !self.stopped && icmp_checked(&self.plan, tech) && self.check_silent(slot, idx, now) {
+            return;
         }
         if !self.stopped && sent < cap && error_signalled(&self.plan, tech) {
             if let Some(Some(h)) = self.hosts.get_mut(slot as usize) {

@@ -25,6 +25,7 @@
 //! host's first decisive answer finishes it.
 
 use super::host_limits::{error_signalled, is_tcp, Phase};
+use super::icmp_allowance::{icmp_checked, is_icmp_error};
 use super::{join, split, HostState, Probe, Scan, SendError};
 use crate::module::{ProbeSpec, Reply};
 use portolan_model::{PortState, Reason};
@@ -121,7 +122,7 @@ impl Scan {
         want.min(cap).max(1)
     }
 
-    fn rto(&self, host: &HostState) -> Duration {
+    pub(super) fn rto(&self, host: &HostState) -> Duration {
         let t = &self.plan.timing;
         let est = if host.rtt.srtt().is_some() {
             &host.rtt
@@ -259,7 +260,12 @@ impl Scan {
                 return;
             };
             let p = h.ports[idx as usize];
-            if p.state.is_some() || p.sent == 0 {
+            if p.state.is_some() {
+                // Perhaps the witness of an ICMP allowance round.
+                self.witness_answer(slot, idx, reply.reason, reply.attempt, now);
+                return;
+            }
+            if p.sent == 0 {
                 return;
             }
             // A reply naming an attempt never sent is not ours (modules
@@ -298,6 +304,11 @@ impl Scan {
         self.answers += 1;
         let (tech, _) = self.port_map[idx as usize];
         let icmp_error = reply.state == PortState::Closed && error_signalled(&self.plan, tech);
+        let checked = icmp_checked(&self.plan, tech);
+        let tcp_icmp = checked && is_icmp_error(reply.reason);
+        // An answer to an allowance round's probe (untimed) is paced by
+        // the host's allowance, not by loss.
+        let in_round = checked && flight.is_none() && h.check.is_some();
         let tcp = is_tcp(&self.plan, tech);
         let reset = tcp && reply.reason == Reason::Reset;
         let mut suspect = false;
@@ -330,7 +341,7 @@ impl Scan {
                     t.interval = t.interval.mul_f64(0.97).max(t.base / 2);
                 }
             }
-        } else {
+        } else if !tcp_icmp && !in_round {
             self.proven_lost += u64::from(answered_attempt);
             self.max_needed = self.max_needed.max(answered_attempt.saturating_add(1));
         }
@@ -342,9 +353,15 @@ impl Scan {
         p.reason = reply.reason;
         p.ttl = reply.ttl;
         let gen = h.gen;
+        if tcp_icmp {
+            self.on_icmp_error(slot, idx, now);
+        }
         let decided = self.plan.decide_on_answer
             && reply.state != self.plan.techniques[usize::from(tech)].no_reply.0;
         if decided {
+            let Some(Some(h)) = self.hosts.get(slot as usize) else {
+                return;
+            };
             // Discovery: the host is up; its other probes are moot.
             self.resolved += u64::from(h.left);
             self.finish(slot, now, false);
@@ -418,6 +435,7 @@ impl Scan {
         }
         self.drain_pipe(now);
         self.end_measurements(now);
+        self.end_rounds(now);
         let allowed = self.allowed_attempts();
         while let Some(&Reverse((at, key, launch))) = self.deadlines.peek() {
             if at > now {

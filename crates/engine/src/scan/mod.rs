@@ -15,6 +15,8 @@
 //! - `in_flight`: probe slots, deadlines, retransmission, replies;
 //! - `host_limits`: ICMP and TCP reset rate limits of hosts, measured and
 //!   paced;
+//! - `icmp_allowance`: silence of TCP techniques answered by ICMP (FIN,
+//!   NULL, Xmas, Maimon, ACK, window) told from a spent ICMP allowance;
 //! - `pacing`: the window, `--max-rate`, `--min-rate`, `--scan-delay`;
 //! - `results`: resolved ports, finished hosts, progress.
 //!
@@ -24,12 +26,14 @@
 //! host costs one answered probe, as in nmap's ping scan.
 
 mod host_limits;
+mod icmp_allowance;
 mod in_flight;
 mod order;
 mod pacing;
 mod results;
 
 pub use host_limits::{MEASURE, MEASURE_INTERVAL, RST_PACE_EXTRA, RST_SUSPECT, SUSPECT_SILENT};
+pub use icmp_allowance::{LINGER, PACE_FIRST, PACE_MAX, ROUNDS, ROUND_MAX};
 pub use order::ShardFilter;
 pub use results::Progress;
 
@@ -41,6 +45,7 @@ use crate::rtt::RttEstimator;
 use crate::target::{HostSource, HostTarget};
 use crate::timing::Timing;
 use host_limits::{RstEvidence, Trickle};
+use icmp_allowance::IcmpCheck;
 use in_flight::{InFlight, KeyMap};
 use order::Group;
 use pacing::own_limiter;
@@ -82,6 +87,11 @@ pub struct ScanPlan {
     /// rate-limit ICMP at their pace until every closed port is named
     /// (slow: about ports / rate seconds per host).
     pub udp_exact: bool,
+    /// Per technique: a TCP technique whose filtered answer is an ICMP
+    /// error (FIN, NULL, Xmas, Maimon, ACK, window), so its silent ports
+    /// are told from a spent ICMP allowance (`icmp_allowance`). Missing
+    /// entries are `false`.
+    pub icmp_checked: Vec<bool>,
     /// Host discovery: a host is finished by its first answer (see the
     /// module docs).
     pub decide_on_answer: bool,
@@ -106,6 +116,7 @@ impl ScanPlan {
             sequential_ports: false,
             start_wall: SystemTime::now(),
             udp_exact: false,
+            icmp_checked: Vec::new(),
             decide_on_answer: false,
             stack_samples: false,
         }
@@ -175,6 +186,11 @@ struct HostState {
     rate_limit: Option<f64>,
     /// TCP reset evidence (see [`RstEvidence`]).
     rst: RstEvidence,
+    /// A port that answered an ICMP error for an ICMP-checked technique,
+    /// and the host's allowance rounds (`icmp_allowance`); boxed as
+    /// `trickle` is.
+    icmp_witness: Option<u32>,
+    check: Option<Box<IcmpCheck>>,
     /// A few replies' stack traits, for OS detection; boxed for the same
     /// reason as `trickle` (most hosts of a sweep never answer TCP).
     stack: Option<Box<TraitSamples>>,
@@ -244,6 +260,8 @@ pub struct Scan {
     stopped: bool,
     /// Hosts whose rate limit is being measured or paced: `(slot, gen)`.
     trickling: Vec<(u32, u32)>,
+    /// Hosts with ICMP allowance rounds: `(slot, gen)`.
+    checking: Vec<(u32, u32)>,
 }
 
 impl Scan {
@@ -333,6 +351,7 @@ impl Scan {
             rate: 0.0,
             stopped: false,
             trickling: Vec::new(),
+            checking: Vec::new(),
             plan,
         }
     }
@@ -431,6 +450,7 @@ impl Scan {
         self.deferred.clear();
         self.host_deadlines.clear();
         self.trickling.clear();
+        self.checking.clear();
     }
 }
 

@@ -175,6 +175,8 @@ impl Scan {
             stack: None,
             rate_limit: None,
             rst: RstEvidence::default(),
+            icmp_witness: None,
+            check: None,
         };
         let slot = match self.free.pop() {
             Some(s) => {

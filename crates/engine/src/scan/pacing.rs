@@ -67,6 +67,9 @@ impl Scan {
         if self.in_flight.len() >= self.in_flight_cap() {
             return None;
         }
+        if let Some(p) = self.poll_checks(now) {
+            return Some(p);
+        }
         if let Some(p) = self.poll_trickle(now) {
             return Some(p);
         }
@@ -177,6 +180,15 @@ impl Scan {
                     }
                     if t.phase != Phase::Closed && !t.queue.is_empty() {
                         at(t.next_at);
+                    }
+                }
+            }
+        }
+        for &(slot, gen) in &self.checking {
+            if let Some(Some(h)) = self.hosts.get(slot as usize) {
+                if let (true, Some(c)) = (h.gen == gen, &h.check) {
+                    if let Some(t) = c.wakeup(h.left) {
+                        at(t);
                     }
                 }
             }

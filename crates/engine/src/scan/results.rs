@@ -77,6 +77,9 @@ impl Scan {
         if h.trickle.is_some() {
             self.trickling.retain(|&(s, _)| s != slot);
         }
+        if h.check.is_some() {
+            self.checking.retain(|&(s, _)| s != slot);
+        }
         if timed_out || h.left > 0 {
             for (idx, p) in h.ports.iter().enumerate() {
                 if p.in_flight {
@@ -151,6 +154,18 @@ impl Scan {
                 observed_per_sec: rate,
                 unresolved,
                 exact: tcp || self.plan.udp_exact,
+                tcp_icmp: false,
+            });
+        }
+        if let (None, Some((rate, unresolved))) =
+            (r.icmp_rate_limit, h.check.as_ref().and_then(|c| c.note()))
+        {
+            r.icmp_rate_limit = Some(IcmpRateLimit {
+                protocol: Protocol::Tcp,
+                observed_per_sec: rate,
+                unresolved,
+                exact: unresolved == 0,
+                tcp_icmp: true,
             });
         }
         self.done.push_back(r);

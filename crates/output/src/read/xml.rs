@@ -231,6 +231,7 @@ fn host(n: Node) -> Result<HostResult, ReadError> {
                     observed_per_sec: num(c, "persec", 0.0)?,
                     unresolved: num(c, "unresolved", 0)?,
                     exact: c.attribute("exact") == Some("true"),
+                    tcp_icmp: c.attribute("reply") == Some("icmp-unreach"),
                 })
             }
             "times" => h.latency = Some(Duration::from_micros(num(c, "srtt", 0)?)),

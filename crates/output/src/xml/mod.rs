@@ -17,8 +17,8 @@ use crate::scripts::{host_scripts, port_scripts};
 use crate::timefmt::ctime;
 use crate::{OutputFormat, OutputOptions};
 use portolan_model::{
-    Certificate, HostResult, HostStatus, OsReport, PortResult, PortState, Protocol, RunStats,
-    ScanInfo, ServiceInfo,
+    Certificate, HostResult, HostStatus, IcmpRateLimit, OsReport, PortResult, PortState, Protocol,
+    RunStats, ScanInfo, ServiceInfo,
 };
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -355,7 +355,7 @@ impl Xml {
                 "ratelimit",
                 &[
                     ("proto", rl.protocol.as_str()),
-                    ("reply", rate_limited_reply(rl.protocol)),
+                    ("reply", rate_limited_reply(rl)),
                     ("persec", &rate),
                     ("unresolved", &unresolved),
                     ("exact", if rl.exact { "true" } else { "false" }),
@@ -488,9 +488,11 @@ pub(crate) const INCOMPLETE_COMMENT: &str =
     "scan incomplete: interrupted before this host was finished; ports not listed were not scanned";
 
 /// The reply a host's rate limit throttles, as `<ratelimit reply=...>`
-/// names it: resets for TCP, ICMP port unreachables otherwise (UDP).
-fn rate_limited_reply(protocol: Protocol) -> &'static str {
-    match protocol {
+/// names it: resets for TCP, ICMP unreachables for TCP techniques
+/// answered by them (`tcp_icmp`), ICMP port unreachables otherwise (UDP).
+fn rate_limited_reply(rl: &IcmpRateLimit) -> &'static str {
+    match rl.protocol {
+        Protocol::Tcp if rl.tcp_icmp => "icmp-unreach",
         Protocol::Tcp => "reset",
         _ => "icmp-port-unreach",
     }

@@ -359,6 +359,7 @@ fn tcp_reset_limit_says_reset() {
         observed_per_sec: 200.0,
         unresolved: 0,
         exact: true,
+        tcp_icmp: false,
     });
     let text = run(
         OutputOptions::default(),
