@@ -412,6 +412,48 @@ impl Scenario {
         }
     }
 
+    /// Arguments for `portolan-limit` (see [`crate::limit`]) measuring the
+    /// physical limit of the same work on `p`'s testbed, for scenarios that
+    /// have one: a stateless sender's time from its first SYN to its last
+    /// reply.
+    pub fn limit_args(self, p: &Prepared) -> Option<Vec<String>> {
+        let expected = p.expected.as_ref()?.len();
+        match self {
+            Scenario::SynVeth => {
+                let addr = p.testbed.target_addr(0);
+                Some(args(&[
+                    "--expect",
+                    "65535",
+                    "--warm",
+                    &format!("{addr}:{}", p.expected.iter().flatten().next()?.1),
+                    &addr.to_string(),
+                    "1-65535",
+                ]))
+            }
+            Scenario::Sweep16 => {
+                let up = p.testbed.up_hosts().first()?;
+                Some(args(&[
+                    "--expect",
+                    &expected.to_string(),
+                    "--warm",
+                    &format!("{up}:80"),
+                    &format!("{}/16", crate::testbed::SWEEP_NET),
+                    "80",
+                ]))
+            }
+            _ => None,
+        }
+    }
+
+    /// Largest ratio of portolan's median to the measured limit
+    /// ([`Scenario::limit_args`]), for scenarios with such a target.
+    pub fn target_ratio(self) -> Option<f64> {
+        match self {
+            Scenario::SynVeth => Some(1.15),
+            _ => None,
+        }
+    }
+
     /// Peak RSS limit in MiB, for memory scenarios (strict for connect-mem).
     pub fn target_rss_mib(self) -> Option<f64> {
         match self {
