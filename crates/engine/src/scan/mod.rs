@@ -13,6 +13,7 @@
 //!
 //! - `order`: host groups, the keyed permutation, shards;
 //! - `in_flight`: probe slots, deadlines, retransmission, replies;
+//! - `deadlines`: the deadline queue (a FIFO with a heap beside it);
 //! - `host_limits`: ICMP and TCP reset rate limits of hosts, measured and
 //!   paced;
 //! - `pacing`: the window, `--max-rate`, `--min-rate`, `--scan-delay`;
@@ -23,6 +24,7 @@
 //! technique's no-reply state: its other probes are cancelled, so an up
 //! host costs one answered probe, as in nmap's ping scan.
 
+mod deadlines;
 mod host_limits;
 mod in_flight;
 mod order;
@@ -40,14 +42,14 @@ use crate::permutation::Permutation;
 use crate::rtt::RttEstimator;
 use crate::target::{HostSource, HostTarget};
 use crate::timing::Timing;
+use deadlines::DeadlineQueue;
 use host_limits::{RstEvidence, Trickle};
 use in_flight::{InFlight, KeyMap};
 use order::Group;
 use pacing::own_limiter;
 use portolan_model::traits::TraitSamples;
 use portolan_model::{HostResult, PortState, Protocol, Reason};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
 
@@ -211,7 +213,7 @@ pub struct Scan {
     pipe: VecDeque<(Instant, u64, u32)>,
     /// `(deadline, key, launch)` of probes in flight (stale entries are
     /// skipped when popped, and dropped when they outnumber live ones).
-    deadlines: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    deadlines: DeadlineQueue<(Instant, u64, u32)>,
     /// Transmissions launched so far (wrapping).
     launches: u32,
     retransmit: VecDeque<(u64, u32)>,
@@ -307,7 +309,7 @@ impl Scan {
             pipe_known: 0,
             pipe_silent: 0,
             pipe: VecDeque::new(),
-            deadlines: BinaryHeap::new(),
+            deadlines: DeadlineQueue::new(),
             launches: 0,
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),
