@@ -44,12 +44,13 @@ use crate::target::{HostSource, HostTarget};
 use crate::timing::Timing;
 use deadlines::DeadlineQueue;
 use host_limits::{RstEvidence, Trickle};
-use in_flight::{InFlight, KeyMap};
+use in_flight::{InFlight, KeyHasher, KeyMap};
 use order::Group;
 use pacing::own_limiter;
 use portolan_model::traits::TraitSamples;
 use portolan_model::{HostResult, PortState, Protocol, Reason};
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
 
@@ -159,10 +160,15 @@ const FRESH: PortSlot = PortSlot {
     in_flight: false,
 };
 
+/// A host's port slots: up to three inline, in the space of a `Vec`, so a
+/// sweep's hosts (one port, or a few) cost no allocation and no second
+/// cache miss per probe.
+type PortSlots = smallvec::SmallVec<[PortSlot; 3]>;
+
 struct HostState {
     gen: u32,
     target: HostTarget,
-    ports: Vec<PortSlot>,
+    ports: PortSlots,
     left: u32,
     answered: Option<(Reason, u8)>,
     rtt: RttEstimator,
@@ -203,7 +209,7 @@ pub struct Scan {
     free: Vec<u32>,
     next_gen: u32,
     active: usize,
-    by_addr: HashMap<IpAddr, u32>,
+    by_addr: HashMap<IpAddr, u32, BuildHasherDefault<KeyHasher>>,
     in_flight: KeyMap<InFlight>,
     /// Probes in the pipe (sent less than an RTT estimate ago, not yet
     /// answered) to hosts that answered / that did not.
@@ -304,7 +310,7 @@ impl Scan {
             free: Vec::new(),
             next_gen: 0,
             active: 0,
-            by_addr: HashMap::new(),
+            by_addr: HashMap::default(),
             in_flight: KeyMap::default(),
             pipe_known: 0,
             pipe_silent: 0,
