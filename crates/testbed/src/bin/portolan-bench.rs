@@ -150,11 +150,15 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         );
     }
     let mut limits = Vec::new();
+    let (mut cpus, mut limit_cpus) = (Vec::new(), Vec::new());
     let (mut times, mut rss, mut all_ok, mut exact) = (Vec::new(), Vec::new(), true, true);
     for run in 1..=o.runs {
         if let Some(a) = &limit_args {
             // Interleaved with portolan's runs, so both see the same load.
-            limits.extend(run_limit(&p, o, a, run));
+            if let Some((secs, cpu)) = run_limit(&p, o, a, run) {
+                limits.push(secs);
+                limit_cpus.extend(cpu);
+            }
         }
         let mut cmd = p.testbed.scanner_command(&o.portolan);
         // Scans are recorded as a user's would be (that cost is part of
@@ -228,6 +232,10 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         if out.interrupted {
             line.push_str("  (stopped with SIGINT)");
         }
+        if let Some(c) = out.cpu {
+            line.push_str(&format!("  cpu {:.3} s", c.as_secs_f64()));
+            cpus.push(c.as_secs_f64());
+        }
         println!("{line}  {rss_text}");
         times.push(secs);
         if let Some(kb) = out.peak_rss_kb {
@@ -252,6 +260,13 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
             limits.len(),
             target.map_or(String::new(), |t| format!(" (target <= {t}x)"))
         );
+        if let (Some(lc), Some(c)) = (median(&limit_cpus), median(&cpus)) {
+            println!(
+                "  CPU time median: limit {lc:.3} s, portolan {c:.3} s = {:.2}x (independent of \
+                 the machine's load; counts kernel work in each one's threads)",
+                c / lc
+            );
+        }
     } else if limit_args.is_some() {
         println!("  limit: no measurement");
     }
@@ -282,8 +297,9 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
 }
 
 /// One run of `portolan-limit` on `p`'s testbed: its first-SYN-to-last-
-/// reply time in seconds, if it ran and counted every expected reply.
-fn run_limit(p: &Prepared, o: &Options, args: &[String], run: usize) -> Option<f64> {
+/// reply time in seconds and its CPU time, if it ran and counted every
+/// expected reply.
+fn run_limit(p: &Prepared, o: &Options, args: &[String], run: usize) -> Option<(f64, Option<f64>)> {
     let mut cmd = p.testbed.scanner_command(&o.limit);
     cmd.args(args);
     let out = match run_measured(&mut cmd, None, o.timeout) {
@@ -296,14 +312,16 @@ fn run_limit(p: &Prepared, o: &Options, args: &[String], run: usize) -> Option<f
     let want = p.expected.as_ref().map_or(0, |e| e.len());
     match parse_outcome(&out.stdout) {
         Some((replies, secs)) if out.ok() => {
+            let cpu = out.cpu.map(|c| c.as_secs_f64());
             println!(
-                "  limit {run}/{}: {secs:.3} s  ({replies} replies, {:.3} s wall)",
+                "  limit {run}/{}: {secs:.3} s  ({replies} replies, {:.3} s wall, cpu {})",
                 o.runs,
-                out.wall.as_secs_f64()
+                out.wall.as_secs_f64(),
+                cpu.map_or("?".to_string(), |c| format!("{c:.3} s"))
             );
             // A sweep's expected set is its SYN/ACKs; a port scan's
             // every port answers.
-            (replies as usize >= want).then_some(secs)
+            (replies as usize >= want).then_some((secs, cpu))
         }
         _ => {
             println!(
