@@ -27,6 +27,11 @@ pub const BATCH: usize = 64;
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 /// Longest single wait in `recv`, so `stop` is noticed promptly.
 const MAX_WAIT: Duration = Duration::from_millis(100);
+/// How long to wait for replies (or the next deadline) after the I/O took
+/// less than a whole batch, before offering the rest again: the senders
+/// are behind, and offering again at once would only spin on the CPU
+/// they need.
+const BACKPRESSURE_WAIT: Duration = Duration::from_millis(1);
 /// Size of each probe buffer.
 const BUF: usize = 1536;
 
@@ -118,17 +123,24 @@ pub fn run<T: Transport + ?Sized, C: Clock>(
             probes.push(p);
         }
         let full_batch = probes.len() == BATCH;
+        let mut held_back = false;
         if !probes.is_empty() {
-            send_batch(scan, &layers, &probes, &bufs, &lens, io, clock)?;
+            held_back = send_batch(scan, &layers, &probes, &bufs, &lens, io, clock)?;
         }
-        // Receive: don't wait when more probes are ready to go.
+        // Receive: don't wait when more probes are ready to go (unless the
+        // I/O is holding them back).
         let now = clock.now();
-        let wait = if full_batch {
-            Duration::ZERO
-        } else {
+        let next = || {
             scan.next_wakeup()
                 .map_or(MAX_WAIT, |t| t.saturating_duration_since(now))
                 .min(MAX_WAIT)
+        };
+        let wait = if held_back {
+            next().min(BACKPRESSURE_WAIT)
+        } else if full_batch {
+            Duration::ZERO
+        } else {
+            next()
         };
         replies.clear();
         io.recv_stamped(
@@ -158,7 +170,7 @@ pub fn run<T: Transport + ?Sized, C: Clock>(
 
 /// Sends a built batch, each layer's probes in one call (in the common
 /// one-layer case, the whole batch at once); what a layer could not send
-/// now is reported as a transient send error.
+/// now is reported as a transient send error. Returns whether some were.
 fn send_batch<T: Transport + ?Sized, C: Clock>(
     scan: &mut dyn Engine,
     layers: &[Layer],
@@ -167,7 +179,8 @@ fn send_batch<T: Transport + ?Sized, C: Clock>(
     lens: &[usize],
     io: &mut T,
     clock: &C,
-) -> io::Result<()> {
+) -> io::Result<bool> {
+    let mut held_back = false;
     let layer_of = |p: &Probe| layers.get(p.technique).copied().unwrap_or(Layer::Ip);
     for layer in [Layer::Ip, Layer::Link, Layer::Connect] {
         let mut views: [&[u8]; BATCH] = [&[]; BATCH];
@@ -189,11 +202,12 @@ fn send_batch<T: Transport + ?Sized, C: Clock>(
             Err(e) => return Err(e),
         };
         let now = clock.now();
+        held_back |= sent < n;
         for &i in &idx[sent..n] {
             scan.on_send_error(now, &probes[i], SendError::Transient);
         }
     }
-    Ok(())
+    Ok(held_back)
 }
 
 fn is_transient(e: &io::Error) -> bool {

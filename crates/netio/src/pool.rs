@@ -10,9 +10,13 @@
 //! threads, each with its own raw sockets, so that kernel work spreads over
 //! the cores while the engine thread builds probes and reads the ring.
 //!
-//! `send` copies the packets into a pooled buffer and queues it; when every
-//! buffer is in use it returns a short count (0), which the engine treats
-//! as backpressure and offers the probes again later. A worker that meets a
+//! `send` copies the packets into a pooled buffer and queues it. When every
+//! buffer is in use the workers are behind, and the caller sends the batch
+//! itself on a sender of its own (with `MSG_DONTWAIT`), so a third thread
+//! does kernel work instead of waiting for a worker to be scheduled (on a
+//! busy machine, a handoff between threads can take milliseconds); only
+//! what that sender cannot take now comes back as a short count, which
+//! the engine treats as backpressure and offers again later. A worker that meets a
 //! full socket buffer waits briefly and retries, so queued probes are not
 //! lost; an error that is not about one packet is kept and returned by the
 //! next `send`.
@@ -76,11 +80,13 @@ pub(crate) struct SendPool {
     families: (bool, bool),
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
+    /// The caller's own sender, for when every worker is busy.
+    direct: RawSender,
 }
 
 impl SendPool {
-    /// Starts one worker per sender.
-    pub(crate) fn new(senders: Vec<RawSender>) -> io::Result<Self> {
+    /// Starts one worker per sender; `direct` is the caller's own.
+    pub(crate) fn new(senders: Vec<RawSender>, direct: RawSender) -> io::Result<Self> {
         let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(MAX_BATCHES);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let (free_tx, free_rx) = mpsc::channel::<Batch>();
@@ -107,6 +113,7 @@ impl SendPool {
             families,
             shared,
             workers,
+            direct,
         })
     }
 
@@ -144,7 +151,7 @@ impl SendPool {
                 self.allocated += 1;
                 Batch::default()
             }
-            Err(_) => return Ok(0),
+            Err(_) => return self.direct.send(packets),
         };
         batch.fill(packets);
         let Some(work) = &self.work else {
@@ -152,7 +159,7 @@ impl SendPool {
         };
         match work.try_send(batch) {
             Ok(()) => Ok(packets.len()),
-            Err(mpsc::TrySendError::Full(_)) => Ok(0),
+            Err(mpsc::TrySendError::Full(_)) => self.direct.send(packets),
             Err(mpsc::TrySendError::Disconnected(_)) => {
                 Err(io::Error::other("send workers stopped"))
             }
@@ -163,7 +170,7 @@ impl SendPool {
     pub(crate) fn stats(&self) -> SendStats {
         let all = lock(&self.shared.stats);
         let mut sum = SendStats::default();
-        for s in all.iter() {
+        for s in all.iter().chain([self.direct.stats()].iter()) {
             sum.sent += s.sent;
             sum.dropped += s.dropped;
             sum.short_batches += s.short_batches;

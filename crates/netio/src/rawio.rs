@@ -119,7 +119,8 @@ impl RawIo {
                 .map(|_| open())
                 .collect::<Result<Vec<_>, _>>()?;
             Sender::Pool(
-                SendPool::new(senders).map_err(|e| NetError::os("starting send threads", e))?,
+                SendPool::new(senders, open()?)
+                    .map_err(|e| NetError::os("starting send threads", e))?,
             )
         };
         Ok(RawIo {

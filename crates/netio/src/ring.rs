@@ -460,10 +460,34 @@ fn arrival(clocks: (Instant, SystemTime), sec: u32, nsec: u32) -> Option<Instant
 }
 
 impl Drop for PacketRing {
+    /// Releasing a packet socket with a ring waits for two RCU grace
+    /// periods in the kernel (`synchronize_net`, 20-30 ms on a busy
+    /// machine), which would sit between a scan's last reply and its
+    /// output. So the release runs on a thread of its own, overlapping
+    /// whatever the process does next: the thread unmaps the ring and
+    /// closes a duplicate of the descriptor, which holds the socket, so
+    /// that closing ours here is cheap.
     fn drop(&mut self) {
-        // SAFETY: `map`/`map_len` are the mapping made in `open`, unmapped
-        // only here; no slice into it outlives a `recv` call.
-        unsafe { libc::munmap(self.map.cast(), self.map_len) };
+        let (map, len) = (self.map as usize, self.map_len);
+        let release = move |fd: Option<OwnedFd>| {
+            // SAFETY: `map`/`len` are the mapping made in `open`, unmapped
+            // only here, once; no slice into it outlives a `recv` call,
+            // and the ring is being dropped.
+            unsafe { libc::munmap(map as *mut libc::c_void, len) };
+            drop(fd);
+        };
+        match self.fd.try_clone() {
+            Ok(dup) => {
+                let spawned = std::thread::Builder::new()
+                    .name("portolan-ring-close".into())
+                    .spawn(move || release(Some(dup)));
+                if spawned.is_err() {
+                    // The closure (and the duplicate) went with the error.
+                    release(None);
+                }
+            }
+            Err(_) => release(None),
+        }
     }
 }
 

@@ -170,6 +170,12 @@ pub struct RunOutcome {
     pub interrupted: bool,
     /// The harness killed it after the timeout.
     pub timed_out: bool,
+    /// CPU time (user and system, all threads) it used, from the
+    /// harness's children's usage before and after (runs are one at a
+    /// time). On a shared machine this tells efficiency apart from the
+    /// share of the CPU a run got; kernel work done in its threads (on
+    /// veth, the target's answers too) counts.
+    pub cpu: Option<Duration>,
 }
 
 impl RunOutcome {
@@ -199,6 +205,7 @@ pub fn run_measured(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let cpu0 = children_cpu();
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|source| TestbedError::Spawn {
         cmd: describe(cmd),
@@ -229,6 +236,7 @@ pub fn run_measured(
         std::thread::sleep(Duration::from_millis(10));
     };
     let wall = start.elapsed();
+    let cpu = children_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
     Ok(RunOutcome {
         wall,
         status,
@@ -237,7 +245,18 @@ pub fn run_measured(
         peak_rss_kb: peak,
         interrupted,
         timed_out,
+        cpu,
     })
+}
+
+/// User plus system CPU time of this process's waited-for children.
+fn children_cpu() -> Option<Duration> {
+    use nix::sys::resource::{getrusage, UsageWho};
+    let u = getrusage(UsageWho::RUSAGE_CHILDREN).ok()?;
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::new(t.tv_sec().max(0) as u64, t.tv_usec().max(0) as u32 * 1000)
+    };
+    Some(tv(u.user_time()) + tv(u.system_time()))
 }
 
 #[path = "banner.rs"]
@@ -409,6 +428,48 @@ impl Scenario {
             Scenario::Sv1000 => Some(10.0),
             Scenario::Sc20 => Some(2.0),
             Scenario::ConnectMem | Scenario::Mem15 => None,
+        }
+    }
+
+    /// Arguments for `portolan-limit` (see [`crate::limit`]) measuring the
+    /// physical limit of the same work on `p`'s testbed, for scenarios that
+    /// have one: a stateless sender's time from its first SYN to its last
+    /// reply.
+    pub fn limit_args(self, p: &Prepared) -> Option<Vec<String>> {
+        let expected = p.expected.as_ref()?.len();
+        match self {
+            Scenario::SynVeth => {
+                let addr = p.testbed.target_addr(0);
+                Some(args(&[
+                    "--expect",
+                    "65535",
+                    "--warm",
+                    &format!("{addr}:{}", p.expected.iter().flatten().next()?.1),
+                    &addr.to_string(),
+                    "1-65535",
+                ]))
+            }
+            Scenario::Sweep16 => {
+                let up = p.testbed.up_hosts().first()?;
+                Some(args(&[
+                    "--expect",
+                    &expected.to_string(),
+                    "--warm",
+                    &format!("{up}:80"),
+                    &format!("{}/16", crate::testbed::SWEEP_NET),
+                    "80",
+                ]))
+            }
+            _ => None,
+        }
+    }
+
+    /// Largest ratio of portolan's median to the measured limit
+    /// ([`Scenario::limit_args`]), for scenarios with such a target.
+    pub fn target_ratio(self) -> Option<f64> {
+        match self {
+            Scenario::SynVeth => Some(1.15),
+            _ => None,
         }
     }
 

@@ -32,6 +32,7 @@
 pub mod bench;
 pub mod chromium;
 mod error;
+pub mod limit;
 mod listen;
 pub mod nft;
 pub mod relay;

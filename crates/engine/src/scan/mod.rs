@@ -13,6 +13,7 @@
 //!
 //! - `order`: host groups, the keyed permutation, shards;
 //! - `in_flight`: probe slots, deadlines, retransmission, replies;
+//! - `deadlines`: the deadline queue (a FIFO with a heap beside it);
 //! - `host_limits`: ICMP and TCP reset rate limits of hosts, measured and
 //!   paced;
 //! - `icmp_allowance`: silence of TCP techniques answered by ICMP (FIN,
@@ -25,6 +26,7 @@
 //! technique's no-reply state: its other probes are cancelled, so an up
 //! host costs one answered probe, as in nmap's ping scan.
 
+mod deadlines;
 mod host_limits;
 mod icmp_allowance;
 mod in_flight;
@@ -44,15 +46,16 @@ use crate::permutation::Permutation;
 use crate::rtt::RttEstimator;
 use crate::target::{HostSource, HostTarget};
 use crate::timing::Timing;
+use deadlines::DeadlineQueue;
 use host_limits::{RstEvidence, Trickle};
 use icmp_allowance::IcmpCheck;
-use in_flight::{InFlight, KeyMap};
+use in_flight::{InFlight, KeyHasher, KeyMap};
 use order::Group;
 use pacing::own_limiter;
 use portolan_model::traits::TraitSamples;
 use portolan_model::{HostResult, PortState, Protocol, Reason};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime};
 
@@ -168,10 +171,15 @@ const FRESH: PortSlot = PortSlot {
     in_flight: false,
 };
 
+/// A host's port slots: up to three inline, in the space of a `Vec`, so a
+/// sweep's hosts (one port, or a few) cost no allocation and no second
+/// cache miss per probe.
+type PortSlots = smallvec::SmallVec<[PortSlot; 3]>;
+
 struct HostState {
     gen: u32,
     target: HostTarget,
-    ports: Vec<PortSlot>,
+    ports: PortSlots,
     left: u32,
     answered: Option<(Reason, u8)>,
     rtt: RttEstimator,
@@ -217,7 +225,7 @@ pub struct Scan {
     free: Vec<u32>,
     next_gen: u32,
     active: usize,
-    by_addr: HashMap<IpAddr, u32>,
+    by_addr: HashMap<IpAddr, u32, BuildHasherDefault<KeyHasher>>,
     in_flight: KeyMap<InFlight>,
     /// Probes in the pipe (sent less than an RTT estimate ago, not yet
     /// answered) to hosts that answered / that did not.
@@ -227,7 +235,7 @@ pub struct Scan {
     pipe: VecDeque<(Instant, u64, u32)>,
     /// `(deadline, key, launch)` of probes in flight (stale entries are
     /// skipped when popped, and dropped when they outnumber live ones).
-    deadlines: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    deadlines: DeadlineQueue<(Instant, u64, u32)>,
     /// Transmissions launched so far (wrapping).
     launches: u32,
     retransmit: VecDeque<(u64, u32)>,
@@ -320,12 +328,12 @@ impl Scan {
             free: Vec::new(),
             next_gen: 0,
             active: 0,
-            by_addr: HashMap::new(),
+            by_addr: HashMap::default(),
             in_flight: KeyMap::default(),
             pipe_known: 0,
             pipe_silent: 0,
             pipe: VecDeque::new(),
-            deadlines: BinaryHeap::new(),
+            deadlines: DeadlineQueue::new(),
             launches: 0,
             retransmit: VecDeque::new(),
             deferred: VecDeque::new(),

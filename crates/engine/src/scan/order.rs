@@ -10,7 +10,8 @@
 //! `hosts x ports` space (ports of every technique, concatenated) is
 //! permuted again, so consecutive probes hit different hosts and ports;
 //! with `sequential_ports` a host's ports go out in the given order,
-//! hosts interleaved.
+//! hosts interleaved, and so does a single port's sweep (its hosts are in
+//! permuted order already).
 //!
 //! **Shards.** `--shard K/N` splits by host: the host at permuted position
 //! `p` belongs to shard `p mod N == K-1`. Every host is scanned by exactly
@@ -88,7 +89,11 @@ impl Scan {
             let g = self.group.as_ref().expect("not exhausted");
             let nh = g.slots.len() as u64;
             let j = g.next;
-            let (hi, pi) = if self.plan.sequential_ports {
+            // One port per host: the hosts are already in the keyed
+            // permuted order (`host_perm`), so a second permutation would
+            // only scatter the walk over the host states (a cache miss per
+            // probe on a sweep's 65536 hosts) without mixing anything more.
+            let (hi, pi) = if self.plan.sequential_ports || self.port_map.len() == 1 {
                 (j % nh, j / nh)
             } else {
                 let v = g.perm.get(j);
@@ -164,7 +169,7 @@ impl Scan {
         let state = HostState {
             gen,
             target,
-            ports: vec![FRESH; self.port_map.len()],
+            ports: smallvec::smallvec![FRESH; self.port_map.len()],
             left: self.port_map.len() as u32,
             answered: None,
             rtt: RttEstimator::default(),

@@ -2,14 +2,22 @@
 //! wall time, accuracy and peak memory per scenario.
 //!
 //! Usage: `portolan-bench [--runs N] [--portolan PATH] [--extra-args "..."]
-//! [--timeout SECS] [--list] [scenario...]` (as root). Exits 1 if any
-//! scenario misses its target or has a failed run, 2 on bad usage. With
-//! `PORTOLAN_BENCH_STDERR` set, portolan's standard error is shown.
+//! [--timeout SECS] [--limit PATH] [--limit-args "..."] [--list]
+//! [scenario...]` (as root).
+//! Exits 1 if any scenario misses its target or has a failed run, 2 on bad
+//! usage. With `PORTOLAN_BENCH_STDERR` set, portolan's standard error is
+//! shown.
+//!
+//! Scenarios with a physical limit (`syn-veth`, `sweep16`) also run
+//! `portolan-limit` (by default the one beside this program; see
+//! `portolan_testbed::limit`) after each of portolan's runs, on the same
+//! testbed, and print its median beside portolan's, with the ratio.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use portolan_testbed::bench::{compare, median, run_measured, Scenario};
+use portolan_testbed::bench::{compare, median, run_measured, Prepared, Scenario};
+use portolan_testbed::limit::parse_outcome;
 use portolan_testbed::{cleanup_stale, require_root};
 
 struct Options {
@@ -17,11 +25,13 @@ struct Options {
     portolan: String,
     extra: Vec<String>,
     timeout: Duration,
+    limit: String,
+    limit_extra: Vec<String>,
     scenarios: Vec<Scenario>,
 }
 
 const USAGE: &str = "usage: portolan-bench [--runs N] [--portolan PATH] [--extra-args \"ARGS\"] \
-[--timeout SECS] [--list] [scenario...]";
+[--timeout SECS] [--limit PATH] [--limit-args \"ARGS\"] [--list] [scenario...]";
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut o = Options {
@@ -29,6 +39,13 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Options>, S
         portolan: "target/release/portolan".to_string(),
         extra: Vec::new(),
         timeout: Duration::from_secs(60),
+        limit: std::env::current_exe()
+            .ok()
+            .and_then(|e| Some(e.parent()?.join("portolan-limit")))
+            .map_or("portolan-limit".to_string(), |p| {
+                p.to_string_lossy().into_owned()
+            }),
+        limit_extra: Vec::new(),
         scenarios: Vec::new(),
     };
     while let Some(a) = it.next() {
@@ -43,6 +60,13 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Options>, S
                     .ok_or(format!("bad --runs value {v:?}"))?;
             }
             "--portolan" => o.portolan = value("--portolan")?,
+            "--limit" => o.limit = value("--limit")?,
+            "--limit-args" => {
+                o.limit_extra = value("--limit-args")?
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+            }
             "--extra-args" => {
                 o.extra = value("--extra-args")?
                     .split_whitespace()
@@ -111,8 +135,31 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         o.portolan,
         args.join(" ")
     );
+    let limit_args = s.limit_args(&p).map(|mut a| {
+        // Options go before the two positional arguments.
+        let at = a.len().saturating_sub(2);
+        a.splice(at..at, o.limit_extra.iter().cloned());
+        a
+    });
+    if let Some(a) = &limit_args {
+        println!(
+            "  limit: ip netns exec {} {} {}",
+            p.testbed.scanner_ns(),
+            o.limit,
+            a.join(" ")
+        );
+    }
+    let mut limits = Vec::new();
+    let (mut cpus, mut limit_cpus) = (Vec::new(), Vec::new());
     let (mut times, mut rss, mut all_ok, mut exact) = (Vec::new(), Vec::new(), true, true);
     for run in 1..=o.runs {
+        if let Some(a) = &limit_args {
+            // Interleaved with portolan's runs, so both see the same load.
+            if let Some((secs, cpu)) = run_limit(&p, o, a, run) {
+                limits.push(secs);
+                limit_cpus.extend(cpu);
+            }
+        }
         let mut cmd = p.testbed.scanner_command(&o.portolan);
         // Scans are recorded as a user's would be (that cost is part of
         // the figure), but not into the user's own history.
@@ -185,6 +232,10 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         if out.interrupted {
             line.push_str("  (stopped with SIGINT)");
         }
+        if let Some(c) = out.cpu {
+            line.push_str(&format!("  cpu {:.3} s", c.as_secs_f64()));
+            cpus.push(c.as_secs_f64());
+        }
         println!("{line}  {rss_text}");
         times.push(secs);
         if let Some(kb) = out.peak_rss_kb {
@@ -198,6 +249,26 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
             "  median {m:.3} s over {} runs (target <= {target} s)",
             times.len()
         );
+    }
+    if let (Some(l), Some(m)) = (median(&limits), median(&times)) {
+        let ratio = m / l;
+        let target = s.target_ratio();
+        pass &= target.is_none_or(|t| ratio <= t);
+        println!(
+            "  limit median {l:.3} s over {} runs (stateless sender, first SYN to last reply); \
+             portolan {m:.3} s = {ratio:.2}x the limit{}",
+            limits.len(),
+            target.map_or(String::new(), |t| format!(" (target <= {t}x)"))
+        );
+        if let (Some(lc), Some(c)) = (median(&limit_cpus), median(&cpus)) {
+            println!(
+                "  CPU time median: limit {lc:.3} s, portolan {c:.3} s = {:.2}x (independent of \
+                 the machine's load; counts kernel work in each one's threads)",
+                c / lc
+            );
+        }
+    } else if limit_args.is_some() {
+        println!("  limit: no measurement");
     }
     if let Some(limit) = s.target_rss_mib() {
         let peak = rss.iter().copied().fold(f64::NAN, f64::max);
@@ -223,6 +294,44 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
     }
     println!("  {}: {}", s.name(), if pass { "PASS" } else { "FAIL" });
     pass
+}
+
+/// One run of `portolan-limit` on `p`'s testbed: its first-SYN-to-last-
+/// reply time in seconds and its CPU time, if it ran and counted every
+/// expected reply.
+fn run_limit(p: &Prepared, o: &Options, args: &[String], run: usize) -> Option<(f64, Option<f64>)> {
+    let mut cmd = p.testbed.scanner_command(&o.limit);
+    cmd.args(args);
+    let out = match run_measured(&mut cmd, None, o.timeout) {
+        Ok(out) => out,
+        Err(e) => {
+            println!("  limit {run}/{}: FAILED to start: {e}", o.runs);
+            return None;
+        }
+    };
+    let want = p.expected.as_ref().map_or(0, |e| e.len());
+    match parse_outcome(&out.stdout) {
+        Some((replies, secs)) if out.ok() => {
+            let cpu = out.cpu.map(|c| c.as_secs_f64());
+            println!(
+                "  limit {run}/{}: {secs:.3} s  ({replies} replies, {:.3} s wall, cpu {})",
+                o.runs,
+                out.wall.as_secs_f64(),
+                cpu.map_or("?".to_string(), |c| format!("{c:.3} s"))
+            );
+            // A sweep's expected set is its SYN/ACKs; a port scan's
+            // every port answers.
+            (replies as usize >= want).then_some((secs, cpu))
+        }
+        _ => {
+            println!(
+                "  limit {run}/{}: FAILED\n    stderr tail:\n      {}",
+                o.runs,
+                tail(&out.stderr, 4)
+            );
+            None
+        }
+    }
 }
 
 fn main() -> ExitCode {
