@@ -10,15 +10,27 @@
 //! file renamed over the old one, so a kill at any moment leaves either
 //! the previous checkpoint or the new one.
 //!
-//! **Why finished hosts, not masscan's one running index.** Hosts are
-//! scanned in overlapping groups and finish out of order (a slow host
-//! holds its group's state while the next group runs), so no permutation
-//! position has everything before it done. The resumed run plans the
-//! same target list with the same seed and leaves the finished hosts out
-//! as `--exclude` does: excluded indexes keep their place in the
-//! permutation, so a shard keeps exactly its hosts, and every host is
-//! scanned once across the runs. A host caught mid-scan is scanned again
-//! whole; its port results are not split between runs.
+//! **Finished hosts, and the ports of the others.** Hosts are scanned
+//! in overlapping groups and finish out of order (a slow host holds its
+//! group's state while the next group runs), so no single permutation
+//! position has everything before it done. The checkpoint keeps the
+//! finished hosts, and for every host begun but not finished (or finished
+//! but not yet written: held for target order, or in a host stage) the
+//! ports resolved so far with their state, reason and TTL: where each
+//! host group's permutation had got to, port by port. The resumed run
+//! plans the same target list with the same seed, leaves the finished
+//! hosts out as `--exclude` does (excluded indexes keep their place in
+//! the permutation, so a shard keeps exactly its hosts), and starts each
+//! begun host with its resolved ports (`ScanConfig::known_ports`): only
+//! the others are probed. A scan of one host's 65,535 ports cut at half
+//! continues with the other half. Snapshots of the begun hosts come from
+//! the engine every [`EVERY`] (SIGKILL loses at most that much), and
+//! the hosts an interrupt catches mid-scan replace them at the end.
+//! A port is resolved once, so an earlier snapshot is never wrong, only
+//! behind. In the file a host's most common (state, reason, TTL) is one
+//! entry whose ports are a range list shared between hosts
+//! ([`Checkpoint::port_sets`]), so a /16 of three ports or one host of
+//! 65,535 stays small.
 //!
 //! **Outputs stay one document.** Every output file is flushed after each
 //! host, and its byte count is noted after each host. The resumed run
@@ -35,9 +47,11 @@
 //! the checkpoint describes (shorter, or another beginning) are each
 //! refused with one line; nothing is written then.
 
+pub use crate::partial::PartialHost;
+use portolan_model::{HostResult, HostStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
@@ -49,9 +63,12 @@ use std::time::{Duration, Instant};
 /// The first word of a checkpoint file.
 pub const MAGIC: &str = "portolan-checkpoint";
 /// The format's version, after [`MAGIC`].
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// How often the checkpoint is rewritten while hosts finish.
 pub const EVERY: Duration = Duration::from_secs(2);
+/// How long past [`EVERY`] a checkpoint waits for a snapshot of the
+/// begun hosts before it is written without one.
+const SNAPSHOT_GRACE: Duration = Duration::from_millis(500);
 /// The suffix of a checkpoint beside an output file.
 pub const SUFFIX: &str = ".resume";
 /// Bytes at the start of an output file whose digest identifies it.
@@ -80,6 +97,27 @@ pub struct Checkpoint {
     pub files: Vec<FileMark>,
     /// The finished hosts.
     pub done: Vec<IpAddr>,
+    /// Hosts begun and not finished, with their resolved ports.
+    pub partial: Vec<PartialHost>,
+    /// Port lists the partial hosts share (`tcp:1-1024,8080;udp:53`).
+    pub port_sets: Vec<String>,
+}
+
+impl Checkpoint {
+    /// The begun hosts with their resolved ports (for
+    /// `ScanConfig::known_ports`), less the finished ones.
+    pub fn known_ports(&self) -> Result<HashMap<IpAddr, HostResult>, String> {
+        let done: std::collections::HashSet<&IpAddr> = self.done.iter().collect();
+        self.partial
+            .iter()
+            .filter(|p| !done.contains(&p.addr))
+            .map(|p| {
+                p.to_host(&self.port_sets)
+                    .map(|h| (p.addr, h))
+                    .ok_or_else(|| "is corrupt (a port list does not parse)".to_string())
+            })
+            .collect()
+    }
 }
 
 /// An output file as the checkpoint left it.
@@ -270,6 +308,9 @@ pub struct Checkpointer {
     warned: bool,
     /// Up and down hosts and seconds of the earlier runs.
     earlier: (u64, u64, f64),
+    /// Hosts begun and not finished, with their resolved ports (the
+    /// latest of each: a snapshot, or the host as an interrupt left it).
+    partial: HashMap<IpAddr, HostResult>,
 }
 
 impl Checkpointer {
@@ -277,7 +318,12 @@ impl Checkpointer {
     /// `path`; `counters` count each output file's bytes.
     pub fn new(path: PathBuf, base: Checkpoint, counters: Vec<(PathBuf, Arc<AtomicU64>)>) -> Self {
         let (base_up, base_down, base_elapsed) = (base.hosts_up, base.hosts_down, base.elapsed);
+        // An earlier run's begun hosts stay until this run's snapshots
+        // or finished hosts replace them (a host of a later group is in
+        // no snapshot before its group starts).
+        let partial = base.known_ports().unwrap_or_default();
         Checkpointer {
+            partial,
             path,
             cp: base,
             counters,
@@ -305,14 +351,21 @@ impl Checkpointer {
         }
     }
 
-    /// Notes a host just written (and flushed) to the outputs.
-    pub fn host(&mut self, addr: IpAddr, up: bool, incomplete: bool) {
+    /// Notes a host just written (and flushed) to the outputs; one
+    /// marked incomplete (an interrupt caught it), or any after it, is
+    /// not finished, and its resolved ports are kept instead.
+    pub fn host(&mut self, host: &HostResult, failed: bool) {
         let index = self.sent;
         self.sent += 1;
-        if incomplete {
+        if host.incomplete || failed {
             self.frozen = true;
         }
         if self.frozen {
+            if host.status == HostStatus::Up && !host.ports.is_empty() {
+                let mut h = host.clone();
+                h.incomplete = true;
+                self.partial.insert(host.addr, h);
+            }
             return;
         }
         let lens = self
@@ -322,10 +375,27 @@ impl Checkpointer {
             .collect();
         self.pending.push_back(Written {
             index,
-            addr,
-            up,
+            addr: host.addr,
+            up: host.status == HostStatus::Up,
             lens,
         });
+    }
+
+    /// Whether a snapshot of the begun hosts is due (see
+    /// [`snapshot`](Self::snapshot)).
+    pub fn due(&self) -> bool {
+        self.last_write.is_none_or(|t| t.elapsed() >= EVERY)
+    }
+
+    /// The begun hosts as the engine has them now: each replaces what
+    /// was kept of it.
+    pub fn snapshot(&mut self, hosts: &[HostResult]) {
+        if self.frozen {
+            return;
+        }
+        for h in hosts {
+            self.partial.insert(h.addr, h.clone());
+        }
     }
 
     /// Counts the hosts before position `committed` as finished.
@@ -338,16 +408,23 @@ impl Checkpointer {
                 self.cp.hosts_down += 1;
             }
             self.cp.done.push(w.addr);
+            self.partial.remove(&w.addr);
             for (mark, len) in self.cp.files.iter_mut().zip(w.lens) {
                 mark.len = len;
             }
         }
     }
 
-    /// Rewrites the checkpoint if [`EVERY`] has passed; `committed` is how
-    /// many hosts the store holds (`u64::MAX` without a store).
+    /// Rewrites the checkpoint if [`EVERY`] has passed and no snapshot
+    /// came meanwhile (while the engine probes, its progress reports
+    /// bring one at [`due`](Self::due); this is for the time after);
+    /// `committed` is how many hosts the store holds (`u64::MAX` without
+    /// a store).
     pub fn tick(&mut self, committed: u64, history_scan: Option<i64>) {
-        if self.last_write.is_some_and(|t| t.elapsed() < EVERY) {
+        if self
+            .last_write
+            .is_some_and(|t| t.elapsed() < EVERY + SNAPSHOT_GRACE)
+        {
             return;
         }
         self.write(committed, history_scan);
@@ -362,6 +439,13 @@ impl Checkpointer {
         }
         let mut cp = self.cp.clone();
         cp.elapsed += self.started.elapsed().as_secs_f64();
+        let mut index = HashMap::new();
+        cp.port_sets.clear();
+        cp.partial = self
+            .partial
+            .values()
+            .map(|h| PartialHost::of(h, &mut cp.port_sets, &mut index))
+            .collect();
         let r = cp.files.iter_mut().try_for_each(|m| {
             m.head = head_digest(&m.path, m.len)?;
             Ok(())
@@ -443,6 +527,8 @@ mod tests {
                 head: "00".into(),
             }],
             done: vec!["198.18.0.1".parse().unwrap(), "2001:2::1".parse().unwrap()],
+            partial: Vec::new(),
+            port_sets: Vec::new(),
         }
     }
 
@@ -491,13 +577,19 @@ mod tests {
         fs::write(&base.files[0].path, vec![b'x'; 400]).unwrap();
         let path = dir.join("a.xml.resume");
         let mut c = Checkpointer::new(path.clone(), base, vec![("a".into(), count.clone())]);
+        let host = |i: u8, up: bool, incomplete: bool| {
+            let status = if up { HostStatus::Up } else { HostStatus::Down };
+            let mut h = HostResult::new(format!("198.18.0.{i}").parse().unwrap(), status, Reason::UserSet);
+            h.incomplete = incomplete;
+            h
+        };
         for (i, up) in [(1, true), (2, false), (3, true)] {
             count.fetch_add(100, Ordering::Relaxed);
-            c.host(format!("198.18.0.{i}").parse().unwrap(), up, false);
+            c.host(&host(i, up, false), false);
         }
         // An interrupted host, then a finished one: neither counts.
-        c.host("198.18.0.4".parse().unwrap(), true, true);
-        c.host("198.18.0.5".parse().unwrap(), true, false);
+        c.host(&host(4, true, true), false);
+        c.host(&host(5, true, false), false);
         c.write(2, None);
         let cp = load(&path).unwrap().1;
         assert_eq!(

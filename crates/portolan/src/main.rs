@@ -11,6 +11,7 @@
 mod chatter;
 mod checkpoint;
 mod diff;
+mod earlier;
 mod exposure;
 mod found;
 mod history;
@@ -18,6 +19,7 @@ mod history_cmd;
 mod live;
 mod local;
 mod outputs;
+mod partial;
 mod progress;
 mod report;
 mod say;
@@ -177,6 +179,13 @@ fn scan(
         // Left out as --exclude leaves out: the permutation and the
         // shards stay those of the first run.
         config.exclude.extend(cp.done.iter().map(|a| a.to_string()));
+        // Hosts begun continue with the ports they had resolved.
+        let known = cp.known_ports().map_err(|e| {
+            ScanError::Resume(format!("checkpoint {} {e}", resumed_path(&resumed)))
+        })?;
+        if !known.is_empty() {
+            config.known_ports = Some(std::sync::Arc::new(known));
+        }
     }
     let session = Session::new(config)
         .map_err(ScanError::Session)?
@@ -191,8 +200,20 @@ fn scan(
     });
     let recorder = history::Recorder::open(opts, continued).map_err(ScanError::History)?;
     let marks = resumed.as_ref().map(|(_, cp)| cp.files.as_slice());
+    // -oH is rewritten whole: it starts with the earlier runs' hosts.
+    let earlier = match &resumed {
+        Some((_, cp)) => earlier::hosts(opts, cp).unwrap_or_else(|e| {
+            say::err(format_args!(
+                "portolan: WARNING: the HTML report holds only the hosts of this run \
+                 (the earlier ones cannot be read back: {e})"
+            ));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
     let (outputs, normal_on_stdout, counters) =
-        outputs::open(&opts.output, opts.version.enabled, marks).map_err(ScanError::Open)?;
+        outputs::open(&opts.output, opts.version.enabled, marks, earlier)
+            .map_err(ScanError::Open)?;
     let checkpointer = checkpoint_for(opts, argv, resumed, counters);
     let plan = session.plan();
     for w in &plan.warnings {
@@ -268,6 +289,8 @@ fn checkpoint_for(
                 hosts_down: 0,
                 files: marks,
                 done: Vec::new(),
+                partial: Vec::new(),
+                port_sets: Vec::new(),
             };
             (path, base)
         }
@@ -276,6 +299,13 @@ fn checkpoint_for(
         say::err(format_args!("portolan: checkpoint: {}", path.display()));
     }
     Some(checkpoint::Checkpointer::new(path, base, counters))
+}
+
+/// The path of the checkpoint being resumed, for messages.
+fn resumed_path(resumed: &Option<(std::path::PathBuf, checkpoint::Checkpoint)>) -> String {
+    resumed
+        .as_ref()
+        .map_or(String::new(), |(p, _)| p.display().to_string())
 }
 
 /// The largest automatic host group (see [`scan`]).
