@@ -290,6 +290,9 @@ impl ScanObserver for Terminal {
             c.progress(progress.ports_total);
         }
         self.reporter.update(progress);
+        if let Some(h) = &mut self.history {
+            h.tick();
+        }
         let (committed, scan) = self.committed();
         if let Some(cp) = &mut self.checkpoint {
             cp.tick(committed, scan);
@@ -310,6 +313,9 @@ impl ScanObserver for Terminal {
 
     fn probing_done(&mut self) {
         self.reporter.clear();
+        if let Some(h) = &mut self.history {
+            h.probing_done();
+        }
         if let Some(c) = &mut self.chatter {
             c.done();
         }
