@@ -560,7 +560,7 @@ mod tests {
         );
         assert_eq!(
             Checkpoint::decode(b"portolan-checkpoint 9 00\n{}").unwrap_err(),
-            "is a checkpoint of format 9, this build reads format 1"
+            "is a checkpoint of format 9, this build reads format 2"
         );
     }
 
@@ -579,7 +579,11 @@ mod tests {
         let mut c = Checkpointer::new(path.clone(), base, vec![("a".into(), count.clone())]);
         let host = |i: u8, up: bool, incomplete: bool| {
             let status = if up { HostStatus::Up } else { HostStatus::Down };
-            let mut h = HostResult::new(format!("198.18.0.{i}").parse().unwrap(), status, Reason::UserSet);
+            let mut h = HostResult::new(
+                format!("198.18.0.{i}").parse().unwrap(),
+                status,
+                portolan_model::Reason::UserSet,
+            );
             h.incomplete = incomplete;
             h
         };

@@ -25,7 +25,10 @@ pub fn hosts(opts: &Options, cp: &Checkpoint) -> Result<Vec<HostResult>, String>
     }
     let done: HashSet<IpAddr> = cp.done.iter().copied().collect();
     let keep = |hosts: Vec<HostResult>| -> Vec<HostResult> {
-        hosts.into_iter().filter(|h| done.contains(&h.addr)).collect()
+        hosts
+            .into_iter()
+            .filter(|h| done.contains(&h.addr))
+            .collect()
     };
     let mark = |path: &Option<std::path::PathBuf>| {
         let path = path.as_ref()?;

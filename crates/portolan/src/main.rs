@@ -180,9 +180,9 @@ fn scan(
         // shards stay those of the first run.
         config.exclude.extend(cp.done.iter().map(|a| a.to_string()));
         // Hosts begun continue with the ports they had resolved.
-        let known = cp.known_ports().map_err(|e| {
-            ScanError::Resume(format!("checkpoint {} {e}", resumed_path(&resumed)))
-        })?;
+        let known = cp
+            .known_ports()
+            .map_err(|e| ScanError::Resume(format!("checkpoint {} {e}", resumed_path(&resumed))))?;
         if !known.is_empty() {
             config.known_ports = Some(std::sync::Arc::new(known));
         }

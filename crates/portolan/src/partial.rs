@@ -118,7 +118,11 @@ fn parse_ranges(text: &str) -> Option<Vec<(Protocol, u16)>> {
 impl PartialHost {
     /// `host`'s resolved ports in the checkpoint's form; shared port
     /// lists go to `sets` (each found again through `index`).
-    pub fn of(host: &HostResult, sets: &mut Vec<String>, index: &mut HashMap<String, usize>) -> Self {
+    pub fn of(
+        host: &HostResult,
+        sets: &mut Vec<String>,
+        index: &mut HashMap<String, usize>,
+    ) -> Self {
         let mut counts: HashMap<(PortState, Reason, u8), usize> = HashMap::new();
         for p in &host.ports {
             *counts.entry((p.state, p.reason, p.reason_ttl)).or_default() += 1;
@@ -194,12 +198,17 @@ impl PartialHost {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn port(port: u16, protocol: Protocol, state: PortState, reason: Reason, ttl: u8) -> PortResult {
+    fn port(
+        port: u16,
+        protocol: Protocol,
+        state: PortState,
+        reason: Reason,
+        ttl: u8,
+    ) -> PortResult {
         PortResult {
             port,
             protocol,
@@ -212,16 +221,35 @@ mod tests {
 
     #[test]
     fn a_host_reads_back_with_every_port_as_it_was_and_lists_are_shared() {
-        let mut h = HostResult::new("198.18.0.9".parse().unwrap(), HostStatus::Up, Reason::SynAck);
+        let mut h = HostResult::new(
+            "198.18.0.9".parse().unwrap(),
+            HostStatus::Up,
+            Reason::SynAck,
+        );
         h.reason_ttl = 64;
         h.incomplete = true;
         for p in (1..=1000u16).filter(|p| p % 7 != 0) {
-            h.ports.push(port(p, Protocol::Tcp, PortState::Closed, Reason::Reset, 64));
+            h.ports
+                .push(port(p, Protocol::Tcp, PortState::Closed, Reason::Reset, 64));
         }
-        h.ports.push(port(22, Protocol::Tcp, PortState::Open, Reason::SynAck, 63));
-        h.ports.push(port(53, Protocol::Udp, PortState::Closed, Reason::Reset, 64));
-        h.ports.push(port(65535, Protocol::Tcp, PortState::Filtered, Reason::NoResponse, 0));
-        h.ports.retain(|p| !(p.port == 22 && p.state == PortState::Closed));
+        h.ports
+            .push(port(22, Protocol::Tcp, PortState::Open, Reason::SynAck, 63));
+        h.ports.push(port(
+            53,
+            Protocol::Udp,
+            PortState::Closed,
+            Reason::Reset,
+            64,
+        ));
+        h.ports.push(port(
+            65535,
+            Protocol::Tcp,
+            PortState::Filtered,
+            Reason::NoResponse,
+            0,
+        ));
+        h.ports
+            .retain(|p| !(p.port == 22 && p.state == PortState::Closed));
         let (mut sets, mut index) = (Vec::new(), HashMap::new());
         let p = PartialHost::of(&h, &mut sets, &mut index);
         let mut other = h.clone();
@@ -238,7 +266,13 @@ mod tests {
 
     #[test]
     fn range_lists_round_trip_and_bad_ones_are_refused() {
-        let ports = [(Protocol::Tcp, 1), (Protocol::Tcp, 2), (Protocol::Tcp, 3), (Protocol::Tcp, 9), (Protocol::Sctp, 7)];
+        let ports = [
+            (Protocol::Tcp, 1),
+            (Protocol::Tcp, 2),
+            (Protocol::Tcp, 3),
+            (Protocol::Tcp, 9),
+            (Protocol::Sctp, 7),
+        ];
         let text = ranges(&ports);
         assert_eq!(text, "tcp:1-3,9;sctp:7");
         let mut back = parse_ranges(&text).unwrap();

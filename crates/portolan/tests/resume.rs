@@ -339,20 +339,30 @@ fn resolved(checkpoint: &Path) -> BTreeSet<(String, String)> {
 /// dropped (filtered), the rest closed.
 fn full_port_args(dir: &Path, target: &str, seed: u32) -> Vec<String> {
     let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    ["-sS", "-Pn", "-n", "-p-", "--max-rate", "9000", "--max-retries", "1", "--seed"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            seed.to_string(),
-            "-oX".into(),
-            p("scan.xml"),
-            "-oJ".into(),
-            p("scan.json"),
-            "--history".into(),
-            p("history.sqlite"),
-            target.into(),
-        ])
-        .collect()
+    [
+        "-sS",
+        "-Pn",
+        "-n",
+        "-p-",
+        "--max-rate",
+        "9000",
+        "--max-retries",
+        "1",
+        "--seed",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        seed.to_string(),
+        "-oX".into(),
+        p("scan.xml"),
+        "-oJ".into(),
+        p("scan.json"),
+        "--history".into(),
+        p("history.sqlite"),
+        target.into(),
+    ])
+    .collect()
 }
 
 /// A scan of one host's every port, interrupted midway, continues at port
@@ -369,7 +379,9 @@ fn a_single_host_full_port_scan_resumes_at_port_granularity() {
         .targets(1)
         .build()
         .expect("testbed");
-    let open_ports = [22, 80, 443, 1234, 3306, 5432, 8080, 9000, 20001, 31337, 40000, 60000];
+    let open_ports = [
+        22, 80, 443, 1234, 3306, 5432, 8080, 9000, 20001, 31337, 40000, 60000,
+    ];
     let dropped = [25, 7000, 50000];
     tb.target(0)
         .unwrap()
@@ -382,12 +394,22 @@ fn a_single_host_full_port_scan_resumes_at_port_granularity() {
     let whole_dir = base.join("whole");
     std::fs::create_dir_all(&whole_dir).unwrap();
     let started = Instant::now();
-    let out = command(&tb, &full_port_args(&whole_dir, &target, 1)).output().unwrap();
+    let out = command(&tb, &full_port_args(&whole_dir, &target, 1))
+        .output()
+        .unwrap();
     let whole_time = started.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let whole = xml_ports(&whole_dir.join("scan.xml"));
     let state = |s: &str| whole.iter().filter(|p| p.3 == s).count();
-    assert_eq!((state("open"), state("filtered")), (12, 3), "{whole_time:?}");
+    assert_eq!(
+        (state("open"), state("filtered")),
+        (12, 3),
+        "{whole_time:?}"
+    );
     let cases: [(u32, &[Signal]); 3] = [
         (21, &[Signal::SIGINT]),
         (22, &[Signal::SIGKILL]),
@@ -412,13 +434,19 @@ fn a_single_host_full_port_scan_resumes_at_port_granularity() {
             kill(Pid::from_raw(child.id() as i32), signal).unwrap();
             let out = child.wait_with_output().unwrap();
             if out.status.success() {
-                assert_eq!(round, 0, "seed {seed}: the resumed run ended before {wait:?}");
+                assert_eq!(
+                    round, 0,
+                    "seed {seed}: the resumed run ended before {wait:?}"
+                );
                 finished = true;
                 break;
             }
             let checkpoint = dir.join("scan.xml.resume");
             let now = resolved(&checkpoint);
-            eprintln!("seed {seed}: {signal} after {wait:?}: {} ports resolved", now.len());
+            eprintln!(
+                "seed {seed}: {signal} after {wait:?}: {} ports resolved",
+                now.len()
+            );
             assert!(
                 now.len() > 1000 && now.len() < 65535,
                 "seed {seed} {signal}: {} ports resolved in the checkpoint",
@@ -431,12 +459,19 @@ fn a_single_host_full_port_scan_resumes_at_port_granularity() {
             before = now;
             cmd = command(
                 &tb,
-                &["--resume".into(), dir.join("scan.xml").to_string_lossy().into_owned()],
+                &[
+                    "--resume".into(),
+                    dir.join("scan.xml").to_string_lossy().into_owned(),
+                ],
             );
         }
         if !finished {
             let out = cmd.output().unwrap();
-            assert!(out.status.success(), "seed {seed}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "seed {seed}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let got = xml_ports(&dir.join("scan.xml"));
         assert!(got == whole, "seed {seed} {signals:?}: the ports differ");

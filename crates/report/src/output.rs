@@ -64,7 +64,11 @@ impl HtmlFile {
 impl OutputFormat for HtmlFile {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
         let mut scan = ReportScan::new(info.clone());
-        scan.hosts = self.earlier.drain(..).map(|h| ReportHost::new(&h)).collect();
+        scan.hosts = self
+            .earlier
+            .drain(..)
+            .map(|h| ReportHost::new(&h))
+            .collect();
         self.scan = Some(scan);
         self.write()
     }

@@ -163,7 +163,12 @@ impl Scan {
     /// ([`ScanPlan::known`](super::ScanPlan::known)); returns false when
     /// that left nothing to probe (the host is finished then).
     fn apply_known(&mut self, slot: u32, now: Instant) -> bool {
-        let Some(known) = self.plan.known.clone().filter(|_| !self.plan.decide_on_answer) else {
+        let Some(known) = self
+            .plan
+            .known
+            .clone()
+            .filter(|_| !self.plan.decide_on_answer)
+        else {
             return true;
         };
         let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {

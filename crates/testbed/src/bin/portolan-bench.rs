@@ -121,8 +121,10 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         // one in the temporary directory.
         cmd.env(
             "XDG_DATA_HOME",
-            std::env::var_os("PORTOLAN_BENCH_DATA_HOME")
-                .map_or_else(|| std::env::temp_dir().join("portolan-bench-history"), Into::into),
+            std::env::var_os("PORTOLAN_BENCH_DATA_HOME").map_or_else(
+                || std::env::temp_dir().join("portolan-bench-history"),
+                Into::into,
+            ),
         );
         cmd.args(&args);
         let out = match run_measured(&mut cmd, p.stop_after, o.timeout) {
