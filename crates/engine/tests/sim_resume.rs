@@ -85,7 +85,11 @@ fn run(plan: ScanPlan, targets: Vec<IpAddr>) -> (Watch, u64) {
 }
 
 fn ports(h: &HostResult) -> Vec<(u16, PortState, Reason)> {
-    let mut v: Vec<_> = h.ports.iter().map(|p| (p.port, p.state, p.reason)).collect();
+    let mut v: Vec<_> = h
+        .ports
+        .iter()
+        .map(|p| (p.port, p.state, p.reason))
+        .collect();
     v.sort();
     v
 }
@@ -98,8 +102,11 @@ fn known_ports_are_not_probed_and_the_host_is_reported_whole() {
     assert_eq!(all.ports.len(), 65535);
     assert!(sent_whole >= 65535);
     // Snapshots taken while it ran hold only ports as finally resolved.
-    let final_ports: HashMap<u16, (PortState, Reason)> =
-        all.ports.iter().map(|p| (p.port, (p.state, p.reason))).collect();
+    let final_ports: HashMap<u16, (PortState, Reason)> = all
+        .ports
+        .iter()
+        .map(|p| (p.port, (p.state, p.reason)))
+        .collect();
     let snapshots: Vec<&HostResult> = whole.partials.iter().flatten().collect();
     assert!(!snapshots.is_empty(), "no partial host was handed out");
     for s in &snapshots {
@@ -112,10 +119,17 @@ fn known_ports_are_not_probed_and_the_host_is_reported_whole() {
     // Host 2 with its even ports known, host 3 with every port known.
     let mut half = HostResult::new(host(2), HostStatus::Up, Reason::UserSet);
     half.incomplete = true;
-    half.ports = all.ports.iter().filter(|p| p.port % 2 == 0).cloned().collect();
+    half.ports = all
+        .ports
+        .iter()
+        .filter(|p| p.port % 2 == 0)
+        .cloned()
+        .collect();
     let mut full = HostResult::new(host(3), HostStatus::Up, Reason::UserSet);
     full.ports = all.ports.clone();
-    let known: KnownPorts = [(host(2), half.clone()), (host(3), full)].into_iter().collect();
+    let known: KnownPorts = [(host(2), half.clone()), (host(3), full)]
+        .into_iter()
+        .collect();
     let (resumed, sent) = run(plan(Some(known.clone())), vec![host(2)]);
     assert_eq!(ports(&resumed.hosts[0]), ports(all), "the result differs");
     let odd = 65535 - half.ports.len() as u64;
