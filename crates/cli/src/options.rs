@@ -141,6 +141,7 @@ impl Options {
             input_list: self.input_list.clone(),
             exclude: self.exclude.clone(),
             exclude_file: self.exclude_file.clone(),
+            known_ports: None,
             unique: self.unique,
             ipv6: self.ipv6,
             no_dns: self.no_dns,

@@ -77,7 +77,7 @@ pub async fn run(
             break;
         }
         if now.duration_since(last_progress) >= portolan_engine::driver::PROGRESS_EVERY {
-            observer.progress(&scan.progress());
+            portolan_engine::driver::report_progress(&*scan, observer);
             last_progress = now;
         }
         // Launch every probe the engine allows while sockets are free, in

@@ -42,6 +42,24 @@ pub trait Observer {
     fn host(&mut self, host: HostResult);
     /// The scan's progress, now and then.
     fn progress(&mut self, _progress: &Progress) {}
+    /// Whether [`partial`](Self::partial) is wanted now (asked with each
+    /// progress report; a checkpoint wants it every few seconds).
+    fn wants_partial(&mut self) -> bool {
+        false
+    }
+    /// The hosts still being scanned, with the ports resolved so far
+    /// ([`Engine::partial_hosts`](crate::Engine::partial_hosts)).
+    fn partial(&mut self, _hosts: Vec<HostResult>) {}
+}
+
+/// Reports `scan`'s progress to `observer`, and its partial hosts when
+/// the observer wants them (what every driver does every
+/// [`PROGRESS_EVERY`]).
+pub fn report_progress(scan: &dyn crate::Engine, observer: &mut dyn Observer) {
+    if observer.wants_partial() {
+        observer.partial(scan.partial_hosts());
+    }
+    observer.progress(&scan.progress());
 }
 
 impl<F: FnMut(HostResult)> Observer for F {
@@ -103,7 +121,7 @@ pub fn run<T: Transport + ?Sized, C: Clock>(
             return Ok(());
         }
         if now.saturating_duration_since(last_progress) >= PROGRESS_EVERY {
-            observer.progress(&scan.progress());
+            report_progress(&*scan, observer);
             last_progress = now;
         }
         // Build a batch.

@@ -31,7 +31,9 @@ pub use pipeline::{Classify, Engine, Pipeline};
 /// The stack traits replies carry: defined in the model, since they travel
 /// with a host's result to the host stages.
 pub use portolan_model::traits;
-pub use scan::{Probe, Progress, Scan, ScanPlan, SendError, ShardFilter, TechniquePlan};
+pub use scan::{
+    KnownPorts, Probe, Progress, Scan, ScanPlan, SendError, ShardFilter, TechniquePlan,
+};
 pub use target::{HostSource, HostTarget, Ipv4Range};
 pub use timing::{BadTemplate, Timing};
 pub use traits::{Echo, OptionLayout, SampleKind, StackTraits, Timestamps, TraitSamples};

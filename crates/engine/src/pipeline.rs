@@ -59,6 +59,11 @@ pub trait Engine {
     fn progress(&self) -> Progress;
     /// Stops: nothing more is sent.
     fn stop(&mut self);
+    /// The resolved ports of the hosts still being port-scanned (see
+    /// [`Scan::partial_hosts`]); none unless implemented.
+    fn partial_hosts(&self) -> Vec<HostResult> {
+        Vec::new()
+    }
 }
 
 impl Engine for Scan {
@@ -88,6 +93,9 @@ impl Engine for Scan {
     }
     fn stop(&mut self) {
         Scan::stop(self)
+    }
+    fn partial_hosts(&self) -> Vec<HostResult> {
+        Scan::partial_hosts(self)
     }
 }
 
@@ -415,6 +423,10 @@ impl Engine for Pipeline {
                 && self.batches.is_empty()
                 && self.waiting.is_empty()
                 && self.done.is_empty())
+    }
+
+    fn partial_hosts(&self) -> Vec<HostResult> {
+        self.batches.iter().flat_map(Scan::partial_hosts).collect()
     }
 
     fn progress(&self) -> Progress {

@@ -10,15 +10,27 @@
 //! file renamed over the old one, so a kill at any moment leaves either
 //! the previous checkpoint or the new one.
 //!
-//! **Why finished hosts, not masscan's one running index.** Hosts are
-//! scanned in overlapping groups and finish out of order (a slow host
-//! holds its group's state while the next group runs), so no permutation
-//! position has everything before it done. The resumed run plans the
-//! same target list with the same seed and leaves the finished hosts out
-//! as `--exclude` does: excluded indexes keep their place in the
-//! permutation, so a shard keeps exactly its hosts, and every host is
-//! scanned once across the runs. A host caught mid-scan is scanned again
-//! whole; its port results are not split between runs.
+//! **Finished hosts, and the ports of the others.** Hosts are scanned
+//! in overlapping groups and finish out of order (a slow host holds its
+//! group's state while the next group runs), so no single permutation
+//! position has everything before it done. The checkpoint keeps the
+//! finished hosts, and for every host begun but not finished (or finished
+//! but not yet written: held for target order, or in a host stage) the
+//! ports resolved so far with their state, reason and TTL: where each
+//! host group's permutation had got to, port by port. The resumed run
+//! plans the same target list with the same seed, leaves the finished
+//! hosts out as `--exclude` does (excluded indexes keep their place in
+//! the permutation, so a shard keeps exactly its hosts), and starts each
+//! begun host with its resolved ports (`ScanConfig::known_ports`): only
+//! the others are probed. A scan of one host's 65,535 ports cut at half
+//! continues with the other half. Snapshots of the begun hosts come from
+//! the engine every [`EVERY`] (SIGKILL loses at most that much), and
+//! the hosts an interrupt catches mid-scan replace them at the end.
+//! A port is resolved once, so an earlier snapshot is never wrong, only
+//! behind. In the file a host's most common (state, reason, TTL) is one
+//! entry whose ports are a range list shared between hosts
+//! ([`Checkpoint::port_sets`]), so a /16 of three ports or one host of
+//! 65,535 stays small.
 //!
 //! **Outputs stay one document.** Every output file is flushed after each
 //! host, and its byte count is noted after each host. The resumed run
@@ -35,23 +47,27 @@
 //! the checkpoint describes (shorter, or another beginning) are each
 //! refused with one line; nothing is written then.
 
+pub use crate::checkpointer::{Checkpointer, Counting};
+pub use crate::partial::PartialHost;
+use portolan_model::HostResult;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The first word of a checkpoint file.
 pub const MAGIC: &str = "portolan-checkpoint";
 /// The format's version, after [`MAGIC`].
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// How often the checkpoint is rewritten while hosts finish.
 pub const EVERY: Duration = Duration::from_secs(2);
+/// How long past [`EVERY`] a checkpoint waits for a snapshot of the
+/// begun hosts before it is written without one.
+pub(crate) const SNAPSHOT_GRACE: Duration = Duration::from_millis(500);
 /// The suffix of a checkpoint beside an output file.
 pub const SUFFIX: &str = ".resume";
 /// Bytes at the start of an output file whose digest identifies it.
@@ -80,6 +96,27 @@ pub struct Checkpoint {
     pub files: Vec<FileMark>,
     /// The finished hosts.
     pub done: Vec<IpAddr>,
+    /// Hosts begun and not finished, with their resolved ports.
+    pub partial: Vec<PartialHost>,
+    /// Port lists the partial hosts share (`tcp:1-1024,8080;udp:53`).
+    pub port_sets: Vec<String>,
+}
+
+impl Checkpoint {
+    /// The begun hosts with their resolved ports (for
+    /// `ScanConfig::known_ports`), less the finished ones.
+    pub fn known_ports(&self) -> Result<HashMap<IpAddr, HostResult>, String> {
+        let done: std::collections::HashSet<&IpAddr> = self.done.iter().collect();
+        self.partial
+            .iter()
+            .filter(|p| !done.contains(&p.addr))
+            .map(|p| {
+                p.to_host(&self.port_sets)
+                    .map(|h| (p.addr, h))
+                    .ok_or_else(|| "is corrupt (a port list does not parse)".to_string())
+            })
+            .collect()
+    }
 }
 
 /// An output file as the checkpoint left it.
@@ -241,188 +278,11 @@ pub fn path_for(outputs: &[&Path], data_dir: Option<PathBuf>) -> Option<PathBuf>
     Some(dir.join(format!("scan-{now}-{}{SUFFIX}", std::process::id())))
 }
 
-/// A host written to the outputs whose place in the store is not yet
-/// known to be committed.
-#[derive(Debug)]
-struct Written {
-    /// Its position among the hosts given to the store.
-    index: u64,
-    addr: IpAddr,
-    up: bool,
-    /// The output files' lengths after it.
-    lens: Vec<u64>,
-}
-
-/// Keeps a scan's checkpoint up to date as hosts are written (see the
-/// module docs).
-pub struct Checkpointer {
-    path: PathBuf,
-    cp: Checkpoint,
-    /// Each output file's path and its bytes so far.
-    counters: Vec<(PathBuf, Arc<AtomicU64>)>,
-    pending: VecDeque<Written>,
-    /// Hosts handed out so far (the store's order).
-    sent: u64,
-    /// An interrupted host was written: later bytes never count.
-    frozen: bool,
-    started: Instant,
-    last_write: Option<Instant>,
-    warned: bool,
-    /// Up and down hosts and seconds of the earlier runs.
-    earlier: (u64, u64, f64),
-}
-
-impl Checkpointer {
-    /// Keeps `base` (the options, and what earlier runs finished) at
-    /// `path`; `counters` count each output file's bytes.
-    pub fn new(path: PathBuf, base: Checkpoint, counters: Vec<(PathBuf, Arc<AtomicU64>)>) -> Self {
-        let (base_up, base_down, base_elapsed) = (base.hosts_up, base.hosts_down, base.elapsed);
-        Checkpointer {
-            path,
-            cp: base,
-            counters,
-            pending: VecDeque::new(),
-            sent: 0,
-            frozen: false,
-            started: Instant::now(),
-            // The first write after one interval: short scans write none.
-            last_write: Some(Instant::now()),
-            warned: false,
-            earlier: (base_up, base_down, base_elapsed),
-        }
-    }
-
-    /// The checkpoint's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The outputs' headers are written (or, resumed, the files are cut
-    /// at the checkpoint): the files' lengths with no host.
-    pub fn begun(&mut self) {
-        for (mark, (_, c)) in self.cp.files.iter_mut().zip(&self.counters) {
-            mark.len = c.load(Ordering::Relaxed);
-        }
-    }
-
-    /// Notes a host just written (and flushed) to the outputs.
-    pub fn host(&mut self, addr: IpAddr, up: bool, incomplete: bool) {
-        let index = self.sent;
-        self.sent += 1;
-        if incomplete {
-            self.frozen = true;
-        }
-        if self.frozen {
-            return;
-        }
-        let lens = self
-            .counters
-            .iter()
-            .map(|(_, c)| c.load(Ordering::Relaxed))
-            .collect();
-        self.pending.push_back(Written {
-            index,
-            addr,
-            up,
-            lens,
-        });
-    }
-
-    /// Counts the hosts before position `committed` as finished.
-    fn settle(&mut self, committed: u64) {
-        while self.pending.front().is_some_and(|w| w.index < committed) {
-            let w = self.pending.pop_front().expect("checked");
-            if w.up {
-                self.cp.hosts_up += 1;
-            } else {
-                self.cp.hosts_down += 1;
-            }
-            self.cp.done.push(w.addr);
-            for (mark, len) in self.cp.files.iter_mut().zip(w.lens) {
-                mark.len = len;
-            }
-        }
-    }
-
-    /// Rewrites the checkpoint if [`EVERY`] has passed; `committed` is how
-    /// many hosts the store holds (`u64::MAX` without a store).
-    pub fn tick(&mut self, committed: u64, history_scan: Option<i64>) {
-        if self.last_write.is_some_and(|t| t.elapsed() < EVERY) {
-            return;
-        }
-        self.write(committed, history_scan);
-    }
-
-    /// Rewrites the checkpoint now.
-    pub fn write(&mut self, committed: u64, history_scan: Option<i64>) {
-        self.last_write = Some(Instant::now());
-        self.settle(committed);
-        if history_scan.is_some() {
-            self.cp.history_scan = history_scan;
-        }
-        let mut cp = self.cp.clone();
-        cp.elapsed += self.started.elapsed().as_secs_f64();
-        let r = cp.files.iter_mut().try_for_each(|m| {
-            m.head = head_digest(&m.path, m.len)?;
-            Ok(())
-        });
-        self.cp.files = cp.files.clone();
-        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty());
-        let made = dir.map_or(Ok(()), fs::create_dir_all);
-        if let Err(e) = r.and(made).and_then(|()| cp.write_atomically(&self.path)) {
-            if !self.warned {
-                crate::say::err(format_args!(
-                    "portolan: WARNING: cannot write checkpoint {}: {e}",
-                    self.path.display()
-                ));
-            }
-            self.warned = true;
-        }
-    }
-
-    /// Up and down hosts and seconds of the earlier runs (added to this
-    /// run's for the closing counts).
-    pub fn earlier(&self) -> (u64, u64, f64) {
-        self.earlier
-    }
-
-    /// The scan finished whole: the checkpoint has nothing left to do.
-    pub fn remove(&self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// A writer that counts the bytes it passes on (the output file's length,
-/// since every format flushes after each host).
-pub struct Counting<W> {
-    inner: W,
-    count: Arc<AtomicU64>,
-}
-
-impl<W> Counting<W> {
-    /// Counts into `count`, which holds the bytes already in the file.
-    pub fn new(inner: W, count: Arc<AtomicU64>) -> Self {
-        Counting { inner, count }
-    }
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> Checkpoint {
+    pub(crate) fn sample() -> Checkpoint {
         Checkpoint {
             build: "portolan 0.1.0 (test)".into(),
             argv: vec![
@@ -443,6 +303,8 @@ mod tests {
                 head: "00".into(),
             }],
             done: vec!["198.18.0.1".parse().unwrap(), "2001:2::1".parse().unwrap()],
+            partial: Vec::new(),
+            port_sets: Vec::new(),
         }
     }
 
@@ -474,55 +336,7 @@ mod tests {
         );
         assert_eq!(
             Checkpoint::decode(b"portolan-checkpoint 9 00\n{}").unwrap_err(),
-            "is a checkpoint of format 9, this build reads format 1"
+            "is a checkpoint of format 9, this build reads format 2"
         );
-    }
-
-    #[test]
-    fn only_hosts_the_store_committed_count_and_files_keep_their_length_after_them() {
-        let count = Arc::new(AtomicU64::new(100));
-        let dir = std::env::temp_dir().join(format!("portolan-cp-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let mut base = sample();
-        base.done.clear();
-        base.hosts_up = 0;
-        base.hosts_down = 0;
-        base.files[0].path = dir.join("a.xml");
-        fs::write(&base.files[0].path, vec![b'x'; 400]).unwrap();
-        let path = dir.join("a.xml.resume");
-        let mut c = Checkpointer::new(path.clone(), base, vec![("a".into(), count.clone())]);
-        for (i, up) in [(1, true), (2, false), (3, true)] {
-            count.fetch_add(100, Ordering::Relaxed);
-            c.host(format!("198.18.0.{i}").parse().unwrap(), up, false);
-        }
-        // An interrupted host, then a finished one: neither counts.
-        c.host("198.18.0.4".parse().unwrap(), true, true);
-        c.host("198.18.0.5".parse().unwrap(), true, false);
-        c.write(2, None);
-        let cp = load(&path).unwrap().1;
-        assert_eq!(
-            cp.done,
-            [
-                "198.18.0.1".parse::<IpAddr>().unwrap(),
-                "198.18.0.2".parse().unwrap()
-            ]
-        );
-        assert_eq!((cp.hosts_up, cp.hosts_down, cp.files[0].len), (1, 1, 300));
-        assert_eq!(cp.history_scan, Some(12));
-        c.write(u64::MAX, Some(13));
-        let cp = load(&path).unwrap().1;
-        assert_eq!(cp.done.len(), 3);
-        assert_eq!((cp.files[0].len, cp.history_scan), (400, Some(13)));
-        assert_eq!(
-            cp.files[0].head,
-            head_digest(&dir.join("a.xml"), 400).unwrap()
-        );
-        assert_eq!(cp.check_files(), Ok(()));
-        // The output file rewritten by another scan: refused.
-        fs::write(dir.join("a.xml"), vec![b'y'; 400]).unwrap();
-        assert!(cp.check_files().unwrap_err().contains("is not the one"));
-        // nmap's form: the output file's name finds the checkpoint beside it.
-        assert_eq!(load(&dir.join("a.xml")).unwrap().0, path);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

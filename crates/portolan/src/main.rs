@@ -10,7 +10,9 @@
 
 mod chatter;
 mod checkpoint;
+mod checkpointer;
 mod diff;
+mod earlier;
 mod exposure;
 mod found;
 mod history;
@@ -18,8 +20,10 @@ mod history_cmd;
 mod live;
 mod local;
 mod outputs;
+mod partial;
 mod progress;
 mod report;
+mod resume;
 mod say;
 
 use portolan_cli::{self as cli, Command, Options};
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Ok(Command::Resume(path)) => match resume(&path) {
+        Ok(Command::Resume(path)) => match resume::resume(&path) {
             Ok(code) => code,
             Err(e) => {
                 say::err(format_args!("portolan: {e}"));
@@ -115,40 +119,6 @@ impl std::fmt::Display for ScanError {
     }
 }
 
-/// `portolan --resume FILE`: checks the checkpoint (its integrity, this
-/// build, the output files it continues), then runs its scan again
-/// without the hosts it finished. Nothing is written before every check
-/// passed.
-fn resume(given: &std::path::Path) -> Result<ExitCode, ScanError> {
-    let (path, cp) = checkpoint::load(given).map_err(ScanError::Resume)?;
-    let build = checkpoint::build_id();
-    if cp.build != build {
-        return Err(ScanError::Resume(format!(
-            "checkpoint {} was written by another build ({}; this is {build})",
-            path.display(),
-            cp.build
-        )));
-    }
-    let opts = match cli::parse(cp.argv.iter().map(std::ffi::OsString::from)) {
-        Ok(Command::Scan(opts)) => opts,
-        _ => {
-            return Err(ScanError::Resume(format!(
-                "checkpoint {} holds no scan command",
-                path.display()
-            )))
-        }
-    };
-    if (opts.seed, opts.shard) != (cp.seed, cp.shard) {
-        return Err(ScanError::Resume(format!(
-            "checkpoint {} is of other options (its seed or shard differ from its command line)",
-            path.display()
-        )));
-    }
-    cp.check_files().map_err(ScanError::Resume)?;
-    let argv = cp.argv.clone();
-    scan(&opts, argv, Some((path, cp)))
-}
-
 /// Runs the scan `opts` asks for and returns the exit code: plan (nothing
 /// is created if the options are wrong), open the history store and the
 /// outputs, catch signals, run. `argv` is the command line the checkpoint
@@ -177,6 +147,13 @@ fn scan(
         // Left out as --exclude leaves out: the permutation and the
         // shards stay those of the first run.
         config.exclude.extend(cp.done.iter().map(|a| a.to_string()));
+        // Hosts begun continue with the ports they had resolved.
+        let known = cp.known_ports().map_err(|e| {
+            ScanError::Resume(format!("checkpoint {} {e}", resume::resumed_path(&resumed)))
+        })?;
+        if !known.is_empty() {
+            config.known_ports = Some(std::sync::Arc::new(known));
+        }
     }
     let session = Session::new(config)
         .map_err(ScanError::Session)?
@@ -191,9 +168,21 @@ fn scan(
     });
     let recorder = history::Recorder::open(opts, continued).map_err(ScanError::History)?;
     let marks = resumed.as_ref().map(|(_, cp)| cp.files.as_slice());
+    // -oH is rewritten whole: it starts with the earlier runs' hosts.
+    let earlier = match &resumed {
+        Some((_, cp)) => earlier::hosts(opts, cp).unwrap_or_else(|e| {
+            say::err(format_args!(
+                "portolan: WARNING: the HTML report holds only the hosts of this run \
+                 (the earlier ones cannot be read back: {e})"
+            ));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
     let (outputs, normal_on_stdout, counters) =
-        outputs::open(&opts.output, opts.version.enabled, marks).map_err(ScanError::Open)?;
-    let checkpointer = checkpoint_for(opts, argv, resumed, counters);
+        outputs::open(&opts.output, opts.version.enabled, marks, earlier)
+            .map_err(ScanError::Open)?;
+    let checkpointer = resume::checkpoint_for(opts, argv, resumed, counters);
     let plan = session.plan();
     for w in &plan.warnings {
         say::err(format_args!("portolan: {w}"));
@@ -222,60 +211,6 @@ fn scan(
             ExitCode::SUCCESS
         },
     )
-}
-
-/// The checkpoint a scan keeps: the one it resumes, or a new one beside
-/// its first output file (else in the data directory).
-fn checkpoint_for(
-    opts: &Options,
-    argv: Vec<String>,
-    resumed: Option<(std::path::PathBuf, checkpoint::Checkpoint)>,
-    counters: outputs::Counters,
-) -> Option<checkpoint::Checkpointer> {
-    let (path, base) = match resumed {
-        Some(r) => r,
-        None => {
-            let o = &opts.output;
-            let files: Vec<&std::path::Path> = [&o.xml, &o.json, &o.normal, &o.grepable]
-                .into_iter()
-                .flatten()
-                .map(|p| p.as_path())
-                .filter(|p| p.as_os_str() != "-")
-                .collect();
-            let data = history::default_location().and_then(|l| match l {
-                portolan_store::Location::Sqlite(p) => {
-                    p.parent().and_then(|d| d.parent()).map(|d| d.to_path_buf())
-                }
-                _ => None,
-            });
-            let path = checkpoint::path_for(&files, data)?;
-            let marks = counters
-                .iter()
-                .map(|(p, _)| checkpoint::FileMark {
-                    path: p.clone(),
-                    len: 0,
-                    head: String::new(),
-                })
-                .collect();
-            let base = checkpoint::Checkpoint {
-                build: checkpoint::build_id(),
-                argv,
-                seed: opts.seed,
-                shard: opts.shard,
-                history_scan: None,
-                elapsed: 0.0,
-                hosts_up: 0,
-                hosts_down: 0,
-                files: marks,
-                done: Vec::new(),
-            };
-            (path, base)
-        }
-    };
-    if opts.output.verbose > 0 {
-        say::err(format_args!("portolan: checkpoint: {}", path.display()));
-    }
-    Some(checkpoint::Checkpointer::new(path, base, counters))
 }
 
 /// The largest automatic host group (see [`scan`]).

@@ -45,11 +45,13 @@ pub type Counters = Vec<(PathBuf, Arc<AtomicU64>)>;
 /// second value is true.
 /// `version_scan` says `-sV` ran. `resume` holds the files' lengths at a
 /// checkpoint: each file is cut there and continued, without a second
-/// header.
+/// header; `earlier` are the hosts the checkpoint's earlier runs
+/// finished, for the HTML report, which is rewritten whole.
 pub fn open(
     o: &Flags,
     version_scan: bool,
     resume: Option<&[FileMark]>,
+    earlier: Vec<HostResult>,
 ) -> Result<(Outputs, bool, Counters), OpenError> {
     let oo = OutputOptions {
         verbose: o.verbose,
@@ -88,7 +90,9 @@ pub fn open(
         // Written when the scan starts, rewritten as hosts finish and at
         // the end; checked now so a bad path fails before the scan.
         check_writable(path)?;
-        outputs.push(Box::new(portolan_report::HtmlFile::new(path)));
+        outputs.push(Box::new(
+            portolan_report::HtmlFile::new(path).continuing(earlier),
+        ));
     }
     if !stdout_taken {
         outputs.push(portolan_output::normal(Box::new(io::stdout()), oo));
@@ -260,8 +264,7 @@ impl ScanObserver for Terminal {
         let r = self.outputs.host(host);
         let (committed, scan) = self.committed();
         if let Some(cp) = &mut self.checkpoint {
-            let up = host.status == portolan_model::HostStatus::Up;
-            cp.host(host.addr, up, host.incomplete || r.is_err());
+            cp.host(host, r.is_err());
             cp.tick(committed, scan);
         }
         self.check(r)
@@ -287,14 +290,32 @@ impl ScanObserver for Terminal {
             c.progress(progress.ports_total);
         }
         self.reporter.update(progress);
+        if let Some(h) = &mut self.history {
+            h.tick();
+        }
         let (committed, scan) = self.committed();
         if let Some(cp) = &mut self.checkpoint {
             cp.tick(committed, scan);
         }
     }
 
+    fn wants_partial(&mut self) -> bool {
+        self.checkpoint.as_ref().is_some_and(Checkpointer::due)
+    }
+
+    fn partial(&mut self, hosts: &[HostResult]) {
+        let (committed, scan) = self.committed();
+        if let Some(cp) = &mut self.checkpoint {
+            cp.snapshot(hosts);
+            cp.write(committed, scan);
+        }
+    }
+
     fn probing_done(&mut self) {
         self.reporter.clear();
+        if let Some(h) = &mut self.history {
+            h.probing_done();
+        }
         if let Some(c) = &mut self.chatter {
             c.done();
         }

@@ -44,6 +44,8 @@ fn args(dir: &Path, seed: u32) -> Vec<String> {
         p("scan.json"),
         "-oG".into(),
         p("scan.gnmap"),
+        "-oH".into(),
+        p("scan.html"),
         "--history".into(),
         p("history.sqlite"),
         "198.19.0.0/19".into(),
@@ -283,11 +285,204 @@ fn killed_scans_resume_to_exactly_the_uninterrupted_result() {
             "seed {seed}: grepable hosts"
         );
         assert_eq!(gnmap.matches("# Portolan done").count(), 1);
+        // The HTML report is rewritten whole: after a resume it holds the
+        // earlier runs' hosts too.
+        let html = std::fs::read_to_string(dir.join("scan.html")).unwrap();
+        let card = |name: &str, value: usize| format!(r#"data-card="{name}" data-value="{value}""#);
+        assert!(
+            html.contains(&card("hosts-up", 8192)) && html.contains(&card("open-ports", open)),
+            "seed {seed}: the HTML report is not the whole scan"
+        );
         assert!(!dir.join("scan.xml.resume").exists());
         let (status, rows, distinct) = store_rows(&dir.join("history.sqlite"));
         assert_eq!((rows, distinct), (8192, 8192), "seed {seed}: stored hosts");
         let expected = if resumed { "resumed" } else { "complete" };
         assert_eq!(status, expected, "seed {seed}");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// The ports a checkpoint holds resolved for its hosts begun and not
+/// finished: `(address, "tcp:80")`.
+fn resolved(checkpoint: &Path) -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(checkpoint).unwrap();
+    let body: serde_json::Value = serde_json::from_str(text.split_once('\n').unwrap().1).unwrap();
+    let sets: Vec<String> = body["port_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let mut out = BTreeSet::new();
+    for h in body["partial"].as_array().unwrap() {
+        let addr = h["addr"].as_str().unwrap().to_string();
+        if let Some(set) = h["common"]["set"].as_u64() {
+            for part in sets[set as usize].split(';') {
+                let (proto, list) = part.split_once(':').unwrap();
+                for r in list.split(',') {
+                    let (a, b) = r.split_once('-').unwrap_or((r, r));
+                    for port in a.parse::<u16>().unwrap()..=b.parse::<u16>().unwrap() {
+                        out.insert((addr.clone(), format!("{proto}:{port}")));
+                    }
+                }
+            }
+        }
+        for k in h["others"].as_array().unwrap() {
+            let proto = k["protocol"].as_str().unwrap();
+            out.insert((addr.clone(), format!("{proto}:{}", k["port"])));
+        }
+    }
+    out
+}
+
+/// One host's 65,535 ports, paced to last some seconds: 12 open, 3
+/// dropped (filtered), the rest closed.
+fn full_port_args(dir: &Path, target: &str, seed: u32) -> Vec<String> {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    [
+        "-sS",
+        "-Pn",
+        "-n",
+        "-p-",
+        "--max-rate",
+        "9000",
+        "--max-retries",
+        "1",
+        "--seed",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        seed.to_string(),
+        "-oX".into(),
+        p("scan.xml"),
+        "-oJ".into(),
+        p("scan.json"),
+        "--history".into(),
+        p("history.sqlite"),
+        target.into(),
+    ])
+    .collect()
+}
+
+/// A scan of one host's every port, interrupted midway, continues at port
+/// granularity: the checkpoint holds the ports resolved so far (with
+/// SIGKILL too, from the engine's snapshots), a resumed run interrupted
+/// again holds every one of them and more (they were not probed again),
+/// and the result is exactly the uninterrupted scan's.
+#[test]
+fn a_single_host_full_port_scan_resumes_at_port_granularity() {
+    if !portolan_testbed::require_root() {
+        return;
+    }
+    let mut tb = Testbed::builder("resume1h")
+        .targets(1)
+        .build()
+        .expect("testbed");
+    let open_ports = [
+        22, 80, 443, 1234, 3306, 5432, 8080, 9000, 20001, 31337, 40000, 60000,
+    ];
+    let dropped = [25, 7000, 50000];
+    tb.target(0)
+        .unwrap()
+        .tcp_listen(&open_ports)
+        .unwrap()
+        .nft_drop_tcp(&dropped)
+        .unwrap();
+    let target = tb.target_addr(0).to_string();
+    let base = std::env::temp_dir().join(format!("portolan-resume1h-{}", std::process::id()));
+    let whole_dir = base.join("whole");
+    std::fs::create_dir_all(&whole_dir).unwrap();
+    let started = Instant::now();
+    let out = command(&tb, &full_port_args(&whole_dir, &target, 1))
+        .output()
+        .unwrap();
+    let whole_time = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let whole = xml_ports(&whole_dir.join("scan.xml"));
+    let state = |s: &str| whole.iter().filter(|p| p.3 == s).count();
+    assert_eq!(
+        (state("open"), state("filtered")),
+        (12, 3),
+        "{whole_time:?}"
+    );
+    let cases: [(u32, &[Signal]); 3] = [
+        (21, &[Signal::SIGINT]),
+        (22, &[Signal::SIGKILL]),
+        (23, &[Signal::SIGKILL, Signal::SIGTERM]),
+    ];
+    for (seed, signals) in cases {
+        let dir = base.join(format!("seed{seed}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cmd = command(&tb, &full_port_args(&dir, &target, seed));
+        let mut before = BTreeSet::new();
+        let mut finished = false;
+        for (round, &signal) in signals.iter().enumerate() {
+            let child = cmd.spawn().unwrap();
+            // At 30 % to 70 %; a resumed run (which has the rest to do)
+            // at a fifth of the whole time, after its first checkpoint.
+            let share = match round {
+                0 => fraction(seed, 0).clamp(0.3, 0.7),
+                _ => 0.2,
+            };
+            let wait = whole_time.mul_f64(share).max(Duration::from_millis(2500));
+            std::thread::sleep(wait);
+            kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+            let out = child.wait_with_output().unwrap();
+            if out.status.success() {
+                assert_eq!(
+                    round, 0,
+                    "seed {seed}: the resumed run ended before {wait:?}"
+                );
+                finished = true;
+                break;
+            }
+            let checkpoint = dir.join("scan.xml.resume");
+            let now = resolved(&checkpoint);
+            eprintln!(
+                "seed {seed}: {signal} after {wait:?}: {} ports resolved",
+                now.len()
+            );
+            assert!(
+                now.len() > 1000 && now.len() < 65535,
+                "seed {seed} {signal}: {} ports resolved in the checkpoint",
+                now.len()
+            );
+            assert!(
+                now.len() > before.len() && now.is_superset(&before),
+                "seed {seed}: the resumed run lost or probed again the ports resolved before"
+            );
+            before = now;
+            cmd = command(
+                &tb,
+                &[
+                    "--resume".into(),
+                    dir.join("scan.xml").to_string_lossy().into_owned(),
+                ],
+            );
+        }
+        if !finished {
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "seed {seed}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let got = xml_ports(&dir.join("scan.xml"));
+        assert!(got == whole, "seed {seed} {signals:?}: the ports differ");
+        let (hosts, lines) = json_hosts(&dir.join("scan.json"));
+        assert_eq!((hosts.len(), lines), (1, 1), "seed {seed}: JSON hosts");
+        let db = rusqlite::Connection::open(dir.join("history.sqlite")).unwrap();
+        let hosts: i64 = db
+            .query_row("SELECT count(*) FROM portolan_hosts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(hosts, 1, "seed {seed}: stored hosts");
+        assert!(!dir.join("scan.xml.resume").exists());
     }
     let _ = std::fs::remove_dir_all(&base);
 }
@@ -357,7 +552,7 @@ fn bad_checkpoints_are_refused_and_nothing_is_written() {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let mut out = format!("portolan-checkpoint 1 {digest}\n").into_bytes();
+        let mut out = format!("portolan-checkpoint 2 {digest}\n").into_bytes();
         out.extend(body);
         out
     };

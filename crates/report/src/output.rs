@@ -25,6 +25,8 @@ pub struct HtmlFile {
     path: PathBuf,
     scan: Option<ReportScan>,
     next_write: Instant,
+    /// Hosts of the earlier runs of a resumed scan.
+    earlier: Vec<HostResult>,
 }
 
 impl HtmlFile {
@@ -34,7 +36,16 @@ impl HtmlFile {
             path: path.into(),
             scan: None,
             next_write: Instant::now(),
+            earlier: Vec::new(),
         }
+    }
+
+    /// A resumed scan's report: `earlier` are the hosts its earlier runs
+    /// finished (read back from its other outputs or its history store),
+    /// so the report holds the whole scan, as `-oX` and `-oJ` do.
+    pub fn continuing(mut self, earlier: Vec<HostResult>) -> Self {
+        self.earlier = earlier;
+        self
     }
 
     fn write(&mut self) -> io::Result<()> {
@@ -52,7 +63,13 @@ impl HtmlFile {
 
 impl OutputFormat for HtmlFile {
     fn begin(&mut self, info: &ScanInfo) -> io::Result<()> {
-        self.scan = Some(ReportScan::new(info.clone()));
+        let mut scan = ReportScan::new(info.clone());
+        scan.hosts = self
+            .earlier
+            .drain(..)
+            .map(|h| ReportHost::new(&h))
+            .collect();
+        self.scan = Some(scan);
         self.write()
     }
 

@@ -27,6 +27,10 @@ pub struct ScanConfig {
     pub input_list: Option<PathBuf>,
     /// Hosts/networks to skip.
     pub exclude: Vec<String>,
+    /// Ports an earlier run of this scan resolved, per host (`--resume`):
+    /// the port scan probes only the others (see
+    /// [`portolan_engine::ScanPlan::known`]).
+    pub known_ports: Option<std::sync::Arc<portolan_engine::KnownPorts>>,
     /// A file of hosts/networks to skip.
     pub exclude_file: Option<PathBuf>,
     /// Scan each address once even if given several times.

@@ -95,6 +95,7 @@ fn scan_plan(techniques: Vec<TechniquePlan>, timing: Timing, opts: &ScanConfig) 
     sp.udp_exact = opts.timing.udp_exact;
     // -O reads the scan's own replies (portolan-os).
     sp.stack_samples = opts.os.enabled;
+    sp.known = opts.known_ports.clone();
     sp
 }
 

@@ -42,6 +42,20 @@ pub trait ScanObserver {
         let _ = progress;
     }
 
+    /// Whether [`partial`](Self::partial) is wanted now; asked with each
+    /// progress report while probing.
+    fn wants_partial(&mut self) -> bool {
+        false
+    }
+
+    /// The up hosts not yet handed to [`host`](Self::host) whose port
+    /// scan is under way or done, with the ports resolved so far (marked
+    /// incomplete when some are still being probed): what a checkpoint
+    /// keeps for `--resume` to continue them at port granularity.
+    fn partial(&mut self, hosts: &[HostResult]) {
+        let _ = hosts;
+    }
+
     /// Probing is over; only host stages (service detection, names) may
     /// still be working. A progress display should go away now.
     fn probing_done(&mut self) {}

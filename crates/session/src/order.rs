@@ -75,6 +75,11 @@ impl TargetOrder {
 
     /// Whether the held hosts should be written now (see
     /// [`MAX_HELD_PORTS`]).
+    /// The hosts held so far, in no particular order.
+    pub fn held(&self) -> impl Iterator<Item = &HostResult> {
+        self.held.iter().map(|(_, _, h)| h)
+    }
+
     pub fn is_full(&self) -> bool {
         self.held_ports >= MAX_HELD_PORTS
     }

@@ -218,6 +218,30 @@ impl<'a> Sink<'a> {
         self.pump();
     }
 
+    /// The engine's hosts in progress, and the finished ones held for
+    /// target order (their ports without what the stages added: a
+    /// resumed run passes them through the stages again), to the
+    /// observer.
+    pub fn partial(&mut self, mut hosts: Vec<HostResult>) {
+        if let Some(order) = &self.order {
+            hosts.extend(
+                order
+                    .held()
+                    .filter(|h| h.status == HostStatus::Up && !h.ports.is_empty())
+                    .map(|h| {
+                        let mut h = h.clone();
+                        for p in &mut h.ports {
+                            p.service = None;
+                        }
+                        h.os = None;
+                        h.scripts.clear();
+                        h
+                    }),
+            );
+        }
+        self.observer.partial(&hosts);
+    }
+
     /// Hands `host` to the observer as it is (or holds it, to be written
     /// in target order by [`flush`](Self::flush)).
     pub fn write(&mut self, host: HostResult) {
@@ -253,6 +277,14 @@ impl<'a> Sink<'a> {
 impl Observer for Sink<'_> {
     fn host(&mut self, host: HostResult) {
         Sink::host(self, host);
+    }
+
+    fn wants_partial(&mut self) -> bool {
+        self.observer.wants_partial()
+    }
+
+    fn partial(&mut self, hosts: Vec<HostResult>) {
+        Sink::partial(self, hosts);
     }
 
     fn progress(&mut self, progress: &Progress) {
@@ -303,5 +335,13 @@ impl Observer for Discoverer<'_, '_> {
 
     fn progress(&mut self, progress: &Progress) {
         self.sink.progress(progress);
+    }
+
+    fn wants_partial(&mut self) -> bool {
+        self.sink.observer.wants_partial()
+    }
+
+    fn partial(&mut self, hosts: Vec<HostResult>) {
+        self.sink.partial(hosts);
     }
 }

@@ -57,6 +57,7 @@ use portolan_model::{HostResult, PortState, Protocol, Reason};
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// One scan technique's part of the plan.
@@ -104,7 +105,15 @@ pub struct ScanPlan {
     /// on a sweep of a range that answers every address (two groups of
     /// 65536 live hosts) is some 30 MB nobody would read.
     pub stack_samples: bool,
+    /// Ports an earlier run of this scan resolved, per host (`--resume`
+    /// at port granularity): a host given here starts with those ports
+    /// resolved as they were, and only the others are probed. Shared, as
+    /// a pipeline hands the plan to each of its batches.
+    pub known: Option<Arc<KnownPorts>>,
 }
+
+/// Per address, a host's ports already resolved (see [`ScanPlan::known`]).
+pub type KnownPorts = HashMap<IpAddr, HostResult>;
 
 impl ScanPlan {
     /// A plan with a random seed, no shard, permuted ports, starting now.
@@ -122,6 +131,7 @@ impl ScanPlan {
             icmp_checked: Vec::new(),
             decide_on_answer: false,
             stack_samples: false,
+            known: None,
         }
     }
 }

@@ -18,7 +18,7 @@
 //! one shard, so each shard's results are complete hosts.
 
 use super::host_limits::RstEvidence;
-use super::{join, HostState, Scan, FRESH};
+use super::{join, HostState, PortSlot, Scan, FRESH};
 use crate::permutation::{mix64, Permutation};
 use crate::rtt::RttEstimator;
 use crate::target::HostTarget;
@@ -142,7 +142,9 @@ impl Scan {
                 continue;
             }
             let slot = self.alloc(target);
-            slots.push(slot);
+            if self.apply_known(slot.0, now) {
+                slots.push(slot);
+            }
         }
         if self.port_map.is_empty() {
             for &(slot, _) in &slots {
@@ -160,6 +162,61 @@ impl Scan {
             perm: Permutation::new(size, seed),
             next: 0,
         });
+    }
+
+    /// Gives the host in `slot` the ports an earlier run resolved
+    /// ([`ScanPlan::known`](super::ScanPlan::known)); returns false when
+    /// that left nothing to probe (the host is finished then).
+    fn apply_known(&mut self, slot: u32, now: Instant) -> bool {
+        let Some(known) = self
+            .plan
+            .known
+            .clone()
+            .filter(|_| !self.plan.decide_on_answer)
+        else {
+            return true;
+        };
+        let Some(Some(h)) = self.hosts.get_mut(slot as usize) else {
+            return true;
+        };
+        let Some(earlier) = known.get(&h.target.addr) else {
+            return true;
+        };
+        for p in &earlier.ports {
+            let tech = self
+                .plan
+                .techniques
+                .iter()
+                .position(|t| t.protocol == p.protocol);
+            let Some(idx) = tech.and_then(|t| self.lookup.get(t)).and_then(|l| {
+                l.get(usize::from(p.port))
+                    .copied()
+                    .filter(|&i| i > 0)
+                    .map(|i| i as usize - 1)
+            }) else {
+                continue;
+            };
+            let slot = &mut h.ports[idx];
+            if slot.state.is_none() {
+                *slot = PortSlot {
+                    state: Some(p.state),
+                    reason: p.reason,
+                    ttl: p.reason_ttl,
+                    sent: 0,
+                    in_flight: false,
+                };
+                h.left = h.left.saturating_sub(1);
+                self.resolved += 1;
+            }
+        }
+        if earlier.reason != portolan_model::Reason::UserSet {
+            h.answered = Some((earlier.reason, earlier.reason_ttl));
+        }
+        if h.left == 0 {
+            self.finish(slot, now, false);
+            return false;
+        }
+        true
     }
 
     fn alloc(&mut self, target: HostTarget) -> (u32, u32) {

@@ -193,6 +193,45 @@ impl Scan {
         }
     }
 
+    /// The ports resolved so far of every host still being scanned (with
+    /// at least one), as [`HostResult`]s marked incomplete: what a
+    /// checkpoint keeps so that `--resume` continues a host where it was
+    /// ([`ScanPlan::known`](super::ScanPlan::known)). Empty for a
+    /// discovery scan, whose unanswered pings prove nothing yet.
+    pub fn partial_hosts(&self) -> Vec<HostResult> {
+        if self.plan.decide_on_answer {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for h in self.hosts.iter().flatten() {
+            if h.left as usize == h.ports.len() {
+                continue;
+            }
+            let (reason, ttl) = h.answered.unwrap_or((Reason::UserSet, 0));
+            let mut r = HostResult::new(h.target.addr, HostStatus::Up, reason);
+            r.reason_ttl = ttl;
+            r.incomplete = true;
+            r.ports = h
+                .ports
+                .iter()
+                .enumerate()
+                .filter_map(|(idx, p)| {
+                    let (tech, port) = self.port_map[idx];
+                    Some(PortResult {
+                        port,
+                        protocol: self.plan.techniques[usize::from(tech)].protocol,
+                        state: p.state?,
+                        reason: p.reason,
+                        reason_ttl: p.ttl,
+                        service: None,
+                    })
+                })
+                .collect();
+            out.push(r);
+        }
+        out
+    }
+
     fn unix_at(&self, t: Instant) -> u64 {
         let wall = self.plan.start_wall + t.saturating_duration_since(self.start);
         wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())

@@ -162,10 +162,16 @@ fn run_scenario(s: Scenario, o: &Options) -> bool {
         }
         let mut cmd = p.testbed.scanner_command(&o.portolan);
         // Scans are recorded as a user's would be (that cost is part of
-        // the figure), but not into the user's own history.
+        // the figure), but not into the user's own history: into
+        // PORTOLAN_BENCH_DATA_HOME's when set (a store of another schema
+        // version, or kept apart from other benchmarks), else a shared
+        // one in the temporary directory.
         cmd.env(
             "XDG_DATA_HOME",
-            std::env::temp_dir().join("portolan-bench-history"),
+            std::env::var_os("PORTOLAN_BENCH_DATA_HOME").map_or_else(
+                || std::env::temp_dir().join("portolan-bench-history"),
+                Into::into,
+            ),
         );
         cmd.args(&args);
         let out = match run_measured(&mut cmd, p.stop_after, o.timeout) {
