@@ -23,7 +23,7 @@ use crate::os_probe::{self, Job, ProbeNet};
 use crate::stage::HostStage;
 use portolan_model::traits::SampleKind;
 use portolan_model::{HostResult, PortState, Protocol};
-use portolan_os::{uptime_meaningful, Database, Evidence, Options, Sequence};
+use portolan_os::{uptime_meaningful, Database, Evidence, Observation, Options, Sequence};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
@@ -120,7 +120,17 @@ impl OsStage {
             samples: job.samples,
             more: Vec::new(),
         };
-        let mut report = self.db.classify(&evidence, &options);
+        let mut observation = Observation::from_evidence(&evidence);
+        let seq = job.burst.as_ref().map(|replies| Sequence {
+            echo: job.icmp[0],
+            unreach: job.icmp[1],
+            ..Sequence::from_replies(replies)
+        });
+        if let Some(seq) = &seq {
+            // The burst's evidence ranks the entries that record it.
+            observation.add_sequence(seq);
+        }
+        let mut report = self.db.classify_observation(&observation, &options);
         // A job back with `want_burst` still set was not served (an
         // interrupt): it goes out with what it has, never round again.
         if job.burst.is_none()
@@ -137,19 +147,7 @@ impl OsStage {
                 Err(unsent) => job = unsent.0,
             }
         }
-        if let Some(replies) = &job.burst {
-            let seq = Sequence {
-                echo: job.icmp[0],
-                unreach: job.icmp[1],
-                ..Sequence::from_replies(replies)
-            };
-            let words = seq.fingerprint();
-            if !words.is_empty() {
-                if !report.fingerprint.is_empty() {
-                    report.fingerprint.push(' ');
-                }
-                report.fingerprint.push_str(&words);
-            }
+        if let Some(seq) = &seq {
             if uptime_meaningful(&report) {
                 report.uptime = seq.uptime;
             }
