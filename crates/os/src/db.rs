@@ -394,9 +394,7 @@ fn classes(p: &Parser<'_>, s: &str) -> Result<Vec<SeqClass>, DbError> {
             "constant" => Ok(SeqClass::Constant),
             "incremental" => Ok(SeqClass::Incremental),
             "random" => Ok(SeqClass::Random),
-            _ => Err(p.err(format!(
-                "`{c}`: want zero, constant, incremental or random"
-            ))),
+            _ => Err(p.err(format!("`{c}`: want zero, constant, incremental or random"))),
         })
         .collect()
 }
@@ -557,9 +555,11 @@ mod tests {
         assert!(error("entry A\nsource s\nttl 64\necho ttl=64\n")
             .reason
             .contains("needs ttl=N and df"));
-        assert!(error("entry A\nsource s\nttl 64\necho ttl=64 df=no quote=1\n")
-            .reason
-            .contains("`quote`"));
+        assert!(
+            error("entry A\nsource s\nttl 64\necho ttl=64 df=no quote=1\n")
+                .reason
+                .contains("`quote`")
+        );
         assert!(error("entry A\nsource s\noptions [99\n")
             .reason
             .contains("["));

@@ -301,7 +301,7 @@ mod weight {
     pub const WINDOW: f32 = 1.2; // 0.3: applications and tuning change it
     pub const GIVEUP: f32 = 1.2; // 0.3: depends on the scanner's own RSTs
     pub const MSS: f32 = 0.7; // 0.5: the path's MTU and clamping
-    // The timed burst's (docs/os-detection.md, "Evidence").
+                              // The timed burst's (docs/os-detection.md, "Evidence").
     pub const ISN: f32 = 3.0; // 0.05: the kernel's generator
     pub const CLOCK: f32 = 2.3; // 0.1: the timestamp sysctl
     pub const IPID: f32 = 1.6; // 0.2: follows DF (PMTU discovery)
@@ -498,8 +498,9 @@ fn score(o: &Observation, e: &Entry) -> Score {
     if let Some(credit) = clock_credit(o, e) {
         s.add(weight::CLOCK, credit);
     }
-    s.extra(weight::ICMP, o.echo, e.echo, icmp_credit);
-    s.extra(weight::ICMP, o.unreach, e.unreach, icmp_credit);
+    let icmp = |r: IcmpReply, t: IcmpTraits| icmp_credit(o, r, e, t);
+    s.extra(weight::ICMP, o.echo, e.echo, icmp);
+    s.extra(weight::ICMP, o.unreach, e.unreach, icmp);
     s
 }
 
@@ -517,11 +518,20 @@ fn clock_credit(o: &Observation, e: &Entry) -> Option<f32> {
 }
 
 /// An ICMP reply against an entry's: initial TTL, DF and (for an error
-/// whose quote both know) the quote's length, in equal parts.
-fn icmp_credit(o: IcmpReply, e: IcmpTraits) -> f32 {
+/// whose quote both know) the quote's length, in equal parts. The TTL
+/// also agrees when the entry's ICMP TTL is its TCP TTL and the host's
+/// are equal too: one sysctl sets both, and the SYN/ACK's TTL already
+/// counted a changed one.
+fn icmp_credit(o: &Observation, r: IcmpReply, e: &Entry, t: IcmpTraits) -> f32 {
+    let ttl = initial_ttl(r.ttl) == initial_ttl(t.ttl)
+        || (e
+            .ttl
+            .is_some_and(|et| initial_ttl(et) == initial_ttl(t.ttl))
+            && o.ttl
+                .is_some_and(|ot| initial_ttl(ot) == initial_ttl(r.ttl)));
     let mut parts = 2u8;
-    let mut agree = u8::from(initial_ttl(o.ttl) == initial_ttl(e.ttl)) + u8::from(o.df == e.df);
-    if let (Some(a), Some(b)) = (o.quoted, e.quote) {
+    let mut agree = u8::from(ttl) + u8::from(r.df == t.df);
+    if let (Some(a), Some(b)) = (r.quoted, t.quote) {
         parts += 1;
         agree += u8::from(a == b);
     }
