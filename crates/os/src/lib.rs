@@ -256,6 +256,30 @@ impl Observation {
         if !burst.is_empty() {
             f.push(burst);
         }
+        if let Some(r) = &self.rto {
+            let times: Vec<String> = r.iter().map(|t| format!("{t:.2}")).collect();
+            f.push(format!(
+                "rto={}",
+                if times.is_empty() {
+                    "-".to_string()
+                } else {
+                    times.join(",")
+                }
+            ));
+        }
+        match self.giveup {
+            Some(Giveup::None) => f.push("giveup=none".into()),
+            Some(Giveup::Rst {
+                ack,
+                window,
+                ack_nonzero,
+            }) => f.push(format!(
+                "giveup={},window:{window},ack-nonzero:{}",
+                if ack { "rst-ack" } else { "rst" },
+                yes(ack_nonzero)
+            )),
+            None => {}
+        }
         f.join(" ")
     }
 }

@@ -379,3 +379,58 @@ fn the_burst_is_measured_and_ranked_on_a_real_kernel() {
     );
     assert_eq!(burst[0].0, name, "{burst:?}");
 }
+
+#[test]
+fn os_rto_times_linux_synack_retransmissions_and_cleans_up() {
+    if !require_root() {
+        return;
+    }
+    // TTL 128 leaves Linux unsure after the burst, so --os-rto times its
+    // SYN/ACK retransmissions: with tcp_synack_retries=2, at about 1 s
+    // and 3 s after the first (Linux's 1 s initial RTO, doubled).
+    let mut tb = Testbed::new("osrto").expect("testbed");
+    sysctl(
+        &mut tb,
+        &[
+            ("net.ipv4.ip_default_ttl", "128"),
+            ("net.ipv4.tcp_synack_retries", "2"),
+        ],
+    );
+    tb.target(0).unwrap().tcp_listen(&[22]).unwrap();
+    let t = tb.target_addr(0).to_string();
+    let xml = common::stdout(&common::run_in_scanner(
+        &tb,
+        &["-O", "--os-rto", "-n", "-Pn", "-p22,23", "-oX", "-", &t],
+    ));
+    let f = fingerprint(&xml);
+    let series: Vec<f64> = f
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("rto="))
+        .unwrap_or_else(|| panic!("no rto in {f}"))
+        .split(',')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(series.len(), 2, "{f}");
+    assert!((series[0] - 1.0).abs() < 0.3, "{f}");
+    assert!((series[1] - 3.0).abs() < 0.4, "{f}");
+    // The RST-holding table is gone.
+    let tables = tb
+        .run_in_scanner(Command::new("nft").args(["list", "tables"]))
+        .expect("nft runs");
+    let tables = String::from_utf8_lossy(&tables.stdout);
+    assert!(!tables.contains("portolan_rto"), "{tables}");
+    // Without CAP_NET_ADMIN: one line naming the flag, before scanning.
+    let mut cmd = tb.scanner_command("setpriv");
+    cmd.args(["--bounding-set", "-net_admin", "--inh-caps", "-net_admin"])
+        .arg(env!("CARGO_BIN_EXE_portolan"))
+        .env("XDG_DATA_HOME", common::DATA_HOME)
+        .args(["-O", "--os-rto", "-n", "-Pn", "-p22", &t]);
+    let out = tb.run_in_scanner(&mut cmd).expect("setpriv runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--os-rto") && err.contains("CAP_NET_ADMIN"),
+        "{err}"
+    );
+}

@@ -73,6 +73,9 @@ pub struct OsStageOptions {
     pub tries: u32,
     /// Where those probes leave from.
     pub net: ProbeNet,
+    /// `--os-rto`: time the SYN/ACK retransmissions of hosts still not
+    /// sure after everything else.
+    pub rto: bool,
 }
 
 /// nmap's `--max-os-tries` default is 5, lowered to 2 when conditions
@@ -130,6 +133,8 @@ impl OsStage {
             // The burst's evidence ranks the entries that record it.
             observation.add_sequence(seq);
         }
+        observation.rto = job.rto.clone();
+        observation.giveup = job.giveup;
         let mut report = self.db.classify_observation(&observation, &options);
         // A job back with `want_burst` still set was not served (an
         // interrupt): it goes out with what it has, never round again.
@@ -139,6 +144,27 @@ impl OsStage {
             && burst_wanted(&job, &report)
         {
             job.want_burst = true;
+            match self.prober().jobs.send(job) {
+                Ok(()) => {
+                    self.probing += 1;
+                    return;
+                }
+                Err(unsent) => job = unsent.0,
+            }
+        }
+        // Still not sure after the burst: with --os-rto, the
+        // retransmission timing (once per host; a job back unserved after
+        // an interrupt goes out as it is).
+        if self.opts.rto
+            && job.burst.is_some()
+            && job.rto.is_none()
+            && !job.want_rto
+            && !job.rto_tried
+            && !report.is_sure()
+            && os_probe::burst_port(&job.host).is_some()
+        {
+            job.want_rto = true;
+            job.rto_tried = true;
             match self.prober().jobs.send(job) {
                 Ok(()) => {
                     self.probing += 1;

@@ -66,6 +66,15 @@ pub struct Job {
     /// The burst's ICMP echo reply and the port unreachable its UDP
     /// datagram drew (IPv4 only).
     pub icmp: [Option<IcmpReply>; 2],
+    /// Time the SYN/ACK retransmissions of one open port (`--os-rto`).
+    pub want_rto: bool,
+    /// Their arrival times, seconds after the first SYN/ACK; `None`
+    /// until measured (or when no SYN/ACK came).
+    pub rto: Option<Vec<f32>>,
+    /// The RST the host sent when it gave up, if one came.
+    pub giveup: Option<portolan_os::Giveup>,
+    /// The retransmission timing was asked for once already.
+    pub rto_tried: bool,
 }
 
 impl Job {
@@ -77,6 +86,10 @@ impl Job {
             want_burst: false,
             burst: None,
             icmp: [None, None],
+            want_rto: false,
+            rto: None,
+            giveup: None,
+            rto_tried: false,
         }
     }
 }
@@ -266,7 +279,7 @@ fn probe_batch(
             let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
                 continue;
             };
-            if j.want_burst {
+            if j.want_burst || j.want_rto {
                 continue;
             }
             for dport in wanted(&j.host, &j.samples) {
@@ -288,6 +301,158 @@ fn probe_batch(
     }
     if batch.iter().any(|j| j.want_burst) && !stop.load(Ordering::Relaxed) {
         burst(batch, module, &link_of, links, wait, stop);
+    }
+    if batch.iter().any(|j| j.want_rto) && !stop.load(Ordering::Relaxed) {
+        rto(batch, module, &link_of, links, stop);
+    }
+}
+
+/// The source port of a SYN we built (IPv4 or IPv6, no extension
+/// headers: the TCP module writes none).
+fn source_port(packet: &[u8]) -> Option<u16> {
+    let at = match packet.first()? >> 4 {
+        4 => usize::from(packet[0] & 0x0f) * 4,
+        6 => 40,
+        _ => return None,
+    };
+    Some(u16::from_be_bytes([*packet.get(at)?, *packet.get(at + 1)?]))
+}
+
+/// `--os-rto`: one SYN to each wanting job's open port with the kernel's
+/// RSTs to it held back ([`crate::os_rto::RstHold`]), then every SYN/ACK
+/// with the first one's ISN (retransmissions) and a RST (giving up) from
+/// that port are timed, each host until [`crate::os_rto::follow_until`]
+/// says its series is over. The table goes when this returns, whatever
+/// happens.
+fn rto(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    stop: &AtomicBool,
+) {
+    let mut buf = [0u8; 128];
+    // Per wanting job: the SYN, and the flow to hold RSTs back on.
+    let mut syns: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut flows = Vec::new();
+    for (i, (j, id)) in batch.iter().zip(link_of).enumerate() {
+        let (true, Some(dport)) = (j.want_rto, burst_port(&j.host)) else {
+            continue;
+        };
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        let spec = ProbeSpec {
+            dst: j.host.addr,
+            dport,
+            attempt: 200,
+        };
+        let len = module.build(&link.ctx, &spec, &mut buf);
+        let Some(sport) = (len > 0).then(|| source_port(&buf[..len])).flatten() else {
+            continue;
+        };
+        flows.push((j.host.addr, dport, sport));
+        syns.push((i, buf[..len].to_vec()));
+    }
+    for j in batch.iter_mut() {
+        j.want_rto = false;
+    }
+    if syns.is_empty() {
+        return;
+    }
+    let _hold = match crate::os_rto::RstHold::new(&flows) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("portolan: --os-rto: {e}; no retransmission timing");
+            return;
+        }
+    };
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let started = now();
+    // Per job index: (first SYN/ACK's ISN and time, later times, done).
+    let mut state: HashMap<usize, (Option<(u32, f64)>, Vec<f64>, bool)> = HashMap::new();
+    for (i, syn) in &syns {
+        let Some(Some(link)) = link_of[*i].as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        if link.io.send(&[syn]).is_ok_and(|k| k == 1) {
+            state.insert(*i, (None, Vec::new(), false));
+        }
+    }
+    let index: HashMap<(IpAddr, u16), usize> = state
+        .keys()
+        .filter_map(|&i| burst_port(&batch[i].host).map(|p| ((batch[i].host.addr, p), i)))
+        .collect();
+    let mut giveups: HashMap<usize, portolan_os::Giveup> = HashMap::new();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let t = now();
+        // A host is done when its series is over, or (no SYN/ACK at all)
+        // after the first wait.
+        for s in state.values_mut() {
+            let over = match s.0 {
+                None => t - started > crate::os_rto::follow_until(&[]),
+                Some((_, first)) => t - first > crate::os_rto::follow_until(&s.1),
+            };
+            s.2 |= over;
+        }
+        if state.values().all(|s| s.2) {
+            break;
+        }
+        for link in links.values_mut().flatten() {
+            let ctx = &link.ctx;
+            let _ = link.io.recv(Duration::from_millis(20), &mut |packet| {
+                let Some(reply) = module.classify(ctx, packet) else {
+                    return;
+                };
+                let (Some(&i), Some(traits)) = (index.get(&(reply.dst, reply.dport)), reply.traits)
+                else {
+                    return;
+                };
+                let Some(s) = state.get_mut(&i) else {
+                    return;
+                };
+                if s.2 {
+                    return;
+                }
+                let at = now();
+                match (traits.sample_kind(), s.0) {
+                    (SampleKind::SynAck, None) => s.0 = Some((traits.seq, at)),
+                    (SampleKind::SynAck, Some((isn, first))) if traits.seq == isn => {
+                        if s.1.len() < 64 {
+                            s.1.push(at - first);
+                        }
+                    }
+                    (SampleKind::RstAck | SampleKind::Rst, Some((_, first))) => {
+                        // Giving up: its time ends the series (as
+                        // Hershel+ records it) and the RST is evidence.
+                        s.1.push(at - first);
+                        s.2 = true;
+                        giveups.insert(
+                            i,
+                            portolan_os::Giveup::Rst {
+                                ack: traits.sample_kind() == SampleKind::RstAck,
+                                window: u32::from(traits.window),
+                                ack_nonzero: traits.ack != 0,
+                            },
+                        );
+                    }
+                    _ => {}
+                }
+            });
+        }
+    }
+    for (i, (first, series, _)) in state {
+        if first.is_some() {
+            batch[i].rto = Some(series.iter().map(|&t| t as f32).collect());
+            batch[i].giveup = giveups.get(&i).copied();
+        }
     }
 }
 
@@ -428,7 +593,7 @@ fn gather(
         if stop.load(Ordering::Relaxed)
             || batch
                 .iter()
-                .all(|j| j.want_burst || wanted(&j.host, &j.samples).is_empty())
+                .all(|j| j.want_burst || j.want_rto || wanted(&j.host, &j.samples).is_empty())
         {
             return;
         }
