@@ -186,6 +186,39 @@ def burst():
 replies, icmp = burst()
 
 
+def variants():
+    """The SYN/ACKs to portolan's SYN option variants (os_probe.rs,
+    make_variant): without timestamps, without window scale, MSS alone;
+    40-byte headers, end-of-list and zero padding."""
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    src, dst = socket.inet_aton(me), socket.inet_aton(server)
+    mss = bytes([2, 4, 5, 0xB4])
+    opts = [
+        mss + bytes([1, 1, 4, 2, 1, 3, 3, 7]) + bytes(8),
+        mss + bytes([4, 2, 8, 10]) + struct.pack("!II", 5000, 0) + bytes(4),
+        mss + bytes(16),
+    ]
+    out = []
+    for i, o in enumerate(opts):
+        sport = 30000 + (i * 7919 + int(time.time() * 1000)) % 9000
+        hdr = struct.pack("!HHIIBBHHH", sport, open_port, 0x777 + i, 0, (40 // 4) << 4, 0x02, 64240, 0, 0) + o
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(hdr))
+        hdr = hdr[:16] + struct.pack("!H", checksum(pseudo + hdr)) + hdr[18:]
+        raw.sendto(hdr, (server, 0))
+        try:
+            ip, t = wait(server, sport=open_port, dport=sport, want=0x12)
+        except SystemExit:
+            out.append(None)
+            continue
+        lay, vals = layout(t)
+        out.append((lay or "-", struct.unpack("!H", t[14:16])[0], vals.get("mss")))
+        time.sleep(0.1)
+    return out
+
+
+syn_variants = variants()
+
+
 def initial(ttl):
     return 32 if ttl <= 32 else 64 if ttl <= 64 else 128 if ttl <= 128 else 255
 
@@ -216,6 +249,10 @@ if rate:
     print(f"tsrate {rate}")
 elif ts:
     print(f"ts {ts}")
+for k, v in zip(("syn-nots", "syn-nows", "syn-mss"), syn_variants):
+    if v:
+        m = f" mss={v[2]}" if v[2] is not None else ""
+        print(f"{k} options={v[0]} window={v[1]}{m}")
 for k in ("echo", "unreach"):
     if k in icmp:
         ttl_, df_, q = icmp[k]

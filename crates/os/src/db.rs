@@ -53,6 +53,8 @@ pub struct Entry {
     pub echo: Option<IcmpTraits>,
     /// The ICMP port unreachable a UDP datagram to a closed port draws.
     pub unreach: Option<IcmpTraits>,
+    /// The SYN/ACKs to the option variants, in [`SYN_VARIANTS`]' order.
+    pub variants: [Option<SynVariant>; 3],
     /// Line of the `entry` in its file.
     pub line: usize,
 }
@@ -132,6 +134,23 @@ pub struct IcmpTraits {
     pub quote: Option<u16>,
 }
 
+/// The SYN option variants OS detection sends with its timed burst, by
+/// their database keys: a SYN without timestamps (MSS, NOP, NOP, SACK
+/// permitted, NOP, window scale), one without window scale (MSS, SACK
+/// permitted, timestamps), one with MSS alone.
+pub const SYN_VARIANTS: [&str; 3] = ["syn-nots", "syn-nows", "syn-mss"];
+
+/// The SYN/ACK to one SYN option variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SynVariant {
+    /// Its option layout (OptionLayout's letters, "" for none).
+    pub options: String,
+    /// Its window.
+    pub window: u16,
+    /// Its MSS option.
+    pub mss: Option<u16>,
+}
+
 struct Parser<'a> {
     origin: &'a str,
     line: usize,
@@ -208,6 +227,10 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Vec<Entry>, DbError> {
             "tsrate" => e.tsrate = Some(spans(&p, value, 100_000, false)?),
             "echo" => e.echo = Some(icmp(&p, value, false)?),
             "unreach" => e.unreach = Some(icmp(&p, value, true)?),
+            k if SYN_VARIANTS.contains(&k) => {
+                let i = SYN_VARIANTS.iter().position(|v| *v == k).unwrap_or(0);
+                e.variants[i] = Some(variant(&p, value)?);
+            }
             other => return Err(p.err(format!("unknown key `{other}`"))),
         }
     }
@@ -417,6 +440,33 @@ fn icmp(p: &Parser<'_>, s: &str, error: bool) -> Result<IcmpTraits, DbError> {
     }
 }
 
+/// `options=LAYOUT window=N [mss=N]`.
+fn variant(p: &Parser<'_>, s: &str) -> Result<SynVariant, DbError> {
+    let (mut options, mut window, mut mss) = (None, None, None);
+    for (k, v) in pairs(p, s)? {
+        match k {
+            "options" => {
+                let mut l = layouts(p, v)?;
+                if l.len() != 1 {
+                    return Err(p.err(format!("`{v}`: one layout")));
+                }
+                options = l.pop();
+            }
+            "window" => window = Some(number(p, v, 0, 65535)? as u16),
+            "mss" => mss = Some(number(p, v, 0, 65535)? as u16),
+            _ => return Err(p.err(format!("`{k}`: a SYN variant knows options, window, mss"))),
+        }
+    }
+    match (options, window) {
+        (Some(options), Some(window)) => Ok(SynVariant {
+            options,
+            window,
+            mss,
+        }),
+        _ => Err(p.err(format!("`{s}`: needs options=LAYOUT and window=N"))),
+    }
+}
+
 /// At most this many times in one `rto` line.
 pub const MAX_RTO: usize = 512;
 
@@ -463,7 +513,9 @@ mod tests {
         ts random\n\
         tsrate 100, 1000\n\
         echo ttl=64 df=no\n\
-        unreach ttl=64 df=no quote=28\n";
+        unreach ttl=64 df=no quote=28\n\
+        syn-nots options=MNNSNW window=64240 mss=1460\n\
+        syn-mss options=M window=64240\n";
 
     #[test]
     fn parses_every_key() {
@@ -503,6 +555,16 @@ mod tests {
             })
         );
         assert_eq!(e.unreach.and_then(|u| u.quote), Some(28));
+        assert_eq!(
+            e.variants[0],
+            Some(SynVariant {
+                options: "MNNSNW".into(),
+                window: 64240,
+                mss: Some(1460)
+            })
+        );
+        assert_eq!(e.variants[1], None);
+        assert_eq!(e.variants[2].as_ref().map(|v| v.mss), Some(None));
         assert_eq!(
             e.giveup,
             Some(Giveup::Rst {
@@ -559,6 +621,14 @@ mod tests {
             error("entry A\nsource s\nttl 64\necho ttl=64 df=no quote=1\n")
                 .reason
                 .contains("`quote`")
+        );
+        assert!(error("entry A\nsource s\nttl 64\nsyn-mss options=M\n")
+            .reason
+            .contains("needs options=LAYOUT and window"));
+        assert!(
+            error("entry A\nsource s\nttl 64\nsyn-mss options=Q window=1\n")
+                .reason
+                .contains("`Q`")
         );
         assert!(error("entry A\nsource s\noptions [99\n")
             .reason

@@ -46,7 +46,7 @@ mod sequence;
 
 use std::sync::OnceLock;
 
-pub use db::{ClosedRst, Entry, EntryClass, Giveup, IcmpTraits, Span};
+pub use db::{ClosedRst, Entry, EntryClass, Giveup, IcmpTraits, Span, SynVariant, SYN_VARIANTS};
 use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
 use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
 pub use sequence::{IcmpReply, SeqClass, Sequence};
@@ -162,6 +162,8 @@ pub struct Observation {
     pub echo: Option<IcmpReply>,
     /// The burst's ICMP port unreachable.
     pub unreach: Option<IcmpReply>,
+    /// The SYN/ACKs to the SYN option variants ([`SYN_VARIANTS`]).
+    pub variants: [Option<SynVariant>; 3],
 }
 
 impl Observation {
@@ -256,6 +258,23 @@ impl Observation {
         if !burst.is_empty() {
             f.push(burst);
         }
+        for (name, v) in SYN_VARIANTS.iter().zip(&self.variants) {
+            if let Some(v) = v {
+                let mut w = format!(
+                    "{name}=options:{},window:{}",
+                    if v.options.is_empty() {
+                        "-"
+                    } else {
+                        &v.options
+                    },
+                    v.window
+                );
+                if let Some(m) = v.mss {
+                    w.push_str(&format!(",mss:{m}"));
+                }
+                f.push(w);
+            }
+        }
         if let Some(r) = &self.rto {
             let times: Vec<String> = r.iter().map(|t| format!("{t:.2}")).collect();
             f.push(format!(
@@ -330,6 +349,7 @@ mod weight {
     pub const CLOCK: f32 = 2.3; // 0.1: the timestamp sysctl
     pub const IPID: f32 = 1.6; // 0.2: follows DF (PMTU discovery)
     pub const ICMP: f32 = 1.6; // 0.2: sysctls, firewalls
+    pub const VARIANT: f32 = 2.3; // 0.1: which options a stack echoes is code
 }
 
 /// How well one entry explains an observation.
@@ -525,7 +545,22 @@ fn score(o: &Observation, e: &Entry) -> Score {
     let icmp = |r: IcmpReply, t: IcmpTraits| icmp_credit(o, r, e, t);
     s.extra(weight::ICMP, o.echo, e.echo, icmp);
     s.extra(weight::ICMP, o.unreach, e.unreach, icmp);
+    for (ov, ev) in o.variants.iter().zip(&e.variants) {
+        s.extra(weight::VARIANT, ov.as_ref(), ev.as_ref(), variant_credit);
+    }
     s
+}
+
+/// A SYN variant's SYN/ACK against an entry's: the option layout counts
+/// half, the window a quarter, the MSS a quarter (the layout alone when
+/// either side lacks an MSS: then the window has that quarter too).
+fn variant_credit(o: &SynVariant, e: &SynVariant) -> f32 {
+    let layout = f32::from(u8::from(o.options == e.options)) * 0.5;
+    let window = f32::from(u8::from(o.window == e.window));
+    match (o.mss, e.mss) {
+        (Some(a), Some(b)) => layout + 0.25 * window + 0.25 * f32::from(u8::from(a == b)),
+        _ => layout + 0.5 * window,
+    }
 }
 
 /// The timestamp clock: the rates when both sides have one, else the

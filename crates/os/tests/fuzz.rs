@@ -10,7 +10,8 @@ use proptest::prelude::*;
 
 const KEYS: &[&str] = &[
     "entry", "class", "source", "ttl", "df", "window", "mss", "options", "wscale", "ecn", "closed",
-    "giveup", "rto", "isn", "ipid", "ts", "tsrate", "echo", "unreach", "#", "",
+    "giveup", "rto", "isn", "ipid", "ts", "tsrate", "echo", "unreach", "syn-nots", "syn-nows",
+    "syn-mss", "#", "",
 ];
 
 fn db_line() -> impl Strategy<Value = String> {

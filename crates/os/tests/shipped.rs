@@ -30,6 +30,7 @@ fn own_traits(e: &Entry) -> Observation {
         tsrate: first(&e.tsrate).map(u32::from),
         echo: e.echo.map(reply),
         unreach: e.unreach.map(reply),
+        variants: e.variants.clone(),
     }
 }
 

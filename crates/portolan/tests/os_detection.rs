@@ -166,7 +166,7 @@ fn one_open_port_behind_a_firewall_still_answers() {
          --osscan-guess lists guesses"
     );
     let f = fingerprint(&walled);
-    assert!(f.ends_with(" isn=random ipid=zero ts=random"), "{f}");
+    assert!(f.contains(" isn=random ipid=zero ts=random"), "{f}");
 }
 
 /// The `<osfingerprint>` text.
@@ -192,7 +192,7 @@ fn an_undecided_host_gets_the_timed_burst() {
     let xml = scan_with("osburst", &[("net.ipv4.ip_default_ttl", "128")], false);
     let f = fingerprint(&xml);
     assert!(
-        f.ends_with(
+        f.contains(
             " isn=random ipid=zero ts=random echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"
         ),
         "{f}"
@@ -211,7 +211,7 @@ fn an_undecided_host_gets_the_timed_burst() {
     );
     let f = fingerprint(&xml);
     assert!(
-        f.ends_with(
+        f.contains(
             " isn=random ipid=zero tsrate=1000 echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"
         ),
         "{f}"
@@ -350,7 +350,7 @@ fn the_burst_is_measured_and_ranked_on_a_real_kernel() {
     eprintln!("with the burst: {burst:?}");
     assert!(
         fingerprint(&xml)
-            .ends_with(" isn=random ipid=zero echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"),
+            .contains(" isn=random ipid=zero echo=ttl:128,df:no unreach=ttl:128,df:no,quote:28"),
         "{xml}"
     );
     // The SYN/ACK alone: the target's firewall lets the scan's one SYN to

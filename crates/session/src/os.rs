@@ -23,7 +23,9 @@ use crate::os_probe::{self, Job, ProbeNet};
 use crate::stage::HostStage;
 use portolan_model::traits::SampleKind;
 use portolan_model::{HostResult, PortState, Protocol};
-use portolan_os::{uptime_meaningful, Database, Evidence, Observation, Options, Sequence};
+use portolan_os::{
+    uptime_meaningful, Database, Evidence, Observation, Options, Sequence, SynVariant,
+};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
@@ -132,6 +134,13 @@ impl OsStage {
         if let Some(seq) = &seq {
             // The burst's evidence ranks the entries that record it.
             observation.add_sequence(seq);
+        }
+        for (o, t) in observation.variants.iter_mut().zip(&job.variants) {
+            *o = t.as_ref().map(|t| SynVariant {
+                options: t.options.to_string(),
+                window: t.window,
+                mss: t.mss,
+            });
         }
         observation.rto = job.rto.clone();
         observation.giveup = job.giveup;

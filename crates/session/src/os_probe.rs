@@ -20,7 +20,7 @@ use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, Validation
 use portolan_model::traits::{SampleKind, StackTraits, TraitSamples};
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_netio::{route_to, RawConfig, RawIo};
-use portolan_os::IcmpReply;
+use portolan_os::{IcmpReply, SYN_VARIANTS};
 use portolan_packet::{parse, IcmpErrorKind, Parsed, QuotedTransport};
 use portolan_probes::discovery::{ping_module, PingKind};
 use portolan_probes::{tcp_module, udp_module, TcpScanKind};
@@ -75,6 +75,9 @@ pub struct Job {
     pub giveup: Option<portolan_os::Giveup>,
     /// The retransmission timing was asked for once already.
     pub rto_tried: bool,
+    /// The SYN/ACKs to the burst's SYN option variants
+    /// (`portolan_os::SYN_VARIANTS`' order).
+    pub variants: [Option<StackTraits>; 3],
 }
 
 impl Job {
@@ -90,6 +93,7 @@ impl Job {
             rto: None,
             giveup: None,
             rto_tried: false,
+            variants: [None, None, None],
         }
     }
 }
@@ -99,6 +103,54 @@ impl Job {
 /// or faster timestamp clock's rate (see `portolan_os::timestamp_clock`).
 pub const BURST: u8 = 6;
 const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// Attempt numbers of the SYN option variants and of `--os-rto`'s SYN:
+/// the TCP module tells attempts apart by source-port slot (attempt
+/// modulo 16); the burst's 100-105 take slots 4-9, the variants 106-108
+/// slots 10-12, the RTO SYN slot 13.
+const VARIANT_ATTEMPT: u8 = 106;
+const RTO_ATTEMPT: u8 = 109;
+
+/// Rewrites the client SYN in `packet` (built by the TCP module: a
+/// 40-byte TCP header whose options are MSS, SACK permitted, timestamps,
+/// NOP, window scale) into SYN option variant `v`
+/// (`portolan_os::SYN_VARIANTS`): 0 without timestamps (MSS, NOP, NOP,
+/// SACK permitted, NOP, window scale, as Linux's own SYN then), 1
+/// without window scale (MSS, SACK permitted, timestamps), 2 with MSS
+/// alone; the rest ends with end-of-list and zero padding, so the
+/// header's length and the validated fields stay. The checksum is
+/// adjusted. `false` when the packet is not such a SYN.
+fn make_variant(packet: &mut [u8], v: usize) -> bool {
+    let Some(at) = packet.first().and_then(|b| match b >> 4 {
+        4 => Some(usize::from(b & 0x0f) * 4),
+        6 => Some(40),
+        _ => None,
+    }) else {
+        return false;
+    };
+    let Some(tcp) = packet.get_mut(at..) else {
+        return false;
+    };
+    if tcp.len() < 40 || tcp[12] >> 4 != 10 || tcp[20..24] != [2, 4, tcp[22], tcp[23]] {
+        return false;
+    }
+    let old: [u8; 20] = match tcp[20..40].try_into() {
+        Ok(o) => o,
+        Err(_) => return false,
+    };
+    let mut new = [0u8; 20];
+    new[..4].copy_from_slice(&old[..4]);
+    match v {
+        0 => new[4..12].copy_from_slice(&[1, 1, 4, 2, 1, 3, 3, old[19]]),
+        1 => new[4..16].copy_from_slice(&old[4..16]),
+        _ => {}
+    }
+    let check = u16::from_be_bytes([tcp[16], tcp[17]]);
+    let check = portolan_packet::checksum::adjust(check, &old, &new);
+    tcp[20..40].copy_from_slice(&new);
+    tcp[16..18].copy_from_slice(&check.to_be_bytes());
+    true
+}
 
 /// The UDP port the burst's datagram goes to: one the scan found closed,
 /// else 33434 (traceroute's first port, closed almost everywhere).
@@ -345,7 +397,7 @@ fn rto(
         let spec = ProbeSpec {
             dst: j.host.addr,
             dport,
-            attempt: 200,
+            attempt: RTO_ATTEMPT,
         };
         let len = module.build(&link.ctx, &spec, &mut buf);
         let Some(sport) = (len > 0).then(|| source_port(&buf[..len])).flatten() else {
@@ -523,8 +575,16 @@ fn burst(
             }
         }
         let gap = if n + 1 == BURST { wait } else { BURST_GAP };
-        let deadline = Instant::now() + gap;
+        let start = Instant::now();
+        let deadline = start + gap;
+        // Halfway through each of the first gaps, one SYN option variant
+        // (a stack with one listening socket has the gap to itself).
+        let mut variant = (usize::from(n) < SYN_VARIANTS.len()).then_some(usize::from(n));
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Some(v) = variant.filter(|_| start.elapsed() >= BURST_GAP / 2) {
+                variant = None;
+                send_variant(batch, module, link_of, links, v);
+            }
             let slice = left.min(Duration::from_millis(10));
             for link in links.values_mut().flatten() {
                 let ctx = &link.ctx;
@@ -553,6 +613,15 @@ fn burst(
                     {
                         return;
                     }
+                    // A variant's answer (its slot tells which).
+                    let slot = |a: u8| a % 16;
+                    if let Some(v) = reply.attempt.and_then(|a| {
+                        (0..SYN_VARIANTS.len())
+                            .find(|&v| slot(VARIANT_ATTEMPT + v as u8) == slot(a))
+                    }) {
+                        job.variants[v].get_or_insert(traits);
+                        return;
+                    }
                     let at = SystemTime::now()
                         .duration_since(UNIX_EPOCH)
                         .map_or(0.0, |d| d.as_secs_f64());
@@ -571,6 +640,35 @@ fn burst(
     }
     for j in batch.iter_mut() {
         j.want_burst = false;
+    }
+}
+
+/// Sends SYN option variant `v` to the open port of every job wanting
+/// the burst.
+fn send_variant(
+    batch: &[Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    v: usize,
+) {
+    let mut buf = [0u8; 128];
+    for (j, id) in batch.iter().zip(link_of) {
+        let (true, Some(dport)) = (j.want_burst, burst_port(&j.host)) else {
+            continue;
+        };
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        let spec = ProbeSpec {
+            dst: j.host.addr,
+            dport,
+            attempt: VARIANT_ATTEMPT + v as u8,
+        };
+        let len = module.build(&link.ctx, &spec, &mut buf);
+        if len > 0 && make_variant(&mut buf[..len], v) {
+            let _ = link.io.send(&[&buf[..len]]);
+        }
     }
 }
 
