@@ -198,6 +198,15 @@ fn an_undecided_host_gets_the_timed_burst() {
         "{f}"
     );
     assert!(!xml.contains("<uptime"), "{xml}");
+    // The SYN option variants' SYN/ACKs, as the Linux capture recorded.
+    assert!(
+        f.contains(
+            " syn-nots=options:MNNSNW,window:64240,mss:1460 \
+             syn-nows=options:MST,window:65160,mss:1460 \
+             syn-mss=options:M,window:64240,mss:1460"
+        ),
+        "{f}"
+    );
     // With tcp_timestamps=2 (no offsets) the clock shows: 1000 Hz. Still
     // no uptime for a Linux match: older kernels offset per address pair,
     // which the wire cannot tell from this.
