@@ -370,6 +370,10 @@ fn source_port(packet: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*packet.get(at)?, *packet.get(at + 1)?]))
 }
 
+/// One host's `--os-rto` measurement: the first SYN/ACK's ISN and time,
+/// the later arrivals (seconds after it), and whether it is over.
+type RtoState = (Option<(u32, f64)>, Vec<f64>, bool);
+
 /// `--os-rto`: one SYN to each wanting job's open port with the kernel's
 /// RSTs to it held back ([`crate::os_rto::RstHold`]), then every SYN/ACK
 /// with the first one's ISN (retransmissions) and a RST (giving up) from
@@ -426,7 +430,7 @@ fn rto(
     };
     let started = now();
     // Per job index: (first SYN/ACK's ISN and time, later times, done).
-    let mut state: HashMap<usize, (Option<(u32, f64)>, Vec<f64>, bool)> = HashMap::new();
+    let mut state: HashMap<usize, RtoState> = HashMap::new();
     for (i, syn) in &syns {
         let Some(Some(link)) = link_of[*i].as_ref().and_then(|id| links.get_mut(id)) else {
             continue;
@@ -476,10 +480,10 @@ fn rto(
                 let at = now();
                 match (traits.sample_kind(), s.0) {
                     (SampleKind::SynAck, None) => s.0 = Some((traits.seq, at)),
-                    (SampleKind::SynAck, Some((isn, first))) if traits.seq == isn => {
-                        if s.1.len() < 64 {
-                            s.1.push(at - first);
-                        }
+                    (SampleKind::SynAck, Some((isn, first)))
+                        if traits.seq == isn && s.1.len() < 64 =>
+                    {
+                        s.1.push(at - first);
                     }
                     (SampleKind::RstAck | SampleKind::Rst, Some((_, first))) => {
                         // Giving up: its time ends the series (as
