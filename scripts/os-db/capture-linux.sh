@@ -10,7 +10,8 @@
 # on port 80 (port 81 closed); the client namespace connects with the
 # kernel's own SYN (MSS, SACK permitted, timestamps, NOP, window scale,
 # ECN setup), and a packet socket there (synack.py) records the server's SYN/ACK and
-# the RST+ACK of port 81. The TTL variant (ip_default_ttl=128) is measured
+# the RST+ACK of port 81, then the timed burst (six raw SYNs, an ICMP
+# echo, UDP to a closed port). The TTL variant (ip_default_ttl=128) is measured
 # but not written: a Linux entry with TTL 128 would make every Windows-TTL
 # host look like Linux; the classifier's TTL volatility covers it.
 set -eu
@@ -51,6 +52,7 @@ l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("198.18.254.2", 80)); l.listen(8); l.settimeout(5)
 try:
     a, _ = l.accept(); time.sleep(0.2); a.close()
+    time.sleep(3)  # still listening for the timed burst
 except OSError:
     pass
 ' &
@@ -77,7 +79,7 @@ capture() {  # $1 = variant label, rest = sysctl settings for the server
   label=$1; shift
   entry=$(capture_once "$label" "4096 131072 6291456" "$@")
   case "$label" in
-    tcp_rmem*|tcp_window_scaling=0) ;;
+    tcp_rmem*|*tcp_window_scaling=0) ;;
     *)
       scales=$(echo "$entry" | sed -n 's/^wscale //p')
       for max in 16777216 33554432; do
@@ -98,6 +100,9 @@ capture "tcp_sack=0" net.ipv4.tcp_sack=0
 capture "tcp_window_scaling=0" net.ipv4.tcp_window_scaling=0
 capture "tcp_ecn=0" net.ipv4.tcp_ecn=0
 capture "tcp_timestamps=0 tcp_sack=0" net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0
+capture "tcp_timestamps=0 tcp_sack=0 tcp_window_scaling=0" net.ipv4.tcp_timestamps=0 \
+  net.ipv4.tcp_sack=0 net.ipv4.tcp_window_scaling=0
+capture "tcp_timestamps=2" net.ipv4.tcp_timestamps=2
 capture "tcp_rmem=4096 16384 65536" net.ipv4.tcp_rmem="4096 16384 65536"
 capture "tcp_rmem=4096 65536 1048576" net.ipv4.tcp_rmem="4096 65536 1048576"
 capture "tcp_rmem=4096 1048576 16777216" net.ipv4.tcp_rmem="4096 1048576 16777216"

@@ -42,7 +42,8 @@ import socket, sys
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(8); l.settimeout(10)
 try:
-    a, _ = l.accept(); a.recv(1); a.close()
+    while True:  # the first connection, then the timed burst ones
+        a, _ = l.accept(); a.close()
 except OSError:
     pass
 ' "$open" &

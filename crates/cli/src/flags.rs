@@ -543,6 +543,9 @@ static FLAGS: &[Flag] = &[
     flag(None, Some("os-db"), V::Required("<file>"), G::Os, SCAN, true,
         "Add the stack entries of <file> (format: docs/os-detection.md)",
         |b, f, v| { b.opts.os.db_file = Some(path(f, v)?); Ok(()) }),
+    flag(None, Some("os-rto"), V::Switch, G::Os, SCAN, true,
+        "Time SYN/ACK retransmissions of undecided hosts (holds back RSTs with nftables; CAP_NET_ADMIN)",
+        |b, _, _| { b.opts.os.rto = true; Ok(()) }),
     // TIMING AND PERFORMANCE
     flag(Some("T"), None, V::Required("<0-5>"), G::Timing, SCAN, true,
         "Set timing template (higher is faster; or paranoid, sneaky, polite, normal, \

@@ -7,7 +7,7 @@
 //! line, the offending token) with no dependency. The parser never panics
 //! on any input (fuzzed in tests/fuzz.rs and crates/os/fuzz).
 
-use crate::DbError;
+use crate::{DbError, SeqClass};
 
 /// One stack in the database.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,6 +40,21 @@ pub struct Entry {
     /// Observed SYN/ACK retransmission series: arrival times (seconds
     /// after the first SYN/ACK) of every later SYN/ACK or RST.
     pub rto: Vec<Vec<f32>>,
+    /// The timed burst's initial sequence numbers' classes.
+    pub isn: Option<Vec<SeqClass>>,
+    /// The timed burst's IP IDs' classes.
+    pub ipid: Option<Vec<SeqClass>>,
+    /// The timed burst's timestamps' classes (`random`: an offset per
+    /// connection).
+    pub ts: Option<Vec<SeqClass>>,
+    /// The timed burst's timestamp clock rates, in Hz.
+    pub tsrate: Option<Vec<Span>>,
+    /// The reply to an ICMP echo.
+    pub echo: Option<IcmpTraits>,
+    /// The ICMP port unreachable a UDP datagram to a closed port draws.
+    pub unreach: Option<IcmpTraits>,
+    /// The SYN/ACKs to the option variants, in [`SYN_VARIANTS`]' order.
+    pub variants: [Option<SynVariant>; 3],
     /// Line of the `entry` in its file.
     pub line: usize,
 }
@@ -104,6 +119,36 @@ pub enum Giveup {
         /// Its acknowledgment number is not zero.
         ack_nonzero: bool,
     },
+}
+
+/// What an ICMP reply of the stack's showed (an entry's `echo` or
+/// `unreach`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpTraits {
+    /// Initial TTL.
+    pub ttl: u8,
+    /// DF bit.
+    pub df: bool,
+    /// Bytes of the offending datagram an error quotes (after its IP
+    /// header and ICMP header; `None` when not stated or an echo reply).
+    pub quote: Option<u16>,
+}
+
+/// The SYN option variants OS detection sends with its timed burst, by
+/// their database keys: a SYN without timestamps (MSS, NOP, NOP, SACK
+/// permitted, NOP, window scale), one without window scale (MSS, SACK
+/// permitted, timestamps), one with MSS alone.
+pub const SYN_VARIANTS: [&str; 3] = ["syn-nots", "syn-nows", "syn-mss"];
+
+/// The SYN/ACK to one SYN option variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SynVariant {
+    /// Its option layout (OptionLayout's letters, "" for none).
+    pub options: String,
+    /// Its window.
+    pub window: u16,
+    /// Its MSS option.
+    pub mss: Option<u16>,
 }
 
 struct Parser<'a> {
@@ -176,6 +221,16 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Vec<Entry>, DbError> {
             "closed" => e.closed = Some(closed(&p, value)?),
             "giveup" => e.giveup = Some(giveup(&p, value)?),
             "rto" => e.rto.push(rto(&p, value)?),
+            "isn" => e.isn = Some(classes(&p, value)?),
+            "ipid" => e.ipid = Some(classes(&p, value)?),
+            "ts" => e.ts = Some(classes(&p, value)?),
+            "tsrate" => e.tsrate = Some(spans(&p, value, 100_000, false)?),
+            "echo" => e.echo = Some(icmp(&p, value, false)?),
+            "unreach" => e.unreach = Some(icmp(&p, value, true)?),
+            k if SYN_VARIANTS.contains(&k) => {
+                let i = SYN_VARIANTS.iter().position(|v| *v == k).unwrap_or(0);
+                e.variants[i] = Some(variant(&p, value)?);
+            }
             other => return Err(p.err(format!("unknown key `{other}`"))),
         }
     }
@@ -354,6 +409,64 @@ fn giveup(p: &Parser<'_>, s: &str) -> Result<Giveup, DbError> {
     })
 }
 
+fn classes(p: &Parser<'_>, s: &str) -> Result<Vec<SeqClass>, DbError> {
+    s.split(',')
+        .map(str::trim)
+        .map(|c| match c {
+            "zero" => Ok(SeqClass::Zero),
+            "constant" => Ok(SeqClass::Constant),
+            "incremental" => Ok(SeqClass::Incremental),
+            "random" => Ok(SeqClass::Random),
+            _ => Err(p.err(format!("`{c}`: want zero, constant, incremental or random"))),
+        })
+        .collect()
+}
+
+/// `ttl=N df=yes|no` (and for `unreach`, `quote=N`).
+fn icmp(p: &Parser<'_>, s: &str, error: bool) -> Result<IcmpTraits, DbError> {
+    let (mut ttl, mut df, mut quote) = (None, None, None);
+    for (k, v) in pairs(p, s)? {
+        match k {
+            "ttl" => ttl = Some(number(p, v, 1, 255)? as u8),
+            "df" => df = Some(yes_no(p, v)?),
+            "quote" if error => quote = Some(number(p, v, 0, 65535)? as u16),
+            _ if error => return Err(p.err(format!("`{k}`: `unreach` knows ttl, df, quote"))),
+            _ => return Err(p.err(format!("`{k}`: `echo` knows ttl, df"))),
+        }
+    }
+    match (ttl, df) {
+        (Some(ttl), Some(df)) => Ok(IcmpTraits { ttl, df, quote }),
+        _ => Err(p.err(format!("`{s}`: needs ttl=N and df=yes|no"))),
+    }
+}
+
+/// `options=LAYOUT window=N [mss=N]`.
+fn variant(p: &Parser<'_>, s: &str) -> Result<SynVariant, DbError> {
+    let (mut options, mut window, mut mss) = (None, None, None);
+    for (k, v) in pairs(p, s)? {
+        match k {
+            "options" => {
+                let mut l = layouts(p, v)?;
+                if l.len() != 1 {
+                    return Err(p.err(format!("`{v}`: one layout")));
+                }
+                options = l.pop();
+            }
+            "window" => window = Some(number(p, v, 0, 65535)? as u16),
+            "mss" => mss = Some(number(p, v, 0, 65535)? as u16),
+            _ => return Err(p.err(format!("`{k}`: a SYN variant knows options, window, mss"))),
+        }
+    }
+    match (options, window) {
+        (Some(options), Some(window)) => Ok(SynVariant {
+            options,
+            window,
+            mss,
+        }),
+        _ => Err(p.err(format!("`{s}`: needs options=LAYOUT and window=N"))),
+    }
+}
+
 /// At most this many times in one `rto` line.
 pub const MAX_RTO: usize = 512;
 
@@ -394,7 +507,15 @@ mod tests {
         closed window=0 ack=plus1 df=yes\n\
         giveup rst-ack window=8192 ack-nonzero=yes\n\
         rto 1.0 3.0 7.0\n\
-        rto -\n";
+        rto -\n\
+        isn random\n\
+        ipid zero, incremental\n\
+        ts random\n\
+        tsrate 100, 1000\n\
+        echo ttl=64 df=no\n\
+        unreach ttl=64 df=no quote=28\n\
+        syn-nots options=MNNSNW window=64240 mss=1460\n\
+        syn-mss options=M window=64240\n";
 
     #[test]
     fn parses_every_key() {
@@ -418,6 +539,32 @@ mod tests {
             Some(vec!["MSTNW".into(), "MNNSNW".into(), String::new()])
         );
         assert_eq!(e.rto, vec![vec![1.0, 3.0, 7.0], vec![]]);
+        assert_eq!(e.isn, Some(vec![SeqClass::Random]));
+        assert_eq!(e.ipid, Some(vec![SeqClass::Zero, SeqClass::Incremental]));
+        assert_eq!(e.ts, Some(vec![SeqClass::Random]));
+        assert_eq!(
+            e.tsrate,
+            Some(vec![Span::Range(100, 100), Span::Range(1000, 1000)])
+        );
+        assert_eq!(
+            e.echo,
+            Some(IcmpTraits {
+                ttl: 64,
+                df: false,
+                quote: None
+            })
+        );
+        assert_eq!(e.unreach.and_then(|u| u.quote), Some(28));
+        assert_eq!(
+            e.variants[0],
+            Some(SynVariant {
+                options: "MNNSNW".into(),
+                window: 64240,
+                mss: Some(1460)
+            })
+        );
+        assert_eq!(e.variants[1], None);
+        assert_eq!(e.variants[2].as_ref().map(|v| v.mss), Some(None));
         assert_eq!(
             e.giveup,
             Some(Giveup::Rst {
@@ -464,6 +611,25 @@ mod tests {
             .contains("class"));
         assert!(error("entry A\nsource s\nrto 1 x\n").reason.contains("`x`"));
         assert!(error("entry A\nsource s\nrto NaN\n").reason.contains("NaN"));
+        assert!(error("entry A\nsource s\nttl 64\nisn sometimes\n")
+            .reason
+            .contains("`sometimes`"));
+        assert!(error("entry A\nsource s\nttl 64\necho ttl=64\n")
+            .reason
+            .contains("needs ttl=N and df"));
+        assert!(
+            error("entry A\nsource s\nttl 64\necho ttl=64 df=no quote=1\n")
+                .reason
+                .contains("`quote`")
+        );
+        assert!(error("entry A\nsource s\nttl 64\nsyn-mss options=M\n")
+            .reason
+            .contains("needs options=LAYOUT and window"));
+        assert!(
+            error("entry A\nsource s\nttl 64\nsyn-mss options=Q window=1\n")
+                .reason
+                .contains("`Q`")
+        );
         assert!(error("entry A\nsource s\noptions [99\n")
             .reason
             .contains("["));

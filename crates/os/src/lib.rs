@@ -46,7 +46,7 @@ mod sequence;
 
 use std::sync::OnceLock;
 
-pub use db::{ClosedRst, Entry, EntryClass, Giveup, Span};
+pub use db::{ClosedRst, Entry, EntryClass, Giveup, IcmpTraits, Span, SynVariant, SYN_VARIANTS};
 use portolan_model::traits::{Echo, SampleKind, StackTraits, TraitSamples};
 use portolan_model::{OsClass, OsMatch, OsReport, OsUptime};
 pub use sequence::{IcmpReply, SeqClass, Sequence};
@@ -150,6 +150,20 @@ pub struct Observation {
     pub giveup: Option<Giveup>,
     /// SYN/ACK retransmission times after the first SYN/ACK.
     pub rto: Option<Vec<f32>>,
+    /// The timed burst's ISN class.
+    pub isn: Option<SeqClass>,
+    /// The timed burst's IP ID class.
+    pub ipid: Option<SeqClass>,
+    /// The timed burst's timestamp class.
+    pub ts: Option<SeqClass>,
+    /// The timed burst's timestamp clock rate (Hz).
+    pub tsrate: Option<u32>,
+    /// The burst's ICMP echo reply.
+    pub echo: Option<IcmpReply>,
+    /// The burst's ICMP port unreachable.
+    pub unreach: Option<IcmpReply>,
+    /// The SYN/ACKs to the SYN option variants ([`SYN_VARIANTS`]).
+    pub variants: [Option<SynVariant>; 3],
 }
 
 impl Observation {
@@ -186,6 +200,18 @@ impl Observation {
         o
     }
 
+    /// Adds what the timed burst showed (ISN, IP ID and timestamp
+    /// classes, the clock's rate, the ICMP replies), so that entries
+    /// recording them are compared on them too.
+    pub fn add_sequence(&mut self, s: &Sequence) {
+        self.isn = s.isn;
+        self.ipid = s.ipid;
+        self.ts = s.ts;
+        self.tsrate = s.ts_rate;
+        self.echo = s.echo;
+        self.unreach = s.unreach;
+    }
+
     /// The observation in portolan's compact text form (the keys of the
     /// database format, `key=value`, space-separated).
     pub fn fingerprint(&self) -> String {
@@ -218,6 +244,60 @@ impl Observation {
                 echo_name(c.ack),
                 yes(c.df)
             ));
+        }
+        let burst = Sequence {
+            isn: self.isn,
+            ipid: self.ipid,
+            ts: self.ts,
+            ts_rate: self.tsrate,
+            echo: self.echo,
+            unreach: self.unreach,
+            ..Sequence::default()
+        }
+        .fingerprint();
+        if !burst.is_empty() {
+            f.push(burst);
+        }
+        for (name, v) in SYN_VARIANTS.iter().zip(&self.variants) {
+            if let Some(v) = v {
+                let mut w = format!(
+                    "{name}=options:{},window:{}",
+                    if v.options.is_empty() {
+                        "-"
+                    } else {
+                        &v.options
+                    },
+                    v.window
+                );
+                if let Some(m) = v.mss {
+                    w.push_str(&format!(",mss:{m}"));
+                }
+                f.push(w);
+            }
+        }
+        if let Some(r) = &self.rto {
+            let times: Vec<String> = r.iter().map(|t| format!("{t:.2}")).collect();
+            f.push(format!(
+                "rto={}",
+                if times.is_empty() {
+                    "-".to_string()
+                } else {
+                    times.join(",")
+                }
+            ));
+        }
+        match self.giveup {
+            Some(Giveup::None) => f.push("giveup=none".into()),
+            Some(Giveup::Rst {
+                ack,
+                window,
+                ack_nonzero,
+            }) => f.push(format!(
+                "giveup={},window:{window},ack-nonzero:{}",
+                if ack { "rst-ack" } else { "rst" },
+                yes(ack_nonzero)
+            )),
+            None => {}
         }
         f.join(" ")
     }
@@ -264,6 +344,12 @@ mod weight {
     pub const WINDOW: f32 = 1.2; // 0.3: applications and tuning change it
     pub const GIVEUP: f32 = 1.2; // 0.3: depends on the scanner's own RSTs
     pub const MSS: f32 = 0.7; // 0.5: the path's MTU and clamping
+                              // The timed burst's (docs/os-detection.md, "Evidence").
+    pub const ISN: f32 = 3.0; // 0.05: the kernel's generator
+    pub const CLOCK: f32 = 2.3; // 0.1: the timestamp sysctl
+    pub const IPID: f32 = 1.6; // 0.2: follows DF (PMTU discovery)
+    pub const ICMP: f32 = 1.6; // 0.2: sysctls, firewalls
+    pub const VARIANT: f32 = 2.3; // 0.1: which options a stack echoes is code
 }
 
 /// How well one entry explains an observation.
@@ -450,7 +536,65 @@ fn score(o: &Observation, e: &Entry) -> Score {
             s.add(weight::RTO, best_rto_credit(obs, &e.rto));
         }
     }
+    let class_in = |c: SeqClass, list: &Vec<SeqClass>| f32::from(u8::from(list.contains(&c)));
+    s.extra(weight::ISN, o.isn, e.isn.as_ref(), class_in);
+    s.extra(weight::IPID, o.ipid, e.ipid.as_ref(), class_in);
+    if let Some(credit) = clock_credit(o, e) {
+        s.add(weight::CLOCK, credit);
+    }
+    let icmp = |r: IcmpReply, t: IcmpTraits| icmp_credit(o, r, e, t);
+    s.extra(weight::ICMP, o.echo, e.echo, icmp);
+    s.extra(weight::ICMP, o.unreach, e.unreach, icmp);
+    for (ov, ev) in o.variants.iter().zip(&e.variants) {
+        s.extra(weight::VARIANT, ov.as_ref(), ev.as_ref(), variant_credit);
+    }
     s
+}
+
+/// A SYN variant's SYN/ACK against an entry's: the option layout counts
+/// half, the window a quarter, the MSS a quarter (the layout alone when
+/// either side lacks an MSS: then the window has that quarter too).
+fn variant_credit(o: &SynVariant, e: &SynVariant) -> f32 {
+    let layout = f32::from(u8::from(o.options == e.options)) * 0.5;
+    let window = f32::from(u8::from(o.window == e.window));
+    match (o.mss, e.mss) {
+        (Some(a), Some(b)) => layout + 0.25 * window + 0.25 * f32::from(u8::from(a == b)),
+        _ => layout + 0.5 * window,
+    }
+}
+
+/// The timestamp clock: the rates when both sides have one, else the
+/// classes (a measured rate is an incremental clock; an entry's rate
+/// implies one). `None` when either side says nothing.
+fn clock_credit(o: &Observation, e: &Entry) -> Option<f32> {
+    if let (Some(r), Some(spans)) = (o.tsrate, e.tsrate.as_deref()) {
+        return Some(f32::from(u8::from(in_spans(spans, r, None))));
+    }
+    let oc = o.ts.or(o.tsrate.map(|_| SeqClass::Incremental))?;
+    let steady = [SeqClass::Incremental];
+    let ec = e.ts.as_deref().or(e.tsrate.as_ref().map(|_| &steady[..]))?;
+    Some(f32::from(u8::from(ec.contains(&oc))))
+}
+
+/// An ICMP reply against an entry's: initial TTL, DF and (for an error
+/// whose quote both know) the quote's length, in equal parts. The TTL
+/// also agrees when the entry's ICMP TTL is its TCP TTL and the host's
+/// are equal too: one sysctl sets both, and the SYN/ACK's TTL already
+/// counted a changed one.
+fn icmp_credit(o: &Observation, r: IcmpReply, e: &Entry, t: IcmpTraits) -> f32 {
+    let ttl = initial_ttl(r.ttl) == initial_ttl(t.ttl)
+        || (e
+            .ttl
+            .is_some_and(|et| initial_ttl(et) == initial_ttl(t.ttl))
+            && o.ttl
+                .is_some_and(|ot| initial_ttl(ot) == initial_ttl(r.ttl)));
+    let mut parts = 2u8;
+    let mut agree = u8::from(ttl) + u8::from(r.df == t.df);
+    if let (Some(a), Some(b)) = (r.quoted, t.quote) {
+        parts += 1;
+        agree += u8::from(a == b);
+    }
+    f32::from(agree) / f32::from(parts)
 }
 
 /// One ranked entry.

@@ -243,3 +243,79 @@ fn uptime_needs_two_timed_samples_at_a_known_rate() {
     );
     assert_eq!(uptime_from_timestamps(&[]), None);
 }
+
+/// Issue 13: a case the SYN/ACK alone leaves level between two real
+/// stacks, decided by the timed burst. Linux with timestamps, SACK and
+/// window scaling off, behind a route whose MTU is locked (so no DF),
+/// answers with MSS alone and no DF: libslirp's SYN/ACK but for the
+/// window and the closed port's RST, and its own capture's but for DF.
+/// The burst's words are those the captures recorded (random ISNs, echo
+/// and port unreachable with TTL 64 and no DF; libslirp: ISNs counting
+/// up, echo TTL 255 with DF, no port unreachable). The IP ID class is
+/// left out: Linux's follows DF.
+#[test]
+fn the_burst_separates_linux_from_slirp() {
+    let db = Database::builtin();
+    let mut o = Observation {
+        ttl: Some(63),
+        df: Some(false),
+        window: Some(64240),
+        mss: Some(1460),
+        options: Some("M".into()),
+        closed: Some(ClosedRst {
+            window: 0,
+            ack: Echo::Plus1,
+            df: true,
+        }),
+        ..Observation::default()
+    };
+    let accuracy = |o: &Observation, name: &str| {
+        let r = db.rank(o);
+        let at = r
+            .iter()
+            .find(|r| db.entries()[r.index].name.starts_with(name))
+            .expect("entry");
+        at.accuracy
+    };
+    let linux_name = "Linux 6.18 (tcp_timestamps=0 tcp_sack=0 tcp_window_scaling=0)";
+    let (linux, slirp) = (accuracy(&o, linux_name), accuracy(&o, "libslirp"));
+    assert!(linux.abs_diff(slirp) <= 3, "{linux} {slirp}");
+    assert!(linux < SURE && slirp < SURE);
+    let reply = |ttl, quoted| IcmpReply {
+        ttl,
+        df: false,
+        quoted,
+    };
+    o.add_sequence(&Sequence {
+        isn: Some(SeqClass::Random),
+        echo: Some(reply(63, None)),
+        unreach: Some(reply(63, Some(28))),
+        ..Sequence::default()
+    });
+    let (linux, slirp) = (accuracy(&o, linux_name), accuracy(&o, "libslirp"));
+    assert!(linux >= slirp + 20, "{linux} {slirp}");
+    // Words the burst shows are in the fingerprint, after the SYN/ACK's.
+    assert!(o
+        .fingerprint()
+        .ends_with(" isn=random echo=ttl:64,df:no unreach=ttl:64,df:no,quote:28"));
+    // An entry without burst features (Hershel+'s) is not moved by them.
+    let plain = Observation {
+        isn: None,
+        echo: None,
+        unreach: None,
+        ..o.clone()
+    };
+    let hp = |o: &Observation| {
+        db.rank(o)
+            .into_iter()
+            .find(|r| db.entries()[r.index].source.contains("Hershel"))
+            .map(|r| (r.index, r.accuracy))
+    };
+    let first = hp(&plain).expect("a Hershel+ entry");
+    let with = db
+        .rank(&o)
+        .into_iter()
+        .find(|r| r.index == first.0)
+        .map(|r| r.accuracy);
+    assert_eq!(with, Some(first.1));
+}

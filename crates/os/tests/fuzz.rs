@@ -10,7 +10,8 @@ use proptest::prelude::*;
 
 const KEYS: &[&str] = &[
     "entry", "class", "source", "ttl", "df", "window", "mss", "options", "wscale", "ecn", "closed",
-    "giveup", "rto", "#", "",
+    "giveup", "rto", "isn", "ipid", "ts", "tsrate", "echo", "unreach", "syn-nots", "syn-nows",
+    "syn-mss", "#", "",
 ];
 
 fn db_line() -> impl Strategy<Value = String> {
@@ -136,5 +137,11 @@ proptest! {
             prop_assert!(s.ts_rate.is_some() && u.seconds <= u64::from(u32::MAX));
         }
         let _ = s.fingerprint();
+        // The burst's classes rank entries that record them: never a
+        // panic, never above 100 %.
+        let mut o = Observation { options: Some("MSTNW".into()), ttl: Some(64), ..Observation::default() };
+        o.add_sequence(&s);
+        let r = Database::builtin().classify_observation(&o, &Options { guess: true });
+        prop_assert!(r.matches.iter().all(|m| m.accuracy <= 100));
     }
 }

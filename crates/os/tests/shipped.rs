@@ -1,7 +1,9 @@
 //! The shipped database, entry by entry: every entry parses, names itself
 //! at 100 % from its own traits, and the Linux captures stay Linux.
 
-use portolan_os::{Database, Entry, Observation, Options, Span, BUILTIN_FILES};
+use portolan_os::{
+    Database, Entry, IcmpReply, IcmpTraits, Observation, Options, Span, BUILTIN_FILES,
+};
 
 fn first(spans: &Option<Vec<Span>>) -> Option<u16> {
     match spans.as_deref()?.first()? {
@@ -22,6 +24,21 @@ fn own_traits(e: &Entry) -> Observation {
         closed: e.closed,
         giveup: e.giveup,
         rto: e.rto.first().cloned(),
+        isn: e.isn.as_ref().and_then(|c| c.first().copied()),
+        ipid: e.ipid.as_ref().and_then(|c| c.first().copied()),
+        ts: e.ts.as_ref().and_then(|c| c.first().copied()),
+        tsrate: first(&e.tsrate).map(u32::from),
+        echo: e.echo.map(reply),
+        unreach: e.unreach.map(reply),
+        variants: e.variants.clone(),
+    }
+}
+
+fn reply(i: IcmpTraits) -> IcmpReply {
+    IcmpReply {
+        ttl: i.ttl,
+        df: i.df,
+        quoted: i.quote,
     }
 }
 

@@ -156,6 +156,9 @@ pub struct OsFlags {
     pub max_tries: Option<u32>,
     /// `--os-db FILE`: stack entries merged with the built-in ones.
     pub db_file: Option<PathBuf>,
+    /// `--os-rto`: time the SYN/ACK retransmissions of hosts nothing
+    /// else decided, holding back the kernel's RSTs to them (nftables).
+    pub rto: bool,
 }
 
 /// TIMING AND PERFORMANCE flags; `None` means "as the template says".

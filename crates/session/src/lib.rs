@@ -78,6 +78,7 @@ mod observer;
 pub mod order;
 pub mod os;
 pub mod os_probe;
+pub mod os_rto;
 pub mod plan;
 pub mod rdns;
 mod session;

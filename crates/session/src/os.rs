@@ -23,7 +23,9 @@ use crate::os_probe::{self, Job, ProbeNet};
 use crate::stage::HostStage;
 use portolan_model::traits::SampleKind;
 use portolan_model::{HostResult, PortState, Protocol};
-use portolan_os::{uptime_meaningful, Database, Evidence, Options, Sequence};
+use portolan_os::{
+    uptime_meaningful, Database, Evidence, Observation, Options, Sequence, SynVariant,
+};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::Path;
@@ -73,6 +75,9 @@ pub struct OsStageOptions {
     pub tries: u32,
     /// Where those probes leave from.
     pub net: ProbeNet,
+    /// `--os-rto`: time the SYN/ACK retransmissions of hosts still not
+    /// sure after everything else.
+    pub rto: bool,
 }
 
 /// nmap's `--max-os-tries` default is 5, lowered to 2 when conditions
@@ -120,7 +125,26 @@ impl OsStage {
             samples: job.samples,
             more: Vec::new(),
         };
-        let mut report = self.db.classify(&evidence, &options);
+        let mut observation = Observation::from_evidence(&evidence);
+        let seq = job.burst.as_ref().map(|replies| Sequence {
+            echo: job.icmp[0],
+            unreach: job.icmp[1],
+            ..Sequence::from_replies(replies)
+        });
+        if let Some(seq) = &seq {
+            // The burst's evidence ranks the entries that record it.
+            observation.add_sequence(seq);
+        }
+        for (o, t) in observation.variants.iter_mut().zip(&job.variants) {
+            *o = t.as_ref().map(|t| SynVariant {
+                options: t.options.to_string(),
+                window: t.window,
+                mss: t.mss,
+            });
+        }
+        observation.rto = job.rto.clone();
+        observation.giveup = job.giveup;
+        let mut report = self.db.classify_observation(&observation, &options);
         // A job back with `want_burst` still set was not served (an
         // interrupt): it goes out with what it has, never round again.
         if job.burst.is_none()
@@ -137,19 +161,28 @@ impl OsStage {
                 Err(unsent) => job = unsent.0,
             }
         }
-        if let Some(replies) = &job.burst {
-            let seq = Sequence {
-                echo: job.icmp[0],
-                unreach: job.icmp[1],
-                ..Sequence::from_replies(replies)
-            };
-            let words = seq.fingerprint();
-            if !words.is_empty() {
-                if !report.fingerprint.is_empty() {
-                    report.fingerprint.push(' ');
+        // Still not sure after the burst: with --os-rto, the
+        // retransmission timing (once per host; a job back unserved after
+        // an interrupt goes out as it is).
+        if self.opts.rto
+            && job.burst.is_some()
+            && job.rto.is_none()
+            && !job.want_rto
+            && !job.rto_tried
+            && !report.is_sure()
+            && os_probe::burst_port(&job.host).is_some()
+        {
+            job.want_rto = true;
+            job.rto_tried = true;
+            match self.prober().jobs.send(job) {
+                Ok(()) => {
+                    self.probing += 1;
+                    return;
                 }
-                report.fingerprint.push_str(&words);
+                Err(unsent) => job = unsent.0,
             }
+        }
+        if let Some(seq) = &seq {
             if uptime_meaningful(&report) {
                 report.uptime = seq.uptime;
             }

@@ -20,7 +20,7 @@ use portolan_engine::{PacketIo, ProbeContext, ProbeModule, ProbeSpec, Validation
 use portolan_model::traits::{SampleKind, StackTraits, TraitSamples};
 use portolan_model::{HostResult, PortState, Protocol};
 use portolan_netio::{route_to, RawConfig, RawIo};
-use portolan_os::IcmpReply;
+use portolan_os::{IcmpReply, SYN_VARIANTS};
 use portolan_packet::{parse, IcmpErrorKind, Parsed, QuotedTransport};
 use portolan_probes::discovery::{ping_module, PingKind};
 use portolan_probes::{tcp_module, udp_module, TcpScanKind};
@@ -66,6 +66,18 @@ pub struct Job {
     /// The burst's ICMP echo reply and the port unreachable its UDP
     /// datagram drew (IPv4 only).
     pub icmp: [Option<IcmpReply>; 2],
+    /// Time the SYN/ACK retransmissions of one open port (`--os-rto`).
+    pub want_rto: bool,
+    /// Their arrival times, seconds after the first SYN/ACK; `None`
+    /// until measured (or when no SYN/ACK came).
+    pub rto: Option<Vec<f32>>,
+    /// The RST the host sent when it gave up, if one came.
+    pub giveup: Option<portolan_os::Giveup>,
+    /// The retransmission timing was asked for once already.
+    pub rto_tried: bool,
+    /// The SYN/ACKs to the burst's SYN option variants
+    /// (`portolan_os::SYN_VARIANTS`' order).
+    pub variants: [Option<StackTraits>; 3],
 }
 
 impl Job {
@@ -77,6 +89,11 @@ impl Job {
             want_burst: false,
             burst: None,
             icmp: [None, None],
+            want_rto: false,
+            rto: None,
+            giveup: None,
+            rto_tried: false,
+            variants: [None, None, None],
         }
     }
 }
@@ -86,6 +103,54 @@ impl Job {
 /// or faster timestamp clock's rate (see `portolan_os::timestamp_clock`).
 pub const BURST: u8 = 6;
 const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// Attempt numbers of the SYN option variants and of `--os-rto`'s SYN:
+/// the TCP module tells attempts apart by source-port slot (attempt
+/// modulo 16); the burst's 100-105 take slots 4-9, the variants 106-108
+/// slots 10-12, the RTO SYN slot 13.
+const VARIANT_ATTEMPT: u8 = 106;
+const RTO_ATTEMPT: u8 = 109;
+
+/// Rewrites the client SYN in `packet` (built by the TCP module: a
+/// 40-byte TCP header whose options are MSS, SACK permitted, timestamps,
+/// NOP, window scale) into SYN option variant `v`
+/// (`portolan_os::SYN_VARIANTS`): 0 without timestamps (MSS, NOP, NOP,
+/// SACK permitted, NOP, window scale, as Linux's own SYN then), 1
+/// without window scale (MSS, SACK permitted, timestamps), 2 with MSS
+/// alone; the rest ends with end-of-list and zero padding, so the
+/// header's length and the validated fields stay. The checksum is
+/// adjusted. `false` when the packet is not such a SYN.
+fn make_variant(packet: &mut [u8], v: usize) -> bool {
+    let Some(at) = packet.first().and_then(|b| match b >> 4 {
+        4 => Some(usize::from(b & 0x0f) * 4),
+        6 => Some(40),
+        _ => None,
+    }) else {
+        return false;
+    };
+    let Some(tcp) = packet.get_mut(at..) else {
+        return false;
+    };
+    if tcp.len() < 40 || tcp[12] >> 4 != 10 || tcp[20..24] != [2, 4, tcp[22], tcp[23]] {
+        return false;
+    }
+    let old: [u8; 20] = match tcp[20..40].try_into() {
+        Ok(o) => o,
+        Err(_) => return false,
+    };
+    let mut new = [0u8; 20];
+    new[..4].copy_from_slice(&old[..4]);
+    match v {
+        0 => new[4..12].copy_from_slice(&[1, 1, 4, 2, 1, 3, 3, old[19]]),
+        1 => new[4..16].copy_from_slice(&old[4..16]),
+        _ => {}
+    }
+    let check = u16::from_be_bytes([tcp[16], tcp[17]]);
+    let check = portolan_packet::checksum::adjust(check, &old, &new);
+    tcp[20..40].copy_from_slice(&new);
+    tcp[16..18].copy_from_slice(&check.to_be_bytes());
+    true
+}
 
 /// The UDP port the burst's datagram goes to: one the scan found closed,
 /// else 33434 (traceroute's first port, closed almost everywhere).
@@ -266,7 +331,7 @@ fn probe_batch(
             let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
                 continue;
             };
-            if j.want_burst {
+            if j.want_burst || j.want_rto {
                 continue;
             }
             for dport in wanted(&j.host, &j.samples) {
@@ -288,6 +353,162 @@ fn probe_batch(
     }
     if batch.iter().any(|j| j.want_burst) && !stop.load(Ordering::Relaxed) {
         burst(batch, module, &link_of, links, wait, stop);
+    }
+    if batch.iter().any(|j| j.want_rto) && !stop.load(Ordering::Relaxed) {
+        rto(batch, module, &link_of, links, stop);
+    }
+}
+
+/// The source port of a SYN we built (IPv4 or IPv6, no extension
+/// headers: the TCP module writes none).
+fn source_port(packet: &[u8]) -> Option<u16> {
+    let at = match packet.first()? >> 4 {
+        4 => usize::from(packet[0] & 0x0f) * 4,
+        6 => 40,
+        _ => return None,
+    };
+    Some(u16::from_be_bytes([*packet.get(at)?, *packet.get(at + 1)?]))
+}
+
+/// One host's `--os-rto` measurement: the first SYN/ACK's ISN and time,
+/// the later arrivals (seconds after it), and whether it is over.
+type RtoState = (Option<(u32, f64)>, Vec<f64>, bool);
+
+/// `--os-rto`: one SYN to each wanting job's open port with the kernel's
+/// RSTs to it held back ([`crate::os_rto::RstHold`]), then every SYN/ACK
+/// with the first one's ISN (retransmissions) and a RST (giving up) from
+/// that port are timed, each host until [`crate::os_rto::follow_until`]
+/// says its series is over. The table goes when this returns, whatever
+/// happens.
+fn rto(
+    batch: &mut [Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    stop: &AtomicBool,
+) {
+    let mut buf = [0u8; 128];
+    // Per wanting job: the SYN, and the flow to hold RSTs back on.
+    let mut syns: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut flows = Vec::new();
+    for (i, (j, id)) in batch.iter().zip(link_of).enumerate() {
+        let (true, Some(dport)) = (j.want_rto, burst_port(&j.host)) else {
+            continue;
+        };
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        let spec = ProbeSpec {
+            dst: j.host.addr,
+            dport,
+            attempt: RTO_ATTEMPT,
+        };
+        let len = module.build(&link.ctx, &spec, &mut buf);
+        let Some(sport) = (len > 0).then(|| source_port(&buf[..len])).flatten() else {
+            continue;
+        };
+        flows.push((j.host.addr, dport, sport));
+        syns.push((i, buf[..len].to_vec()));
+    }
+    for j in batch.iter_mut() {
+        j.want_rto = false;
+    }
+    if syns.is_empty() {
+        return;
+    }
+    let _hold = match crate::os_rto::RstHold::new(&flows) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("portolan: --os-rto: {e}; no retransmission timing");
+            return;
+        }
+    };
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let started = now();
+    // Per job index: (first SYN/ACK's ISN and time, later times, done).
+    let mut state: HashMap<usize, RtoState> = HashMap::new();
+    for (i, syn) in &syns {
+        let Some(Some(link)) = link_of[*i].as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        if link.io.send(&[syn]).is_ok_and(|k| k == 1) {
+            state.insert(*i, (None, Vec::new(), false));
+        }
+    }
+    let index: HashMap<(IpAddr, u16), usize> = state
+        .keys()
+        .filter_map(|&i| burst_port(&batch[i].host).map(|p| ((batch[i].host.addr, p), i)))
+        .collect();
+    let mut giveups: HashMap<usize, portolan_os::Giveup> = HashMap::new();
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let t = now();
+        // A host is done when its series is over, or (no SYN/ACK at all)
+        // after the first wait.
+        for s in state.values_mut() {
+            let over = match s.0 {
+                None => t - started > crate::os_rto::follow_until(&[]),
+                Some((_, first)) => t - first > crate::os_rto::follow_until(&s.1),
+            };
+            s.2 |= over;
+        }
+        if state.values().all(|s| s.2) {
+            break;
+        }
+        for link in links.values_mut().flatten() {
+            let ctx = &link.ctx;
+            let _ = link.io.recv(Duration::from_millis(20), &mut |packet| {
+                let Some(reply) = module.classify(ctx, packet) else {
+                    return;
+                };
+                let (Some(&i), Some(traits)) = (index.get(&(reply.dst, reply.dport)), reply.traits)
+                else {
+                    return;
+                };
+                let Some(s) = state.get_mut(&i) else {
+                    return;
+                };
+                if s.2 {
+                    return;
+                }
+                let at = now();
+                match (traits.sample_kind(), s.0) {
+                    (SampleKind::SynAck, None) => s.0 = Some((traits.seq, at)),
+                    (SampleKind::SynAck, Some((isn, first)))
+                        if traits.seq == isn && s.1.len() < 64 =>
+                    {
+                        s.1.push(at - first);
+                    }
+                    (SampleKind::RstAck | SampleKind::Rst, Some((_, first))) => {
+                        // Giving up: its time ends the series (as
+                        // Hershel+ records it) and the RST is evidence.
+                        s.1.push(at - first);
+                        s.2 = true;
+                        giveups.insert(
+                            i,
+                            portolan_os::Giveup::Rst {
+                                ack: traits.sample_kind() == SampleKind::RstAck,
+                                window: u32::from(traits.window),
+                                ack_nonzero: traits.ack != 0,
+                            },
+                        );
+                    }
+                    _ => {}
+                }
+            });
+        }
+    }
+    for (i, (first, series, _)) in state {
+        if first.is_some() {
+            batch[i].rto = Some(series.iter().map(|&t| t as f32).collect());
+            batch[i].giveup = giveups.get(&i).copied();
+        }
     }
 }
 
@@ -358,8 +579,16 @@ fn burst(
             }
         }
         let gap = if n + 1 == BURST { wait } else { BURST_GAP };
-        let deadline = Instant::now() + gap;
+        let start = Instant::now();
+        let deadline = start + gap;
+        // Halfway through each of the first gaps, one SYN option variant
+        // (a stack with one listening socket has the gap to itself).
+        let mut variant = (usize::from(n) < SYN_VARIANTS.len()).then_some(usize::from(n));
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Some(v) = variant.filter(|_| start.elapsed() >= BURST_GAP / 2) {
+                variant = None;
+                send_variant(batch, module, link_of, links, v);
+            }
             let slice = left.min(Duration::from_millis(10));
             for link in links.values_mut().flatten() {
                 let ctx = &link.ctx;
@@ -388,6 +617,15 @@ fn burst(
                     {
                         return;
                     }
+                    // A variant's answer (its slot tells which).
+                    let slot = |a: u8| a % 16;
+                    if let Some(v) = reply.attempt.and_then(|a| {
+                        (0..SYN_VARIANTS.len())
+                            .find(|&v| slot(VARIANT_ATTEMPT + v as u8) == slot(a))
+                    }) {
+                        job.variants[v].get_or_insert(traits);
+                        return;
+                    }
                     let at = SystemTime::now()
                         .duration_since(UNIX_EPOCH)
                         .map_or(0.0, |d| d.as_secs_f64());
@@ -406,6 +644,35 @@ fn burst(
     }
     for j in batch.iter_mut() {
         j.want_burst = false;
+    }
+}
+
+/// Sends SYN option variant `v` to the open port of every job wanting
+/// the burst.
+fn send_variant(
+    batch: &[Job],
+    module: &dyn ProbeModule,
+    link_of: &[Option<(String, bool)>],
+    links: &mut HashMap<(String, bool), Option<Link>>,
+    v: usize,
+) {
+    let mut buf = [0u8; 128];
+    for (j, id) in batch.iter().zip(link_of) {
+        let (true, Some(dport)) = (j.want_burst, burst_port(&j.host)) else {
+            continue;
+        };
+        let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
+            continue;
+        };
+        let spec = ProbeSpec {
+            dst: j.host.addr,
+            dport,
+            attempt: VARIANT_ATTEMPT + v as u8,
+        };
+        let len = module.build(&link.ctx, &spec, &mut buf);
+        if len > 0 && make_variant(&mut buf[..len], v) {
+            let _ = link.io.send(&[&buf[..len]]);
+        }
     }
 }
 
@@ -428,7 +695,7 @@ fn gather(
         if stop.load(Ordering::Relaxed)
             || batch
                 .iter()
-                .all(|j| j.want_burst || wanted(&j.host, &j.samples).is_empty())
+                .all(|j| j.want_burst || j.want_rto || wanted(&j.host, &j.samples).is_empty())
         {
             return;
         }

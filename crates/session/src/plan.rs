@@ -163,6 +163,12 @@ impl Plan {
         }
         if opts.os.enabled {
             os_detection(privileged, port_scan, &mut warnings)?;
+            if opts.os.rto {
+                crate::os_rto::usable().map_err(|hint| PlanError::Privilege {
+                    flag: "--os-rto",
+                    hint,
+                })?;
+            }
         }
         let (driver, techniques) = if port_scan {
             choose_techniques(opts, privileged, &mut warnings)?

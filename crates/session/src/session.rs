@@ -65,6 +65,7 @@ impl Session {
                     limit: config.os.limit,
                     guess: config.os.guess,
                     tries: config.os.max_tries.unwrap_or(crate::os::DEFAULT_TRIES),
+                    rto: config.os.rto,
                     net: crate::os_probe::ProbeNet {
                         interface: config.net.interface.clone(),
                         source: config.net.source_addr,
