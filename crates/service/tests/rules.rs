@@ -211,6 +211,27 @@ fn recorded_replies_of_real_daemons() {
             false,
         ),
     ]);
+    // Recorded from the daemons of tests/daemons.sh's "sva" block (Debian 12).
+    check(vec![
+        ("DnsVersionBindUdp", fixture("dns-pdns-udp.bin"), "domain", Some("PowerDNS Authoritative Server"), Some("4.7.3"), false),
+        ("DnsVersionBindUdp", fixture("dns-pdns-recursor-udp.bin"), "domain", Some("PowerDNS Recursor"), Some("4.8.8"), false),
+        ("DnsVersionBindUdp", fixture("dns-knot-udp.bin"), "domain", Some("Knot DNS"), Some("3.2.6"), false),
+        ("DnsVersionBindUdp", fixture("dns-gdnsd-udp.bin"), "domain", Some("gdnsd"), Some("3"), false),
+        ("DnsVersionBindUdp", fixture("dns-yadifa-udp.bin"), "domain", Some("YADIFA"), Some("2.6.4"), false),
+        ("DnsVersionBindTcp", fixture("dns-yadifa-tcp.bin"), "domain", Some("YADIFA"), Some("2.6.4"), false),
+        ("KerberosAsReqTcp", fixture("kerberos-mit-kdc-tcp.bin"), "kerberos-sec", Some("MIT Kerberos KDC"), None, false),
+        ("RpcKerberosAdm", fixture("kadmin-mit.bin"), "kerberos-adm", Some("MIT Kerberos kadmind"), None, false),
+        ("KpasswdTcp", fixture("kpasswd-mit-tcp.bin"), "kpasswd5", Some("MIT Kerberos kadmind"), None, false),
+        ("FirebirdConnect", fixture("firebird-connect.bin"), "gds_db", Some("Firebird"), None, false),
+        ("AdcSup", fixture("adc-uhub.bin"), "adc", Some("uhub"), Some("0.4.1"), false),
+        ("NULL", fixture("unison-null.bin"), "unison", Some("Unison"), None, false),
+        ("HttpGet", fixture("http-apt-cacher-ng.bin"), "http-proxy", Some("Apt-Cacher NG"), Some("3.7.4"), false),
+        ("HttpGet", fixture("http-webfs.bin"), "http", Some("webfs httpd"), Some("1.21"), false),
+        ("RedisInfo", fixture("redis-sentinel-info.bin"), "redis-sentinel", Some("Redis Sentinel"), Some("7.0.15"), false),
+        ("MemcachedBinaryVersion", fixture("memcached-binary-version.bin"), "memcached", Some("Memcached"), Some("1.6.18"), false),
+        ("SpamdPing", fixture("spamd-ping.bin"), "spamd", Some("SpamAssassin spamd"), None, false),
+        ("LpdQueueState", fixture("lpd-bsd-queue-state.bin"), "printer", Some("BSD lpd"), None, false),
+    ]);
     // nginx's TLS port answering plain HTTP: the rule names `ssl`, so the
     // prober retries inside TLS.
     check(vec![(
