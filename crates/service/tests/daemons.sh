@@ -560,10 +560,6 @@ if [ -x /usr/bin/uhub ]; then
   printf 'server_bind_addr=%s\nserver_port=1511\n' "$ADDR" >"$dir/uhub.conf"
   launch uhub 1511 /usr/bin/uhub -c "$dir/uhub.conf"
 fi
-if [ -x /usr/sbin/spamd ]; then
-  launch spamd 783 /usr/sbin/spamd -i "$ADDR" -p 783 -A 0.0.0.0/0 -m 1 --min-spare=1 --max-spare=1 -u nobody \
-    --pidfile="$dir/spamd.pid"
-fi
 if [ -x /usr/bin/unison ]; then
   mkdir -p "$dir/unison"
   launch unison $P_UNISON env HOME="$dir/unison" /usr/bin/unison -socket $P_UNISON -listen "$ADDR"
