@@ -232,6 +232,10 @@ fn recorded_replies_of_real_daemons() {
         ("SpamdPing", fixture("spamd-ping.bin"), "spamd", Some("SpamAssassin spamd"), None, false),
         ("LpdQueueState", fixture("lpd-bsd-queue-state.bin"), "printer", Some("BSD lpd"), None, false),
     ]);
+    // diod (9P2000.L file server) names only the dialect, not itself.
+    check(vec![
+        ("NinePVersion", fixture("9p-diod-rversion.bin"), "9p", None, None, false),
+    ]);
     // nginx's TLS port answering plain HTTP: the rule names `ssl`, so the
     // prober retries inside TLS.
     check(vec![(
