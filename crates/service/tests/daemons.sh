@@ -489,7 +489,7 @@ if [ -x /usr/sbin/pdns_recursor ]; then
   mkdir -p "$dir/pdns-recursor"; : >"$dir/pdns-recursor/recursor.conf"
   launch pdns-recursor $P_PDNSREC /usr/sbin/pdns_recursor --config-dir="$dir/pdns-recursor" --daemon=no \
     --local-address="$ADDR" --local-port=$P_PDNSREC --socket-dir="$dir/pdns-recursor" \
-    --security-poll-suffix= --forward-zones=.=127.0.0.1:9
+    --security-poll-suffix= --forward-zones=.=127.0.0.1:9 --allow-from=0.0.0.0/0
 fi
 if [ -x /usr/sbin/knotd ]; then
   mkdir -p "$dir/knot"
