@@ -226,7 +226,9 @@ fn real_daemons_are_identified_with_their_package_versions() {
                 upstream(&pkgs).map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."))
             }
             // the major number alone (gdnsd says "gdnsd/3")
-            Shown::Major => upstream(&pkgs).map(|v| v.split('.').next().unwrap_or_default().to_string()),
+            Shown::Major => {
+                upstream(&pkgs).map(|v| v.split('.').next().unwrap_or_default().to_string())
+            }
             Shown::Not => None,
         };
         let s: Option<&ServiceInfo> = det.service.as_ref();
