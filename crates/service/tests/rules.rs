@@ -357,6 +357,14 @@ fn recorded_replies_of_real_daemons() {
             None,
             false,
         ),
+        (
+            "NULL",
+            fixture("lpd-bsd-null-no-hostname.bin"),
+            "printer",
+            Some("BSD lpd"),
+            None,
+            false,
+        ),
     ]);
     // diod (9P2000.L file server) names only the dialect, not itself.
     check(vec![(
