@@ -94,6 +94,7 @@ fn postgres_pkg() -> String {
 enum Shown {
     Full,
     MajorMinor,
+    Major,
     Not,
 }
 
@@ -127,6 +128,7 @@ fn expectations() -> Vec<Expect> {
             let shown = match f[5] {
                 "full" => Shown::Full,
                 "major-minor" => Shown::MajorMinor,
+                "major" => Shown::Major,
                 "none" => Shown::Not,
                 other => panic!("daemons.expect: bad shown {other:?}"),
             };
@@ -222,6 +224,10 @@ fn real_daemons_are_identified_with_their_package_versions() {
             // major.minor of the package's version
             Shown::MajorMinor => {
                 upstream(&pkgs).map(|v| v.split('.').take(2).collect::<Vec<_>>().join("."))
+            }
+            // the major number alone (gdnsd says "gdnsd/3")
+            Shown::Major => {
+                upstream(&pkgs).map(|v| v.split('.').next().unwrap_or_default().to_string())
             }
             Shown::Not => None,
         };

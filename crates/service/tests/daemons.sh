@@ -469,3 +469,100 @@ if [ -x /usr/sbin/rabbitmq-server ] && [ "${RABBITMQ:-1}" = 1 ]; then
     ss -Hltnp "sport = :$P_EPMD" | grep -o 'pid=[0-9]*' | cut -d= -f2 >>"$pids"
   fi
 fi
+
+# sva
+# DNS servers on ports of their own in both modes (53 is dnsmasq's).
+P_PDNS=25357 P_PDNSREC=25358 P_KNOT=25359 P_GDNSD=25360
+if [ "${STD_PORTS:-0}" = 1 ]; then
+  P_ACNG=3142 P_WEBFS=8002 P_MINIHTTPD=8003 P_SENTINEL=26379 P_UNISON=1234
+else
+  P_ACNG=23142 P_WEBFS=28002 P_MINIHTTPD=28003 P_SENTINEL=26390 P_UNISON=21234
+fi
+if [ -x /usr/sbin/pdns_server ] && [ -f /usr/lib/x86_64-linux-gnu/pdns/libbindbackend.so ]; then
+  mkdir -p "$dir/pdns"; printf 'launch=bind\nbind-config=/dev/null\n' >"$dir/pdns/pdns.conf"
+  launch pdns $P_PDNS /usr/sbin/pdns_server --config-dir="$dir/pdns" --daemon=no --guardian=no \
+    --local-address="$ADDR" --local-port=$P_PDNS --socket-dir="$dir/pdns"
+fi
+if [ -x /usr/sbin/pdns_recursor ]; then
+  # Everything forwarded to a closed port, no security poll: it sends
+  # nothing beyond the test's own address.
+  mkdir -p "$dir/pdns-recursor"; : >"$dir/pdns-recursor/recursor.conf"
+  launch pdns-recursor $P_PDNSREC /usr/sbin/pdns_recursor --config-dir="$dir/pdns-recursor" --daemon=no \
+    --local-address="$ADDR" --local-port=$P_PDNSREC --socket-dir="$dir/pdns-recursor" \
+    --security-poll-suffix= --forward-zones=.=127.0.0.1:9 --allow-from=0.0.0.0/0
+fi
+if [ -x /usr/sbin/knotd ]; then
+  mkdir -p "$dir/knot"
+  printf 'server:\n  listen: %s@%s\n  rundir: %s/knot\n  user: root\ndatabase:\n  storage: %s/knot\n' \
+    "$ADDR" $P_KNOT "$dir" "$dir" >"$dir/knot/knot.conf"
+  launch knot $P_KNOT /usr/sbin/knotd -c "$dir/knot/knot.conf"
+fi
+if [ -x /usr/sbin/gdnsd ]; then
+  mkdir -p "$dir/gdnsd/zones" "$dir/gdnsd/run" "$dir/gdnsd/state"
+  printf 'options => { listen => [ %s:%s ] }\n' "$ADDR" $P_GDNSD >"$dir/gdnsd/config"
+  launch gdnsd $P_GDNSD env RUNTIME_DIRECTORY="$dir/gdnsd/run" STATE_DIRECTORY="$dir/gdnsd/state" \
+    /usr/sbin/gdnsd -c "$dir/gdnsd" -R -f start
+fi
+# YADIFA (2.6.4) is not here: it resets the prober's parallel connections
+# from one client and reads as tcpwrapped after 6-9 s (its replies, recorded
+# one at a time, are tests in rules.rs).
+if [ -x /usr/sbin/apt-cacher-ng ]; then
+  mkdir -p "$dir/acng/cache" "$dir/acng/log"
+  launch apt-cacher-ng $P_ACNG /usr/sbin/apt-cacher-ng -c /etc/apt-cacher-ng ForeGround=1 Port=$P_ACNG \
+    BindAddress="$ADDR" CacheDir="$dir/acng/cache" LogDir="$dir/acng/log" PidFile="$dir/acng/pid" SocketPath="$dir/acng/sock"
+fi
+if [ -x /usr/bin/webfsd ]; then
+  mkdir -p "$dir/www"; echo portolan >"$dir/www/index.html"
+  launch webfs $P_WEBFS /usr/bin/webfsd -F -i "$ADDR" -p $P_WEBFS -r "$dir/www" -u nobody
+fi
+if [ -x /usr/sbin/mini_httpd ]; then
+  mkdir -p "$dir/www"; echo portolan >"$dir/www/index.html"
+  launch mini_httpd $P_MINIHTTPD /usr/sbin/mini_httpd -D -h "$ADDR" -p $P_MINIHTTPD -d "$dir/www" -u nobody
+fi
+if [ -x /usr/bin/redis-sentinel ]; then
+  # Sentinel needs a writable configuration and a master to watch (none runs there).
+  printf 'sentinel monitor portolan 127.0.0.1 9 2\n' >"$dir/sentinel.conf"
+  launch redis-sentinel $P_SENTINEL /usr/bin/redis-sentinel "$dir/sentinel.conf" --bind "$ADDR" --port $P_SENTINEL \
+    --protected-mode no --daemonize no
+fi
+# Found by port-hinted probes only (rarity 8): well-known ports in both modes.
+if [ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kdb5_util ]; then
+  mkdir -p "$dir/krb5"
+  printf '[kdcdefaults]\n kdc_listen = %s:88\n kdc_tcp_listen = %s:88\n[realms]\n PORTOLAN.TEST = {\n  database_name = %s/krb5/principal\n  key_stash_file = %s/krb5/stash\n }\n' \
+    "$ADDR" "$ADDR" "$dir" "$dir" >"$dir/krb5/kdc.conf"
+  printf '[libdefaults]\n default_realm = PORTOLAN.TEST\n' >"$dir/krb5/krb5.conf"
+  [ -f "$dir/krb5/principal" ] || KRB5_CONFIG="$dir/krb5/krb5.conf" KRB5_KDC_PROFILE="$dir/krb5/kdc.conf" \
+    /usr/sbin/kdb5_util create -s -r PORTOLAN.TEST -P portolan-test-master >"$dir/krb5/create.log" 2>&1
+  launch krb5kdc 88 env KRB5_CONFIG="$dir/krb5/krb5.conf" KRB5_KDC_PROFILE="$dir/krb5/kdc.conf" \
+    /usr/sbin/krb5kdc -n -r PORTOLAN.TEST
+fi
+if [ -x /usr/sbin/kadmind ] && [ -f "$dir/krb5/principal" ]; then
+  # The KDC's database; kadmin (RPC, 749) and kpasswd (464) on one daemon.
+  : >"$dir/krb5/kadm5.acl"
+  sed -e "s|^ PORTOLAN.TEST = {|&\\n  acl_file = $dir/krb5/kadm5.acl\\n  kadmind_listen = $ADDR:749\\n  kpasswd_listen = $ADDR:464|" \
+    "$dir/krb5/kdc.conf" >"$dir/krb5/kadmind.conf"
+  launch kadmind 749 env KRB5_CONFIG="$dir/krb5/krb5.conf" KRB5_KDC_PROFILE="$dir/krb5/kadmind.conf" \
+    /usr/sbin/kadmind -nofork -r PORTOLAN.TEST
+  ready 464 && echo "kpasswd 464"
+fi
+fbroot=/usr/lib/x86_64-linux-gnu/firebird/3.0
+if [ -x /usr/sbin/firebird ] && [ -d $fbroot ]; then
+  # Its own root: the package's files, with a firebird.conf that binds $ADDR.
+  mkdir -p "$dir/firebird"
+  for f in "$fbroot"/*; do [ "${f##*/}" = firebird.conf ] || ln -sfn "$f" "$dir/firebird/"; done
+  printf 'RemoteBindAddress = %s\nRemoteServicePort = 3050\n' "$ADDR" >"$dir/firebird/firebird.conf"
+  launch firebird 3050 env FIREBIRD="$dir/firebird" /usr/sbin/firebird
+fi
+if [ -x /usr/bin/uhub ]; then
+  printf 'server_bind_addr=%s\nserver_port=1511\n' "$ADDR" >"$dir/uhub.conf"
+  launch uhub 1511 /usr/bin/uhub -c "$dir/uhub.conf"
+fi
+if [ -x /usr/bin/unison ]; then
+  mkdir -p "$dir/unison"
+  launch unison $P_UNISON env HOME="$dir/unison" /usr/bin/unison -socket $P_UNISON -listen "$ADDR"
+fi
+if [ -x /usr/sbin/lpd ]; then
+  # BSD lpd detaches: record the listener's PID to stop it too.
+  launch lpd 515 /usr/sbin/lpd -b "$ADDR" 515
+  ss -Hltnp "sport = :515" | grep -o 'pid=[0-9]*' | cut -d= -f2 >>"$pids"
+fi
