@@ -504,3 +504,31 @@ fn dns_error_echoing_the_question_is_not_netbios() {
     reply.extend_from_slice(b"CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0\0\x21\0\x01");
     assert!(identify(&db, "NbnsStat", &reply).is_none());
 }
+
+/// NSCA's init packet is 128 random bytes and a time: the rule once sat
+/// among the NULL probe's and claimed any 132-byte banner on any port.
+/// Now only the port-bound listen-only probe reads it, softly, and only
+/// with a plausible time in the last four bytes.
+#[test]
+fn an_arbitrary_132_byte_banner_is_not_nsca() {
+    let db = Database::builtin().unwrap();
+    let mut any = vec![0x5au8; 128];
+    any.extend_from_slice(b"\x6a\x51\x7a\x80");
+    let null = identify(&db, "NULL", &any);
+    assert!(
+        null.as_ref().is_none_or(|id| id.service != "nsca"),
+        "{null:?}"
+    );
+    let nsca = identify(&db, "NscaInit", &any).expect("the NSCA probe reads it");
+    assert_eq!((nsca.service.as_str(), nsca.soft), ("nsca", true));
+    // A time of 0 (or 0xffffffff) is no NSCA daemon's clock.
+    for t in [b"\0\0\0\0", b"\xff\xff\xff\xff"] {
+        let mut r = vec![0x11u8; 128];
+        r.extend_from_slice(t);
+        assert!(identify(&db, "NscaInit", &r).is_none());
+    }
+    // Nor one byte more or less.
+    assert!(identify(&db, "NscaInit", &any[1..]).is_none());
+    let probe = db.probe("NscaInit").unwrap();
+    assert!(probe.payload.is_empty() && probe.rarity == 9 && probe.ports.contains(5667));
+}
