@@ -285,6 +285,12 @@ pub(super) fn sv_debian() -> Result<Prepared> {
                 .take(2)
                 .collect::<Vec<_>>()
                 .join("."),
+            "major" => upstream(&pkgs)
+                .unwrap_or_default()
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
             _ => String::new(),
         };
         if proto == "udp" {
