@@ -187,8 +187,8 @@ pub struct Probe {
 impl Probe {
     /// The bytes to send on one connection: the payload, with every
     /// occurrence of its `unique` word replaced by a fresh word of the same
-    /// length (its first letter kept, the rest lower-case letters and
-    /// digits, different on every call).
+    /// length (lower-case letters and digits, a letter first if the word
+    /// starts with one).
     pub fn payload_for_connection(&self) -> std::borrow::Cow<'_, [u8]> {
         let Some(word) = self.unique.as_deref().filter(|w| !w.is_empty()) else {
             return std::borrow::Cow::Borrowed(&self.payload);
@@ -349,10 +349,10 @@ impl Database {
     }
 }
 
-/// A word as long as `word`, starting with its first byte, the rest
-/// base-36 digits of a per-process random seed mixed with a counter, so
-/// that no two calls (in this process or, with high odds, in two scans)
-/// give the same word.
+/// A word as long as `word`: a letter first when `word` starts with one
+/// (an IRC nick must), then base-36 digits, all from a per-process random
+/// seed mixed with a counter, so that two calls (in this process, or in
+/// two scans) give the same word only by chance, 1 in 26 × 36^(len-1).
 fn fresh_word(word: &[u8]) -> Vec<u8> {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
@@ -374,7 +374,13 @@ fn fresh_word(word: &[u8]) -> Vec<u8> {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^= x >> 31;
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = vec![word[0]];
+    let first = if word[0].is_ascii_alphabetic() {
+        DIGITS[10 + (x % 26) as usize]
+    } else {
+        DIGITS[(x % 36) as usize]
+    };
+    x /= 36;
+    let mut out = vec![first];
     for _ in 1..word.len() {
         out.push(DIGITS[(x % 36) as usize]);
         // Past 12 digits (36^12 > 2^62) the mix is spent: mix again.
@@ -514,9 +520,9 @@ impl<'f> Parser<'f> {
             }
             "unique" => {
                 let word = parse_quoted(rest)?;
-                if word.len() < 4 || !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                if word.len() < 2 || !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     return Err(format!(
-                        "`unique` needs a word of 4 or more letters and digits, not `{word}`"
+                        "`unique` needs a word of 2 or more letters and digits, not `{word}`"
                     ));
                 }
                 let p = self.defined_probe(key)?;

@@ -385,8 +385,12 @@ if [ -x /lib/nut/upsd ]; then
   launch upsd $P_UPSD env NUT_CONFPATH="$dir/nut" NUT_STATEPATH="$dir/nut" /lib/nut/upsd -F -u root
 fi
 if [ -x /usr/bin/turnserver ]; then
-  launch coturn $P_STUN /usr/bin/turnserver -L "$ADDR" -p $P_STUN --no-tls --no-dtls -n --no-cli \
+  # With its admin CLI (svb2), which names coturn and its version.
+  P_TURNCLI=$([ "${STD_PORTS:-0}" = 1 ] && echo 5766 || echo 25766)
+  launch coturn $P_STUN /usr/bin/turnserver -L "$ADDR" -p $P_STUN --no-tls --no-dtls -n \
+    --cli-ip "$ADDR" --cli-port $P_TURNCLI --cli-password portolan \
     --log-file stdout --pidfile "$dir/turnserver.pid" --simple-log
+  ready $P_TURNCLI && echo "coturn-cli $P_TURNCLI"
 fi
 if [ -x /usr/sbin/zabbix_agentd ]; then
   printf 'Server=0.0.0.0/0\nListenIP=%s\nListenPort=%s\nPidFile=%s/zabbix.pid\nLogType=console\nAllowRoot=1\n' \
