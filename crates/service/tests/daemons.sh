@@ -598,7 +598,9 @@ if [ -x /usr/sbin/openvpn ]; then
   # address and no route.
   launch openvpn 1194 /usr/sbin/openvpn --mode server --tls-server --proto tcp-server --local "$ADDR" --lport 1194 \
     --dev ptln0 --dev-type tun --topology subnet --ifconfig 10.98.0.1 255.255.255.0 --ifconfig-noexec --route-noexec \
-    --ca "$dir/openvpn/vpn.crt" --cert "$dir/openvpn/vpn.crt" --key "$dir/openvpn/vpn.key" --dh none --verb 1
+    --ca "$dir/openvpn/vpn.crt" --cert "$dir/openvpn/vpn.crt" --key "$dir/openvpn/vpn.key" --dh none --verb 1 \
+    --management "$ADDR" 27505
+  ready 27505 && echo "openvpn-mgmt 27505"
 fi
 if [ -x /usr/sbin/xl2tpd ]; then
   printf '[global]\nlisten-addr = %s\nport = 1701\n[lns default]\nip range = 10.99.0.2-10.99.0.9\nlocal ip = 10.99.0.1\n' "$ADDR" >"$dir/xl2tpd.conf"

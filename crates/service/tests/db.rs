@@ -6,9 +6,9 @@ use portolan_service::{Database, DbError, Transport};
 #[test]
 fn builtin_parses_and_covers_the_required_services() {
     let db = Database::builtin().expect("built-in database");
-    assert!(db.rule_count() >= 650, "{} rules", db.rule_count());
+    assert!(db.rule_count() >= 800, "{} rules", db.rule_count());
     let services = db.services();
-    assert!(services.len() >= 160, "{} services", services.len());
+    assert!(services.len() >= 205, "{} services", services.len());
     for s in [
         "ssh",
         "ftp",
@@ -36,6 +36,11 @@ fn builtin_parses_and_covers_the_required_services() {
         "docker",
         "kafka",
         "zookeeper",
+        "isakmp",
+        "nrpe",
+        "mumble",
+        "modbus",
+        "bacnet",
     ] {
         assert!(services.contains(&s), "no rule for {s}");
     }
