@@ -587,7 +587,7 @@ if [ -x /usr/sbin/murmurd ]; then
   # No autoban: a scan's connections count as failed attempts (10 in
   # 120 s ban the address for 300 s), and the test scans twice.
   printf 'database=%s/murmur/murmur.sqlite\nhost=%s\nport=64738\nlogfile=\npidfile=\nautobanAttempts=0\n' "$dir" "$ADDR" >"$dir/murmur/murmur.ini"
-  launch murmur 64738 /usr/sbin/murmurd -fg -ini "$dir/murmur/murmur.ini"
+  launch murmur-tls 64738 /usr/sbin/murmurd -fg -ini "$dir/murmur/murmur.ini"
 fi
 if [ -x /usr/sbin/openvpn ]; then
   mkdir -p "$dir/openvpn"
