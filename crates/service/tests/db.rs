@@ -204,7 +204,11 @@ fn malformed_files_name_line_and_reason() {
         ),
         (&format!("{p}unique \"a\"\n"), 2, "2 or more letters"),
         (&format!("{p}unique \"ab-cd\"\n"), 2, "not `ab-cd`"),
-        (&format!("{p}unique \"nope\"\n"), 2, "`nope` is not in the payload"),
+        (
+            &format!("{p}unique \"nope\"\n"),
+            2,
+            "`nope` is not in the payload",
+        ),
     ];
     for (text, line, reason) in cases {
         let (l, r) = err(text);
