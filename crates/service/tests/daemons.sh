@@ -477,10 +477,10 @@ fi
 # svb2: chat, remote access, monitoring, VPN, network and industrial
 # daemons. Ports with no well-known clash; those found only by a
 # port-hinted probe run on their well-known ports in both modes.
-P_DROPBEAR=22023 P_TINYSSH=22024 P_INSP=26668 P_BITLBEE=26670 P_ZNC=26671
+P_DROPBEAR=22023 P_TINYSSH=22024 P_INSP=26668 P_BITLBEE=26670
 P_GMOND=28649 P_GPSD=22947 P_MONIT=22812
 if [ "${STD_PORTS:-0}" = 1 ]; then
-  P_INSP=6668 P_BITLBEE=6669 P_ZNC=6665 P_GMOND=8649 P_GPSD=2947 P_MONIT=2812
+  P_INSP=6668 P_BITLBEE=6669 P_GMOND=8649 P_GPSD=2947 P_MONIT=2812
 fi
 # Kamailio and the X server say nothing to the probes sent before theirs,
 # which then wait out their time: on their hinted ports in both modes.
@@ -515,30 +515,6 @@ if [ -x /usr/sbin/bitlbee ]; then
   printf '[settings]\nRunMode = ForkDaemon\nUser = bitlbee\nDaemonInterface = %s\nDaemonPort = %s\nConfigDir = %s/bitlbee\nPidFile = %s/bitlbee/bitlbee.pid\n' \
     "$ADDR" $P_BITLBEE "$dir" "$dir" >"$dir/bitlbee/bitlbee.conf"
   launch bitlbee $P_BITLBEE /usr/sbin/bitlbee -F -n -c "$dir/bitlbee/bitlbee.conf" -d "$dir/bitlbee"
-fi
-if [ -x /usr/bin/znc ]; then
-  mkdir -p "$dir/znc/configs"
-  cat >"$dir/znc/configs/znc.conf" <<CONF
-Version = 1.8.2
-<Listener l>
-  Host = $ADDR
-  Port = $P_ZNC
-  IPv4 = true
-  IPv6 = false
-  SSL = false
-</Listener>
-<User portolan>
-  Admin = true
-  <Pass password>
-    Method = sha256
-    Hash = 0000000000000000000000000000000000000000000000000000000000000000
-    Salt = portolan
-  </Pass>
-</User>
-CONF
-  # Not as root: ZNC then waits 30 s before it starts.
-  chown -R nobody "$dir/znc"
-  launch znc $P_ZNC su nobody -s /bin/sh -c "exec /usr/bin/znc --foreground --datadir $dir/znc"
 fi
 if [ -x /usr/sbin/nrpe ]; then
   printf 'server_port=5666\nserver_address=%s\nallowed_hosts=127.0.0.1,198.18.0.0/15,::1\nnrpe_user=nagios\nnrpe_group=nagios\npid_file=%s/nrpe.pid\ndont_blame_nrpe=0\ncommand[check_portolan]=/bin/true\n' \
