@@ -170,6 +170,11 @@ pub struct Probe {
     pub tls_ports: PortList,
     /// Probes whose rules are also tried on this probe's reply.
     pub fallback: Vec<String>,
+    /// A word of the payload (`unique "WORD"`) that each connection
+    /// replaces with another of the same length, its own: a name the
+    /// server keeps (an IRC nick) then never clashes with a probe still in
+    /// flight, an earlier scan's, or a user's of that name.
+    pub unique: Option<Vec<u8>>,
     /// Match rules, tried in order.
     pub rules: Vec<Rule>,
     pub(crate) src_file: String,
@@ -180,6 +185,26 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// The bytes to send on one connection: the payload, with every
+    /// occurrence of its `unique` word replaced by a fresh word of the same
+    /// length (lower-case letters and digits, a letter first if the word
+    /// starts with one).
+    pub fn payload_for_connection(&self) -> std::borrow::Cow<'_, [u8]> {
+        let Some(word) = self.unique.as_deref().filter(|w| !w.is_empty()) else {
+            return std::borrow::Cow::Borrowed(&self.payload);
+        };
+        let fresh = fresh_word(word);
+        let mut out = Vec::with_capacity(self.payload.len());
+        let mut rest = &self.payload[..];
+        while let Some(at) = rest.windows(word.len()).position(|w| w == word) {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(&fresh);
+            rest = &rest[at + word.len()..];
+        }
+        out.extend_from_slice(rest);
+        std::borrow::Cow::Owned(out)
+    }
+
     /// The error for a `probe NAME` alone whose probe is defined nowhere.
     pub(crate) fn unknown_reopened(&self) -> DbError {
         DbError::Syntax {
@@ -324,6 +349,50 @@ impl Database {
     }
 }
 
+/// A word as long as `word`: a letter first when `word` starts with one
+/// (an IRC nick must), then base-36 digits, all from a per-process random
+/// seed mixed with a counter, so that two calls (in this process, or in
+/// two scans) give the same word only by chance, 1 in 26 × 36^(len-1).
+fn fresh_word(word: &[u8]) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            h.write_u128(t.as_nanos());
+        }
+        h.finish()
+    });
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    // splitmix64 of seed + counter: consecutive calls differ in every digit.
+    let mut x = seed.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let first = if word[0].is_ascii_alphabetic() {
+        DIGITS[10 + (x % 26) as usize]
+    } else {
+        DIGITS[(x % 36) as usize]
+    };
+    x /= 36;
+    let mut out = vec![first];
+    for _ in 1..word.len() {
+        out.push(DIGITS[(x % 36) as usize]);
+        // Past 12 digits (36^12 > 2^62) the mix is spent: mix again.
+        x = if x < 36 {
+            x.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ n
+        } else {
+            x / 36
+        };
+    }
+    out
+}
+
 fn text_line_of(bytes: &[u8], at: usize) -> usize {
     bytes[..at.min(bytes.len())]
         .iter()
@@ -449,6 +518,23 @@ impl<'f> Parser<'f> {
                 self.defined_probe(key)?.fallback.extend(names);
                 Ok(())
             }
+            "unique" => {
+                let word = parse_quoted(rest)?;
+                if word.len() < 2 || !word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(format!(
+                        "`unique` needs a word of 2 or more letters and digits, not `{word}`"
+                    ));
+                }
+                let p = self.defined_probe(key)?;
+                if !p.payload.windows(word.len()).any(|w| w == word.as_bytes()) {
+                    return Err(format!(
+                        "`unique` word `{word}` is not in the payload of `{}`",
+                        p.name
+                    ));
+                }
+                p.unique = Some(word.into_bytes());
+                Ok(())
+            }
             "match" | "soft" => self.rule(key, rest),
             "example" => {
                 let (reply, tail) = split_quoted(rest)?;
@@ -562,6 +648,7 @@ impl<'f> Parser<'f> {
             ports: PortList::default(),
             tls_ports: PortList::default(),
             fallback: Vec::new(),
+            unique: None,
             rules: Vec::new(),
             src_file: self.file.to_string(),
             src_line: self.line,

@@ -98,9 +98,6 @@ enum Shown {
     Not,
 }
 
-/// Started by tests/daemons.sh and only on UDP.
-const UDP_ONLY: &[&str] = &["snmpd"];
-
 /// (daemon, protocol, service, product, packages, version shown).
 type Expect = (
     &'static str,
@@ -160,23 +157,25 @@ fn real_daemons_are_identified_with_their_package_versions() {
         );
     }
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let mut targets: Vec<Target> = d
-        .ports
-        .iter()
-        .filter(|(name, _)| !UDP_ONLY.contains(&name.as_str()))
-        .map(|(_, &port)| Target {
-            addr: lo,
-            port,
-            protocol: Protocol::Tcp,
-        })
-        .collect();
-    for name in ["dnsmasq", "snmpd", "coturn"] {
-        if let Some(&p) = d.ports.get(name) {
-            targets.push(Target {
-                addr: lo,
-                port: p,
-                protocol: Protocol::Udp,
-            });
+    // Each daemon is probed over the protocols its expectations name; a
+    // daemon with no expectation (started for recording) over TCP.
+    let over = |name: &str, proto: Protocol| {
+        let mut lines = expect.iter().filter(|e| e.0 == name).peekable();
+        if lines.peek().is_none() {
+            return proto == Protocol::Tcp;
+        }
+        lines.any(|e| e.1 == proto)
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    for proto in [Protocol::Tcp, Protocol::Udp] {
+        for (name, &port) in &d.ports {
+            if over(name, proto) {
+                targets.push(Target {
+                    addr: lo,
+                    port,
+                    protocol: proto,
+                });
+            }
         }
     }
     let db = Arc::new(Database::builtin().unwrap());

@@ -385,8 +385,12 @@ if [ -x /lib/nut/upsd ]; then
   launch upsd $P_UPSD env NUT_CONFPATH="$dir/nut" NUT_STATEPATH="$dir/nut" /lib/nut/upsd -F -u root
 fi
 if [ -x /usr/bin/turnserver ]; then
-  launch coturn $P_STUN /usr/bin/turnserver -L "$ADDR" -p $P_STUN --no-tls --no-dtls -n --no-cli \
+  # With its admin CLI (svb2), which names coturn and its version.
+  P_TURNCLI=$([ "${STD_PORTS:-0}" = 1 ] && echo 5766 || echo 25766)
+  launch coturn $P_STUN /usr/bin/turnserver -L "$ADDR" -p $P_STUN --no-tls --no-dtls -n \
+    --cli-ip "$ADDR" --cli-port $P_TURNCLI --cli-password portolan \
     --log-file stdout --pidfile "$dir/turnserver.pid" --simple-log
+  ready $P_TURNCLI && echo "coturn-cli $P_TURNCLI"
 fi
 if [ -x /usr/sbin/zabbix_agentd ]; then
   printf 'Server=0.0.0.0/0\nListenIP=%s\nListenPort=%s\nPidFile=%s/zabbix.pid\nLogType=console\nAllowRoot=1\n' \
@@ -565,4 +569,116 @@ if [ -x /usr/sbin/lpd ]; then
   # BSD lpd detaches: record the listener's PID to stop it too.
   launch lpd 515 /usr/sbin/lpd -b "$ADDR" 515
   ss -Hltnp "sport = :515" | grep -o 'pid=[0-9]*' | cut -d= -f2 >>"$pids"
+fi
+
+# svb2: chat, remote access, monitoring, VPN, network and industrial
+# daemons. Ports with no well-known clash; those found only by a
+# port-hinted probe run on their well-known ports in both modes.
+P_DROPBEAR=22023 P_TINYSSH=22024 P_INSP=26668 P_BITLBEE=26670
+P_GMOND=28649 P_GPSD=22947 P_MONIT=22812
+if [ "${STD_PORTS:-0}" = 1 ]; then
+  P_INSP=6668 P_BITLBEE=6669 P_GMOND=8649 P_GPSD=2947 P_MONIT=2812
+fi
+# Kamailio and the X server say nothing to the probes sent before theirs,
+# which then wait out their time: on their hinted ports in both modes.
+P_SIP=5060 P_X11=6007
+if [ -x /usr/sbin/dropbear ]; then
+  [ -f "$dir/dropbear.key" ] || dropbearkey -t ed25519 -f "$dir/dropbear.key" >/dev/null 2>&1
+  launch dropbear $P_DROPBEAR /usr/sbin/dropbear -F -E -s -p "$ADDR:$P_DROPBEAR" -r "$dir/dropbear.key" -P "$dir/dropbear.pid"
+fi
+if [ -x /usr/sbin/tinysshd ] && [ -x /usr/sbin/inetutils-inetd ]; then
+  [ -d "$dir/tinyssh" ] || /usr/sbin/tinysshd-makekey "$dir/tinyssh" >/dev/null 2>&1
+  echo "$ADDR:$P_TINYSSH stream tcp nowait root /usr/sbin/tinysshd tinysshd $dir/tinyssh" >"$dir/inetd-tinyssh.conf"
+  launch tinysshd $P_TINYSSH /usr/sbin/inetutils-inetd -d "$dir/inetd-tinyssh.conf"
+fi
+if [ -x /usr/sbin/inspircd ]; then
+  mkdir -p "$dir/inspircd"; chown irc "$dir/inspircd" 2>/dev/null
+  # No host name lookup: with one (no resolver here) the welcome comes a
+  # second after the lookup notice, past the prober's read of the reply.
+  cat >"$dir/inspircd/inspircd.conf" <<CONF
+<server name="irc2.portolan.test" description="portolan test" network="Portolan">
+<admin name="portolan" nick="portolan" email="test@portolan.invalid">
+<bind address="$ADDR" port="$P_INSP" type="clients">
+<connect allow="*" timeout="60" pingfreq="120" localmax="100" globalmax="100" maxconnwarn="off" useident="no" resolvehostnames="no">
+<class name="users" commands="*">
+<pid file="$dir/inspircd/inspircd.pid">
+<dns server="127.0.0.1" timeout="1">
+<security hidesplits="no">
+CONF
+  launch inspircd $P_INSP /usr/sbin/inspircd --nofork --nopid --config "$dir/inspircd/inspircd.conf" --runasroot
+fi
+if [ -x /usr/sbin/bitlbee ]; then
+  mkdir -p "$dir/bitlbee"; chown bitlbee "$dir/bitlbee" 2>/dev/null
+  printf '[settings]\nRunMode = ForkDaemon\nUser = bitlbee\nDaemonInterface = %s\nDaemonPort = %s\nConfigDir = %s/bitlbee\nPidFile = %s/bitlbee/bitlbee.pid\n' \
+    "$ADDR" $P_BITLBEE "$dir" "$dir" >"$dir/bitlbee/bitlbee.conf"
+  launch bitlbee $P_BITLBEE /usr/sbin/bitlbee -F -n -c "$dir/bitlbee/bitlbee.conf" -d "$dir/bitlbee"
+fi
+if [ -x /usr/sbin/nrpe ]; then
+  printf 'server_port=5666\nserver_address=%s\nallowed_hosts=127.0.0.1,198.18.0.0/15,::1\nnrpe_user=nagios\nnrpe_group=nagios\npid_file=%s/nrpe.pid\ndont_blame_nrpe=0\ncommand[check_portolan]=/bin/true\n' \
+    "$ADDR" "$dir" >"$dir/nrpe.cfg"
+  launch nrpe 5666 /usr/sbin/nrpe -c "$dir/nrpe.cfg" -f -n
+fi
+if [ -x /usr/sbin/gmond ]; then
+  printf 'globals {\n daemonize = no\n setuid = no\n debug_level = 0\n mute = yes\n deaf = no\n host_dmax = 0\n cleanup_threshold = 300\n gexec = no\n send_metadata_interval = 0\n}\ncluster { name = "portolan" }\ntcp_accept_channel { bind = %s\n port = %s }\n' \
+    "$ADDR" $P_GMOND >"$dir/gmond.conf"
+  launch gmond $P_GMOND /usr/sbin/gmond -f -c "$dir/gmond.conf"
+fi
+if [ -x /usr/sbin/gpsd ]; then
+  launch gpsd $P_GPSD /usr/sbin/gpsd -N -n -G -S $P_GPSD -F "$dir/gpsd.sock"
+fi
+if [ -x /usr/bin/monit ]; then
+  printf 'set daemon 60\nset pidfile %s/monit.pid\nset idfile %s/monit.id\nset statefile %s/monit.state\nset httpd port %s and use address %s\n  allow 0.0.0.0/0.0.0.0\n' \
+    "$dir" "$dir" "$dir" $P_MONIT "$ADDR" >"$dir/monitrc"; chmod 600 "$dir/monitrc"
+  launch monit $P_MONIT /usr/bin/monit -I -c "$dir/monitrc"
+fi
+if [ -x /usr/sbin/rsyslogd ] && [ -f /usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so ]; then
+  printf 'global(workDirectory="%s")\nmodule(load="imrelp")\ninput(type="imrelp" port="2514" address="%s")\n*.* %s/rsyslog.out\n' "$dir" "$ADDR" "$dir" >"$dir/rsyslog.conf"
+  launch rsyslog-relp 2514 /usr/sbin/rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslog.pid"
+fi
+if [ -x /usr/bin/Xvfb ]; then
+  launch xvfb $P_X11 /usr/bin/Xvfb :$((P_X11 - 6000)) -listen tcp -ac -nolisten local
+fi
+if [ -x /usr/sbin/kamailio ]; then
+  mkdir -p "$dir/kamailio"
+  cat >"$dir/kamailio/kamailio.cfg" <<CONF
+#!KAMAILIO
+listen=udp:$ADDR:$P_SIP
+listen=tcp:$ADDR:$P_SIP
+children=1
+log_stderror=yes
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "sl.so"
+request_route {
+  if (method == "OPTIONS") { sl_send_reply("200", "OK"); exit; }
+  sl_send_reply("404", "Not here");
+}
+CONF
+  launch kamailio $P_SIP /usr/sbin/kamailio -DD -E -f "$dir/kamailio/kamailio.cfg" -Y "$dir/kamailio" -P "$dir/kamailio/pid"
+fi
+if [ -x /usr/sbin/murmurd ]; then
+  mkdir -p "$dir/murmur"; chown mumble-server "$dir/murmur" 2>/dev/null
+  # No autoban: a scan's connections count as failed attempts (10 in
+  # 120 s ban the address for 300 s), and the test scans twice.
+  printf 'database=%s/murmur/murmur.sqlite\nhost=%s\nport=64738\nlogfile=\npidfile=\nautobanAttempts=0\n' "$dir" "$ADDR" >"$dir/murmur/murmur.ini"
+  launch murmur-tls 64738 /usr/sbin/murmurd -fg -ini "$dir/murmur/murmur.ini"
+fi
+if [ -x /usr/sbin/openvpn ]; then
+  mkdir -p "$dir/openvpn"
+  [ -f "$dir/openvpn/vpn.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$dir/openvpn/vpn.key" -out "$dir/openvpn/vpn.crt" -days 2 -subj "/CN=portolan-vpn" >/dev/null 2>&1
+  # Server mode (point-to-point TCP takes one client at a time, and the
+  # prober's other connections would hold it); its tun device gets no
+  # address and no route.
+  launch openvpn 1194 /usr/sbin/openvpn --mode server --tls-server --proto tcp-server --local "$ADDR" --lport 1194 \
+    --dev ptln0 --dev-type tun --topology subnet --ifconfig 10.98.0.1 255.255.255.0 --ifconfig-noexec --route-noexec \
+    --ca "$dir/openvpn/vpn.crt" --cert "$dir/openvpn/vpn.crt" --key "$dir/openvpn/vpn.key" --dh none --verb 1 \
+    --management "$ADDR" 27505
+  ready 27505 && echo "openvpn-mgmt 27505"
+fi
+if [ -x /usr/sbin/xl2tpd ]; then
+  printf '[global]\nlisten-addr = %s\nport = 1701\n[lns default]\nip range = 10.99.0.2-10.99.0.9\nlocal ip = 10.99.0.1\n' "$ADDR" >"$dir/xl2tpd.conf"
+  launch_udp xl2tpd 1701 /usr/sbin/xl2tpd -D -c "$dir/xl2tpd.conf" -p "$dir/xl2tpd.pid" -C "$dir/xl2tpd.control"
+fi
+if [ -x /usr/bin/coap-server-notls ]; then
+  launch_udp coap 5683 /usr/bin/coap-server-notls -A "$ADDR" -p 5683
 fi

@@ -6,9 +6,9 @@ use portolan_service::{Database, DbError, Transport};
 #[test]
 fn builtin_parses_and_covers_the_required_services() {
     let db = Database::builtin().expect("built-in database");
-    assert!(db.rule_count() >= 840, "{} rules", db.rule_count());
+    assert!(db.rule_count() >= 1000, "{} rules", db.rule_count());
     let services = db.services();
-    assert!(services.len() >= 212, "{} services", services.len());
+    assert!(services.len() >= 250, "{} services", services.len());
     for s in [
         "ssh",
         "ftp",
@@ -36,6 +36,11 @@ fn builtin_parses_and_covers_the_required_services() {
         "docker",
         "kafka",
         "zookeeper",
+        "isakmp",
+        "nrpe",
+        "mumble",
+        "modbus",
+        "bacnet",
     ] {
         assert!(services.contains(&s), "no rule for {s}");
     }
@@ -197,6 +202,13 @@ fn malformed_files_name_line_and_reason() {
             4,
             "given twice",
         ),
+        (&format!("{p}unique \"a\"\n"), 2, "2 or more letters"),
+        (&format!("{p}unique \"ab-cd\"\n"), 2, "not `ab-cd`"),
+        (
+            &format!("{p}unique \"nope\"\n"),
+            2,
+            "`nope` is not in the payload",
+        ),
     ];
     for (text, line, reason) in cases {
         let (l, r) = err(text);
@@ -260,4 +272,42 @@ fn merge_puts_user_rules_first_and_adds_probes() {
     assert!(null.ports.contains(2222) && null.tls_ports.contains(443));
     assert_eq!(null.wait.as_secs(), 2);
     assert!(db.probe("Mine").is_some());
+}
+
+/// `unique "WORD"`: every connection sends the payload with the word
+/// replaced by a fresh one of the same length (the IRC nick: a server
+/// answers a nick still held by an earlier connection with 433, which
+/// names no daemon).
+#[test]
+fn unique_word_is_fresh_on_every_connection() {
+    let db = Database::parse(
+        "probe P tcp \"NICK portolan\\r\\nUSER portolan 0 * :portolan\\r\\n\"\nunique \"portolan\"\nmatch x /a/\n",
+        "t.db",
+    )
+    .unwrap();
+    let p = db.probe("P").unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..1000 {
+        let sent = p.payload_for_connection().into_owned();
+        assert_eq!(sent.len(), p.payload.len());
+        let text = String::from_utf8(sent).unwrap();
+        let nick = text
+            .strip_prefix("NICK ")
+            .and_then(|t| t.split("\r\n").next())
+            .unwrap()
+            .to_string();
+        assert_eq!(nick.len(), 8);
+        assert!(nick.as_bytes()[0].is_ascii_lowercase(), "{nick}");
+        assert!(nick.bytes().all(|b| b.is_ascii_alphanumeric()), "{nick}");
+        assert_eq!(text, format!("NICK {nick}\r\nUSER {nick} 0 * :{nick}\r\n"));
+        assert!(seen.insert(nick), "a word came twice");
+    }
+    // The built-in IRC probe registers with a fresh nick.
+    let builtin = Database::builtin().unwrap();
+    let irc = builtin.probe("IrcRegister").unwrap();
+    assert_eq!(irc.unique.as_deref(), Some(&b"portolan"[..]));
+    assert_ne!(irc.payload_for_connection(), irc.payload_for_connection());
+    // Without `unique`, the payload goes as written.
+    let plain = builtin.probe("HttpGet").unwrap();
+    assert_eq!(&*plain.payload_for_connection(), &plain.payload[..]);
 }

@@ -540,10 +540,12 @@ fn binary_protocol_rules_written_from_specifications() {
         ("RtspOptions", b("RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\n\r\n"), "rtsp", None, None, false),
         ("SipOptions", b("SIP/2.0 200 OK\r\nVia: x\r\nServer: Asterisk PBX 20.5.0\r\n\r\n"), "sip", Some("Asterisk"), Some("20.5.0"), false),
         ("SipOptions", b("SIP/2.0 200 OK\r\nUser-Agent: FreeSWITCH-mod_sofia/1.10.10-release\r\n\r\n"), "sip", Some("FreeSWITCH"), Some("1.10.10-release"), false),
-        ("SipOptions", b("SIP/2.0 200 OK\r\nServer: Kamailio (5.6.4 (x86_64/linux))\r\n\r\n"), "sip", Some("Kamailio (5.6.4 (x86_64/linux))"), None, false),
+        ("SipOptions", b("SIP/2.0 200 OK\r\nServer: Kamailio (5.6.4 (x86_64/linux))\r\n\r\n"), "sip", Some("Kamailio SIP server"), Some("5.6.4"), false),
+        ("SipOptions", b("SIP/2.0 200 OK\r\nServer: Acme SBC 2\r\n\r\n"), "sip", Some("Acme SBC 2"), None, false),
         ("SipOptionsUdp", b("SIP/2.0 404 Not Found\r\nVia: x\r\n\r\n"), "sip", None, None, false),
         ("XmppStream", b("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' from='x' version='1.0'>"), "xmpp-client", None, None, false),
-        ("XmppStream", b("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"), "xmpp", None, None, false),
+        ("XmppStream", b("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"), "xmpp-server", None, None, false),
+        ("XmppStream", b("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"), "xmpp", None, None, false),
         ("CqlOptions", v(b"\x84\0\0\x01\x06\0\0\0\x40\0\x03\0\x0bCQL_VERSION\0\x01\0\x053.4.6"), "cassandra-native", Some("Apache Cassandra"), None, false),
         ("TdsPrelogin", v(b"\x04\x01\x00\x2b\x00\x00\x01\x00\x00\x00\x1a\x00\x06\x01\x00\x20\x00\x01\xff\x10\x00\x07\xd0\x00\x00\x02"), "ms-sql-s", Some("Microsoft SQL Server"), None, false),
         ("RpcNull", v(b"\x80\0\0\x18port\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), "rpcbind", None, None, false),
@@ -667,4 +669,32 @@ fn dns_error_echoing_the_question_is_not_netbios() {
     let mut reply = b"\x70\x72\x81\x05\0\x01\0\0\0\0\0\0\x20".to_vec();
     reply.extend_from_slice(b"CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0\0\x21\0\x01");
     assert!(identify(&db, "NbnsStat", &reply).is_none());
+}
+
+/// NSCA's init packet is 128 random bytes and a time: the rule once sat
+/// among the NULL probe's and claimed any 132-byte banner on any port.
+/// Now only the port-bound listen-only probe reads it, softly, and only
+/// with a plausible time in the last four bytes.
+#[test]
+fn an_arbitrary_132_byte_banner_is_not_nsca() {
+    let db = Database::builtin().unwrap();
+    let mut any = vec![0x5au8; 128];
+    any.extend_from_slice(b"\x6a\x51\x7a\x80");
+    let null = identify(&db, "NULL", &any);
+    assert!(
+        null.as_ref().is_none_or(|id| id.service != "nsca"),
+        "{null:?}"
+    );
+    let nsca = identify(&db, "NscaInit", &any).expect("the NSCA probe reads it");
+    assert_eq!((nsca.service.as_str(), nsca.soft), ("nsca", true));
+    // A time of 0 (or 0xffffffff) is no NSCA daemon's clock.
+    for t in [b"\0\0\0\0", b"\xff\xff\xff\xff"] {
+        let mut r = vec![0x11u8; 128];
+        r.extend_from_slice(t);
+        assert!(identify(&db, "NscaInit", &r).is_none());
+    }
+    // Nor one byte more or less.
+    assert!(identify(&db, "NscaInit", &any[1..]).is_none());
+    let probe = db.probe("NscaInit").unwrap();
+    assert!(probe.payload.is_empty() && probe.rarity == 9 && probe.ports.contains(5667));
 }

@@ -451,13 +451,14 @@ impl Prober {
         tunnel: bool,
     ) -> (Vec<u8>, bool) {
         if !probe.payload.is_empty() {
+            let payload = probe.payload_for_connection();
             self.trace(TraceEvent::Sent {
                 target: t,
                 probe: &probe.name,
                 tunnel,
-                bytes: &probe.payload,
+                bytes: &payload,
             });
-            if conn.write_all(&probe.payload).await.is_err() || conn.flush().await.is_err() {
+            if conn.write_all(&payload).await.is_err() || conn.flush().await.is_err() {
                 return (Vec::new(), true);
             }
         }

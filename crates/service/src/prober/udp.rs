@@ -68,13 +68,14 @@ impl Prober {
             return (idx, Vec::new(), false, false);
         }
         self.pace().await;
+        let payload = probe.payload_for_connection();
         self.trace(TraceEvent::Sent {
             target: &t,
             probe: &probe.name,
             tunnel: false,
-            bytes: &probe.payload,
+            bytes: &payload,
         });
-        if sock.send(&probe.payload).await.is_err() {
+        if sock.send(&payload).await.is_err() {
             return (idx, Vec::new(), false, false);
         }
         let mut buf = vec![0u8; 65536];
