@@ -500,7 +500,8 @@ static FLAGS: &[Flag] = &[
         "Run these checks: comma-separated names, categories (default, safe, auth, intrusive) or all",
         |b, f, v| {
             let v = required(f, v)?;
-            portolan_checks::Selection::parse(v).map_err(|e| CliError::Conflict(e.to_string()))?;
+            portolan_checks::Selection::parse(v)
+                .map_err(|e| CliError::Conflict(portolan_targets::escape_text(&e.to_string())))?;
             b.opts.checks.scripts = Some(match b.opts.checks.scripts.take() {
                 Some(prev) => format!("{prev},{v}"),
                 None => v.to_string(),
@@ -511,7 +512,8 @@ static FLAGS: &[Flag] = &[
         "provide arguments to the checks (snmp.community=...)",
         |b, f, v| {
             let v = required(f, v)?;
-            portolan_checks::ScriptArgs::parse(v).map_err(CliError::Conflict)?;
+            portolan_checks::ScriptArgs::parse(v)
+                .map_err(|e| CliError::Conflict(portolan_targets::escape_text(&e)))?;
             b.opts.checks.args = Some(v.to_string());
             Ok(())
         }),

@@ -356,6 +356,11 @@ mod weight {
 struct Score {
     agreed: f32,
     total: f32,
+    /// The host's initial TTL is not the entry's: a host changed from
+    /// how the stack ships, or another stack. However well the rest
+    /// agrees (and the burst adds much that does), such a match is never
+    /// sure: [`Score::percent`] stays below [`SURE`].
+    ttl_differs: bool,
 }
 
 impl Score {
@@ -399,7 +404,12 @@ impl Score {
         if self.total <= 0.0 {
             return 0;
         }
-        (100.0 * self.agreed / self.total).floor().clamp(0.0, 100.0) as u8
+        let p = (100.0 * self.agreed / self.total).floor().clamp(0.0, 100.0) as u8;
+        if self.ttl_differs {
+            p.min(SURE - 1)
+        } else {
+            p
+        }
     }
 }
 
@@ -501,6 +511,7 @@ fn score(o: &Observation, e: &Entry) -> Score {
     let mut s = Score {
         agreed: 0.0,
         total: 0.0,
+        ttl_differs: false,
     };
     s.feature(
         weight::OPTIONS,
@@ -511,6 +522,8 @@ fn score(o: &Observation, e: &Entry) -> Score {
     s.feature(weight::TTL, o.ttl, e.ttl, |ot, et| {
         f32::from(u8::from(initial_ttl(ot) == initial_ttl(et)))
     });
+    s.ttl_differs =
+        matches!((o.ttl, e.ttl), (Some(ot), Some(et)) if initial_ttl(ot) != initial_ttl(et));
     s.feature(weight::DF, o.df, e.df, |a, b| f32::from(u8::from(a == b)));
     s.feature(weight::WINDOW, o.window, e.window.as_deref(), |w, spans| {
         window_credit(o, w, e, spans)

@@ -125,7 +125,7 @@ pub(crate) fn escape_path(text: &str) -> String {
 
 /// Text of our own that may quote user input (a reason), escaped and cut
 /// at 256 characters.
-pub(crate) fn escape_text(text: &str) -> String {
+pub fn escape_text(text: &str) -> String {
     escape_cut(text, 256)
 }
 

@@ -62,7 +62,7 @@ mod singles;
 mod spec;
 mod table;
 
-pub use error::{escape_token, PortError, TableError, TargetError, MAX_SHOWN_CHARS};
+pub use error::{escape_text, escape_token, PortError, TableError, TargetError, MAX_SHOWN_CHARS};
 pub use input::{parse_list, read_list_file, split_exclude_list, MAX_LINE_BYTES};
 pub use list::{Target, TargetList, TargetOptions, TargetSources};
 pub use ports::{format_ranges, resolve_ports, PortLists, PortSet, PortSpec, DEFAULT_TOP_PORTS};
