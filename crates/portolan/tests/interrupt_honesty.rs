@@ -98,8 +98,10 @@ fn hosts_of(xml: &str) -> (Vec<Host>, u64) {
 /// a second, interrupts after 1.5 s, and checks the report's honesty;
 /// returns the hosts for further checks.
 fn interrupted(args: &[&str], targets: &str, open: &BTreeSet<u16>) -> Vec<Host> {
+    // One directory per scan: tests run in parallel, and two of them
+    // take the same flags to different targets.
     let dir = std::env::temp_dir().join(format!(
-        "portolan-honest-{}-{}",
+        "portolan-honest-{}-{}-{targets}",
         std::process::id(),
         args.join("")
     ));
