@@ -565,11 +565,6 @@ if [ -x /usr/bin/unison ]; then
   mkdir -p "$dir/unison"
   launch unison $P_UNISON env HOME="$dir/unison" /usr/bin/unison -socket $P_UNISON -listen "$ADDR"
 fi
-if [ -x /usr/sbin/lpd ]; then
-  # BSD lpd detaches: record the listener's PID to stop it too.
-  launch lpd 515 /usr/sbin/lpd -b "$ADDR" 515
-  ss -Hltnp "sport = :515" | grep -o 'pid=[0-9]*' | cut -d= -f2 >>"$pids"
-fi
 
 # svb2: chat, remote access, monitoring, VPN, network and industrial
 # daemons. Ports with no well-known clash; those found only by a

@@ -163,9 +163,11 @@ async fn user_database_udp_and_intensity() {
         r[0].service.as_ref().is_none_or(|s| s.name != "acme"),
         "{r:?}"
     );
+    // Every probe of the database, the user's last: enough in flight
+    // that ~250 probes a silent server lets wait out fit the budget.
     let all = ProbeOptions {
         intensity: 9,
-        probes_in_flight: 16,
+        probes_in_flight: 64,
         ..opts()
     };
     let r = Prober::new(db, all).detect(&[tcp(tport)]).await;
