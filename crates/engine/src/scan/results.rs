@@ -7,7 +7,7 @@
 //! so finished hosts cost no memory while the scan goes on.
 
 use super::host_limits::{error_signalled, is_tcp};
-use super::{join, Scan};
+use super::{join, HostState, Scan};
 use portolan_model::{
     HostResult, HostStatus, Hostname, HostnameKind, IcmpRateLimit, PortResult, Protocol, Reason,
 };
@@ -106,22 +106,7 @@ impl Scan {
         r.end_time = self.unix_at(now);
         r.timed_out = timed_out;
         r.stack = h.stack.take();
-        r.ports = h
-            .ports
-            .iter()
-            .enumerate()
-            .filter_map(|(idx, p)| {
-                let (tech, port) = self.port_map[idx];
-                Some(PortResult {
-                    port,
-                    protocol: self.plan.techniques[usize::from(tech)].protocol,
-                    state: p.state?,
-                    reason: p.reason,
-                    reason_ttl: p.ttl,
-                    service: None,
-                })
-            })
-            .collect();
+        r.ports = self.resolved_ports(&h);
         r.ports.sort_by_key(|p| (p.port, p.protocol));
         if let (true, Some(t)) = (h.rst.paced, &h.trickle) {
             // The limit as a saturated window measured it, else the resets
@@ -211,25 +196,29 @@ impl Scan {
             let mut r = HostResult::new(h.target.addr, HostStatus::Up, reason);
             r.reason_ttl = ttl;
             r.incomplete = true;
-            r.ports = h
-                .ports
-                .iter()
-                .enumerate()
-                .filter_map(|(idx, p)| {
-                    let (tech, port) = self.port_map[idx];
-                    Some(PortResult {
-                        port,
-                        protocol: self.plan.techniques[usize::from(tech)].protocol,
-                        state: p.state?,
-                        reason: p.reason,
-                        reason_ttl: p.ttl,
-                        service: None,
-                    })
-                })
-                .collect();
+            r.ports = self.resolved_ports(h);
             out.push(r);
         }
         out
+    }
+
+    /// The ports of `h` resolved so far, in slot order.
+    fn resolved_ports(&self, h: &HostState) -> Vec<PortResult> {
+        h.ports
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, p)| {
+                let (tech, port) = self.port_map[idx];
+                Some(PortResult {
+                    port,
+                    protocol: self.plan.techniques[usize::from(tech)].protocol,
+                    state: p.state?,
+                    reason: p.reason,
+                    reason_ttl: p.ttl,
+                    service: None,
+                })
+            })
+            .collect()
     }
 
     fn unix_at(&self, t: Instant) -> u64 {
