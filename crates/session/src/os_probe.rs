@@ -559,25 +559,9 @@ fn burst(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        for (j, id) in batch.iter().zip(link_of) {
-            let (true, Some(dport)) = (j.want_burst, burst_port(&j.host)) else {
-                continue;
-            };
-            let Some(Some(link)) = id.as_ref().and_then(|id| links.get_mut(id)) else {
-                continue;
-            };
-            // Attempts past the samples' rounds: other source ports and
-            // timestamps, so each SYN opens a connection of its own.
-            let spec = ProbeSpec {
-                dst: j.host.addr,
-                dport,
-                attempt: 100 + n,
-            };
-            let len = module.build(&link.ctx, &spec, &mut buf);
-            if len > 0 {
-                let _ = link.io.send(&[&buf[..len]]);
-            }
-        }
+        // Attempts past the samples' rounds: other source ports and
+        // timestamps, so each SYN opens a connection of its own.
+        send_syns(batch, module, link_of, links, 100 + n, None);
         let gap = if n + 1 == BURST { wait } else { BURST_GAP };
         let start = Instant::now();
         let deadline = start + gap;
@@ -587,7 +571,14 @@ fn burst(
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             if let Some(v) = variant.filter(|_| start.elapsed() >= BURST_GAP / 2) {
                 variant = None;
-                send_variant(batch, module, link_of, links, v);
+                send_syns(
+                    batch,
+                    module,
+                    link_of,
+                    links,
+                    VARIANT_ATTEMPT + v as u8,
+                    Some(v),
+                );
             }
             let slice = left.min(Duration::from_millis(10));
             for link in links.values_mut().flatten() {
@@ -647,14 +638,15 @@ fn burst(
     }
 }
 
-/// Sends SYN option variant `v` to the open port of every job wanting
-/// the burst.
-fn send_variant(
+/// Sends a SYN with `attempt` to the open port of every job wanting the
+/// burst: the client SYN, or SYN option variant `variant` of it.
+fn send_syns(
     batch: &[Job],
     module: &dyn ProbeModule,
     link_of: &[Option<(String, bool)>],
     links: &mut HashMap<(String, bool), Option<Link>>,
-    v: usize,
+    attempt: u8,
+    variant: Option<usize>,
 ) {
     let mut buf = [0u8; 128];
     for (j, id) in batch.iter().zip(link_of) {
@@ -667,10 +659,10 @@ fn send_variant(
         let spec = ProbeSpec {
             dst: j.host.addr,
             dport,
-            attempt: VARIANT_ATTEMPT + v as u8,
+            attempt,
         };
         let len = module.build(&link.ctx, &spec, &mut buf);
-        if len > 0 && make_variant(&mut buf[..len], v) {
+        if len > 0 && variant.is_none_or(|v| make_variant(&mut buf[..len], v)) {
             let _ = link.io.send(&[&buf[..len]]);
         }
     }
