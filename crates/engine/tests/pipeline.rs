@@ -4,10 +4,13 @@
 //! together, hosts finished before a stop keep discovery's reason, and a
 //! late batch's host times are not shifted back.
 
+mod common;
+use common::ctx;
+
 use portolan_engine::sim::{PortBehavior, SimClock, SimConfig, SimHost, SimModule, SimNet};
 use portolan_engine::{
-    run_raw, Clock, Engine, Pipeline, Probe, ProbeContext, ProbeModule, Progress, Rekeyed, Reply,
-    ScanPlan, SendError, TechniquePlan, Timing, ValidationKey,
+    run_raw, Clock, Engine, Pipeline, Probe, ProbeModule, Progress, Rekeyed, Reply, ScanPlan,
+    SendError, TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{HostResult, HostStatus, PortState, Protocol, Reason};
 use std::cell::Cell;
@@ -19,16 +22,6 @@ use std::time::{Duration, Instant};
 /// The "ping" ports: a host is up when one of them answers.
 const PING_A: u16 = 7;
 const PING_B: u16 = 9;
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
 
 fn tech(ports: Vec<u16>) -> TechniquePlan {
     TechniquePlan {

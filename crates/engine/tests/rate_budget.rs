@@ -3,25 +3,18 @@
 //! `SharedRateLimiter` and together never exceed it (deterministic:
 //! assertions are on simulated time).
 
+mod common;
+use common::ctx;
+
 use portolan_engine::sim::{SimConfig, SimHost, SimModule, SimNet};
 use portolan_engine::{
-    run_raw, Engine, Probe, ProbeContext, ProbeModule, Progress, Reply, Scan, ScanPlan, SendError,
-    SharedRateLimiter, TechniquePlan, Timing, ValidationKey,
+    run_raw, Engine, Probe, ProbeModule, Progress, Reply, Scan, ScanPlan, SendError,
+    SharedRateLimiter, TechniquePlan, Timing,
 };
 use portolan_model::{HostResult, PortState, Protocol};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
 
 fn host(i: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 18, 3, i))

@@ -3,25 +3,13 @@
 //! closed, paced at its rate; random loss and firewalls that drop most
 //! ports must not be mistaken for it (deterministic, simulated time).
 
-use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimModule, SimNet};
-use portolan_engine::{
-    run_raw, HostSource, ProbeContext, ProbeModule, Scan, ScanPlan, TechniquePlan, Timing,
-    ValidationKey,
-};
+mod common;
+
+use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimModule};
+use portolan_engine::{ProbeModule, ScanPlan, TechniquePlan, Timing};
 use portolan_model::{HostResult, PortState, Protocol};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
+use std::time::Duration;
 
 fn target(i: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 18, 3, i))
@@ -37,18 +25,7 @@ fn run(cfg: SimConfig, ports: u16, seed: u64, targets: Vec<IpAddr>) -> (Vec<Host
         Timing::default(),
     );
     plan.seed = seed;
-    let t0 = Instant::now();
-    let mut net = SimNet::new(cfg, t0);
-    let clock = net.clock();
-    let hosts_src: Box<dyn HostSource> = Box::new(targets);
-    let mut scan = Scan::new(plan, hosts_src, t0);
-    let mut hosts = Vec::new();
-    let stop = AtomicBool::new(false);
-    let m: &dyn ProbeModule = &SimModule;
-    run_raw(&mut scan, &[m], &ctx(), &mut net, &clock, &stop, &mut |h| {
-        hosts.push(h)
-    })
-    .unwrap();
+    let (mut hosts, net) = common::run_sim(cfg, plan, Box::new(targets), &SimModule);
     hosts.sort_by_key(|h| h.addr);
     (hosts, net.elapsed())
 }

@@ -5,15 +5,13 @@
 //! does not limit costs one more round trip, one that rejects nothing
 //! one linger round.
 
-use portolan_engine::sim::{IcmpAllowance, PortBehavior, SimConfig, SimFinModule, SimHost, SimNet};
-use portolan_engine::{
-    run_raw, HostSource, ProbeContext, ProbeModule, Scan, ScanPlan, TechniquePlan, Timing,
-    ValidationKey,
-};
+mod common;
+
+use portolan_engine::sim::{IcmpAllowance, PortBehavior, SimConfig, SimFinModule, SimHost};
+use portolan_engine::{ProbeModule, ScanPlan, TechniquePlan, Timing};
 use portolan_model::{HostResult, PortState, Protocol, Reason};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const OPEN: [u16; 2] = [22, 80];
 const CLOSED: [u16; 2] = [25, 113];
@@ -22,16 +20,6 @@ const DROPPED: [u16; 1] = [23];
 const PORTS: [u16; 8] = [22, 23, 25, 80, 111, 113, 135, 139];
 /// The engine's linger (`icmp_allowance::LINGER`).
 const LINGER: Duration = Duration::from_millis(1100);
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
 
 fn addr() -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(198, 18, 1, 1))
@@ -74,18 +62,7 @@ fn plan(ports: Vec<u16>, seed: u64, checked: bool) -> ScanPlan {
 
 fn run(mut cfg: SimConfig, plan: ScanPlan, host: SimHost) -> (HostResult, Duration, u64) {
     cfg.hosts.insert(addr(), host);
-    let t0 = Instant::now();
-    let mut net = SimNet::new(cfg, t0);
-    let clock = net.clock();
-    let targets: Box<dyn HostSource> = Box::new(vec![addr()]);
-    let mut scan = Scan::new(plan, targets, t0);
-    let mut hosts = Vec::new();
-    let stop = AtomicBool::new(false);
-    let m: &dyn ProbeModule = &SimFinModule;
-    run_raw(&mut scan, &[m], &ctx(), &mut net, &clock, &stop, &mut |h| {
-        hosts.push(h)
-    })
-    .unwrap();
+    let (mut hosts, net) = common::run_sim(cfg, plan, Box::new(vec![addr()]), &SimFinModule);
     assert_eq!(hosts.len(), 1);
     (hosts.remove(0), net.elapsed(), net.stats().sent)
 }

@@ -5,12 +5,15 @@
 //! being asked, silent neighbours are retried by the engine, the stop flag
 //! ends each phase, and a run is a function of its seeds.
 
+mod common;
+use common::ctx;
+
 use portolan_engine::sim::{
     PortBehavior, SimArpModule, SimClock, SimConfig, SimHost, SimModule, SimNet,
 };
 use portolan_engine::{
-    run, Engine, Pipeline, Probe, ProbeContext, ProbeModule, Progress, Rekeyed, Reply, ScanPlan,
-    SendError, TechniquePlan, Timing, ValidationKey,
+    run, Engine, Pipeline, Probe, ProbeModule, Progress, Rekeyed, Reply, ScanPlan, SendError,
+    TechniquePlan, Timing, ValidationKey,
 };
 use portolan_model::{HostResult, HostStatus, PortState, Protocol, Reason};
 use std::net::{IpAddr, Ipv4Addr};
@@ -20,16 +23,6 @@ use std::time::{Duration, Instant};
 
 const PING: u16 = 7;
 const TARGETS: u32 = 120;
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
 
 fn tech(ports: Vec<u16>) -> TechniquePlan {
     TechniquePlan {

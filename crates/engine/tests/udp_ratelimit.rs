@@ -3,28 +3,16 @@
 //! detects the limit and finishes in seconds; `udp_exact` names every
 //! closed port in about ports / rate seconds.
 
-use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimNet, SimUdpModule};
-use portolan_engine::{
-    run_raw, HostSource, Ipv4Range, ProbeContext, ProbeModule, Scan, ScanPlan, TechniquePlan,
-    Timing, ValidationKey,
-};
+mod common;
+
+use portolan_engine::sim::{PortBehavior, SimConfig, SimHost, SimUdpModule};
+use portolan_engine::{HostSource, Ipv4Range, ProbeModule, ScanPlan, TechniquePlan, Timing};
 use portolan_model::{HostResult, PortState, Protocol};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const OPEN: [u16; 3] = [53, 123, 161];
 const DROPPED: [u16; 3] = [500, 600, 700];
-
-fn ctx() -> ProbeContext {
-    ProbeContext {
-        src_v4: Some(Ipv4Addr::new(198, 18, 0, 1)),
-        src_v6: None,
-        source_port: None,
-        key: ValidationKey::from_seed(7),
-        ttl: 64,
-    }
-}
 
 fn linux_host(limit: Option<(f64, f64)>) -> SimHost {
     let mut h = SimHost::with_open(&OPEN);
@@ -54,17 +42,7 @@ fn run(
     plan: ScanPlan,
     targets: Box<dyn HostSource>,
 ) -> (Vec<HostResult>, Duration) {
-    let t0 = Instant::now();
-    let mut net = SimNet::new(cfg, t0);
-    let clock = net.clock();
-    let mut scan = Scan::new(plan, targets, t0);
-    let mut hosts = Vec::new();
-    let stop = AtomicBool::new(false);
-    let m: &dyn ProbeModule = &SimUdpModule;
-    run_raw(&mut scan, &[m], &ctx(), &mut net, &clock, &stop, &mut |h| {
-        hosts.push(h)
-    })
-    .unwrap();
+    let (hosts, net) = common::run_sim(cfg, plan, targets, &SimUdpModule);
     (hosts, net.elapsed())
 }
 
