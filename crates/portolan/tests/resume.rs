@@ -62,6 +62,27 @@ fn command(tb: &Testbed, args: &[String]) -> Command {
     cmd
 }
 
+/// `portolan --resume` of the checkpoint beside `dir`'s scan.xml.
+fn resume_command(tb: &Testbed, dir: &Path) -> Command {
+    command(
+        tb,
+        &[
+            "--resume".into(),
+            dir.join("scan.xml").to_string_lossy().into_owned(),
+        ],
+    )
+}
+
+/// Runs the last resume of a scan with `seed` to its end.
+fn run_to_end(mut cmd: Command, seed: u32) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "seed {seed}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The XML's ports, after checking it is one well-formed document that
 /// lists each host once and ends with `<runstats>`.
 fn xml_ports(path: &Path) -> Ports {
@@ -253,21 +274,10 @@ fn killed_scans_resume_to_exactly_the_uninterrupted_result() {
                 assert!(done > 0, "seed {seed}: nothing finished at the stop");
             }
             resumed = true;
-            cmd = command(
-                &tb,
-                &[
-                    "--resume".into(),
-                    dir.join("scan.xml").to_string_lossy().into_owned(),
-                ],
-            );
+            cmd = resume_command(&tb, &dir);
         }
         if !finished {
-            let out = cmd.output().unwrap();
-            assert!(
-                out.status.success(),
-                "seed {seed}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            run_to_end(cmd, seed);
         }
         let got = xml_ports(&dir.join("scan.xml"));
         assert_eq!(got.len(), whole.len(), "seed {seed} {signals:?}");
@@ -457,21 +467,10 @@ fn a_single_host_full_port_scan_resumes_at_port_granularity() {
                 "seed {seed}: the resumed run lost or probed again the ports resolved before"
             );
             before = now;
-            cmd = command(
-                &tb,
-                &[
-                    "--resume".into(),
-                    dir.join("scan.xml").to_string_lossy().into_owned(),
-                ],
-            );
+            cmd = resume_command(&tb, &dir);
         }
         if !finished {
-            let out = cmd.output().unwrap();
-            assert!(
-                out.status.success(),
-                "seed {seed}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            run_to_end(cmd, seed);
         }
         let got = xml_ports(&dir.join("scan.xml"));
         assert!(got == whole, "seed {seed} {signals:?}: the ports differ");
