@@ -275,8 +275,13 @@ pub enum Scenario {
     SynVeth,
     /// The same through a 10 ms relay with 1 % loss each way.
     SynLossy,
-    /// SYN sweep of port 80 over a /16 where one host in 13 is up.
+    /// SYN sweep of port 80 over a /16 where one host in 13 is up and the
+    /// target's firewall silently drops the other 12 (as on the internet).
     Sweep16,
+    /// The same behind a capacity-limited, lossy link: the scanner's egress
+    /// shaped by `tc tbf` to about 70 kpps of SYN probes (74-byte frames),
+    /// and 1 % of packets dropped each way by the target's nftables.
+    Sweep16Lossy,
     /// Memory of a top-1000-ports SYN scan of 198.18.0.0/15, stopped after 10 s.
     Mem15,
     /// `-sU -p1-1000` of a Linux target with 3 UDP responders, 3 dropped
@@ -371,12 +376,13 @@ fn udp_rate_limited_testbed(hint: &str) -> Result<Testbed> {
 
 impl Scenario {
     /// Every scenario, in the order they are run by default.
-    pub const ALL: [Scenario; 14] = [
+    pub const ALL: [Scenario; 15] = [
         Scenario::ConnectLo,
         Scenario::ConnectMem,
         Scenario::SynVeth,
         Scenario::SynLossy,
         Scenario::Sweep16,
+        Scenario::Sweep16Lossy,
         Scenario::Mem15,
         Scenario::Udp1000,
         Scenario::Udp24,
@@ -396,6 +402,7 @@ impl Scenario {
             Scenario::SynVeth => "syn-veth",
             Scenario::SynLossy => "syn-lossy",
             Scenario::Sweep16 => "sweep16",
+            Scenario::Sweep16Lossy => "sweep16-lossy",
             Scenario::Mem15 => "mem15",
             Scenario::Udp1000 => "udp-1000",
             Scenario::Udp24 => "udp-24",
@@ -419,7 +426,8 @@ impl Scenario {
             Scenario::ConnectLo => Some(1.5),
             Scenario::SynVeth => Some(0.5),
             Scenario::SynLossy => Some(2.0),
-            Scenario::Sweep16 => Some(1.0),
+            Scenario::Sweep16 => Some(0.8),
+            Scenario::Sweep16Lossy => Some(2.0),
             Scenario::Udp1000 => Some(15.0),
             Scenario::Udp24 => Some(60.0),
             Scenario::Ping16 => Some(2.0),
@@ -527,9 +535,16 @@ impl Scenario {
                     stop_after: None,
                 }
             }
-            Scenario::Sweep16 => {
-                let mut tb = Testbed::new("sw16")?;
+            Scenario::Sweep16 | Scenario::Sweep16Lossy => {
+                let lossy = self == Scenario::Sweep16Lossy;
+                let mut tb = Testbed::new(if lossy { "sw16l" } else { "sw16" })?;
                 let up = tb.sweep16(0)?;
+                if lossy {
+                    // 70 kpps × 74 bytes (Ethernet, IPv4, TCP with a
+                    // client's 20 bytes of SYN options) × 8 ≈ 41 Mbit/s.
+                    tb.shape_scanner_egress(0, "41mbit")?;
+                    tb.target(0)?.nft_loss(1, 1)?;
+                }
                 Prepared {
                     services: None,
                     testbed: tb,
